@@ -1,0 +1,85 @@
+"""German and English labels and number, money and date formats.
+
+Labels live in kam_analytics/locales/*.toml, one file per area, each with a [de] and an [en]
+table holding the same keys. `t(key, lang)` looks a label up; formats come from babel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+_LOCALES = {"de": "de_DE", "en": "en_GB"}
+LOCALE_DIR = Path(__file__).resolve().parent / "locales"
+
+
+@lru_cache(maxsize=1)
+def load_labels() -> dict[str, dict[str, str]]:
+    """All labels of all locale files: {lang: {key: text}}."""
+    labels: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+    for path in sorted(LOCALE_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for lang in LANGUAGES:
+            labels[lang].update(data.get(lang, {}))
+    return labels
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **kwargs) -> str:
+    """The label for `key` in `lang`, formatted with kwargs; the key itself if missing."""
+    text = load_labels().get(lang, {}).get(key)
+    if text is None:
+        text = load_labels()[DEFAULT_LANGUAGE].get(key, key)
+    return text.format(**kwargs) if kwargs else text
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_eur(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 2) -> str:
+    """Money as shown to users: 1.234,56 € in German, €1,234.56 in English."""
+    if _is_missing(value):
+        return "–"
+    fmt = None if decimals == 2 else ("#,##0 ¤" if lang == "de" else "¤#,##0")
+    return format_currency(float(value), "EUR", format=fmt, locale=_LOCALES[lang],
+                           currency_digits=decimals == 2)
+
+
+def fmt_number(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
+    """A plain number with thousands separators: 1.234 / 1,234."""
+    if _is_missing(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(float(value), format=pattern, locale=_LOCALES[lang])
+
+
+def fmt_pct(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
+    """A share (0.256) as a percentage: 25,6 % / 25.6%."""
+    if _is_missing(value):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + " %"
+    if lang == "en":
+        pattern = pattern.replace(" %", "%")
+    return format_percent(float(value), format=pattern, locale=_LOCALES[lang])
+
+
+def fmt_date(value, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A date as 31.12.2025 in German, 31 Dec 2025 in English."""
+    if _is_missing(value):
+        return "–"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if hasattr(value, "date") and not isinstance(value, dt.date):
+        value = value.date()
+    fmt = "dd.MM.yyyy" if lang == "de" else "d MMM yyyy"
+    return _babel_date(value, format=fmt, locale=_LOCALES[lang])

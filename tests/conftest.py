@@ -1,0 +1,63 @@
+"""Shared fixtures: real DuckDB files in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    """Path of a fresh (not yet created) database file."""
+    return tmp_path / "kam.duckdb"
+
+
+@pytest.fixture
+def con(db_path):
+    """A fresh database file with the full schema and the default catalogue."""
+    from kam_analytics import db
+
+    connection = db.connect(db_path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The small demo company written once per test session (read-only use: copy to change)."""
+    from kam_analytics.demo import write_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    write_demo(path, scale="small", seed=42)
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path) -> Path:
+    """A private copy of the small demo database that a test may change."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, target)
+    return target
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium, if installed."""
+    return shutil.which("chromium")
+
+
+def require_chromium():
+    """Skip without chromium, except under CI where its absence is a failure."""
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing under CI: .ci/run should have installed it")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    return path

@@ -1,0 +1,51 @@
+"""The layer rules: the library never imports streamlit, pages hold no SQL."""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_library_never_imports_streamlit():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "kam_analytics").rglob("*.py")
+        if "streamlit" in _imports(p)
+    ]
+    assert offenders == []
+
+
+def test_library_files_were_checked():
+    assert len(list((ROOT / "kam_analytics").rglob("*.py"))) >= 10
+
+
+SQL = re.compile(r"\b(select|insert|update|delete)\b.+\b(from|into|set)\b", re.IGNORECASE)
+
+
+def test_pages_hold_no_sql():
+    offenders = []
+    for path in list((ROOT / "pages").glob("*.py")) + [ROOT / "app.py"]:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SQL.search(line) or ".execute(" in line or ".sql(" in line:
+                offenders.append(f"{path.name}:{n}: {line.strip()}")
+    assert offenders == []
+
+
+def test_every_page_file_is_in_navigation():
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    assert pages, "no pages"
+    missing = [p for p in pages if f"pages/{p}" not in app]
+    assert missing == []

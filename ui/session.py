@@ -1,0 +1,50 @@
+"""Per-session state: the database cursor, the signed-in scope and the language."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kam_analytics import db
+from kam_analytics.access import Scope
+from kam_analytics.i18n import DEFAULT_LANGUAGE, t
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_connection(path: str):
+    """One DuckDB connection per process and file; sessions get their own cursor of it."""
+    from pathlib import Path
+
+    if not Path(path).exists():
+        # First start: a full demo company, so the first command shows a real dashboard.
+        from kam_analytics.demo import write_demo
+
+        write_demo(path, scale="small", seed=42)
+    return db.connect(path)
+
+
+def db_path() -> str:
+    """The database file of this app process ($KAM_DB or data/kam.duckdb)."""
+    return str(db.resolve_db_path(None))
+
+
+def get_con():
+    """This session's cursor (a DuckDB connection is not thread-safe; a cursor per session is)."""
+    key = ("con", db_path())
+    if key not in st.session_state:
+        st.session_state[key] = _shared_connection(db_path()).cursor()
+    return st.session_state[key]
+
+
+def get_scope() -> Scope:
+    """The signed-in user's scope; every metrics call takes it."""
+    return st.session_state.get("scope") or Scope.everything()
+
+
+def get_lang() -> str:
+    """The interface language chosen in the sidebar (default German)."""
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def tr(key: str, **kwargs) -> str:
+    """Label in the session's language."""
+    return t(key, get_lang(), **kwargs)
