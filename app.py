@@ -3,13 +3,28 @@
 import streamlit as st
 
 from kam_analytics.i18n import LANGUAGES
+from ui.auth import require_sign_in, sidebar_account, visible_pages
 from ui.session import db_path, get_lang, tr
 
 st.set_page_config(page_title="KAM Analytics", page_icon="📊", layout="wide")
 
-# (file, label key, icon). Every page file in pages/ is listed here explicitly.
+# (file, label key, icon[, roles]). Every page file in pages/ is listed here explicitly.
+# roles: a tuple of the roles that get the page (admin, management, kam); omitted/None = all.
 PAGES = [
     ("pages/overview.py", "nav_overview", ":material/dashboard:"),
+    ("pages/audit.py", "nav_audit", ":material/history:", ("admin",)),
+    ("pages/users.py", "nav_users", ":material/group:", ("admin",)),
+    ("pages/services.py", "nav_services", ":material/handshake:"),
+    ("pages/giveaways.py", "nav_giveaways", ":material/money_off:"),
+    ("pages/matrix.py", "nav_matrix", ":material/table_view:"),
+    ("pages/profitability.py", "nav_profitability", ":material/trending_up:"),
+    ("pages/data_import.py", "nav_import", ":material/upload:", ("admin", "management")),
+    ("pages/retention.py", "nav_retention", ":material/favorite:"),
+    ("pages/mandate.py", "nav_mandate", ":material/assignment:"),
+    ("pages/bonus.py", "nav_bonus", ":material/savings:"),
+    ("pages/account.py", "nav_account", ":material/business:"),
+    # Everyone reads the settings; only admins change them (the page checks the role).
+    ("pages/settings.py", "nav_settings", ":material/settings:", ("admin", "management", "kam")),
 ]
 
 with st.sidebar:
@@ -21,9 +36,16 @@ with st.sidebar:
         key="lang",
     )
 
+# Nobody gets past this line without signing in: it shows the sign-in form and stops.
+scope = require_sign_in()
+
 nav = st.navigation(
-    [st.Page(path, title=tr(label), icon=icon, default=(i == 0)) for i, (path, label, icon) in enumerate(PAGES)]
+    [
+        st.Page(path, title=tr(label), icon=icon, default=(i == 0))
+        for i, (path, label, icon) in enumerate(visible_pages(PAGES, scope))
+    ]
 )
 with st.sidebar:
+    sidebar_account(scope)
     st.caption(f"{tr('sidebar_database')}: `{db_path()}`")
 nav.run()

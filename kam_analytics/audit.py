@@ -14,12 +14,10 @@ def _to_json(value) -> str | None:
     return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
 
 
-def write_audit(
-    con, username: str, action: str, target: str = "", old=None, new=None
-) -> None:
+def write_audit(con, username: str, action: str, target: str = "", old=None, new=None) -> None:
     """Append one audit entry; old/new are any JSON-serialisable values (never passwords)."""
     con.execute(
-        "INSERT INTO audit_log (audit_id, at, username, action, target, old_value, new_value) "
+        'INSERT INTO audit_log (audit_id, "at", username, action, target, old_value, new_value) '
         "VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?)",
         [dt.datetime.now(), username, action, target, _to_json(old), _to_json(new)],
     )
@@ -28,7 +26,7 @@ def write_audit(
 def list_audit(con, limit: int = 500, action: str | None = None) -> pd.DataFrame:
     """Newest audit entries first, optionally of one action."""
     return con.execute(
-        "SELECT audit_id, at, username, action, target, old_value, new_value FROM audit_log "
+        'SELECT audit_id, "at", username, action, target, old_value, new_value FROM audit_log '
         "WHERE ? IS NULL OR action = ? ORDER BY audit_id DESC LIMIT ?",
         [action, action, limit],
     ).df()

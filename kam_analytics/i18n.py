@@ -48,7 +48,8 @@ def fmt_eur(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 2) -> str:
     """Money as shown to users: 1.234,56 € in German, €1,234.56 in English."""
     if _is_missing(value):
         return "–"
-    fmt = None if decimals == 2 else ("#,##0 ¤" if lang == "de" else "¤#,##0")
+    # Non-breaking space before the unit, as babel's default German pattern has it.
+    fmt = None if decimals == 2 else ("#,##0\u00a0¤" if lang == "de" else "¤#,##0")
     return format_currency(float(value), "EUR", format=fmt, locale=_LOCALES[lang],
                            currency_digits=decimals == 2)
 
@@ -65,9 +66,9 @@ def fmt_pct(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
     """A share (0.256) as a percentage: 25,6 % / 25.6%."""
     if _is_missing(value):
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + " %"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
     if lang == "en":
-        pattern = pattern.replace(" %", "%")
+        pattern = pattern.replace("\u00a0%", "%")
     return format_percent(float(value), format=pattern, locale=_LOCALES[lang])
 
 
@@ -83,3 +84,51 @@ def fmt_date(value, lang: str = DEFAULT_LANGUAGE) -> str:
         value = value.date()
     fmt = "dd.MM.yyyy" if lang == "de" else "d MMM yyyy"
     return _babel_date(value, format=fmt, locale=_LOCALES[lang])
+
+
+def normalise_lang(lang: str | None) -> str:
+    """A supported language code: 'de' or 'en' (anything else falls back to German)."""
+    code = (lang or "").strip().lower()[:2]
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def select_default_language(con) -> str:
+    """The interface language for new sessions: settings key `default_language`, else German."""
+    rows = con.execute(
+        "SELECT CAST(value AS VARCHAR) FROM settings WHERE key = 'default_language'"
+    ).fetchall()
+    if not rows or rows[0][0] is None:
+        return DEFAULT_LANGUAGE
+    raw = rows[0][0].strip().strip('"')
+    return normalise_lang(raw)
+
+
+def select_service_names(con, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Service code -> service name in `lang` from the catalogue (name_de / name_en)."""
+    rows = con.execute(
+        "SELECT service_code, name_de, name_en FROM service_catalogue ORDER BY sort_order"
+    ).fetchall()
+    index = 2 if lang == "en" else 1
+    return {r[0]: (r[index] or r[1] or r[0]) for r in rows}
+
+
+def service_name(con, code: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One service's name in `lang` (the code itself when it is not in the catalogue)."""
+    return select_service_names(con, lang).get(code, code)
+
+
+def tier_label(tier: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Display name of a customer tier: KEY -> Key Account, A/B/C -> A-Kunde / A customer."""
+    return t(f"term_tier_{tier}", lang) if f"term_tier_{tier}" in load_labels()[lang] else tier
+
+
+def billing_mode_label(mode: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """How a service was handled, in words: invoiced, shown but waived, silent."""
+    key = f"term_mode_{mode}"
+    return t(key, lang) if key in load_labels()[lang] else mode
+
+
+def policy_label(policy: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An entitlement policy in words: free, waived, billed, not offered."""
+    key = f"term_policy_{policy}"
+    return t(key, lang) if key in load_labels()[lang] else policy

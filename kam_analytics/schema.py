@@ -451,7 +451,8 @@ SELECT
     source_table, source_id, account_id, date, service_code, quantity, cost, list_value,
     billed_amount,
     CAST(list_value - billed_amount AS DECIMAL(18,2)) AS unbilled_value,
-    COALESCE(given_mode, CASE
+    COALESCE(CASE WHEN lower(trim(given_mode)) IN ('silent', 'waived', 'billed')
+                  THEN lower(trim(given_mode)) END, CASE
         WHEN billed_amount >= list_value AND list_value > 0 THEN 'billed'
         WHEN billed_amount = 0 AND COALESCE(waiver, FALSE) THEN 'waived'
         WHEN billed_amount >= list_value THEN 'billed'

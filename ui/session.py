@@ -41,8 +41,17 @@ def get_scope() -> Scope:
 
 
 def get_lang() -> str:
-    """The interface language chosen in the sidebar (default German)."""
-    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+    """The interface language chosen in the sidebar (default: settings `default_language`, else German)."""
+    if "lang" in st.session_state:
+        return st.session_state["lang"]
+    if "_default_lang" not in st.session_state:
+        from kam_analytics.i18n import select_default_language
+
+        try:
+            st.session_state["_default_lang"] = select_default_language(get_con())
+        except Exception:  # noqa: BLE001 - an unreadable setting must not break the page
+            st.session_state["_default_lang"] = DEFAULT_LANGUAGE
+    return st.session_state["_default_lang"]
 
 
 def tr(key: str, **kwargs) -> str:

@@ -1,0 +1,65 @@
+"""`import FILE...`: validate and load CRM/ERP exports (exit 0 ok, 2 blocking problems, 1 bug)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from kam_analytics import db, schema
+from kam_analytics.commands.common import add_db_option
+from kam_analytics.errors import ImportBlockedError
+from kam_analytics.ingest.pipeline import execute_plans, plan_files
+
+
+def register(sub) -> None:
+    """Add the `import` subcommand."""
+    p = sub.add_parser(
+        "import",
+        help="import CRM/ERP exports (xlsx, xlsm, xls, csv, txt)",
+        description="Validate and load exports. Without --profile a saved profile whose "
+        "headers match is used, else canonical headers and known synonyms.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    add_db_option(p)
+    p.add_argument("--profile", metavar="P.toml", help="mapping profile (TOML)")
+    p.add_argument("--table", choices=sorted(schema.IMPORTABLE_TABLES), help="target table")
+    p.add_argument("--sheet", metavar="S", help="sheet name or number (workbooks)")
+    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.add_argument("--user", default=None, help="user name for the import log")
+    p.set_defaults(func=run)
+
+
+def _print_problems(problems, out) -> None:
+    for problem in problems:
+        tag = "error" if problem.severity == "error" else "warning"
+        print(f"  {tag}: {problem}", file=out)
+
+
+def run(args) -> int:
+    """Plan every file, print the report; write unless blocked or --dry-run."""
+    username = args.user or getpass.getuser()
+    con = db.connect(args.db)
+    try:
+        plans = plan_files(
+            con, args.files, table=args.table, sheet=args.sheet, profile=args.profile
+        )
+        blocked = [p for p in plans if p.blocked]
+        if blocked:
+            errors = sum(1 for p in plans for x in p.all_problems if x.severity == "error")
+            print(f"error: {errors} blocking problem(s) found; nothing was imported",
+                  file=sys.stderr)
+            for plan in plans:
+                print(f"{plan.file_name}:", file=sys.stderr)
+                _print_problems(plan.all_problems, sys.stderr)
+            return 2
+        try:
+            results = execute_plans(con, plans, username=username, dry_run=args.dry_run)
+        except ImportBlockedError:
+            raise
+        for result in results:
+            print(result.summary())
+            if result.status != "noop":
+                _print_problems([p for p in result.problems if p.severity != "error"], sys.stdout)
+    finally:
+        con.close()
+    return 0

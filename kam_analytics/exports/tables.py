@@ -1,0 +1,200 @@
+"""Table downloads: formatted XLSX and CSV the way German Excel opens it.
+
+Both neutralise text that a spreadsheet would run as a formula (a cell beginning with
+= + - @, tab or carriage return gets a leading apostrophe), so a customer called
+"=HYPERLINK(...)" stays a name. Numbers are written as numbers and are never touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+# Excel number formats. The thousands and decimal marks follow the reader's Excel locale.
+MONEY_FORMAT = '#,##0.00 "€"'
+PCT_FORMAT = "0.0%"
+INT_FORMAT = "#,##0"
+NUMBER_FORMAT = "#,##0.00"
+DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FILL = "#1F3A5F"
+MAX_COL_WIDTH = 60
+
+
+def neutralise_text(value: str) -> str:
+    """Prefix an apostrophe to text a spreadsheet would read as a formula."""
+    if value and value[0] in FORMULA_TRIGGERS:
+        return "'" + value
+    return value
+
+
+def _is_blank(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, str | bytes) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_date(value):
+    """A Python date/datetime for date-like values, else None."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return value
+    return None
+
+
+def _is_numeric_column(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def frame_to_xlsx(
+    df: pd.DataFrame,
+    sheet_name: str = "Daten",
+    money_cols: Iterable[str] = (),
+    pct_cols: Iterable[str] = (),
+    title: str | None = None,
+    *,
+    int_cols: Iterable[str] = (),
+    lang: str = "de",
+) -> bytes:
+    """XLSX bytes of df: styled header, number formats, frozen header row, autofilter."""
+    import xlsxwriter
+
+    money, pct, ints = set(money_cols), set(pct_cols), set(int_cols)
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            # Never turn text into formulas, links or numbers on its own.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    sheet = wb.add_worksheet(_sheet_name(sheet_name))
+    fmt_title = wb.add_format({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
+    fmt_header = wb.add_format(
+        {
+            "bold": True,
+            "font_color": "#FFFFFF",
+            "bg_color": HEADER_FILL,
+            "border": 1,
+            "border_color": "#B0B8C1",
+            "text_wrap": True,
+            "valign": "vcenter",
+        }
+    )
+    fmt_money = wb.add_format({"num_format": MONEY_FORMAT})
+    fmt_pct = wb.add_format({"num_format": PCT_FORMAT})
+    fmt_int = wb.add_format({"num_format": INT_FORMAT})
+    fmt_num = wb.add_format({"num_format": NUMBER_FORMAT})
+    fmt_date = wb.add_format({"num_format": DATE_FORMATS.get(lang, DATE_FORMATS["de"])})
+
+    header_row = 0
+    if title:
+        sheet.write_string(0, 0, neutralise_text(str(title)), fmt_title)
+        header_row = 2
+    columns = list(df.columns)
+    widths = []
+    for c, name in enumerate(columns):
+        label = neutralise_text(str(name))
+        sheet.write_string(header_row, c, label, fmt_header)
+        widths.append(len(label))
+
+    for c, name in enumerate(columns):
+        series = df[name]
+        numeric = _is_numeric_column(series)
+        if name in money:
+            cell_fmt = fmt_money
+        elif name in pct:
+            cell_fmt = fmt_pct
+        elif name in ints or pd.api.types.is_integer_dtype(series):
+            cell_fmt = fmt_int
+        else:
+            cell_fmt = fmt_num
+        for r, value in enumerate(series.tolist(), start=header_row + 1):
+            if _is_blank(value):
+                sheet.write_blank(r, c, None)
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(r, c, value)
+                text_len = 5
+            elif numeric or isinstance(value, int | float):
+                sheet.write_number(r, c, float(value), cell_fmt)
+                text_len = len(f"{float(value):,.2f}") + 2
+            elif (date_value := _as_date(value)) is not None:
+                sheet.write_datetime(r, c, date_value, fmt_date)
+                text_len = 10
+            else:
+                text = neutralise_text(str(value))
+                sheet.write_string(r, c, text)
+                text_len = len(text)
+            widths[c] = max(widths[c], text_len)
+
+    for c, width in enumerate(widths):
+        sheet.set_column(c, c, min(MAX_COL_WIDTH, max(8, width + 2)))
+    sheet.set_row(header_row, 30)
+    sheet.freeze_panes(header_row + 1, 0)
+    if columns:
+        sheet.autofilter(header_row, 0, header_row + max(len(df), 1), len(columns) - 1)
+    wb.close()
+    return buffer.getvalue()
+
+
+def _sheet_name(name: str) -> str:
+    """A valid Excel sheet name: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name)).strip("'")
+    return (cleaned or "Daten")[:31]
+
+
+def _csv_number(value: float, decimals: int | None) -> str:
+    if decimals is not None:
+        text = f"{value:.{decimals}f}"
+    elif float(value).is_integer():
+        text = str(int(value))
+    else:
+        text = format(float(value), ".15g")
+    return text.replace(".", ",")
+
+
+def frame_to_csv_de(
+    df: pd.DataFrame,
+    money_cols: Iterable[str] = (),
+    *,
+    date_format: str = "%d.%m.%Y",
+) -> bytes:
+    """CSV bytes as German Excel opens them: semicolons, decimal comma, UTF-8 with BOM."""
+    money = set(money_cols)
+    out = pd.DataFrame(index=range(len(df)))
+    for name in df.columns:
+        series = df[name]
+        numeric = _is_numeric_column(series)
+        decimals = 2 if name in money else None
+        cells = []
+        for value in series.tolist():
+            if _is_blank(value):
+                cells.append("")
+            elif isinstance(value, bool):
+                cells.append(str(value))
+            elif numeric or isinstance(value, int | float):
+                cells.append(_csv_number(float(value), decimals))
+            elif (date_value := _as_date(value)) is not None:
+                cells.append(date_value.strftime(date_format))
+            else:
+                cells.append(neutralise_text(str(value)))
+        out[neutralise_text(str(name))] = cells
+    text = out.to_csv(sep=";", index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig")

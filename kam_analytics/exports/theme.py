@@ -1,0 +1,197 @@
+"""One plotly theme for every chart: company colours and font, language number formats, footer.
+
+Colours and font come from the settings keys `theme_colors` (JSON list of hex colours) and
+`theme_font` (CSS font family); without them a sober blue-grey palette is used. Every chart
+carries its title, the period and the data source inside the image, so a PNG pasted into a
+slide still says what it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import plotly.graph_objects as go
+
+from kam_analytics.i18n import DEFAULT_LANGUAGE, t
+
+# Sober default palette: a dark company blue first, then muted companions.
+DEFAULT_COLORS = (
+    "#1F3A5F",  # company blue
+    "#3E7CB1",  # light blue
+    "#8AA29E",  # sage
+    "#D08C2E",  # amber (accents, warnings)
+    "#6C757D",  # grey
+    "#4C8C4A",  # green
+    "#A23B3B",  # red
+    "#B8C4D6",  # pale blue
+)
+DEFAULT_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+TEXT_COLOR = "#222B36"
+MUTED_COLOR = "#6C757D"
+GRID_COLOR = "#E3E7EC"
+
+# Plotly `separators`: first the decimal mark, then the thousands separator.
+SEPARATORS = {"de": ",.", "en": ".,"}
+
+_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours and font of the company's charts and slides."""
+
+    colors: tuple[str, ...] = DEFAULT_COLORS
+    font: str = DEFAULT_FONT
+    company: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str:
+        """The main company colour (titles, the first series)."""
+        return self.colors[0]
+
+    @property
+    def font_name(self) -> str:
+        """The first font family, as office programs want one name."""
+        return self.font.split(",")[0].strip().strip("'\"") or "Arial"
+
+    def billing_colors(self) -> dict[str, str]:
+        """Fixed colours for how a service was handled, the same in every chart."""
+        return {
+            "billed": self.colors[0],
+            "waived": self.colors[1 % len(self.colors)],
+            "silent": self.colors[3 % len(self.colors)],
+        }
+
+
+def select_settings(con, keys: tuple[str, ...]) -> dict:
+    """Values of the given settings keys, parsed from JSON (missing keys are left out)."""
+    rows = con.execute(
+        "SELECT key, CAST(value AS VARCHAR) FROM settings WHERE list_contains(?, key)",
+        [list(keys)],
+    ).fetchall()
+    out = {}
+    for key, raw in rows:
+        if raw is None:
+            continue
+        try:
+            out[key] = json.loads(raw)
+        except (TypeError, ValueError):
+            out[key] = raw
+    return out
+
+
+def load_theme(con=None) -> Theme:
+    """The company theme from settings, falling back to the default palette and font."""
+    if con is None:
+        return Theme()
+    values = select_settings(con, ("theme_colors", "theme_font", "company_name"))
+    colors = values.get("theme_colors")
+    if isinstance(colors, str):
+        colors = [c.strip() for c in colors.split(",")]
+    if isinstance(colors, list):
+        colors = tuple(c for c in colors if isinstance(c, str) and _HEX.match(c.strip()))
+    if not colors:
+        colors = DEFAULT_COLORS
+    # Short custom palettes are topped up so that charts with many series stay distinct.
+    if len(colors) < len(DEFAULT_COLORS):
+        colors = tuple(colors) + tuple(c for c in DEFAULT_COLORS if c not in colors)
+    font = values.get("theme_font")
+    font = font.strip() if isinstance(font, str) and font.strip() else DEFAULT_FONT
+    company = values.get("company_name")
+    company = company.strip() if isinstance(company, str) else ""
+    return Theme(colors=tuple(colors), font=font, company=company)
+
+
+def chart_footer(lang: str, period: str | None, source: str | None, company: str = "") -> str:
+    """The line under every chart: period · source · company."""
+    parts = []
+    if period:
+        parts.append(f"{t('exp_period', lang)}: {period}")
+    if source:
+        parts.append(f"{t('exp_source', lang)}: {source}")
+    if company:
+        parts.append(company)
+    return "  ·  ".join(parts)
+
+
+def apply_theme(
+    fig: go.Figure,
+    *,
+    title: str | None = None,
+    period: str | None = None,
+    source: str | None = None,
+    lang: str = DEFAULT_LANGUAGE,
+    theme: Theme | None = None,
+    subtitle: str | None = None,
+) -> go.Figure:
+    """Style `fig` in the company theme, with title, period and data source in the image."""
+    theme = theme or Theme()
+    source = source if source is not None else t("exp_source_default", lang)
+    title_text = f"<b>{title}</b>" if title else ""
+    if subtitle:
+        title_text += f"<br><span style='font-size:0.7em;color:{MUTED_COLOR}'>{subtitle}</span>"
+    footer = chart_footer(lang, period, source, theme.company)
+    fig.update_layout(
+        template="plotly_white",
+        colorway=list(theme.colors),
+        separators=SEPARATORS.get(lang, SEPARATORS["de"]),
+        font={"family": theme.font, "size": 18, "color": TEXT_COLOR},
+        title={
+            "text": title_text,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.97,
+            "yanchor": "top",
+            "font": {"size": 28, "color": theme.primary, "family": theme.font},
+        },
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 70, "r": 40, "t": 100 if subtitle else 80, "b": 90},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "xanchor": "right",
+            "x": 1.0,
+            "title": {"text": ""},
+        },
+        hoverlabel={"font": {"family": theme.font}},
+    )
+    fig.update_xaxes(gridcolor=GRID_COLOR, linecolor="#B0B8C1", zerolinecolor="#B0B8C1")
+    fig.update_yaxes(gridcolor=GRID_COLOR, linecolor="#B0B8C1", zerolinecolor="#B0B8C1")
+    # Replace a footer from an earlier call instead of stacking a second one.
+    kept = [a for a in (fig.layout.annotations or ()) if getattr(a, "name", None) != "footer"]
+    fig.layout.annotations = kept
+    if footer:
+        fig.add_annotation(
+            name="footer",
+            text=footer,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=0,
+            xanchor="left",
+            yanchor="top",
+            yshift=-55,
+            showarrow=False,
+            align="left",
+            font={"size": 12, "color": MUTED_COLOR, "family": theme.font},
+        )
+    return fig
+
+
+def money_axis(fig: go.Figure, lang: str, axis: str = "y") -> go.Figure:
+    """Format an axis as euros without cents: 12.500 € (German) or €12,500 (English)."""
+    fmt = {"tickformat": ",.0f"}
+    if lang == "en":
+        fmt["tickprefix"] = "€"
+    else:
+        fmt["ticksuffix"] = " €"
+    if axis == "x":
+        fig.update_xaxes(**fmt)
+    else:
+        fig.update_yaxes(**fmt)
+    return fig

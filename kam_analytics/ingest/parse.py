@@ -1,0 +1,267 @@
+"""Vectorised parsing of export cells: amounts, dates, IDs, numbers, booleans, missing values.
+
+Every parser takes a pandas Series as read from the file (numbers, datetimes or text) and returns
+the parsed values plus a boolean mask of the cells that were present but could not be parsed,
+so that validation can report exactly those rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Cell texts that mean "no value" (compared case-insensitively after trimming).
+DEFAULT_NULLS = ("", "null", "-", "--", "n/a", "#n/a", "nan", "none", "<null>")
+
+_CURRENCY = r"€|\$|£|EUR|USD|CHF|GBP|Fr\.|eur"
+_SPACES = r"[\s\u00a0\u202f\u2009]"
+_AMOUNT_CORE = r"(?:\d{1,3}(?:[.,']\d{3})+|\d+)(?:[.,]\d+)?|[.,]\d+|\d+(?:\.\d+)?[eE][+-]?\d+"
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """True for int/float/bool columns (cells Excel stored as numbers)."""
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+
+
+def is_datetime(series: pd.Series) -> bool:
+    """True for datetime columns (cells Excel stored as dates)."""
+    return pd.api.types.is_datetime64_any_dtype(series.dtype)
+
+
+def as_text(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+    """Trimmed text of every cell; missing cells and null tokens become NA."""
+    if is_numeric(series):
+        text = _numbers_as_text(series)
+    elif is_datetime(series):
+        text = series.dt.strftime("%Y-%m-%d %H:%M:%S").astype("str")
+    else:
+        text = series.astype("str").str.strip()
+    lowered = text.str.casefold()
+    null_set = {str(n).strip().casefold() for n in nulls}
+    return text.mask(lowered.isin(null_set) | text.isna())
+
+
+def _numbers_as_text(series: pd.Series) -> pd.Series:
+    values = series.astype("float64")
+    whole = values.notna() & np.isfinite(values) & (values == np.round(values))
+    whole &= values.abs() < 1e15
+    out = pd.Series(pd.NA, index=series.index, dtype="str")
+    if whole.any():
+        out[whole] = values[whole].astype("int64").astype("str")
+    rest = values.notna() & ~whole
+    if rest.any():
+        out[rest] = values[rest].map(repr).astype("str")
+    return out
+
+
+def missing_mask(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+    """True where a cell has no value (empty, NULL, '-', n/a, ...)."""
+    if is_numeric(series) or is_datetime(series):
+        return series.isna()
+    return as_text(series, nulls).isna()
+
+
+def parse_ids(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+    """IDs as text: leading zeros kept, Excel's float look (1001.0) becomes '1001'."""
+    text = as_text(series, nulls)
+    if is_numeric(series):
+        return text
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def parse_text(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+    """Free text, trimmed; null tokens become NA."""
+    return as_text(series, nulls)
+
+
+def infer_decimal(text: pd.Series, hint: str | None = None) -> str:
+    """The column's decimal separator from its unambiguous values, else `hint`, else ','."""
+    sample = text.dropna()
+    if len(sample) > 5000:
+        sample = sample.iloc[:5000]
+    core = sample.str.replace(r"[^0-9.,]", "", regex=True)
+    has_dot = core.str.contains(".", regex=False)
+    has_comma = core.str.contains(",", regex=False)
+    both = has_dot & has_comma
+    comma_last = core.str.rfind(",") > core.str.rfind(".")
+    votes_comma = int((both & comma_last).sum())
+    votes_dot = int((both & ~comma_last).sum())
+    # One separator not followed by exactly three digits can only be the decimal separator.
+    single_dot = has_dot & ~has_comma & core.str.fullmatch(r"\d*\.(\d{1,2}|\d{4,})")
+    single_comma = has_comma & ~has_dot & core.str.fullmatch(r"\d*,(\d{1,2}|\d{4,})")
+    votes_dot += int(single_dot.sum())
+    votes_comma += int(single_comma.sum())
+    # Two or more of the same separator can only be thousands separators.
+    votes_comma += int((core.str.count(r"\.") > 1).sum())
+    votes_dot += int((core.str.count(",") > 1).sum())
+    if votes_comma > votes_dot:
+        return ","
+    if votes_dot > votes_comma:
+        return "."
+    return hint if hint in (",", ".") else ","
+
+
+def parse_amounts(
+    series: pd.Series, decimal: str | None = None, nulls=DEFAULT_NULLS, hint: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Amounts in any German/English notation -> float64, plus the mask of unparseable cells.
+
+    Handles thousands separators ('1.234,56', '1,234.56', "1'234.56"), a leading or SAP-style
+    trailing minus ('1.234,56-'), parentheses for negatives ('(1.234,56)') and currency signs.
+    A single separator followed by exactly three digits ('1.234') is read with the column's
+    decimal separator: `decimal` if given, else what the column's other values show, else `hint`.
+    """
+    if is_numeric(series):
+        values = series.astype("float64")
+        return values, pd.Series(False, index=series.index)
+    if is_datetime(series):
+        return pd.Series(np.nan, index=series.index), series.notna()
+    text = as_text(series, nulls)
+    present = text.notna()
+    t = text.str.replace("\u2212", "-", regex=False)
+    t = t.str.replace(_CURRENCY, "", regex=True).str.replace(_SPACES, "", regex=True)
+    paren = t.str.startswith("(") & t.str.endswith(")")
+    t = t.str.strip("()")
+    lead = t.str.startswith("-")
+    trail = t.str.endswith("-")
+    t = t.str.lstrip("+").str.strip("-")
+    t = t.str.replace("'", "", regex=False)
+    shape_ok = t.str.fullmatch(_AMOUNT_CORE).fillna(False).astype(bool)
+    negative = (paren | lead | trail).fillna(False).astype(bool)
+    twice = (lead & trail).fillna(False).astype(bool) | (paren & (lead | trail)).fillna(False)
+    dec = decimal if decimal in (",", ".") else infer_decimal(t[shape_ok], hint)
+    has_dot = t.str.contains(".", regex=False).fillna(False)
+    has_comma = t.str.contains(",", regex=False).fillna(False)
+    comma_last = (t.str.rfind(",") > t.str.rfind(".")).fillna(False)
+    dots = t.str.count(r"\.").fillna(0)
+    commas = t.str.count(",").fillna(0)
+    after = (t.str.len() - t.str.rfind(",").where(has_comma, t.str.rfind(".")) - 1).fillna(0)
+    # Per value: which separator is the decimal one?
+    comma_decimal = pd.Series(dec == ",", index=t.index)
+    comma_decimal = comma_decimal.mask(has_dot & has_comma, comma_last)
+    only_comma = has_comma & ~has_dot
+    only_dot = has_dot & ~has_comma
+    comma_decimal = comma_decimal.mask(only_comma & (commas > 1), False)
+    comma_decimal = comma_decimal.mask(only_dot & (dots > 1), True)
+    comma_decimal = comma_decimal.mask(only_comma & (commas == 1) & (after != 3), True)
+    comma_decimal = comma_decimal.mask(only_dot & (dots == 1) & (after != 3), False)
+    scientific = t.str.contains(r"[eE]", regex=True).fillna(False)
+    comma_decimal = comma_decimal.mask(scientific, False)
+    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_point = t.str.replace(",", "", regex=False)
+    normal = as_comma.where(comma_decimal, as_point)
+    values = pd.to_numeric(normal.where(shape_ok), errors="coerce").astype("float64")
+    values = values.where(~negative, -values)
+    bad = present & (values.isna() | ~shape_ok | twice)
+    values = values.where(~bad)
+    return values, bad.astype(bool)
+
+
+def parse_numbers(series, decimal=None, nulls=DEFAULT_NULLS, hint=None):
+    """Plain numbers (ratings, quantities, scores): same notation rules as amounts."""
+    return parse_amounts(series, decimal=decimal, nulls=nulls, hint=hint)
+
+
+def parse_ints(series, decimal=None, nulls=DEFAULT_NULLS, hint=None):
+    """Whole numbers (years); a fractional value is unparseable."""
+    values, bad = parse_amounts(series, decimal=decimal, nulls=nulls, hint=hint)
+    frac = values.notna() & (values != np.round(values))
+    bad = bad | frac
+    return values.where(~bad).round().astype("Int64"), bad
+
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Serial numbers for 1954-10-..2119: wide enough for business dates, excludes small numbers.
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000
+_DATE_FORMATS = (
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%Y%m%d",
+)
+_SLASH_FORMATS = (("%d/%m/%Y", "%m/%d/%Y"), ("%d/%m/%y", "%m/%d/%y"))
+
+
+def _serials(values: pd.Series) -> pd.Series:
+    ok = values.notna() & (values >= _SERIAL_MIN) & (values <= _SERIAL_MAX)
+    days = values.where(ok)
+    out = EXCEL_EPOCH + pd.to_timedelta(days.round(6), unit="D")
+    return out.dt.floor("D")
+
+
+def parse_dates(
+    series: pd.Series, date_format: str | None = None, nulls=DEFAULT_NULLS
+) -> tuple[pd.Series, pd.Series]:
+    """Dates -> datetime64 at midnight, plus the mask of unparseable cells.
+
+    Accepts Excel date cells, Excel serial numbers, '31.12.2025', ISO '2025-12-31' (with or
+    without time) and, for slashed dates, the order most values of the column fit (day first
+    when both fit). `date_format` (strftime codes) is tried first when given.
+    """
+    if is_datetime(series):
+        out = pd.to_datetime(series).astype("datetime64[us]").dt.floor("D")
+        return out, pd.Series(False, index=series.index)
+    if is_numeric(series):
+        values = series.astype("float64")
+        out = _serials(values)
+        return out, values.notna() & out.isna()
+    text = as_text(series, nulls)
+    present = text.notna()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+
+    def fill(fmt, **kw):
+        nonlocal out
+        todo = out.isna() & present
+        if not todo.any():
+            return
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce", **kw)
+        out.loc[todo] = parsed.astype("datetime64[us]")
+
+    if date_format:
+        fill(date_format)
+    fill("ISO8601")
+    for fmt in _DATE_FORMATS:
+        fill(fmt)
+    for day_first, month_first in _SLASH_FORMATS:
+        todo = out.isna() & present
+        if not todo.any():
+            break
+        a = pd.to_datetime(text[todo], format=day_first, errors="coerce")
+        b = pd.to_datetime(text[todo], format=month_first, errors="coerce")
+        first, second = (a, b) if a.notna().sum() >= b.notna().sum() else (b, a)
+        out.loc[todo] = first.fillna(second).astype("datetime64[us]")
+    todo = out.isna() & present
+    if todo.any():
+        # Excel serial numbers that arrived as text (CSV exports, mixed columns).
+        nums = pd.to_numeric(text[todo].str.replace(",", ".", regex=False), errors="coerce")
+        out.loc[todo] = _serials(nums.astype("float64")).astype("datetime64[us]")
+    out = out.dt.floor("D")
+    return out, (present & out.isna()).astype(bool)
+
+
+_TRUE = {"1", "true", "wahr", "ja", "j", "yes", "y", "x", "ok"}
+_FALSE = {"0", "false", "falsch", "nein", "n", "no"}
+
+
+def parse_bools(series: pd.Series, nulls=DEFAULT_NULLS) -> tuple[pd.Series, pd.Series]:
+    """Flags: ja/nein, yes/no, true/false, 1/0, x -> boolean, plus the mask of unknown values."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean"), pd.Series(False, index=series.index)
+    if is_numeric(series):
+        values = series.astype("float64")
+        return (values != 0).astype("boolean").mask(values.isna()), pd.Series(
+            False, index=series.index
+        )
+    text = as_text(series, nulls).str.casefold()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False)] = True
+    out[text.isin(_FALSE).fillna(False)] = False
+    return out, (text.notna() & out.isna()).astype(bool)

@@ -1,0 +1,454 @@
+"""Reading export files into a DataFrame of their data rows, as the user sees them in Excel.
+
+xlsx/xlsm/xls via fastexcel (calamine, formula cells give their cached values), csv/txt with
+the delimiter and encoding sniffed. Title rows above the header are skipped, empty rows and
+total rows at the bottom dropped; every data row keeps its row number as shown in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kam_analytics.errors import ImportBlockedError, Problem
+from kam_analytics.ingest.mapping import known_header, normalize_header
+from kam_analytics.ingest.parse import DEFAULT_NULLS, as_text
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+HEADER_SCAN_ROWS = 30
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TOTAL = re.compile(
+    r"^\s*(summe|gesamt|gesamtsumme|endsumme|gesamtbetrag|total|totals|grand total|sum|"
+    r"subtotal|zwischensumme|insgesamt)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class RawSheet:
+    """The data rows of one sheet or CSV file, with Excel row numbers and reading notices."""
+
+    file_name: str
+    sheet: str | None
+    frame: pd.DataFrame  # columns = headers as in the file (made unique), one row per data row
+    rows: np.ndarray  # Excel row number of each frame row
+    sha256: str
+    sheet_names: list[str] = field(default_factory=list)
+    header_row: int = 1  # Excel row number of the header
+    decimal_hint: str | None = None
+    notices: list[Problem] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def headers(self) -> list[str]:
+        """Column headers in file order."""
+        return [str(c) for c in self.frame.columns]
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex SHA-256 of the file content (used to recognise a re-import)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _blocked(file_name, reason, message, hint, sheet=None) -> ImportBlockedError:
+    return ImportBlockedError(
+        problems=[Problem(file_name, sheet, None, None, None, reason, message, hint)]
+    )
+
+
+def read_bytes(source) -> bytes:
+    """The file content of a path or of bytes."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    return Path(source).read_bytes()
+
+
+# --- header detection ----------------------------------------------------------------------
+
+
+def _is_number_like(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+(]?[\d.,' €$%-]+\)?", text)) or bool(
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}\.\d{1,2}\.\d{2,4}", text)
+    )
+
+
+def score_header_row(cells, known: set[str] = frozenset()) -> float:
+    """How much a row looks like a header: distinct non-numeric texts, known names count most."""
+    texts = [str(c).strip() for c in cells if c is not None and str(c).strip() != ""]
+    if len(texts) < 2:
+        return -1.0
+    score = 0.0
+    for t in texts:
+        if _is_number_like(t):
+            score -= 2
+        elif known_header(t) or normalize_header(t) in known:
+            score += 4
+        else:
+            score += 1
+    if len(set(texts)) < len(texts):
+        score -= len(texts) - len(set(texts))
+    return score
+
+
+def detect_header_row(rows, known: set[str] = frozenset()) -> int:
+    """Index of the header among the first rows (title rows above it are skipped)."""
+    best, best_score = 0, -1e9
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        s = score_header_row(row, known)
+        if s > best_score:
+            best, best_score = i, s
+    return best
+
+
+def _unique_headers(headers) -> list[str]:
+    out, seen = [], {}
+    for i, h in enumerate(headers):
+        h = "" if h is None else str(h).strip()
+        if h == "" or h.startswith("__UNNAMED__"):
+            h = f"column_{i + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}_{seen[h]}"
+        else:
+            seen[h] = 1
+        out.append(h)
+    return out
+
+
+# --- cleaning ------------------------------------------------------------------------------
+
+
+def _row_is_empty(frame: pd.DataFrame) -> pd.Series:
+    empty = pd.Series(True, index=frame.index)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            empty &= s.isna() | (s.astype("str").str.strip() == "")
+        else:
+            empty &= s.isna()
+    return empty
+
+
+def _clean_rows(raw: RawSheet) -> RawSheet:
+    """Drop empty rows anywhere and total rows at the bottom (with a notice)."""
+    frame = raw.frame
+    if frame.empty:
+        return raw
+    keep = ~_row_is_empty(frame).to_numpy()
+    positions = np.flatnonzero(keep)
+    dropped_totals = []
+    # Walk up from the bottom over total rows ("Summe", "Gesamt", "Total", ...).
+    while len(positions):
+        pos = positions[-1]
+        cells = [c for c in frame.iloc[pos].tolist() if isinstance(c, str)]
+        if any(_TOTAL.match(c) for c in cells):
+            dropped_totals.append(pos)
+            positions = positions[:-1]
+        else:
+            break
+    for pos in dropped_totals:
+        label = next(c for c in frame.iloc[pos].tolist() if isinstance(c, str) and _TOTAL.match(c))
+        raw.notices.append(
+            Problem(
+                raw.file_name, raw.sheet, int(raw.rows[pos]), None, label.strip(),
+                "total_row_dropped",
+                "Total row at the bottom was not imported",
+                "Nothing to do: sums are recomputed from the data rows.",
+                severity="warning",
+            )
+        )
+    if len(positions) != len(frame):
+        raw.frame = frame.iloc[positions].reset_index(drop=True)
+        raw.rows = raw.rows[positions]
+    return raw
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+
+def _xlsx_first_row(data: bytes, sheet_index: int) -> int:
+    """Excel row number of the first cell with a value (calamine's range starts there)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+            rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+            rids = re.findall(r"<(?:\w+:)?sheet\b[^>]*?r:id=\"([^\"]+)\"", wb)
+            rid = rids[sheet_index]
+            target = None
+            for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+                tag = m.group(0)
+                if f'Id="{rid}"' in tag:
+                    target = re.search(r'Target="([^"]+)"', tag).group(1)
+            if target is None:
+                return 1
+            target = target.lstrip("/")
+            path = target if target.startswith("xl/") else "xl/" + target
+            with zf.open(path) as fh:
+                chunk = b""
+                while len(chunk) < 4_000_000:
+                    block = fh.read(65536)
+                    if not block:
+                        break
+                    chunk += block
+                    text = chunk.decode("utf-8", "ignore")
+                    m = re.search(
+                        r"<(?:\w+:)?c\b[^>]*\br=\"[A-Z]+(\d+)\"[^>]*>\s*<(?:\w+:)?(?:v|is)\b", text
+                    )
+                    if m:
+                        return int(m.group(1))
+    except (KeyError, IndexError, zipfile.BadZipFile, AttributeError):
+        pass
+    return 1
+
+
+def _excel_reader(data: bytes, file_name: str):
+    import fastexcel
+
+    if data[:8] == _OLE_MAGIC and (
+        "EncryptedPackage".encode("utf-16-le") in data
+        or Path(file_name).suffix.lower() in (".xlsx", ".xlsm")
+    ):
+        raise _blocked(
+            file_name,
+            "password_protected",
+            "The workbook is password-protected",
+            "Open it in Excel, remove the password (File > Info > Protect Workbook) and save "
+            "it again, or export the data without a password.",
+        )
+    try:
+        return fastexcel.read_excel(data)
+    except Exception as exc:  # calamine raises its own error types
+        text = str(exc)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise _blocked(
+                file_name, "password_protected", "The workbook is password-protected",
+                "Remove the password in Excel and save the file again.",
+            ) from exc
+        raise _blocked(
+            file_name,
+            "unreadable_file",
+            "The file cannot be read as an Excel workbook (damaged or not a spreadsheet)",
+            "Open it in Excel and save it again as .xlsx, or export it again from the source "
+            "system.",
+        ) from exc
+
+
+def _sheet_rows_as_text(frame: pd.DataFrame, n: int) -> list[list]:
+    head = frame.head(n)
+    cols = [as_text(head[c], nulls=("",)).tolist() for c in head.columns]
+    return [[None if pd.isna(v) else v for v in row] for row in zip(*cols, strict=False)]
+
+
+def _load_sheet(reader, sheet, header_row):
+    sh = reader.load_sheet(sheet, header_row=header_row, dtype_coercion="coerce")
+    frame = sh.to_arrow().to_pandas()
+    return sh, frame
+
+
+def _names_match(frame: pd.DataFrame, expected) -> bool:
+    names = [None if str(c).startswith("__UNNAMED__") else str(c).strip() for c in frame.columns]
+    want = [None if v is None else str(v).strip() for v in expected]
+    return [n for n in names if n] == [w for w in want if w]
+
+
+def _find_header(reader, index, expected, h, first):
+    """Absolute 0-based row of the header, and the sheet read with that header."""
+    start = (first - 1 + h) if first else h
+    tried = set()
+    for k in [start, *range(h, h + 200)]:
+        if k in tried:
+            continue
+        tried.add(k)
+        _sh, frame = _load_sheet(reader, index, k)
+        if _names_match(frame, expected):
+            if first is None and h == 0:
+                # Rows above the range repeat the first row as header: take the last match.
+                while True:
+                    _sh, nxt = _load_sheet(reader, index, k + 1)
+                    if not _names_match(nxt, expected):
+                        break
+                    k, frame = k + 1, nxt
+            return k, frame
+    _sh, frame = _load_sheet(reader, index, h)
+    return h, frame
+
+
+def _candidate_rows(frame: pd.DataFrame) -> list[list]:
+    names = [None if str(c).startswith("__UNNAMED__") else str(c) for c in frame.columns]
+    return [names] + _sheet_rows_as_text(frame, HEADER_SCAN_ROWS)
+
+
+def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> RawSheet:
+    """One sheet of a workbook: chosen by name/number, else the one that looks most like data."""
+    reader = _excel_reader(data, file_name)
+    names = list(reader.sheet_names)
+    if not names:
+        raise _blocked(file_name, "empty_file", "The workbook has no sheets", "Export again.")
+    if sheet is None:
+        index = 0
+        if len(names) > 1:
+            best = -1e9
+            for i, name in enumerate(names):
+                try:
+                    _sh, fr = _load_sheet(reader, name, 0)
+                except Exception:  # an empty or chart sheet
+                    continue
+                rows = _candidate_rows(fr)
+                s = max((score_header_row(r, known) for r in rows), default=-1)
+                s += min(len(fr), 1000) / 1000.0  # prefer sheets with data on ties
+                if s > best:
+                    best, index = s, i
+    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
+                                    and sheet not in names):
+        index = int(sheet) - 1 if int(sheet) >= 1 else 0
+        if index >= len(names):
+            raise _blocked(
+                file_name, "missing_sheet", f"The workbook has no sheet number {sheet}",
+                f"Sheets in the file: {', '.join(names)}.",
+            )
+    else:
+        lookup = {n.casefold().strip(): i for i, n in enumerate(names)}
+        if str(sheet).casefold().strip() not in lookup:
+            raise _blocked(
+                file_name, "missing_sheet", f"The workbook has no sheet named {sheet!r}",
+                f"Sheets in the file: {', '.join(names)}.", sheet=str(sheet),
+            )
+        index = lookup[str(sheet).casefold().strip()]
+    sheet_name = names[index]
+    try:
+        _sh, frame = _load_sheet(reader, index, 0)
+    except Exception as exc:
+        raise _blocked(
+            file_name, "empty_file", f"The sheet {sheet_name!r} has no data",
+            "Choose the sheet that holds the export.", sheet=sheet_name,
+        ) from exc
+    candidates = _candidate_rows(frame)
+    h = detect_header_row(candidates, known)
+    first = _xlsx_first_row(data, index) if data[:2] == b"PK" else None
+    if first is None:
+        # fastexcel counts header_row from A1, calamine's range from the first non-empty row:
+        # the absolute row whose names are the detected header tells where the range starts.
+        header_abs, _frame = _find_header(reader, index, candidates[h], h, first)
+        first = header_abs + 1 - h
+    header_excel_row = first + h
+    if h > 0:
+        # Title rows above the header: the data are the rows below it (one read, no re-read;
+        # the columns are text then and parsed like CSV).
+        frame = frame.iloc[h:].reset_index(drop=True)
+        frame.columns = [c if c is not None else "" for c in candidates[h]]
+    rows = np.arange(len(frame), dtype="int64") + header_excel_row + 1
+    raw = RawSheet(
+        file_name=file_name, sheet=sheet_name, frame=frame, rows=rows, sha256=sha256_of(data),
+        sheet_names=names, header_row=header_excel_row,
+    )
+    return _clean_rows(raw)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Text and encoding: UTF-8 (with or without BOM), else Windows-1252."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most sample lines into the same number of fields."""
+    best, best_score = ";", -1
+    for delim in (";", "\t", ",", "|"):
+        counts = [len(r) - 1 for r in csv.reader(lines, delimiter=delim) if r]
+        if not counts:
+            continue
+        width = max(set(counts), key=counts.count)
+        if width == 0:
+            continue
+        score = counts.count(width) * 1000 + width
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
+    """A delimited text file; delimiter and encoding sniffed, title rows skipped."""
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
+    lines = text.splitlines()[: HEADER_SCAN_ROWS + 20]
+    delim = sniff_delimiter(lines)
+    sample = list(csv.reader(lines, delimiter=delim))
+    h = detect_header_row(sample, known)
+    headers = _unique_headers(sample[h])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delim, header=None, skiprows=h + 1, names=headers,
+            dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+            index_col=False, engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise _blocked(
+            file_name,
+            "unreadable_file",
+            f"The file cannot be read as a table: {exc}",
+            "Check that every row has the same number of columns as the header "
+            "(quote values that contain the delimiter).",
+        ) from exc
+    rows = np.arange(len(frame), dtype="int64") + h + 2
+    raw = RawSheet(
+        file_name=file_name, sheet=None, frame=frame, rows=rows, sha256=sha256_of(data),
+        header_row=h + 1, decimal_hint={";": ",", ",": "."}.get(delim),
+        encoding=encoding, delimiter=delim,
+    )
+    return _clean_rows(raw)
+
+
+def read_source(source, file_name: str | None = None, sheet=None, known=frozenset()) -> RawSheet:
+    """Read a file (path or bytes) of any supported kind."""
+    if file_name is None:
+        file_name = Path(source).name if not isinstance(source, bytes | bytearray) else "upload"
+    try:
+        data = read_bytes(source)
+    except OSError as exc:
+        raise _blocked(
+            file_name, "unreadable_file", f"Cannot open the file: {exc.strerror}",
+            "Check the path and the permissions.",
+        ) from exc
+    if not data:
+        raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
+    suffix = Path(file_name).suffix.lower()
+    is_zip = data[:2] == b"PK"
+    is_ole = data[:8] == _OLE_MAGIC
+    if suffix in EXCEL_SUFFIXES or is_zip or is_ole:
+        return read_excel(data, file_name, sheet=sheet, known=known)
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _blocked(
+            file_name, "unreadable_file", "The file is neither a spreadsheet nor a text table",
+            "Upload .xlsx, .xlsm, .xls, .csv or .txt exports.",
+        )
+    return read_csv(data, file_name, known=known)
+
+
+def list_sheets(source) -> list[str]:
+    """Sheet names of a workbook (empty for CSV)."""
+    data = read_bytes(source)
+    if data[:2] != b"PK" and data[:8] != _OLE_MAGIC:
+        return []
+    return list(_excel_reader(data, "upload").sheet_names)
+
+
+__all__ = ["RawSheet", "read_source", "list_sheets", "DEFAULT_NULLS"]

@@ -1,0 +1,137 @@
+"""One account on one page: tier and entitlement, services and their value, revenue and margin,
+retention signals, mandate, feedback and KAM."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+from kam_analytics.errors import NotFoundError
+from kam_analytics.metrics.feedback import list_feedback
+from kam_analytics.metrics.mandates import count_answered, get_mandate, mandate_score, QUESTIONS, RATINGS
+from kam_analytics.metrics.retention import compute_retention, is_year_complete, resolve_period
+
+
+def select_account_options(con, scope: Scope) -> pd.DataFrame:
+    """Visible accounts for a picker: id, name, tier (key accounts first)."""
+    return con.execute(
+        """
+        SELECT account_id, name, tier FROM accounts
+        WHERE account_id IN (SELECT account_id FROM visible_accounts(?))
+        ORDER BY CASE tier WHEN 'KEY' THEN 0 WHEN 'A' THEN 1 WHEN 'B' THEN 2 ELSE 3 END,
+                 name, account_id
+        """,
+        [scope.kam_param],
+    ).df()
+
+
+def select_account_info(con, account_id: str, scope: Scope) -> dict:
+    """Master data of one visible account with its KAM and group names."""
+    df = con.execute(
+        """
+        SELECT a.account_id, a.name, a.tier, a.kam_id, k.name AS kam_name, k.email AS kam_email,
+               a.parent_id, p.name AS parent_name, a.industry, a.country, a.city,
+               a.customer_since, a.status
+        FROM accounts a
+        LEFT JOIN kams k ON k.kam_id = a.kam_id
+        LEFT JOIN accounts p ON p.account_id = a.parent_id
+        WHERE a.account_id = ? AND a.account_id IN (SELECT account_id FROM visible_accounts(?))
+        """,
+        [account_id, scope.kam_param],
+    ).df()
+    if df.empty:
+        raise NotFoundError(f"No account {account_id!r} visible to you", "Pick an account from the list.")
+    rec = df.iloc[0].to_dict()
+    return {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
+            for k, v in rec.items()}
+
+
+def select_entitlement(con, tier: str, year: int) -> pd.DataFrame:
+    """The matrix column of `tier` valid in `year` (latest matrix year <= year, else earliest)."""
+    return con.execute(
+        """
+        WITH y AS (
+            SELECT COALESCE(max(year) FILTER (WHERE year <= $year), min(year)) AS y
+            FROM entitlement_matrix
+        )
+        SELECT m.year, m.service_code, c.name_de, c.name_en, m.policy
+        FROM entitlement_matrix m
+        JOIN y ON m.year = y.y
+        LEFT JOIN service_catalogue c USING (service_code)
+        WHERE m.tier = $tier
+        ORDER BY c.sort_order NULLS LAST, m.service_code
+        """,
+        {"year": int(year), "tier": tier},
+    ).df()
+
+
+def select_services_received(con, account_id: str, year: int, until: dt.date, scope: Scope) -> pd.DataFrame:
+    """Services (incl. express shipments) one account received in `year` up to `until`."""
+    return con.execute(
+        """
+        SELECT e.service_code, c.name_de, c.name_en,
+               count(*) AS events,
+               CAST(sum(e.quantity) AS DOUBLE) AS quantity,
+               CAST(sum(e.cost) AS DOUBLE) AS cost,
+               CAST(sum(e.list_value) AS DOUBLE) AS list_value,
+               CAST(sum(e.billed_amount) AS DOUBLE) AS billed_amount,
+               CAST(sum(e.unbilled_value) AS DOUBLE) AS unbilled_value,
+               count(*) FILTER (WHERE e.billing_mode = 'silent') AS silent,
+               count(*) FILTER (WHERE e.billing_mode = 'waived') AS waived,
+               count(*) FILTER (WHERE e.billing_mode = 'billed') AS billed
+        FROM service_events_all e
+        LEFT JOIN service_catalogue c USING (service_code)
+        WHERE e.account_id = ? AND year(e.date) = ? AND e.date <= ?
+          AND e.account_id IN (SELECT account_id FROM visible_accounts(?))
+        GROUP BY ALL
+        ORDER BY list_value DESC, e.service_code
+        """,
+        [account_id, int(year), until, scope.kam_param],
+    ).df()
+
+
+def select_revenue_by_year(con, account_id: str, until: dt.date, scope: Scope) -> pd.DataFrame:
+    """Net revenue, cost of goods and margin of one account per year up to `until`."""
+    df = con.execute(
+        """
+        SELECT year(order_date) AS year,
+               count(DISTINCT order_id) AS orders,
+               CAST(round(sum(net_revenue), 2) AS DOUBLE) AS net_revenue,
+               CAST(round(sum(cost_of_goods), 2) AS DOUBLE) AS cost_of_goods
+        FROM orders
+        WHERE account_id = ? AND order_date <= ?
+          AND account_id IN (SELECT account_id FROM visible_accounts(?))
+        GROUP BY 1 ORDER BY 1
+        """,
+        [account_id, until, scope.kam_param],
+    ).df()
+    df["margin"] = (df["net_revenue"] - df["cost_of_goods"]).round(2)
+    df["margin_pct"] = [m / r if r else float("nan") for m, r in zip(df["margin"], df["net_revenue"], strict=True)]
+    return df
+
+
+def account_summary(
+    con, *, account_id: str, year: int | None, as_of: dt.date | None = None, scope: Scope
+) -> dict:
+    """Everything about one visible account for the account page."""
+    year, as_of = resolve_period(year, as_of)
+    info = select_account_info(con, account_id, scope)
+    ret = compute_retention(con, year=year, as_of=as_of, scope=scope, tiers=None)
+    ret = ret[ret["account_id"] == account_id]
+    mandate = get_mandate(con, account_id, year, scope)
+    ratings = [mandate[r] for r in RATINGS]
+    return {
+        "year": year,
+        "as_of": as_of,
+        "info": info,
+        "entitlement": select_entitlement(con, info["tier"], year) if info["tier"] else pd.DataFrame(),
+        "services": select_services_received(con, account_id, year, as_of, scope),
+        "revenue": select_revenue_by_year(con, account_id, as_of, scope),
+        "retention": ret.iloc[0].to_dict() if not ret.empty else {},
+        "mandate": mandate,
+        "mandate_answered": count_answered([mandate[q] for q in QUESTIONS]),
+        "mandate_score": mandate_score(ratings, is_year_complete(year, as_of)),
+        "feedback": list_feedback(con, scope=scope, account_id=account_id),
+    }

@@ -1,0 +1,234 @@
+"""The numbers of the overview page: headline KPIs, revenue by month, service value by tier.
+
+Deliberately self-contained (the services and retention modules own the full rules); the
+definitions here follow DOMAIN.md:
+- the period is 1 January of `year` to `as_of` (capped at 31 December; default: year end);
+- an account is active on a date d if it has an order with d - 90 days < order_date <= d,
+  unless accounts.status says 'lost' (never active) or 'active' (always active);
+- retention so far = key accounts active on 1 January and still active on as_of, divided by
+  key accounts active on 1 January.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+
+ACTIVITY_DAYS = 90
+TIER_ORDER = ("KEY", "A", "B", "C")
+MODE_ORDER = ("silent", "waived", "billed")
+
+
+def period(year: int, as_of: dt.date | None) -> tuple[dt.date, dt.date]:
+    """First and last day counted: 1 January to as_of, capped at 31 December."""
+    start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    end = year_end if as_of is None else min(as_of, year_end)
+    return start, end
+
+
+def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
+    """Today for the running year, 31 December for past years, 1 January for future years."""
+    today = today or dt.date.today()
+    return max(dt.date(year, 1, 1), min(today, dt.date(year, 12, 31)))
+
+
+def select_data_years(con, scope: Scope) -> list[int]:
+    """Years with orders or services of the visible accounts, ascending."""
+    rows = con.execute(
+        "SELECT DISTINCT y FROM ("
+        " SELECT year(order_date) AS y, account_id FROM orders"
+        " UNION ALL SELECT year(date), account_id FROM service_events_all)"
+        " WHERE account_id IN (SELECT account_id FROM visible_accounts(?)) ORDER BY y",
+        [scope.kam_param],
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+_ACTIVE = """
+CASE WHEN a.status = 'lost' THEN FALSE
+     WHEN a.status = 'active' THEN TRUE
+     ELSE EXISTS (SELECT 1 FROM orders o WHERE o.account_id = a.account_id
+                  AND o.order_date > CAST({d} AS DATE) - {days}
+                  AND o.order_date <= CAST({d} AS DATE)) END
+"""
+
+
+def select_key_retention(con, scope: Scope, start: dt.date, end: dt.date) -> tuple[int, int, int]:
+    """(key accounts, of them active on `start`, of those still active on `end`)."""
+    active_start = _ACTIVE.format(d="$start", days=ACTIVITY_DAYS)
+    active_end = _ACTIVE.format(d="$end", days=ACTIVITY_DAYS)
+    row = con.execute(
+        f"""
+        WITH k AS (
+            SELECT a.account_id, {active_start} AS at_start, {active_end} AS at_end
+            FROM accounts a
+            WHERE a.tier = 'KEY'
+              AND a.account_id IN (SELECT account_id FROM visible_accounts($k))
+        )
+        SELECT count(*), count(*) FILTER (WHERE at_start),
+               count(*) FILTER (WHERE at_start AND at_end)
+        FROM k
+        """,
+        {"k": scope.kam_param, "start": start, "end": end},
+    ).fetchall()[0]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def select_revenue(con, scope: Scope, start: dt.date, end: dt.date) -> float:
+    """Net revenue of the visible accounts' orders from start to end (inclusive)."""
+    row = con.execute(
+        "SELECT COALESCE(sum(net_revenue), 0) FROM orders"
+        " WHERE order_date BETWEEN $start AND $end"
+        " AND account_id IN (SELECT account_id FROM visible_accounts($k))",
+        {"k": scope.kam_param, "start": start, "end": end},
+    ).fetchall()[0]
+    return round(float(row[0]), 2)
+
+
+def select_service_totals(con, scope: Scope, start: dt.date, end: dt.date) -> tuple[float, float]:
+    """(list value, unbilled value) of every service given from start to end."""
+    row = con.execute(
+        "SELECT COALESCE(sum(list_value), 0), COALESCE(sum(unbilled_value), 0)"
+        " FROM service_events_all WHERE date BETWEEN $start AND $end"
+        " AND account_id IN (SELECT account_id FROM visible_accounts($k))",
+        {"k": scope.kam_param, "start": start, "end": end},
+    ).fetchall()[0]
+    return round(float(row[0]), 2), round(float(row[1]), 2)
+
+
+def _same_day_last_year(d: dt.date) -> dt.date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def select_overview_kpis(con, scope: Scope, year: int, as_of: dt.date | None = None) -> dict:
+    """Headline figures for `year` up to `as_of` (see the module docstring for definitions)."""
+    start, end = period(year, as_of)
+    n_key, active_start, retained = select_key_retention(con, scope, start, end)
+    revenue = select_revenue(con, scope, start, end)
+    revenue_prev = select_revenue(
+        con, scope, _same_day_last_year(start), _same_day_last_year(end)
+    )
+    service_value, unbilled = select_service_totals(con, scope, start, end)
+    return {
+        "year": year,
+        "start": start,
+        "as_of": end,
+        "key_accounts": n_key,
+        "revenue": revenue,
+        "revenue_prev": revenue_prev,
+        "service_value": service_value,
+        "unbilled_value": unbilled,
+        "unbilled_share": unbilled / service_value if service_value else None,
+        "key_active_start": active_start,
+        "key_retained": retained,
+        "retention": retained / active_start if active_start else None,
+    }
+
+
+def select_revenue_by_month(
+    con, scope: Scope, year: int, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """Columns month (1-12), revenue (this year to as_of; NaN after), revenue_prev (last year)."""
+    start, end = period(year, as_of)
+    rows = con.execute(
+        """
+        SELECT month(order_date) AS month,
+               sum(net_revenue) FILTER (WHERE year(order_date) = $year
+                                        AND order_date <= $end) AS revenue,
+               sum(net_revenue) FILTER (WHERE year(order_date) = $year - 1) AS revenue_prev
+        FROM orders
+        WHERE order_date >= $prev_start AND order_date <= $end
+          AND account_id IN (SELECT account_id FROM visible_accounts($k))
+        GROUP BY 1
+        """,
+        {
+            "k": scope.kam_param,
+            "year": year,
+            "end": end,
+            "prev_start": dt.date(year - 1, 1, 1),
+        },
+    ).fetchall()
+    found = {int(m): (r, p) for m, r, p in rows}
+    out = []
+    for month in range(1, 13):
+        rev, prev = found.get(month, (None, None))
+        in_period = month <= end.month and end >= start
+        out.append(
+            {
+                "month": month,
+                "revenue": round(float(rev or 0), 2) if in_period else float("nan"),
+                "revenue_prev": round(float(prev or 0), 2),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def select_service_value_by_tier(
+    con, scope: Scope, year: int, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """Columns tier, billing_mode, list_value, unbilled_value; every tier × mode, in order."""
+    start, end = period(year, as_of)
+    rows = con.execute(
+        """
+        SELECT a.tier, e.billing_mode, sum(e.list_value), sum(e.unbilled_value)
+        FROM service_events_all e JOIN accounts a USING (account_id)
+        WHERE e.date BETWEEN $start AND $end
+          AND e.account_id IN (SELECT account_id FROM visible_accounts($k))
+        GROUP BY 1, 2
+        """,
+        {"k": scope.kam_param, "start": start, "end": end},
+    ).fetchall()
+    found = {(t, m): (v, u) for t, m, v, u in rows}
+    out = [
+        {
+            "tier": tier,
+            "billing_mode": mode,
+            "list_value": round(float(found.get((tier, mode), (0, 0))[0]), 2),
+            "unbilled_value": round(float(found.get((tier, mode), (0, 0))[1]), 2),
+        }
+        for tier in TIER_ORDER
+        for mode in MODE_ORDER
+    ]
+    return pd.DataFrame(out)
+
+
+def select_key_accounts(
+    con, scope: Scope, year: int, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """Key accounts with KAM, revenue this year to as_of vs the same period last year."""
+    start, end = period(year, as_of)
+    df = con.execute(
+        """
+        SELECT a.account_id, a.name, k.name AS kam_name,
+               COALESCE(sum(o.net_revenue) FILTER (
+                   WHERE o.order_date BETWEEN $start AND $end), 0) AS revenue,
+               COALESCE(sum(o.net_revenue) FILTER (
+                   WHERE o.order_date BETWEEN $prev_start AND $prev_end), 0) AS revenue_prev,
+               max(o.order_date) FILTER (WHERE o.order_date <= $end) AS last_order
+        FROM accounts a
+        LEFT JOIN kams k ON k.kam_id = a.kam_id
+        LEFT JOIN orders o ON o.account_id = a.account_id
+        WHERE a.tier = 'KEY'
+          AND a.account_id IN (SELECT account_id FROM visible_accounts($k))
+        GROUP BY a.account_id, a.name, k.name
+        ORDER BY revenue DESC, a.account_id
+        """,
+        {
+            "k": scope.kam_param,
+            "start": start,
+            "end": end,
+            "prev_start": _same_day_last_year(start),
+            "prev_end": _same_day_last_year(end),
+        },
+    ).df()
+    df["revenue"] = df["revenue"].astype(float).round(2)
+    df["revenue_prev"] = df["revenue_prev"].astype(float).round(2)
+    prev = df["revenue_prev"].where(df["revenue_prev"] != 0)
+    df["change"] = (df["revenue"] / prev - 1).astype(float)
+    return df

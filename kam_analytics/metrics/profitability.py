@@ -1,0 +1,173 @@
+"""Profitability per account after services, the whale curve and tier-fit alerts.
+
+- revenue = sum of order net revenue; gross margin = revenue − cost of goods (a missing cost of
+  goods counts as 0, so the margin of such lines is overstated; `cogs_missing` counts them);
+- service cost = internal cost of every service given (express freight included);
+- service billed = what was charged for those services;
+- net contribution = gross margin − service cost + service billed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+from kam_analytics.catalogue import exclusive_services, select_matrix
+from kam_analytics.metrics.giveaways import leakage_by_account
+from kam_analytics.metrics.services import select_service_events
+
+COLUMNS = [
+    "account_id",
+    "name",
+    "tier",
+    "kam_id",
+    "revenue",
+    "cost_of_goods",
+    "gross_margin",
+    "service_cost",
+    "service_value",
+    "service_billed",
+    "net_contribution",
+    "cogs_missing",
+]
+
+_SQL = """
+WITH o AS (
+    SELECT account_id,
+           SUM(net_revenue) AS revenue,
+           SUM(COALESCE(cost_of_goods, 0)) AS cost_of_goods,
+           COUNT(*) FILTER (WHERE cost_of_goods IS NULL) AS cogs_missing
+    FROM orders
+    WHERE ($year IS NULL OR year(order_date) = $year)
+      AND ($as_of IS NULL OR order_date <= $as_of)
+    GROUP BY account_id
+),
+s AS (
+    SELECT account_id,
+           SUM(cost) AS service_cost,
+           SUM(list_value) AS service_value,
+           SUM(billed_amount) AS service_billed
+    FROM service_events_all
+    WHERE ($year IS NULL OR year(date) = $year)
+      AND ($as_of IS NULL OR date <= $as_of)
+    GROUP BY account_id
+)
+SELECT a.account_id, a.name, a.tier, a.kam_id,
+       COALESCE(o.revenue, 0) AS revenue,
+       COALESCE(o.cost_of_goods, 0) AS cost_of_goods,
+       COALESCE(o.revenue, 0) - COALESCE(o.cost_of_goods, 0) AS gross_margin,
+       COALESCE(s.service_cost, 0) AS service_cost,
+       COALESCE(s.service_value, 0) AS service_value,
+       COALESCE(s.service_billed, 0) AS service_billed,
+       COALESCE(o.revenue, 0) - COALESCE(o.cost_of_goods, 0)
+           - COALESCE(s.service_cost, 0) + COALESCE(s.service_billed, 0) AS net_contribution,
+       COALESCE(o.cogs_missing, 0) AS cogs_missing
+FROM accounts a
+LEFT JOIN o ON o.account_id = a.account_id
+LEFT JOIN s ON s.account_id = a.account_id
+WHERE a.account_id IN (SELECT account_id FROM visible_accounts($kam))
+ORDER BY a.account_id
+"""
+
+
+def account_profitability(
+    con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
+) -> pd.DataFrame:
+    """One row per visible account: revenue, gross margin, service cost, net contribution."""
+    df = con.execute(
+        _SQL, {"year": None if year is None else int(year), "as_of": as_of, "kam": scope.kam_param}
+    ).df()
+    for col in COLUMNS[4:11]:
+        df[col] = pd.to_numeric(df[col]).astype("float64").fillna(0.0).round(2)
+    df["cogs_missing"] = df["cogs_missing"].astype(int)
+    return df[COLUMNS]
+
+
+def whale_curve(profit: pd.DataFrame) -> pd.DataFrame:
+    """Accounts ranked by net contribution (best first) with the cumulative contribution.
+
+    Columns: rank, account_id, name, tier, net_contribution, cumulative, cumulative_share
+    (of the total contribution), account_share (rank / number of accounts).
+    """
+    ranked = profit.sort_values(
+        ["net_contribution", "account_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+    total = float(ranked["net_contribution"].sum())
+    out = ranked[["account_id", "name", "tier", "net_contribution"]].copy()
+    out.insert(0, "rank", range(1, len(out) + 1))
+    out["cumulative"] = out["net_contribution"].cumsum().round(2)
+    out["cumulative_share"] = out["cumulative"] / total if total else 0.0
+    out["account_share"] = out["rank"] / len(out) if len(out) else 0.0
+    return out
+
+
+def tier_fit_alerts(
+    con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
+) -> pd.DataFrame:
+    """Accounts whose service does not fit their tier, with the signal that fired.
+
+    - `above_key_median`: a B or C account received more service value (list value) than the
+      median KEY account in the period (median over visible KEY accounts, zeros included);
+    - `key_exclusive`: a B or C account received a service exclusive to KEY in the matrix of
+      the event's year;
+    - `leakage_over_margin`: a KEY account's giveaway leakage exceeds its gross margin.
+    Columns: account_id, name, tier, alert, value, threshold, detail.
+    """
+    profit = account_profitability(con, year=year, as_of=as_of, scope=scope)
+    rows = []
+    key = profit[profit["tier"] == "KEY"]
+    median = float(key["service_value"].median()) if len(key) else None
+    small = profit[profit["tier"].isin(["B", "C"])]
+    if median is not None:
+        for r in small[small["service_value"] > median].itertuples():
+            rows.append(
+                (
+                    r.account_id,
+                    r.name,
+                    r.tier,
+                    "above_key_median",
+                    r.service_value,
+                    round(median, 2),
+                    "",
+                )
+            )
+    events = select_service_events(con, scope, year=year, as_of=as_of, tiers=["B", "C"])
+    if not events.empty:
+        years = sorted({d.year for d in pd.to_datetime(events["date"]).dropna()})
+        exclusive = {y: exclusive_services(select_matrix(con, y)) for y in years}
+        events = events[pd.to_datetime(events["date"]).notna()]
+        is_excl = [
+            exclusive.get(d.year, {}).get(code, False)
+            for d, code in zip(pd.to_datetime(events["date"]), events["service_code"], strict=True)
+        ]
+        hits = events[is_excl]
+        for (acc, name, tier), part in hits.groupby(
+            ["account_id", "account_name", "tier"], sort=True
+        ):
+            codes = ", ".join(sorted(set(part["service_code"])))
+            rows.append(
+                (
+                    acc,
+                    name,
+                    tier,
+                    "key_exclusive",
+                    round(float(part["list_value"].sum()), 2),
+                    None,
+                    codes,
+                )
+            )
+    leak = leakage_by_account(con, scope, year=year, as_of=as_of)
+    for r in key.itertuples():
+        value = leak.get(r.account_id, 0.0)
+        if value > r.gross_margin:
+            rows.append(
+                (r.account_id, r.name, r.tier, "leakage_over_margin", value, r.gross_margin, "")
+            )
+    out = pd.DataFrame(
+        rows, columns=["account_id", "name", "tier", "alert", "value", "threshold", "detail"]
+    )
+    return out.sort_values(
+        ["alert", "value", "account_id"], ascending=[True, False, True]
+    ).reset_index(drop=True)

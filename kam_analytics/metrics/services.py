@@ -1,0 +1,236 @@
+"""Service value: what each account received, what it was worth, and how much was billed.
+
+Every figure comes from the `service_events_all` view (service events plus every express
+shipment as an EXPRESS_FREIGHT event) and is filtered through `visible_accounts(?)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+from kam_analytics.schema import BILLING_MODES
+
+MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
+REPORT_COLUMNS = [
+    "account_id",
+    "name",
+    "tier",
+    "kam_id",
+    "cost",
+    "list_value",
+    "billed_amount",
+    "unbilled_value",
+    "value_silent",
+    "value_waived",
+    "value_billed",
+]
+# Dimensions a service-value table can be grouped by, and the event columns they use.
+DIMENSIONS = {
+    "account": ["account_id", "account_name"],
+    "tier": ["tier"],
+    "kam": ["kam_id", "kam_name"],
+    "service": ["service_code"],
+    "month": ["month"],
+    "billing_mode": ["billing_mode"],
+}
+
+_SQL_REPORT = """
+SELECT
+    a.account_id,
+    a.name,
+    a.tier,
+    a.kam_id,
+    COALESCE(SUM(e.cost), 0) AS cost,
+    COALESCE(SUM(e.list_value), 0) AS list_value,
+    COALESCE(SUM(e.billed_amount), 0) AS billed_amount,
+    COALESCE(SUM(e.unbilled_value), 0) AS unbilled_value,
+    COALESCE(SUM(e.list_value) FILTER (WHERE e.billing_mode = 'silent'), 0) AS value_silent,
+    COALESCE(SUM(e.list_value) FILTER (WHERE e.billing_mode = 'waived'), 0) AS value_waived,
+    COALESCE(SUM(e.list_value) FILTER (WHERE e.billing_mode = 'billed'), 0) AS value_billed
+FROM accounts a
+LEFT JOIN service_events_all e
+    ON e.account_id = a.account_id
+   AND ($year IS NULL OR year(e.date) = $year)
+   AND ($as_of IS NULL OR e.date <= $as_of)
+WHERE a.account_id IN (SELECT account_id FROM visible_accounts($kam))
+GROUP BY a.account_id, a.name, a.tier, a.kam_id
+ORDER BY a.account_id
+"""
+
+_SQL_EVENTS = """
+SELECT
+    e.source_table,
+    e.source_id,
+    e.account_id,
+    a.name AS account_name,
+    a.tier,
+    a.kam_id,
+    k.name AS kam_name,
+    e.date,
+    strftime(e.date, '%Y-%m') AS month,
+    e.service_code,
+    e.quantity,
+    e.cost,
+    e.list_value,
+    e.billed_amount,
+    e.unbilled_value,
+    e.billing_mode,
+    e.import_id,
+    il.file_name,
+    il.imported_at,
+    e.source_row
+FROM service_events_all e
+JOIN accounts a ON a.account_id = e.account_id
+LEFT JOIN kams k ON k.kam_id = a.kam_id
+LEFT JOIN import_log il ON il.import_id = e.import_id
+WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
+  AND ($year IS NULL OR year(e.date) = $year)
+  AND ($as_of IS NULL OR e.date <= $as_of)
+  AND ($account IS NULL OR e.account_id = $account)
+  AND ($tiers IS NULL OR list_contains($tiers, COALESCE(a.tier, '')))
+  AND ($kams IS NULL OR list_contains($kams, COALESCE(a.kam_id, '')))
+  AND ($services IS NULL OR list_contains($services, e.service_code))
+ORDER BY e.date, e.source_table, e.source_id
+"""
+
+
+def _as_list(values) -> list[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return [values]
+    return [("" if v is None else str(v)) for v in values]
+
+
+def _money(df: pd.DataFrame, columns) -> pd.DataFrame:
+    for col in columns:
+        if col in df:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64").fillna(0.0).round(2)
+    return df
+
+
+def report_services(
+    con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
+) -> pd.DataFrame:
+    """One row per visible account (zeros included): cost, list value, billed, unbilled, value by mode."""
+    df = con.execute(
+        _SQL_REPORT,
+        {"year": None if year is None else int(year), "as_of": as_of, "kam": scope.kam_param},
+    ).df()
+    df = _money(df, REPORT_COLUMNS[4:])
+    return df[REPORT_COLUMNS].reset_index(drop=True)
+
+
+def select_service_events(
+    con,
+    scope: Scope,
+    *,
+    year: int | None = None,
+    as_of: dt.date | None = None,
+    account_id: str | None = None,
+    tiers=None,
+    kam_ids=None,
+    services=None,
+) -> pd.DataFrame:
+    """The service events (express shipments included) behind every figure, with their import.
+
+    `tiers`, `kam_ids`, `services` are lists (None = no filter); an empty string in `tiers` or
+    `kam_ids` selects accounts without tier / without KAM.
+    """
+    df = con.execute(
+        _SQL_EVENTS,
+        {
+            "kam": scope.kam_param,
+            "year": None if year is None else int(year),
+            "as_of": as_of,
+            "account": account_id,
+            "tiers": _as_list(tiers),
+            "kams": _as_list(kam_ids),
+            "services": _as_list(services),
+        },
+    ).df()
+    df = _money(df, MONEY)
+    df["date"] = pd.to_datetime(df["date"]).dt.date
+    return df
+
+
+def summarise_events(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Internal cost, list value, billed, unbilled and value by billing mode per group, worst first."""
+    keys = [c for dim in by for c in DIMENSIONS[dim]]
+    work = events.copy()
+    for mode in BILLING_MODES:
+        work[f"value_{mode}"] = work["list_value"].where(work["billing_mode"] == mode, 0.0)
+    work["events"] = 1
+    value_cols = [*MONEY, *(f"value_{m}" for m in BILLING_MODES)]
+    if work.empty:
+        return pd.DataFrame(columns=[*keys, "events", *value_cols])
+    for key in keys:
+        work[key] = work[key].astype(object).where(work[key].notna(), "")
+    out = work.groupby(keys, as_index=False, sort=False)[["events", *value_cols]].sum()
+    out = _money(out, value_cols)
+    sort_cols = ["month"] if by == ["month"] else ["list_value", *keys]
+    ascending = [True] if by == ["month"] else [False, *([True] * len(keys))]
+    return out.sort_values(sort_cols, ascending=ascending, kind="stable").reset_index(drop=True)
+
+
+def billing_ladder(events: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """List value per billing mode (silent -> waived -> billed), optionally per `by` column.
+
+    Columns: [by,] billing_mode, list_value, share (of the group's total list value).
+    """
+    keys = [by] if by else []
+    work = events.copy()
+    if by:
+        work[by] = work[by].astype(object).where(work[by].notna(), "")
+    groups = list(dict.fromkeys(work[by])) if by else [None]
+    rows = []
+    for group in groups:
+        part = work[work[by] == group] if by else work
+        total = float(part["list_value"].sum())
+        for mode in BILLING_MODES:
+            value = round(float(part.loc[part["billing_mode"] == mode, "list_value"].sum()), 2)
+            row = {
+                "billing_mode": mode,
+                "list_value": value,
+                "share": value / total if total else 0.0,
+            }
+            if by:
+                row = {by: group, **row}
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[*keys, "billing_mode", "list_value", "share"])
+
+
+def filter_options(con, scope: Scope) -> dict[str, list]:
+    """Choices for the page filters: years with events, tiers, KAMs and services in scope."""
+    years = con.execute(
+        "SELECT DISTINCT year(e.date) AS y FROM service_events_all e "
+        "WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?)) "
+        "AND e.date IS NOT NULL ORDER BY y DESC",
+        [scope.kam_param],
+    ).fetchall()
+    kams = con.execute(
+        "SELECT DISTINCT a.kam_id, k.name FROM accounts a LEFT JOIN kams k ON k.kam_id = a.kam_id "
+        "WHERE a.account_id IN (SELECT account_id FROM visible_accounts(?)) "
+        "AND a.kam_id IS NOT NULL ORDER BY a.kam_id",
+        [scope.kam_param],
+    ).fetchall()
+    services = con.execute(
+        "SELECT DISTINCT e.service_code FROM service_events_all e "
+        "WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?)) "
+        "ORDER BY e.service_code",
+        [scope.kam_param],
+    ).fetchall()
+    accounts = con.execute(
+        "SELECT a.account_id, a.name FROM accounts a "
+        "WHERE a.account_id IN (SELECT account_id FROM visible_accounts(?)) ORDER BY a.account_id",
+        [scope.kam_param],
+    ).fetchall()
+    return {
+        "years": [int(r[0]) for r in years],
+        "kams": [(r[0], r[1] or r[0]) for r in kams],
+        "services": [r[0] for r in services],
+        "accounts": [(r[0], r[1] or r[0]) for r in accounts],
+    }

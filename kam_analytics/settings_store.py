@@ -1,0 +1,297 @@
+"""Editable settings: retention parameters, the bonus plan per year and KAM pay per year.
+
+Every value has a default from DOMAIN.md, so an empty database works. Only admins change
+settings; every change is written to the audit log (old -> new).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+from kam_analytics.audit import write_audit
+from kam_analytics.errors import ConfigError, NotFoundError
+
+# --- retention parameters ------------------------------------------------------------------
+
+# key in the settings table -> (default, minimum, maximum)
+RETENTION_DEFAULTS: dict[str, float] = {
+    "retention.activity_window_days": 90,  # active on d = an order in [d - window, d]
+    "retention.gap_factor": 1.5,  # order gap > factor x median gap between orders
+    "retention.revenue_drop": 0.25,  # trailing 12 months down by this share or more
+    "retention.satisfaction_drop": 2.0,  # latest survey score down by this many points
+    "retention.mandate_check_month": 6,  # mandate completeness checked after the end of
+    "retention.mandate_check_day": 30,  # ... this month/day (default: after 30 June)
+}
+RETENTION_LIMITS: dict[str, tuple[float, float]] = {
+    "retention.activity_window_days": (1, 3650),
+    "retention.gap_factor": (0.1, 100),
+    "retention.revenue_drop": (0.01, 1.0),
+    "retention.satisfaction_drop": (0.1, 10),
+    "retention.mandate_check_month": (1, 12),
+    "retention.mandate_check_day": (1, 31),
+}
+_INT_KEYS = {
+    "retention.activity_window_days",
+    "retention.mandate_check_month",
+    "retention.mandate_check_day",
+}
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The retention parameters as used by the metrics."""
+
+    activity_window_days: int = 90
+    gap_factor: float = 1.5
+    revenue_drop: float = 0.25
+    satisfaction_drop: float = 2.0
+    mandate_check_month: int = 6
+    mandate_check_day: int = 30
+
+    def mandate_check_date(self, year: int) -> dt.date:
+        """The date after which an incomplete mandate counts as a risk signal."""
+        month = int(self.mandate_check_month)
+        day = int(self.mandate_check_day)
+        while day > 28:
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                day -= 1
+        return dt.date(year, month, day)
+
+
+def select_settings(con, prefix: str) -> dict[str, object]:
+    """Raw settings whose key starts with `prefix`: {key: decoded JSON value}."""
+    rows = con.execute(
+        "SELECT key, value FROM settings WHERE starts_with(key, ?)", [prefix]
+    ).fetchall()
+    out = {}
+    for key, value in rows:
+        try:
+            out[key] = json.loads(value) if isinstance(value, str) else value
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def _valid_number(value) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def get_retention_settings(con) -> RetentionSettings:
+    """The retention parameters: stored values where valid, DOMAIN.md defaults otherwise."""
+    stored = select_settings(con, "retention.")
+    values = {}
+    for key, default in RETENTION_DEFAULTS.items():
+        value = stored.get(key, default)
+        lo, hi = RETENTION_LIMITS[key]
+        if not _valid_number(value) or not lo <= float(value) <= hi:
+            value = default
+        values[key.split(".", 1)[1]] = int(value) if key in _INT_KEYS else float(value)
+    return RetentionSettings(**values)
+
+
+def upsert_setting(con, key: str, value, username: str) -> None:
+    """Write one setting (JSON value)."""
+    con.execute(
+        "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+        [key, json.dumps(value), dt.datetime.now(), username],
+    )
+
+
+def save_retention_settings(con, scope: Scope, new: RetentionSettings | dict) -> RetentionSettings:
+    """Validate and store retention parameters (admin only); log every changed value."""
+    scope.require_role("admin")
+    if isinstance(new, RetentionSettings):
+        new = asdict(new)
+    old = get_retention_settings(con)
+    old_d = asdict(old)
+    for name, value in new.items():
+        key = f"retention.{name}"
+        if key not in RETENTION_DEFAULTS:
+            raise ConfigError(f"Unknown retention setting {name!r}", "Use one of the listed settings.")
+        lo, hi = RETENTION_LIMITS[key]
+        if not _valid_number(value) or not lo <= float(value) <= hi:
+            raise ConfigError(
+                f"Retention setting {name} = {value!r} is out of range",
+                f"Enter a number between {lo:g} and {hi:g}.",
+            )
+        value = int(value) if key in _INT_KEYS else float(value)
+        if value != old_d[name]:
+            upsert_setting(con, key, value, scope.username)
+            write_audit(con, scope.username, "settings.retention", key, old_d[name], value)
+    return get_retention_settings(con)
+
+
+# --- bonus plan per year -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BonusPlan:
+    """One year's bonus plan: weights, retention gate and cap."""
+
+    w_retention: float = 0.6
+    w_mandate: float = 0.3
+    w_feedback: float = 0.1
+    retention_gate: float = 0.5
+    cap: float = 1.2
+
+
+DEFAULT_PLAN = BonusPlan()
+PLAN_FIELDS = tuple(f.name for f in fields(BonusPlan))
+_PLAN_LIMITS = {
+    "w_retention": (0.0, 10.0),
+    "w_mandate": (0.0, 10.0),
+    "w_feedback": (0.0, 10.0),
+    "retention_gate": (0.0, 1.0),
+    "cap": (0.0, 10.0),
+}
+
+
+def select_bonus_plan(con, year: int) -> dict | None:
+    """The stored plan row of `year`, or None."""
+    df = con.execute(
+        f"SELECT {', '.join(PLAN_FIELDS)} FROM bonus_plans WHERE year = ?", [int(year)]
+    ).df()
+    if df.empty:
+        return None
+    return df.iloc[0].to_dict()
+
+
+def get_bonus_plan(con, year: int) -> BonusPlan:
+    """The plan of `year`; any value not stored (or invalid) takes the DOMAIN.md default."""
+    row = select_bonus_plan(con, year) or {}
+    values = {}
+    for name in PLAN_FIELDS:
+        value = row.get(name)
+        lo, hi = _PLAN_LIMITS[name]
+        if not _valid_number(value) or not lo <= float(value) <= hi:
+            value = getattr(DEFAULT_PLAN, name)
+        values[name] = float(value)
+    return BonusPlan(**values)
+
+
+def save_bonus_plan(con, scope: Scope, year: int, plan: BonusPlan | dict) -> BonusPlan:
+    """Validate and store the plan of `year` (admin only); log old -> new."""
+    scope.require_role("admin")
+    values = asdict(plan) if isinstance(plan, BonusPlan) else dict(plan)
+    for name in PLAN_FIELDS:
+        value = values.get(name)
+        lo, hi = _PLAN_LIMITS[name]
+        if not _valid_number(value) or not lo <= float(value) <= hi:
+            raise ConfigError(
+                f"Bonus plan {year}: {name} = {value!r} is out of range",
+                f"Enter a number between {lo:g} and {hi:g}.",
+            )
+    if values["w_retention"] + values["w_mandate"] + values["w_feedback"] <= 0:
+        raise ConfigError(
+            f"Bonus plan {year}: the weights add up to 0", "Give at least one weight a value above 0."
+        )
+    old = select_bonus_plan(con, year)
+    new = BonusPlan(**{n: float(values[n]) for n in PLAN_FIELDS})
+    con.execute(
+        f"INSERT OR REPLACE INTO bonus_plans (year, {', '.join(PLAN_FIELDS)}) "
+        f"VALUES (?, {', '.join('?' for _ in PLAN_FIELDS)})",
+        [int(year), *[getattr(new, n) for n in PLAN_FIELDS]],
+    )
+    write_audit(con, scope.username, "settings.bonus_plan", str(year), old, asdict(new))
+    return new
+
+
+# --- KAM pay per year ----------------------------------------------------------------------
+
+
+def select_kam_pay(con, year: int, kam_id: str | None = None) -> pd.DataFrame:
+    """Base salary and target bonus per KAM for `year`: the override, else the kams table."""
+    return con.execute(
+        """
+        SELECT k.kam_id, k.name,
+               CAST(COALESCE(p.base_salary, k.base_salary) AS DOUBLE) AS base_salary,
+               CAST(COALESCE(p.target_bonus, k.target_bonus) AS DOUBLE) AS target_bonus,
+               CAST(k.base_salary AS DOUBLE) AS default_base_salary,
+               CAST(k.target_bonus AS DOUBLE) AS default_target_bonus,
+               p.kam_id IS NOT NULL AS overridden
+        FROM kams k
+        LEFT JOIN kam_pay p ON p.kam_id = k.kam_id AND p.year = ?
+        WHERE ? IS NULL OR k.kam_id = ?
+        ORDER BY k.kam_id
+        """,
+        [int(year), kam_id, kam_id],
+    ).df()
+
+
+def get_kam_pay(con, year: int, scope: Scope) -> pd.DataFrame:
+    """Pay per KAM for `year` as the scope may see it (a KAM sees only their own)."""
+    if scope.sees_all:
+        return select_kam_pay(con, year)
+    return select_kam_pay(con, year, scope.kam_id or "\x00none")
+
+
+def _money_or_none(value, what: str):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if not _valid_number(value) or float(value) < 0:
+        raise ConfigError(f"{what} = {value!r} is not a valid amount", "Enter an amount of 0 or more.")
+    return round(float(value), 2)
+
+
+def save_kam_pay(
+    con, scope: Scope, kam_id: str, year: int, base_salary=None, target_bonus=None
+) -> None:
+    """Override a KAM's base salary and/or target bonus for one year (admin only); logged."""
+    scope.require_role("admin")
+    exists = con.execute("SELECT count(*) FROM kams WHERE kam_id = ?", [kam_id]).fetchall()[0][0]
+    if not exists:
+        raise NotFoundError(f"No KAM with id {kam_id!r}", "Import the KAM list first.")
+    base = _money_or_none(base_salary, "base salary")
+    target = _money_or_none(target_bonus, "target bonus")
+    old = con.execute(
+        "SELECT CAST(base_salary AS DOUBLE), CAST(target_bonus AS DOUBLE) FROM kam_pay "
+        "WHERE kam_id = ? AND year = ?",
+        [kam_id, int(year)],
+    ).fetchall()
+    old_v = {"base_salary": old[0][0], "target_bonus": old[0][1]} if old else None
+    con.execute(
+        "INSERT OR REPLACE INTO kam_pay (kam_id, year, base_salary, target_bonus) VALUES (?, ?, ?, ?)",
+        [kam_id, int(year), base, target],
+    )
+    write_audit(
+        con,
+        scope.username,
+        "settings.kam_pay",
+        f"{kam_id}/{year}",
+        old_v,
+        {"base_salary": base, "target_bonus": target},
+    )
+
+
+def delete_kam_pay(con, scope: Scope, kam_id: str, year: int) -> None:
+    """Remove a KAM's pay override for one year (back to the kams table); logged."""
+    scope.require_role("admin")
+    old = con.execute(
+        "SELECT CAST(base_salary AS DOUBLE), CAST(target_bonus AS DOUBLE) FROM kam_pay "
+        "WHERE kam_id = ? AND year = ?",
+        [kam_id, int(year)],
+    ).fetchall()
+    if not old:
+        return
+    con.execute("DELETE FROM kam_pay WHERE kam_id = ? AND year = ?", [kam_id, int(year)])
+    write_audit(
+        con,
+        scope.username,
+        "settings.kam_pay",
+        f"{kam_id}/{year}",
+        {"base_salary": old[0][0], "target_bonus": old[0][1]},
+        None,
+    )

@@ -1,0 +1,57 @@
+"""Audit-Log (admins only): who did what and when, with old → new values."""
+
+import pandas as pd
+import streamlit as st
+
+from kam_analytics import users
+from kam_analytics.i18n import fmt_date
+from ui.auth import require_page_role
+from ui.session import get_con, get_lang, tr
+
+scope = require_page_role("admin")
+con = get_con()
+lang = get_lang()
+
+st.title(tr("audit_title"))
+st.caption(tr("audit_intro"))
+
+
+def action_label(action: str | None) -> str:
+    """Translated name of an audit action; unknown actions (other areas) as they are."""
+    if action is None:
+        return tr("all")
+    key = f"audit_action_{action}"
+    label = tr(key)
+    return action if label == key else label
+
+
+actions, names = users.audit_choices(con, scope=scope)
+left, middle, right = st.columns([2, 2, 1])
+action = left.selectbox(
+    tr("audit_filter_action"), [None, *actions], format_func=action_label, key="audit_action"
+)
+who = middle.selectbox(
+    tr("audit_filter_user"),
+    [None, *names],
+    format_func=lambda n: tr("all") if n is None else n,
+    key="audit_user",
+)
+limit = right.selectbox(tr("audit_limit"), [100, 500, 2000, 10000], index=1, key="audit_limit")
+
+entries = users.audit_entries(con, scope=scope, action=action, username=who, limit=limit)
+if entries.empty:
+    st.info(tr("audit_empty"))
+else:
+    shown = pd.DataFrame(
+        {
+            tr("audit_col_at"): [
+                f"{fmt_date(ts, lang)} {pd.Timestamp(ts):%H:%M:%S}" for ts in entries["at"]
+            ],
+            tr("audit_col_user"): entries["username"],
+            tr("audit_col_action"): [action_label(a) for a in entries["action"]],
+            tr("audit_col_target"): entries["target"],
+            tr("audit_col_change"): entries["change"],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 700))
+    st.caption(tr("audit_count", n=len(entries)))

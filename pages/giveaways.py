@@ -1,0 +1,162 @@
+"""Verschenkte Leistungen: off-policy services, giveaways with their leakage in euros and
+invisible value, totals by account, KAM, service and tier, each traceable to its rows."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from kam_analytics.i18n import (
+    billing_mode_label,
+    fmt_eur,
+    fmt_number,
+    policy_label,
+    select_service_names,
+    tier_label,
+)
+from kam_analytics.metrics import giveaways as gv
+from kam_analytics.metrics import services as sv
+from kam_analytics.schema import TIERS
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import plotly_config, show_table
+
+FINDING_COLOURS = {"off_policy": "#A23B3B", "giveaway": "#D08C2E", "invisible": "#3E7CB1"}
+MONEY = ("leakage", "unbilled_value", "list_value", "billed_amount")
+
+con, scope, lang = get_con(), get_scope(), get_lang()
+names = select_service_names(con, lang)
+st.title(tr("gv_title"))
+st.caption(tr("gv_intro"))
+
+opts = sv.filter_options(con, scope)
+kam_names = dict(opts["kams"])
+c_year, c_tier, c_kam, c_service = st.columns([1, 2, 2, 3])
+year = c_year.selectbox(
+    tr("year"),
+    [None, *opts["years"]],
+    index=1 if opts["years"] else 0,
+    format_func=lambda y: tr("all") if y is None else str(y),
+    key="gv_year",
+)
+tiers = c_tier.multiselect(tr("tier"), list(TIERS), format_func=lambda x: tier_label(x, lang), key="gv_tiers")
+kams = c_kam.multiselect(tr("kam"), list(kam_names), format_func=lambda k: kam_names.get(k, k), key="gv_kams")
+services = c_service.multiselect(
+    tr("service"), opts["services"], format_func=lambda c: names.get(c, c), key="gv_services"
+)
+
+found = gv.select_findings(
+    con, scope, year=year, tiers=tiers or None, kam_ids=kams or None, services=services or None
+)
+if found.empty:
+    st.success(tr("gv_none"))
+    st.stop()
+
+finding_label = {f: tr(f"gv_finding_{f}") for f in gv.FINDINGS}
+k1, k2, k3, k4 = st.columns(4)
+k1.metric(tr("gv_leakage_total"), fmt_eur(found["leakage"].sum(), lang, 0), border=True)
+for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
+    part = found[found["finding"] == finding]
+    col.metric(
+        finding_label[finding],
+        fmt_number(len(part), lang),
+        tr("gv_kpi_value", value=fmt_eur(part["leakage" if finding != "invisible" else "list_value"].sum(), lang, 0)),
+        delta_color="off",
+        border=True,
+        help=tr(f"gv_help_{finding}"),
+    )
+
+labels = {
+    "account_id": tr("svc_account_id"),
+    "account_name": tr("account"),
+    "tier": tr("tier"),
+    "kam_id": tr("svc_kam_id"),
+    "kam_name": tr("kam"),
+    "service_code": tr("service"),
+    "n_off_policy": finding_label["off_policy"],
+    "n_giveaway": finding_label["giveaway"],
+    "n_invisible": finding_label["invisible"],
+    "leakage": tr("gv_leakage"),
+    "unbilled_value": tr("svc_unbilled"),
+    "list_value": tr("svc_list_value"),
+    "billed_amount": tr("svc_billed"),
+    "date": tr("svc_date"),
+    "billing_mode": tr("svc_billing_mode"),
+    "policy": tr("gv_policy"),
+    "finding": tr("gv_finding"),
+    "source_table": tr("svc_source_table"),
+    "source_id": tr("svc_source_id"),
+    "file_name": tr("svc_file"),
+    "imported_at": tr("svc_imported_at"),
+    "source_row": tr("svc_source_row"),
+}
+
+
+def readable(df):
+    """Codes to words for display."""
+    out = df.copy()
+    if "service_code" in out:
+        out["service_code"] = [names.get(c, c) for c in out["service_code"]]
+    if "tier" in out:
+        out["tier"] = [tier_label(t, lang) if t else "–" for t in out["tier"]]
+    if "billing_mode" in out:
+        out["billing_mode"] = [billing_mode_label(m, lang) for m in out["billing_mode"]]
+    if "policy" in out:
+        out["policy"] = [policy_label(p, lang) for p in out["policy"]]
+    if "finding" in out:
+        out["finding"] = [finding_label[f] for f in out["finding"]]
+    return out
+
+
+# Worst accounts at a glance: leakage per account, split by finding.
+by_account = gv.totals_by(found, "account_id")
+top = by_account[by_account["leakage"] > 0].head(15)
+if not top.empty:
+    st.subheader(tr("gv_chart_title"))
+    fig = go.Figure()
+    top_ids = list(top["account_id"])
+    for finding in ("off_policy", "giveaway"):
+        part = found[found["finding"] == finding].groupby("account_id")["leakage"].sum()
+        fig.add_bar(
+            y=[f"{a} {n}" for a, n in zip(top["account_id"], top["account_name"], strict=True)],
+            x=[float(part.get(a, 0.0)) for a in top_ids],
+            name=finding_label[finding],
+            orientation="h",
+            marker_color=FINDING_COLOURS[finding],
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=140 + 28 * len(top),
+        separators=",." if lang == "de" else ".,",
+        legend={"orientation": "h", "y": 1.08, "x": 0},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickformat": ",.0f", "ticksuffix": " €" if lang == "de" else "", "tickprefix": "€" if lang == "en" else ""},
+    )
+    st.plotly_chart(fig, config=plotly_config("verschenkte_leistungen"), key="gv_chart")
+
+tabs = st.tabs(
+    [tr("gv_tab_findings"), tr("svc_by_account"), tr("svc_by_kam"), tr("svc_by_service"), tr("svc_by_tier")]
+)
+with tabs[0]:
+    shown = found[
+        ["date", "account_id", "account_name", "tier", "service_code", "billing_mode", "policy",
+         "finding", "list_value", "billed_amount", "leakage", "source_table", "source_id",
+         "file_name", "source_row"]
+    ]
+    show_table(readable(shown), labels, money=MONEY)
+for tab, by in zip(tabs[1:], ("account_id", "kam_id", "service_code", "tier"), strict=True):
+    with tab:
+        show_table(readable(gv.totals_by(found, by)), labels, money=MONEY,
+                   ints=("n_off_policy", "n_giveaway", "n_invisible"))
+
+st.subheader(tr("gv_drill_title"))
+account_names = {r.account_id: f"{r.account_id} – {r.account_name}" for r in by_account.itertuples()}
+account = st.selectbox(
+    tr("account"), list(account_names), format_func=account_names.get, index=None,
+    placeholder=tr("svc_pick_account"), key="gv_drill_account",
+)
+if account:
+    rows = found[found["account_id"] == account][
+        ["date", "service_code", "billing_mode", "policy", "finding", "list_value", "billed_amount",
+         "unbilled_value", "leakage", "source_table", "source_id", "file_name", "imported_at", "source_row"]
+    ]
+    st.caption(tr("gv_drill_sum", n=len(rows), value=fmt_eur(rows["leakage"].sum(), lang)))
+    show_table(readable(rows), labels, money=MONEY)

@@ -1,0 +1,99 @@
+"""KAM-Auftrag: the four mandate questions per key account and year, ratings, completeness,
+and entering customer feedback."""
+
+import datetime as dt
+
+import streamlit as st
+
+from kam_analytics.errors import KamError
+from kam_analytics.metrics import mandates as md
+from kam_analytics.metrics.feedback import add_feedback
+from kam_analytics.metrics.retention import select_order_years
+from kam_analytics.schema import FEEDBACK_KINDS
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import show_table
+
+con, scope, lang = get_con(), get_scope(), get_lang()
+st.title(tr("man_title"))
+st.caption(tr("man_caption"))
+
+today = dt.date.today()
+years = sorted(set(select_order_years(con, scope)) | {today.year, today.year + 1})
+year = st.selectbox(tr("year"), years, index=years.index(today.year), key="md_year")
+
+overview = md.mandate_overview(con, year=year, scope=scope)
+if overview.empty:
+    st.info(tr("man_no_accounts"))
+    st.stop()
+
+st.subheader(tr("man_overview"))
+labels = {
+    "account_id": tr("col_account"), "name": tr("col_name"), "kam_id": tr("col_kam"),
+    "answered": tr("man_answered"), "completeness": tr("man_completeness"),
+    "rated": tr("man_rated"), "score_so_far": tr("man_score_so_far"),
+    "score_year_end": tr("man_score_year_end"),
+}
+show_table(overview[list(labels)], labels=labels,
+           pct=("completeness", "score_so_far", "score_year_end"))
+
+st.subheader(tr("man_edit"))
+names = dict(zip(overview["account_id"], overview["name"], strict=True))
+owners = dict(zip(overview["account_id"], overview["kam_id"], strict=True))
+account_id = st.selectbox(tr("col_account"), list(overview["account_id"]),
+                          format_func=lambda a: f"{a} {names.get(a) or ''}", key="md_account")
+mandate = md.get_mandate(con, account_id, year, scope)
+may_answer = md.can_answer(scope, owners.get(account_id))
+may_rate = md.can_rate(scope)
+
+left, right = st.columns([3, 2])
+with left, st.form(f"md_answers_{account_id}_{year}"):
+    st.markdown(f"**{tr('man_answers')}**")
+    answers = {
+        q: st.text_area(tr(f"q_{q}"), value=mandate[q] or "", help=tr(f"q_{q}_help"),
+                        placeholder=tr(f"q_{q}_help"), disabled=not may_answer, height=80)
+        for q in md.QUESTIONS
+    }
+    if not may_answer:
+        st.caption(tr("man_readonly_answers"))
+    if st.form_submit_button(tr("man_save_answers"), disabled=not may_answer):
+        try:
+            md.save_mandate_answers(con, scope, account_id, year, answers)
+            st.success(tr("man_saved"))
+            st.rerun()
+        except KamError as exc:
+            st.error(str(exc))
+
+with right, st.form(f"md_ratings_{account_id}_{year}"):
+    st.markdown(f"**{tr('man_ratings')}**")
+    ratings = {}
+    for q in md.QUESTIONS:
+        key = f"{q}_rating"
+        current = mandate[key]
+        ratings[key] = st.number_input(
+            tr(f"q_{q}") + " (%)", min_value=0, max_value=100, step=5,
+            value=None if current is None else int(round(current)),
+            placeholder=tr("man_rating_unset"), disabled=not may_rate,
+        )
+    if not may_rate:
+        st.caption(tr("man_readonly_ratings"))
+    if st.form_submit_button(tr("man_save_ratings"), disabled=not may_rate):
+        try:
+            md.save_mandate_ratings(con, scope, account_id, year, ratings)
+            st.success(tr("man_saved"))
+            st.rerun()
+        except KamError as exc:
+            st.error(str(exc))
+
+with st.expander(tr("fb_add")), st.form(f"md_feedback_{account_id}"):
+    kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
+    c1, c2 = st.columns(2)
+    day = c1.date_input(tr("fb_date"), value=today, format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD")
+    score = c2.number_input(tr("fb_score"), min_value=0.0, max_value=10.0, step=0.5, value=None)
+    comment = st.text_area(tr("fb_comment"), height=80)
+    if st.form_submit_button(tr("fb_save")):
+        try:
+            add_feedback(con, scope, account_id=account_id, date=day, kind=kind,
+                         score=score, comment=comment)
+            st.success(tr("fb_saved"))
+        except KamError as exc:
+            st.error(str(exc))

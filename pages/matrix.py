@@ -1,0 +1,148 @@
+"""Leistungsmatrix: services × tiers, one policy per cell, one version per year; admins edit it
+and the service catalogue in place, everyone else reads it. Downloads as PDF, PNG and XLSX."""
+
+import datetime as dt
+
+import streamlit as st
+
+from kam_analytics import catalogue as cat
+from kam_analytics.errors import KamError
+from kam_analytics.exports import matrix_sheet as ms
+from kam_analytics.i18n import fmt_eur, policy_label, tier_label
+from kam_analytics.schema import POLICIES, TIERS
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import show_table
+
+con, scope, lang = get_con(), get_scope(), get_lang()
+is_admin = scope.role == "admin"
+st.title(tr("mx_title"))
+st.caption(tr("mx_intro"))
+
+this_year = dt.date.today().year
+years = sorted({*cat.matrix_years(con), this_year, this_year + 1})
+year = st.selectbox(tr("year"), years, index=years.index(this_year), key="mx_year")
+source = cat.matrix_source_year(con, year)
+if source == year:
+    st.caption(tr("mx_basis_own", year=year))
+elif source is None:
+    st.caption(tr("mx_basis_default"))
+else:
+    st.caption(tr("mx_basis_earlier", source=source))
+
+table = ms.sheet_table(con, year, lang)
+
+
+def _style(df):
+    """Colour each policy cell as on the printed sheet."""
+    colours = {policy_label(p, lang): c for p, c in ms.POLICY_FILL.items()}
+    return df.style.map(lambda v: f"background-color: {colours[v]}" if v in colours else "", subset=tier_cols)
+
+
+tier_cols = [tier_label(t, lang) for t in TIERS]
+shown = table.copy()
+shown["service"] = [f"{r.service} {ms.EXCLUSIVE_MARK}" if r.exclusive else r.service for r in shown.itertuples()]
+shown["list_value"] = [fmt_eur(v, lang, 0) for v in shown["list_value"]]
+for tier in TIERS:
+    shown[tier] = [policy_label(p, lang) for p in shown[tier]]
+shown = shown[["service", "unit", "list_value", *TIERS]].rename(
+    columns={"service": tr("service"), "unit": tr("mx_unit"), "list_value": tr("mx_list_value"),
+             **dict(zip(TIERS, tier_cols, strict=True))}
+)
+st.dataframe(_style(shown), hide_index=True, width="stretch", height=38 + 35 * len(shown))
+st.caption(f"{ms.EXCLUSIVE_MARK} {tr('mx_exclusive_note')}")
+
+# Downloads: PDF and XLSX are instant; the PNG needs chromium and takes a few seconds.
+d1, d2, d3, _ = st.columns([1, 1, 1, 2])
+stem = f"{tr('mx_file_prefix')}_{year}"
+d1.download_button(tr("mx_dl_pdf"), ms.matrix_pdf(con, year, lang), f"{stem}.pdf", "application/pdf", key="mx_pdf")
+d2.download_button(
+    tr("mx_dl_xlsx"), ms.matrix_xlsx(con, year, lang), f"{stem}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="mx_xlsx",
+)
+png_key = ("mx_png", year, lang)
+if st.session_state.get("mx_png_key") == png_key and st.session_state.get("mx_png"):
+    d3.download_button(tr("mx_dl_png"), st.session_state["mx_png"], f"{stem}.png", "image/png", key="mx_png_dl")
+elif d3.button(tr("mx_make_png"), key="mx_png_make"):
+    try:
+        with st.spinner(tr("mx_making_png")):
+            st.session_state["mx_png"] = ms.matrix_png(con, year, lang)
+        st.session_state["mx_png_key"] = png_key
+        st.rerun()
+    except KamError as exc:
+        st.warning(f"{exc.message}. {exc.hint}")
+
+if not is_admin:
+    st.subheader(tr("mx_catalogue_title"))
+    catalogue = cat.select_catalogue(con, active_only=True)
+    name_col = "name_en" if lang == "en" else "name_de"
+    show_table(
+        catalogue[["service_code", name_col, "unit", "cost", "list_value"]],
+        {"service_code": tr("mx_code"), name_col: tr("service"), "unit": tr("mx_unit"),
+         "cost": tr("svc_cost"), "list_value": tr("mx_list_value")},
+        money=("cost", "list_value"),
+    )
+    st.stop()
+
+# --- admin: edit the matrix of the chosen year ----------------------------------------------
+st.subheader(tr("mx_edit_title", year=year))
+if source != year:
+    st.info(tr("mx_edit_inherited", year=year))
+wide = cat.matrix_wide(cat.select_matrix(con, year))
+wide = wide[wide["service_code"].isin(table["service_code"])].reset_index(drop=True)
+wide.insert(1, "service", list(table.set_index("service_code").loc[wide["service_code"], "service"]))
+policy_col = {
+    tier: st.column_config.SelectboxColumn(
+        tier_label(tier, lang), options=list(POLICIES), required=True,
+        format_func=lambda p: policy_label(p, lang),
+    )
+    for tier in TIERS
+}
+edited = st.data_editor(
+    wide[["service_code", "service", *TIERS]],
+    hide_index=True,
+    disabled=["service_code", "service"],
+    column_config={"service_code": tr("mx_code"), "service": tr("service"), **policy_col},
+    key=f"mx_editor_{year}",
+)
+b1, b2, _ = st.columns([1, 2, 2])
+if b1.button(tr("mx_save"), type="primary", key="mx_save"):
+    try:
+        n = cat.update_matrix(con, year, edited, scope.username, scope=scope)
+        st.toast(tr("mx_saved", n=n, year=year))
+        st.rerun()
+    except KamError as exc:
+        st.error(f"{exc.message}. {exc.hint}")
+if source != year and b2.button(tr("mx_copy", year=year), key="mx_copy"):
+    cat.copy_matrix(con, year, year, scope.username)
+    st.rerun()
+
+# --- admin: edit the service catalogue -------------------------------------------------------
+st.subheader(tr("mx_catalogue_title"))
+st.caption(tr("mx_catalogue_caption"))
+catalogue = cat.select_catalogue(con)
+edited_cat = st.data_editor(
+    catalogue,
+    hide_index=True,
+    num_rows="add",
+    disabled=["sort_order"],
+    column_config={
+        "service_code": st.column_config.TextColumn(tr("mx_code"), required=True),
+        "name_de": st.column_config.TextColumn(tr("mx_name_de")),
+        "name_en": st.column_config.TextColumn(tr("mx_name_en")),
+        "unit": st.column_config.TextColumn(tr("mx_unit")),
+        "cost": st.column_config.NumberColumn(tr("svc_cost"), min_value=0, format="%.2f €"),
+        "list_value": st.column_config.NumberColumn(tr("mx_list_value"), min_value=0, format="%.2f €"),
+        "surcharge_fixed": st.column_config.NumberColumn(tr("mx_surcharge_fixed"), min_value=0, format="%.2f €"),
+        "surcharge_pct": st.column_config.NumberColumn(tr("mx_surcharge_pct"), min_value=0, format="%.1f %%"),
+        "active": st.column_config.CheckboxColumn(tr("mx_active"), default=True),
+        "sort_order": st.column_config.NumberColumn(tr("mx_sort_order")),
+    },
+    key="mx_catalogue_editor",
+)
+if st.button(tr("mx_catalogue_save"), type="primary", key="mx_catalogue_save"):
+    try:
+        counts = cat.save_catalogue(con, edited_cat, scope.username, scope=scope)
+        st.toast(tr("mx_catalogue_saved", **counts))
+        st.rerun()
+    except KamError as exc:
+        st.error(f"{exc.message}. {exc.hint}")

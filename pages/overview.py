@@ -1,0 +1,153 @@
+"""Overview: headline KPIs, revenue by month, service value by tier, key accounts at a glance."""
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from babel.dates import get_month_names
+
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.metrics import overview as ov
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import plotly_config, show_table
+
+_LOCALE = {"de": "de_DE", "en": "en_GB"}
+_MODE_COLOURS = {"silent": "#c0392b", "waived": "#f0a30a", "billed": "#2e7d32"}
+
+con, scope, lang = get_con(), get_scope(), get_lang()
+
+
+def _short_eur(value: float) -> str:
+    """Money for a KPI card: millions shortened (7,4 Mio. €), smaller amounts in full euros."""
+    if value is not None and abs(value) >= 1_000_000:
+        return tr("ov_million", value=fmt_number(value / 1_000_000, lang, 2))
+    return fmt_eur(value, lang, 0)
+
+st.title(tr("ov_title"))
+
+years = ov.select_data_years(con, scope)
+if not years:
+    st.info(tr("ov_no_data"))
+    st.stop()
+
+today = dt.date.today()
+col_year, col_as_of, _ = st.columns([1, 1, 3])
+default_year = today.year if today.year in years else years[-1]
+year = col_year.selectbox(tr("ov_year"), years, index=years.index(default_year), key="ov_year")
+as_of = col_as_of.date_input(
+    tr("ov_as_of"),
+    value=ov.default_as_of(year, today),
+    min_value=dt.date(year, 1, 1),
+    max_value=dt.date(year, 12, 31),
+    format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
+    key=f"ov_as_of_{year}",
+)
+
+kpi = ov.select_overview_kpis(con, scope, year, as_of)
+st.caption(tr("ov_caption", as_of=fmt_date(kpi["as_of"], lang), year=year))
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric(tr("ov_key_accounts"), str(kpi["key_accounts"]), border=True)
+rev_delta = None
+if kpi["revenue_prev"]:
+    change = kpi["revenue"] / kpi["revenue_prev"] - 1
+    rev_delta = tr("ov_revenue_delta", pct=("+" if change >= 0 else "") + fmt_pct(change, lang))
+c2.metric(
+    tr("ov_revenue"),
+    _short_eur(kpi["revenue"]),
+    rev_delta,
+    help=fmt_eur(kpi["revenue"], lang),
+    border=True,
+)
+c3.metric(
+    tr("ov_service_value"),
+    _short_eur(kpi["service_value"]),
+    help=tr("ov_service_value_help", value=fmt_eur(kpi["service_value"], lang)),
+    border=True,
+)
+c4.metric(
+    tr("ov_unbilled_share"),
+    fmt_pct(kpi["unbilled_share"], lang),
+    help=tr("ov_unbilled_help", value=fmt_eur(kpi["unbilled_value"], lang, 0)),
+    border=True,
+)
+c5.metric(
+    tr("ov_retention"),
+    fmt_pct(kpi["retention"], lang),
+    tr("ov_retention_delta", kept=kpi["key_retained"], start=kpi["key_active_start"]),
+    delta_color="off",
+    delta_arrow="off",
+    help=tr("ov_retention_help", start=kpi["key_active_start"], kept=kpi["key_retained"]),
+    border=True,
+)
+
+separators = ",." if lang == "de" else ".,"
+months = get_month_names("abbreviated", locale=_LOCALE[lang])
+left, right = st.columns(2)
+
+by_month = ov.select_revenue_by_month(con, scope, year, as_of)
+labels = [months[m] for m in by_month["month"]]
+fig = go.Figure()
+fig.add_bar(x=labels, y=by_month["revenue"], name=str(year), marker_color="#1f4e79")
+fig.add_scatter(
+    x=labels,
+    y=by_month["revenue_prev"],
+    name=str(year - 1),
+    mode="lines+markers",
+    line={"color": "#9aa5b1", "dash": "dot"},
+)
+fig.update_layout(
+    title=tr("ov_chart_revenue"),
+    separators=separators,
+    yaxis_title=tr("ov_revenue_axis"),
+    yaxis_tickformat=",.0f",
+    legend={"orientation": "h", "y": -0.15},
+    margin={"t": 50, "b": 10},
+    height=380,
+)
+left.plotly_chart(fig, config=plotly_config(f"umsatz_{year}"), key="ov_revenue_chart")
+
+by_tier = ov.select_service_value_by_tier(con, scope, year, as_of)
+fig = go.Figure()
+for mode, colour in _MODE_COLOURS.items():
+    part = by_tier[by_tier["billing_mode"] == mode]
+    fig.add_bar(
+        x=part["tier"], y=part["list_value"], name=tr(f"ov_mode_{mode}"), marker_color=colour
+    )
+fig.update_layout(
+    title=tr("ov_chart_services"),
+    barmode="stack",
+    separators=separators,
+    xaxis_title=tr("ov_tier"),
+    yaxis_title=tr("ov_value_axis"),
+    yaxis_tickformat=",.0f",
+    legend={"orientation": "h", "y": -0.2, "title": {"text": tr("ov_mode")}},
+    margin={"t": 50, "b": 10},
+    height=380,
+)
+right.plotly_chart(fig, config=plotly_config(f"leistungswert_{year}"), key="ov_service_chart")
+
+st.subheader(tr("ov_key_table"))
+keys = ov.select_key_accounts(con, scope, year, as_of)
+if keys.empty:
+    st.info(tr("no_data"))
+else:
+    shown = keys[
+        ["account_id", "name", "kam_name", "revenue", "revenue_prev", "change", "last_order"]
+    ].copy()
+    shown["last_order"] = [fmt_date(d, lang) if pd.notna(d) else "–" for d in shown["last_order"]]
+    show_table(
+        shown,
+        labels={
+            "account_id": tr("ov_col_account_id"),
+            "name": tr("ov_col_name"),
+            "kam_name": tr("ov_col_kam"),
+            "revenue": tr("ov_col_revenue", year=year),
+            "revenue_prev": tr("ov_col_revenue_prev", year=year - 1),
+            "change": tr("ov_col_change"),
+            "last_order": tr("ov_col_last_order"),
+        },
+        money=("revenue", "revenue_prev"),
+        pct=("change",),
+    )

@@ -1,0 +1,114 @@
+"""Profitabilität: revenue, gross margin, service cost and net contribution per account, the
+whale curve and tier-fit alerts."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from kam_analytics.i18n import fmt_eur, fmt_pct, tier_label
+from kam_analytics.metrics import profitability as pf
+from kam_analytics.metrics import services as sv
+from kam_analytics.schema import TIERS
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import plotly_config, show_table
+
+MONEY = (
+    "revenue", "cost_of_goods", "gross_margin", "service_cost", "service_value", "service_billed",
+    "net_contribution", "cumulative", "value", "threshold",
+)
+
+con, scope, lang = get_con(), get_scope(), get_lang()
+st.title(tr("pf_title"))
+st.caption(tr("pf_intro"))
+
+opts = sv.filter_options(con, scope)
+c_year, c_tier, _ = st.columns([1, 2, 3])
+year = c_year.selectbox(
+    tr("year"), [None, *opts["years"]], index=1 if opts["years"] else 0,
+    format_func=lambda y: tr("all") if y is None else str(y), key="pf_year",
+)
+tiers = c_tier.multiselect(tr("tier"), list(TIERS), format_func=lambda x: tier_label(x, lang), key="pf_tiers")
+
+profit = pf.account_profitability(con, year=year, scope=scope)
+if tiers:
+    profit = profit[profit["tier"].isin(tiers)].reset_index(drop=True)
+if profit.empty:
+    st.info(tr("no_data"))
+    st.stop()
+
+k1, k2, k3, k4 = st.columns(4)
+k1.metric(tr("pf_revenue"), fmt_eur(profit["revenue"].sum(), lang, 0), border=True)
+k2.metric(tr("pf_gross_margin"), fmt_eur(profit["gross_margin"].sum(), lang, 0), border=True)
+k3.metric(tr("pf_service_cost"), fmt_eur(profit["service_cost"].sum(), lang, 0), border=True)
+k4.metric(tr("pf_net_contribution"), fmt_eur(profit["net_contribution"].sum(), lang, 0), border=True)
+if int(profit["cogs_missing"].sum()):
+    st.caption(tr("pf_cogs_missing", n=int(profit["cogs_missing"].sum())))
+
+labels = {
+    "account_id": tr("svc_account_id"),
+    "name": tr("account"),
+    "tier": tr("tier"),
+    "kam_id": tr("svc_kam_id"),
+    "revenue": tr("pf_revenue"),
+    "cost_of_goods": tr("pf_cogs"),
+    "gross_margin": tr("pf_gross_margin"),
+    "service_cost": tr("pf_service_cost"),
+    "service_value": tr("svc_list_value"),
+    "service_billed": tr("pf_service_billed"),
+    "net_contribution": tr("pf_net_contribution"),
+    "cogs_missing": tr("pf_cogs_missing_col"),
+    "rank": tr("pf_rank"),
+    "cumulative": tr("pf_cumulative"),
+    "cumulative_share": tr("pf_cumulative_share"),
+    "alert": tr("pf_alert"),
+    "value": tr("pf_alert_value"),
+    "threshold": tr("pf_alert_threshold"),
+    "detail": tr("pf_alert_detail"),
+}
+
+st.subheader(tr("pf_whale_title"))
+st.caption(tr("pf_whale_caption"))
+curve = pf.whale_curve(profit)
+fig = go.Figure()
+fig.add_scatter(
+    x=[0, *curve["account_share"]],
+    y=[0, *curve["cumulative"]],
+    mode="lines+markers" if len(curve) <= 60 else "lines",
+    line={"color": "#1F3A5F", "width": 3},
+    marker={"size": 6},
+    text=["", *[f"{a} {n}" for a, n in zip(curve["account_id"], curve["name"], strict=True)]],
+    hovertemplate="%{text}<br>%{y:,.0f} €<extra></extra>",
+    name=tr("pf_cumulative"),
+)
+fig.add_hline(y=float(curve["net_contribution"].sum()), line_dash="dot", line_color="#6C757D")
+fig.update_layout(
+    height=420,
+    separators=",." if lang == "de" else ".,",
+    margin={"l": 10, "r": 10, "t": 20, "b": 10},
+    xaxis={"title": tr("pf_whale_x"), "tickformat": ".0%"},
+    yaxis={"title": tr("pf_cumulative"), "tickformat": ",.0f",
+           "ticksuffix": " €" if lang == "de" else "", "tickprefix": "€" if lang == "en" else ""},
+    showlegend=False,
+)
+st.plotly_chart(fig, config=plotly_config("walkurve"), key="pf_whale")
+peak = float(curve["cumulative"].max())
+total = float(curve["net_contribution"].sum())
+if total:
+    st.caption(tr("pf_whale_peak", peak=fmt_eur(peak, lang, 0), share=fmt_pct(peak / total, lang, 0)))
+
+st.subheader(tr("pf_alerts_title"))
+st.caption(tr("pf_alerts_caption"))
+alerts = pf.tier_fit_alerts(con, year=year, scope=scope)
+if tiers:
+    alerts = alerts[alerts["tier"].isin(tiers)]
+if alerts.empty:
+    st.success(tr("pf_no_alerts"))
+else:
+    shown = alerts.copy()
+    shown["alert"] = [tr(f"pf_alert_{a}") for a in shown["alert"]]
+    shown["tier"] = [tier_label(t, lang) for t in shown["tier"]]
+    show_table(shown, labels, money=("value", "threshold"))
+
+st.subheader(tr("pf_table_title"))
+shown = profit.sort_values("net_contribution", ascending=False).copy()
+shown["tier"] = [tier_label(t, lang) if isinstance(t, str) else "–" for t in shown["tier"]]
+show_table(shown, labels, money=MONEY, ints=("cogs_missing",))

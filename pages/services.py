@@ -1,0 +1,152 @@
+"""Leistungen: service value per account, tier, KAM, service and month, the billing-mode ladder
+and a drill-down to the source rows with the import they came from."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from kam_analytics.i18n import billing_mode_label, fmt_eur, fmt_pct, select_service_names, tier_label
+from kam_analytics.metrics import services as sv
+from kam_analytics.schema import BILLING_MODES, TIERS
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import plotly_config, show_table
+
+MODE_COLOURS = {"silent": "#c0392b", "waived": "#f0a30a", "billed": "#2e7d32"}
+MONEY = ("cost", "list_value", "billed_amount", "unbilled_value", "value_silent", "value_waived", "value_billed")
+
+con, scope, lang = get_con(), get_scope(), get_lang()
+names = select_service_names(con, lang)
+st.title(tr("svc_title"))
+st.caption(tr("svc_intro"))
+
+opts = sv.filter_options(con, scope)
+kam_names = dict(opts["kams"])
+c_year, c_tier, c_kam, c_service = st.columns([1, 2, 2, 3])
+year = c_year.selectbox(
+    tr("year"),
+    [None, *opts["years"]],
+    index=1 if opts["years"] else 0,
+    format_func=lambda y: tr("all") if y is None else str(y),
+    key="svc_year",
+)
+tiers = c_tier.multiselect(tr("tier"), [*TIERS, ""], format_func=lambda x: tier_label(x, lang) if x else tr("svc_no_tier"), key="svc_tiers")
+kams = c_kam.multiselect(tr("kam"), list(kam_names), format_func=lambda k: kam_names.get(k, k), key="svc_kams")
+services = c_service.multiselect(tr("service"), opts["services"], format_func=lambda c: names.get(c, c), key="svc_services")
+
+events = sv.select_service_events(
+    con, scope, year=year, tiers=tiers or None, kam_ids=kams or None, services=services or None
+)
+if events.empty:
+    st.info(tr("no_data"))
+    st.stop()
+
+labels = {
+    "account_id": tr("svc_account_id"),
+    "account_name": tr("account"),
+    "tier": tr("tier"),
+    "kam_id": tr("svc_kam_id"),
+    "kam_name": tr("kam"),
+    "service_code": tr("service"),
+    "month": tr("svc_month"),
+    "events": tr("svc_events"),
+    "cost": tr("svc_cost"),
+    "list_value": tr("svc_list_value"),
+    "billed_amount": tr("svc_billed"),
+    "unbilled_value": tr("svc_unbilled"),
+    "value_silent": billing_mode_label("silent", lang),
+    "value_waived": billing_mode_label("waived", lang),
+    "value_billed": billing_mode_label("billed", lang),
+    "date": tr("svc_date"),
+    "billing_mode": tr("svc_billing_mode"),
+    "quantity": tr("svc_quantity"),
+    "source_table": tr("svc_source_table"),
+    "source_id": tr("svc_source_id"),
+    "file_name": tr("svc_file"),
+    "imported_at": tr("svc_imported_at"),
+    "source_row": tr("svc_source_row"),
+}
+
+total_value = float(events["list_value"].sum())
+silent = float(events.loc[events["billing_mode"] == "silent", "list_value"].sum())
+k1, k2, k3, k4, k5 = st.columns(5)
+k1.metric(tr("svc_list_value"), fmt_eur(total_value, lang, 0), border=True)
+k2.metric(tr("svc_cost"), fmt_eur(events["cost"].sum(), lang, 0), border=True)
+k3.metric(tr("svc_billed"), fmt_eur(events["billed_amount"].sum(), lang, 0), border=True)
+k4.metric(tr("svc_unbilled"), fmt_eur(events["unbilled_value"].sum(), lang, 0), border=True)
+k5.metric(
+    tr("svc_silent_share"), fmt_pct(silent / total_value if total_value else 0, lang), border=True
+)
+
+# The ladder: how much of the value customers (and our own staff) never saw, per tier.
+st.subheader(tr("svc_ladder_title"))
+st.caption(tr("svc_ladder_caption"))
+ladder = sv.billing_ladder(events, "tier")
+groups = list(dict.fromkeys(ladder["tier"]))
+ordered = [t for t in [*TIERS, ""] if t in groups]
+fig = go.Figure()
+for mode in BILLING_MODES:
+    part = ladder[ladder["billing_mode"] == mode].set_index("tier").reindex(ordered)
+    fig.add_bar(
+        y=[tier_label(t, lang) if t else tr("svc_no_tier") for t in ordered],
+        x=part["list_value"],
+        name=billing_mode_label(mode, lang),
+        orientation="h",
+        marker_color=MODE_COLOURS[mode],
+        customdata=part["share"],
+        hovertemplate="%{y}: %{x:,.0f} € (%{customdata:.0%})<extra>" + billing_mode_label(mode, lang) + "</extra>",
+    )
+fig.update_layout(
+    barmode="stack",
+    height=120 + 55 * len(ordered),
+    separators=",." if lang == "de" else ".,",
+    legend={"orientation": "h", "y": 1.15, "x": 0},
+    margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    yaxis={"autorange": "reversed"},
+    xaxis={"tickformat": ",.0f", "ticksuffix": " €" if lang == "de" else "", "tickprefix": "€" if lang == "en" else ""},
+)
+st.plotly_chart(fig, config=plotly_config("leistungen_abrechnungsart"), key="svc_ladder")
+
+st.subheader(tr("svc_tables_title"))
+dims = {
+    "account": tr("svc_by_account"),
+    "tier": tr("svc_by_tier"),
+    "kam": tr("svc_by_kam"),
+    "service": tr("svc_by_service"),
+    "month": tr("svc_by_month"),
+}
+for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
+    with tab:
+        summary = sv.summarise_events(events, [dim])
+        if "service_code" in summary:
+            summary["service_code"] = [names.get(c, c) for c in summary["service_code"]]
+        if "tier" in summary:
+            summary["tier"] = [tier_label(t, lang) if t else "–" for t in summary["tier"]]
+        show_table(summary, labels, money=MONEY, ints=("events",))
+
+st.subheader(tr("svc_drill_title"))
+st.caption(tr("svc_drill_caption"))
+accounts = (
+    events[["account_id", "account_name"]].drop_duplicates().sort_values("account_id").itertuples(index=False)
+)
+account_names = {a: f"{a} – {n}" for a, n in accounts}
+d1, d2 = st.columns(2)
+account = d1.selectbox(
+    tr("account"), list(account_names), format_func=account_names.get, index=None,
+    placeholder=tr("svc_pick_account"), key="svc_drill_account",
+)
+if account:
+    codes = sorted(set(events.loc[events["account_id"] == account, "service_code"]))
+    service = d2.selectbox(
+        tr("service"), [None, *codes], format_func=lambda c: tr("all") if c is None else names.get(c, c),
+        key="svc_drill_service",
+    )
+    rows = events[events["account_id"] == account]
+    if service:
+        rows = rows[rows["service_code"] == service]
+    rows = rows[
+        ["date", "service_code", "quantity", "cost", "list_value", "billed_amount", "unbilled_value",
+         "billing_mode", "source_table", "source_id", "file_name", "imported_at", "source_row"]
+    ].copy()
+    rows["service_code"] = [names.get(c, c) for c in rows["service_code"]]
+    rows["billing_mode"] = [billing_mode_label(m, lang) for m in rows["billing_mode"]]
+    st.caption(tr("svc_drill_sum", n=len(rows), value=fmt_eur(rows["list_value"].sum(), lang)))
+    show_table(rows, labels, money=MONEY)

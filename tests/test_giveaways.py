@@ -1,0 +1,141 @@
+"""The giveaway report: every finding of the hand-built company, invariants, scope."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kam_analytics.access import Scope
+from kam_analytics.catalogue import select_matrix
+from kam_analytics.metrics.giveaways import (
+    REPORT_COLUMNS,
+    report_giveaways,
+    select_findings,
+    totals_by,
+)
+from services_data import build
+from test_services import event, random_company, shipment
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL = Scope.everything()
+
+# source_table, source_id, account, tier, service, date, billing mode, policy, finding, leakage
+EXPECTED_ALL = [
+    ("service_events", "E14", "K2", "KEY", "TRAINING", "2025-05-05", "silent", "billed", "giveaway", 9000.0),
+    ("service_events", "E06", "B1", "B", "INNOVATION_WS", "2025-07-04", "waived", "not_offered", "off_policy", 4500.0),
+    ("service_events", "E10", "C1", "C", "TRAINING", "2024-11-08", "silent", "not_offered", "off_policy", 1800.0),
+    ("service_events", "E11", "C1", "C", "TRAINING", "2023-05-01", "silent", "billed", "giveaway", 1800.0),
+    ("service_events", "E05", "A1", "A", "TRAINING", "2025-06-03", "silent", "billed", "giveaway", 1200.0),
+    ("service_events", "E12", "C1", "C", "TRAINING", "2026-01-15", "silent", "not_offered", "off_policy", 900.0),
+    ("shipments", "S6", "A1", "A", "EXPRESS_FREIGHT", "2025-12-01", "silent", "billed", "giveaway", 70.25),
+    ("shipments", "S4", "B1", "B", "EXPRESS_FREIGHT", "2025-06-30", "billed", "billed", "giveaway", 40.0),
+    ("service_events", "E03", "K2", "KEY", "CUSTOM_DEV", "2025-04-01", "silent", "waived", "invisible", 0.0),
+    ("service_events", "E07", "C1", "C", "CUSTOM_PACKAGING", "2025-08-05", "billed", "not_offered", "off_policy", 0.0),
+    ("shipments", "S2", "K2", "KEY", "EXPRESS_FREIGHT", "2025-04-20", "silent", "waived", "invisible", 0.0),
+]
+
+
+@pytest.fixture
+def fixture_con(con):
+    build(con)
+    return con
+
+
+def _tuples(df):
+    return [tuple(r) for r in df.itertuples(index=False)]
+
+
+def test_all_years_every_finding_by_hand(fixture_con):
+    df = report_giveaways(fixture_con, year=None, as_of=None, scope=ALL)
+    assert list(df.columns) == REPORT_COLUMNS
+    assert _tuples(df) == EXPECTED_ALL
+
+
+def test_year_2025_uses_the_2024_matrix(fixture_con):
+    df = report_giveaways(fixture_con, year=2025, as_of=None, scope=ALL)
+    assert list(df["source_id"]) == ["E14", "E06", "E05", "S6", "S4", "E03", "E07", "S2"]
+    assert round(float(df["leakage"].sum()), 2) == 14810.25
+    # 2023 has no matrix and nothing earlier: the default (TRAINING billed for C) applies.
+    assert list(report_giveaways(fixture_con, year=2023, as_of=None, scope=ALL)["finding"]) == [
+        "giveaway"
+    ]
+
+
+def test_kam_scope(fixture_con):
+    df = report_giveaways(fixture_con, year=None, as_of=None, scope=Scope("anna", "kam", "M1"))
+    assert list(df["source_id"]) == ["E10", "E11", "E05", "E12", "S6", "E07"]
+    assert set(df["account_id"]) == {"A1", "C1"}
+
+
+def test_totals_worst_first(fixture_con):
+    found = select_findings(fixture_con, ALL, year=2025)
+    by_account = totals_by(found, "account_id")
+    assert list(by_account["account_id"]) == ["K2", "B1", "A1", "C1"]
+    assert list(by_account["leakage"]) == [9000.0, 4540.0, 1270.25, 0.0]
+    assert list(by_account["n_invisible"]) == [2, 0, 0, 0]
+    by_kam = totals_by(found, "kam_id")
+    assert [(r.kam_id, r.leakage) for r in by_kam.itertuples()] == [("M2", 13540.0), ("M1", 1270.25)]
+    by_tier = totals_by(found, "tier")
+    assert [(r.tier, r.leakage) for r in by_tier.itertuples()] == [
+        ("KEY", 9000.0),
+        ("B", 4540.0),
+        ("A", 1270.25),
+        ("C", 0.0),
+    ]
+    by_service = totals_by(found, "service_code")
+    assert list(by_service["service_code"])[:2] == ["TRAINING", "INNOVATION_WS"]
+    assert list(by_service["leakage"]) == [10200.0, 4500.0, 110.25, 0.0, 0.0]
+    # Every finding traces to its import file and row.
+    e05 = found[found["source_id"] == "E05"].iloc[0]
+    assert (e05["file_name"], int(e05["source_row"])) == ("leistungen_2025.xlsx", 6)
+
+
+def test_command_line_giveaways(fixture_con, db_path):
+    fixture_con.close()
+    out = subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "report", "giveaways", "--db", str(db_path),
+         "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    rows = json.loads(out)
+    assert [tuple(r.values()) for r in rows] == [tuple(e) for e in EXPECTED_ALL]
+
+
+def test_matrix_fallback_per_year(fixture_con):
+    def policy(year, code, tier):
+        m = select_matrix(fixture_con, year)
+        return m[(m.service_code == code) & (m.tier == tier)]["policy"].item()
+
+    assert policy(2023, "TRAINING", "C") == "billed"  # default
+    assert policy(2024, "TRAINING", "C") == "not_offered"  # own
+    assert policy(2030, "TRAINING", "C") == "not_offered"  # latest earlier (2024)
+    assert policy(None, "TRAINING", "C") == "billed"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(event, max_size=12), st.lists(shipment, max_size=8), st.sampled_from([None, 2025]))
+def test_invariants_findings(events, shipments, year):
+    con = random_company(events, shipments)
+    try:
+        found = select_findings(con, ALL, year=year)
+        assert set(found["finding"]) <= {"off_policy", "giveaway", "invisible"}
+        assert (found["leakage"] >= 0).all()
+        assert (found["leakage"] <= found["unbilled_value"].clip(lower=0) + 0.005).all()
+        give = found[found["finding"] == "giveaway"]
+        assert ((give["leakage"] - give["unbilled_value"]).abs() < 0.005).all()
+        assert (give["unbilled_value"] > 0).all()
+        assert (found.loc[found["finding"] == "invisible", "leakage"] == 0).all()
+        # One finding per event at most, and never for an account without tier.
+        assert not found.duplicated(["source_table", "source_id"]).any()
+        assert found["tier"].notna().all()
+        report = report_giveaways(con, year=year, as_of=None, scope=ALL)
+        assert list(report["leakage"]) == sorted(report["leakage"], reverse=True)
+        assert len(report) == len(found)
+    finally:
+        con.close()

@@ -1,0 +1,78 @@
+"""Profitability after services, the whale curve and tier-fit alerts on the hand-built company."""
+
+from __future__ import annotations
+
+import pytest
+
+from kam_analytics.access import Scope
+from kam_analytics.metrics.profitability import (
+    COLUMNS,
+    account_profitability,
+    tier_fit_alerts,
+    whale_curve,
+)
+from services_data import build
+
+ALL = Scope.everything()
+
+# revenue, cost of goods, gross margin, service cost, service value, billed, net contribution
+EXPECTED_2025 = {
+    "A1": (10000, 6000, 4000, 1965.75, 3765.75, 2495.5, 4529.75),
+    "B1": (8000, 0, 8000, 7560, 29760, 25020, 25460),
+    "C1": (1000, 700, 300, 300, 650, 650, 650),
+    "K1": (50000, 30000, 20000, 10520, 19620, 0, 9480),
+    "K2": (20000, 12000, 8000, 8980, 24080, 0, -980),
+    "N1": (0, 0, 0, 900, 1800, 0, -900),
+    "Z1": (0, 0, 0, 0, 0, 0, 0),
+}
+
+
+@pytest.fixture
+def fixture_con(con):
+    build(con)
+    return con
+
+
+def test_profitability_2025_by_hand(fixture_con):
+    df = account_profitability(fixture_con, year=2025, scope=ALL)
+    assert list(df.columns) == COLUMNS
+    got = {r[0]: tuple(float(x) for x in r[4:11]) for r in df.itertuples(index=False)}
+    assert got == {k: tuple(float(x) for x in v) for k, v in EXPECTED_2025.items()}
+    assert dict(zip(df["account_id"], df["cogs_missing"], strict=True))["B1"] == 1
+
+
+def test_all_years_include_2024_order(fixture_con):
+    df = account_profitability(fixture_con, year=None, scope=ALL).set_index("account_id")
+    assert df.loc["K1", "revenue"] == 59999.0
+    assert df.loc["K1", "gross_margin"] == 29998.0
+
+
+def test_whale_curve(fixture_con):
+    curve = whale_curve(account_profitability(fixture_con, year=2025, scope=ALL))
+    assert list(curve["account_id"]) == ["B1", "K1", "A1", "C1", "Z1", "N1", "K2"]
+    assert list(curve["cumulative"]) == [25460, 34940, 39469.75, 40119.75, 40119.75, 39219.75, 38239.75]
+    assert curve["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+    assert curve["cumulative_share"].iloc[0] == pytest.approx(25460 / 38239.75)
+    assert list(curve["rank"]) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_tier_fit_alerts(fixture_con):
+    alerts = tier_fit_alerts(fixture_con, year=2025, scope=ALL)
+    rows = [
+        (r.account_id, r.alert, r.value, None if r.threshold != r.threshold else r.threshold, r.detail)
+        for r in alerts.itertuples()
+    ]
+    assert rows == [
+        # B1's 29.760 € of service value exceeds the KEY median (19.620 + 24.080) / 2.
+        ("B1", "above_key_median", 29760.0, 21850.0, ""),
+        ("B1", "key_exclusive", 4500.0, None, "INNOVATION_WS"),
+        # K2 leaks 9.000 € (E14) against a gross margin of 8.000 €.
+        ("K2", "leakage_over_margin", 9000.0, 8000.0, ""),
+    ]
+
+
+def test_scope_in_profitability(fixture_con):
+    df = account_profitability(fixture_con, year=2025, scope=Scope("bernd", "kam", "M2"))
+    assert list(df["account_id"]) == ["B1", "K2", "Z1"]
+    alerts = tier_fit_alerts(fixture_con, year=2025, scope=Scope("anna", "kam", "M1"))
+    assert alerts.empty

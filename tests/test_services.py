@@ -1,0 +1,240 @@
+"""Service value per account: hand-computed report, invariants, scope, command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kam_analytics import db
+from kam_analytics.access import Scope
+from kam_analytics.metrics.services import (
+    REPORT_COLUMNS,
+    billing_ladder,
+    report_services,
+    select_service_events,
+    summarise_events,
+)
+from services_data import build
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL = Scope.everything()
+
+# account: cost, list value, billed, unbilled, value silent, waived, billed (2025, by hand)
+EXPECTED_2025 = {
+    "A1": (1965.75, 3765.75, 2495.50, 1270.25, 1870.25, 0, 1895.50),
+    "B1": (7560, 29760, 25020, 4740, 200, 4500, 25060),
+    "C1": (300, 650, 650, 0, 0, 0, 650),
+    "K1": (10520, 19620, 0, 19620, 4500, 15120, 0),
+    "K2": (8980, 24080, 0, 24080, 24080, 0, 0),
+    "N1": (900, 1800, 0, 1800, 1800, 0, 0),
+    "Z1": (0, 0, 0, 0, 0, 0, 0),
+}
+
+
+@pytest.fixture
+def fixture_con(con):
+    build(con)
+    return con
+
+
+def _rows(df: pd.DataFrame) -> dict[str, tuple]:
+    return {r[0]: tuple(float(x) for x in r[4:]) for r in df.itertuples(index=False)}
+
+
+def test_report_2025_every_number_by_hand(fixture_con):
+    df = report_services(fixture_con, year=2025, as_of=None, scope=ALL)
+    assert list(df.columns) == REPORT_COLUMNS
+    assert list(df["account_id"]) == ["A1", "B1", "C1", "K1", "K2", "N1", "Z1"]
+    assert _rows(df) == {k: tuple(float(x) for x in v) for k, v in EXPECTED_2025.items()}
+    k1 = df[df["account_id"] == "K1"].iloc[0]
+    assert (k1["name"], k1["tier"], k1["kam_id"]) == ("Kunde Eins GmbH", "KEY", "M1")
+    n1 = df[df["account_id"] == "N1"].iloc[0]
+    assert pd.isna(n1["tier"]) and pd.isna(n1["kam_id"])
+
+
+def test_report_all_years_adds_c1_history(fixture_con):
+    df = report_services(fixture_con, year=None, as_of=None, scope=ALL)
+    rows = _rows(df)
+    # C1 also has E10 (2024), E11 (2023), E12 (2026): 3 × TRAINING 900 / 1.800, 900 billed.
+    assert rows["C1"] == (3000.0, 6050.0, 1550.0, 4500.0, 5400.0, 0.0, 650.0)
+    assert rows["K1"] == tuple(float(x) for x in EXPECTED_2025["K1"])
+
+
+def test_as_of_cuts_events_after_the_date(fixture_con):
+    import datetime as dt
+
+    df = report_services(fixture_con, year=2025, as_of=dt.date(2025, 6, 30), scope=ALL)
+    rows = _rows(df)
+    # A1 until 30 June: E04, E05 and S3 (S6 is December).
+    assert rows["A1"] == (1895.5, 3695.5, 2495.5, 1200.0, 1800.0, 0.0, 1895.5)
+    # B1 until 30 June: only S4 (60 list, 20 billed, given mode billed).
+    assert rows["B1"] == (60.0, 60.0, 20.0, 40.0, 0.0, 0.0, 60.0)
+
+
+def test_kam_scope_sees_only_own_accounts(fixture_con):
+    df = report_services(fixture_con, year=2025, as_of=None, scope=Scope("anna", "kam", "M1"))
+    assert list(df["account_id"]) == ["A1", "C1", "K1"]
+    assert float(df["list_value"].sum()) == 3765.75 + 650 + 19620
+    nobody = report_services(fixture_con, year=2025, as_of=None, scope=Scope("x", "kam", None))
+    assert nobody.empty and list(nobody.columns) == REPORT_COLUMNS
+    events = select_service_events(fixture_con, Scope("bernd", "kam", "M2"), year=2025)
+    assert sorted(set(events["account_id"])) == ["B1", "K2"]
+
+
+def test_express_shipments_are_events_with_derived_modes(fixture_con):
+    ev = select_service_events(fixture_con, ALL, services=["EXPRESS_FREIGHT"])
+    got = {
+        r.source_id: (r.list_value, r.billed_amount, r.billing_mode, r.file_name, r.source_row)
+        for r in ev.itertuples()
+    }
+    assert got == {
+        "S1": (120.0, 0.0, "waived", "versand_2025.csv", 2),
+        "S2": (80.0, 0.0, "silent", "versand_2025.csv", 3),
+        "S3": (95.5, 95.5, "billed", "versand_2025.csv", 4),
+        "S4": (60.0, 20.0, "billed", "versand_2025.csv", 5),
+        "S6": (70.25, 0.0, "silent", "versand_2025.csv", 7),
+    }
+
+
+def test_surcharge_rule_sets_express_list_value(fixture_con):
+    fixture_con.execute(
+        "UPDATE service_catalogue SET surcharge_pct = 25 WHERE service_code = 'EXPRESS_FREIGHT'"
+    )
+    ev = select_service_events(fixture_con, ALL, account_id="K1", services=["EXPRESS_FREIGHT"])
+    assert list(ev["list_value"]) == [150.0]  # 120 € freight + 25 %
+    fixture_con.execute(
+        "UPDATE service_catalogue SET surcharge_fixed = 39.9 WHERE service_code = 'EXPRESS_FREIGHT'"
+    )
+    ev = select_service_events(fixture_con, ALL, account_id="K1", services=["EXPRESS_FREIGHT"])
+    assert list(ev["list_value"]) == [39.9]
+
+
+def test_summary_and_ladder(fixture_con):
+    ev = select_service_events(fixture_con, ALL, year=2025, tiers=["KEY"])
+    by_service = summarise_events(ev, ["service"])
+    assert list(by_service["service_code"]) == [
+        "CUSTOM_DEV",
+        "TRAINING",
+        "INNOVATION_WS",
+        "EXPRESS_FREIGHT",
+    ]
+    assert list(by_service["list_value"]) == [30000.0, 9000.0, 4500.0, 200.0]
+    assert list(by_service["events"]) == [2, 2, 1, 2]
+    ladder = billing_ladder(ev)
+    assert list(ladder["billing_mode"]) == ["silent", "waived", "billed"]
+    assert list(ladder["list_value"]) == [28580.0, 15120.0, 0.0]
+    by_month = summarise_events(ev, ["month"])
+    assert list(by_month["month"]) == ["2025-02", "2025-03", "2025-04", "2025-05", "2025-11"]
+    assert list(by_month["list_value"]) == [4500.0, 15120.0, 15080.0, 9000.0, 0.0]
+
+
+def test_tier_filter_selects_accounts_without_tier(fixture_con):
+    ev = select_service_events(fixture_con, ALL, year=2025, tiers=[""])
+    assert list(ev["source_id"]) == ["E08"]
+    ev = select_service_events(fixture_con, ALL, year=2025, kam_ids=["M2"], services=["TRAINING"])
+    assert list(ev["source_id"]) == ["E14"]
+
+
+def test_command_line_json(fixture_con, db_path):
+    fixture_con.close()
+    out = subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db_path),
+         "--year", "2025", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    rows = json.loads(out)
+    assert list(rows[0]) == REPORT_COLUMNS
+    by_id = {r["account_id"]: r for r in rows}
+    assert by_id["A1"]["unbilled_value"] == 1270.25
+    assert by_id["K1"]["value_waived"] == 15120.0
+    assert by_id["Z1"]["list_value"] == 0
+    assert by_id["N1"]["tier"] is None
+    csv = subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    assert csv.splitlines()[0] == ",".join(REPORT_COLUMNS)
+    assert len(csv.splitlines()) == 8
+
+
+# --- invariants on random companies --------------------------------------------------------
+
+cents = st.integers(min_value=0, max_value=500_000).map(lambda c: c / 100)
+maybe_cents = st.one_of(st.none(), cents)
+modes = st.sampled_from([None, "silent", "waived", "billed"])
+event = st.tuples(
+    st.sampled_from(["K1", "A1", "B1", "C1", "N1"]),
+    st.integers(min_value=2023, max_value=2026),
+    st.sampled_from(["TRAINING", "INNOVATION_WS", "CUSTOM_PACKAGING", "CUSTOM_DEV", "UNKNOWN"]),
+    maybe_cents,
+    maybe_cents,
+    maybe_cents,
+    modes,
+    st.one_of(st.none(), st.booleans()),
+)
+shipment = st.tuples(
+    st.sampled_from(["K1", "A1", "B1", "C1", "N1"]),
+    st.integers(min_value=2023, max_value=2026),
+    st.sampled_from(["standard", "express"]),
+    maybe_cents,
+    maybe_cents,
+    modes,
+    st.one_of(st.none(), st.booleans()),
+)
+
+
+def random_company(events, shipments):
+    con = db.connect_memory()
+    for acc, tier in [("K1", "KEY"), ("A1", "A"), ("B1", "B"), ("C1", "C"), ("N1", None)]:
+        con.execute(
+            "INSERT INTO accounts (account_id, name, tier, kam_id) VALUES (?, ?, ?, 'M1')",
+            [acc, acc, tier],
+        )
+    for n, (acc, year, code, cost, value, billed, mode, waiver) in enumerate(events):
+        con.execute(
+            "INSERT INTO service_events (event_id, account_id, date, service_code, cost, "
+            "list_value, billed_amount, billing_mode, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [f"E{n}", acc, f"{year}-06-01", code, cost, value, billed, mode, waiver],
+        )
+    for n, (acc, year, ship_mode, cost, charged, mode, waiver) in enumerate(shipments):
+        con.execute(
+            "INSERT INTO shipments (shipment_id, account_id, ship_date, ship_mode, freight_cost, "
+            "freight_charged, billing_mode, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [f"S{n}", acc, f"{year}-03-01", ship_mode, cost, charged, mode, waiver],
+        )
+    return con
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(event, max_size=12), st.lists(shipment, max_size=8), st.sampled_from([None, 2025]))
+def test_invariants_services(events, shipments, year):
+    con = random_company(events, shipments)
+    try:
+        df = report_services(con, year=year, as_of=None, scope=ALL)
+        assert len(df) == 5
+        assert ((df["billed_amount"] + df["unbilled_value"] - df["list_value"]).abs() < 0.005).all()
+        by_mode = df["value_silent"] + df["value_waived"] + df["value_billed"]
+        assert ((by_mode - df["list_value"]).abs() < 0.005).all()
+        # Nothing counted twice: the per-account sums equal the totals over the view.
+        totals = con.execute(
+            "SELECT COALESCE(SUM(list_value), 0), COALESCE(SUM(cost), 0), COUNT(*) "
+            "FROM service_events_all WHERE ? IS NULL OR year(date) = ?",
+            [year, year],
+        ).fetchall()[0]
+        assert round(float(df["list_value"].sum()), 2) == round(float(totals[0]), 2)
+        assert round(float(df["cost"].sum()), 2) == round(float(totals[1]), 2)
+        express = sum(1 for s in shipments if s[2] == "express" and (year is None or s[1] == year))
+        plain = sum(1 for e in events if year is None or e[1] == year)
+        assert totals[2] == express + plain
+        ev = select_service_events(con, ALL, year=year)
+        assert len(ev) == express + plain
+        assert set(ev["billing_mode"]) <= {"silent", "waived", "billed"}
+    finally:
+        con.close()

@@ -1,0 +1,246 @@
+"""The sign-in gate in AppTest: sign-in, wrong password, pages per role, sign-out, expiry,
+company sign-in (st.login gating with a simulated provider), the users and audit pages.
+
+The full "a KAM walks every page and every download" test belongs here once every page exists:
+sign in as kam01 (`sign_in(at, "kam01")`), loop over `at._registered_pages` (every page the
+navigation offers a KAM), `at.switch_page(path).run()` each, collect every text the page shows
+(`at.main` markdown, captions, metrics, dataframe values via `el.value`, selectbox options) and
+assert that no account id, account name or KAM name outside
+`SELECT account_id FROM visible_accounts('KAM01')` appears; the bytes of each download are not
+exposed by AppTest, so call the function that builds each download with the kam01 scope and
+check the same on the produced xlsx/csv/pptx/png text (see test_access.py for the id sets).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kam_analytics import db, users
+from kam_analytics.i18n import t
+
+TIMEOUT = 120
+
+
+@pytest.fixture
+def app_db(demo_db, tmp_path, monkeypatch):
+    """A private demo copy with demo users, used by the app through $KAM_DB."""
+    path = tmp_path / "app.duckdb"
+    shutil.copy(demo_db, path)
+    con = db.connect(path)
+    try:
+        users.seed_demo_users(con)
+    finally:
+        con.close()
+    monkeypatch.setenv("KAM_DB", str(path))
+    return path
+
+
+def audit_rows(path) -> list[tuple]:
+    con = db.connect(path)
+    try:
+        return con.execute(
+            "SELECT username, action, new_value FROM audit_log "
+            "WHERE action IN ('signin', 'signin_failed', 'signout') ORDER BY audit_id"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+
+
+def sign_in(at: AppTest, name: str, password: str | None = None) -> AppTest:
+    at.text_input(key="auth_username").input(name)
+    at.text_input(key="auth_password").input(password or users.demo_password(name))
+    return click(at, t("auth_submit"))
+
+
+def page_paths(at: AppTest) -> set[str]:
+    """The pages the navigation offers, as 'pages/x.py'."""
+    paths = [info.get("script_path") for info in at._registered_pages.values()]
+    return {f"{Path(p).parent.name}/{Path(p).name}" for p in paths if p}
+
+
+def click(at: AppTest, label: str, where=None) -> AppTest:
+    """Click the (form submit) button with this label and rerun."""
+    buttons = [b for b in (where or at).button if b.label == label]
+    assert len(buttons) == 1, [b.label for b in (where or at).button]
+    return buttons[0].click().run()
+
+
+def texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown] + [c.value for c in at.caption]
+
+
+def test_sign_in_page_blocks_everything(app_db):
+    at = new_app().run()
+    assert not at.exception
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert page_paths(at) == set()  # no navigation before sign-in
+    # The demo database names its demo users, with their passwords.
+    demo = at.dataframe[0].value
+    assert list(demo[t("auth_demo_user")])[:3] == ["admin", "leitung", "kam01"]
+    assert list(demo[t("auth_demo_password")])[:3] == ["admin-demo", "leitung-demo", "kam01-demo"]
+
+
+def test_real_database_shows_no_demo_users(tmp_path, monkeypatch):
+    path = tmp_path / "real.duckdb"
+    con = db.connect(path)
+    try:
+        users.add_user(
+            con, "chefin", "admin", scope=users.Scope.everything(), password="Echt-Geheim-1"
+        )
+    finally:
+        con.close()
+    monkeypatch.setenv("KAM_DB", str(path))
+    at = new_app().run()
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert len(at.dataframe) == 0
+    assert not any("demo" in x.lower() for x in texts(at) + [s.value for s in at.subheader])
+
+
+def test_wrong_password_shows_error(app_db):
+    at = sign_in(new_app().run(), "kam01", "falsches-passwort")
+    assert [e.value for e in at.error] == [t("auth_failed")]
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert page_paths(at) == set()
+    assert audit_rows(app_db)[-1][:2] == ("kam01", "signin_failed")
+
+
+def test_kam_gets_no_admin_pages(app_db):
+    at = sign_in(new_app().run(), "kam01")
+    assert not at.exception
+    assert [x.value for x in at.title] == [t("ov_title")]
+    assert "pages/overview.py" in page_paths(at)
+    assert not page_paths(at) & {"pages/users.py", "pages/audit.py"}
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/users.py")
+    assert any("kam01" in c.value for c in at.sidebar.caption)
+    assert at.session_state["scope"] == users.Scope("kam01", "kam", "KAM01")
+
+
+def test_management_gets_no_admin_pages(app_db):
+    at = sign_in(new_app().run(), "leitung")
+    assert not at.exception
+    assert not page_paths(at) & {"pages/users.py", "pages/audit.py"}
+    with pytest.raises(ValueError):
+        at.switch_page("pages/audit.py")
+
+
+def test_admin_manages_users_and_reads_the_audit_log(app_db):
+    at = sign_in(new_app().run(), "admin")
+    assert {"pages/users.py", "pages/audit.py"} <= page_paths(at)
+    at.switch_page("pages/users.py").run()
+    assert not at.exception
+    listed = at.dataframe[0].value
+    assert "kam01" in list(listed[t("users_col_username")])
+    at.text_input(key="users_add_name").input("neu.kam")
+    at.selectbox(key="users_add_role").set_value("kam")
+    at.selectbox(key="users_add_kam").set_value("KAM02")
+    at.text_input(key="users_add_pw1").input("Neu-Passwort-9")
+    at.text_input(key="users_add_pw2").input("Neu-Passwort-9")
+    click(at, t("users_add_submit"))
+    assert not at.exception
+    assert [s.value for s in at.success] == [t("users_added", name="neu.kam")]
+    assert "neu.kam" in list(at.dataframe[0].value[t("users_col_username")])
+
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    log = at.dataframe[0].value
+    first = log.iloc[0]
+    assert first[t("audit_col_action")] == t("audit_action_user_add")
+    assert first[t("audit_col_user")] == "admin"
+    assert first[t("audit_col_target")] == "neu.kam"
+    assert "kam_id: KAM02" in first[t("audit_col_change")]
+    assert "Neu-Passwort-9" not in log.to_csv()
+    assert t("audit_action_signin") in set(log[t("audit_col_action")])
+
+
+def signed_in_app(at: AppTest) -> AppTest:
+    """A fresh AppTest carrying the session of a signed-in `at`, after its first run.
+
+    AppTest 1.67 drops the sidebar of the main script from the element tree after the first
+    run of an st.navigation app, so sidebar buttons can only be clicked in a first run.
+    """
+    fresh = new_app()
+    for key in ("scope", "auth_method", "auth_last_activity"):
+        fresh.session_state[key] = at.session_state[key]
+    return fresh.run()
+
+
+def test_sign_out(app_db):
+    at = signed_in_app(sign_in(new_app().run(), "kam01"))
+    assert [x.value for x in at.title] == [t("ov_title")]
+    at.sidebar.button(key="auth_signout").click().run()
+    assert "scope" not in at.session_state
+    at.run()  # AppTest shows the page change (to the sign-in page) one run late
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert [s.value for s in at.success] == [t("auth_signed_out")]
+    assert "scope" not in at.session_state
+    assert [r[:2] for r in audit_rows(app_db)[-2:]] == [("kam01", "signin"), ("kam01", "signout")]
+
+
+def test_session_expires_after_eight_hours_idle(app_db):
+    at = sign_in(new_app().run(), "kam01")
+    at.session_state["auth_last_activity"] = time.time() - 7.9 * 3600
+    at.run()
+    assert [x.value for x in at.title] == [t("ov_title")]  # 7.9 h: still signed in
+    at.session_state["auth_last_activity"] = time.time() - 8.1 * 3600
+    at.run()
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert [i.value for i in at.info] == [t("auth_expired", hours=8)]
+    assert audit_rows(app_db)[-1][:2] == ("kam01", "signout")
+    assert '"expired"' in audit_rows(app_db)[-1][2]
+
+
+def test_removed_user_is_signed_out_at_once(app_db):
+    at = sign_in(new_app().run(), "kam02")
+    assert [x.value for x in at.title] == [t("ov_title")]
+    con = db.connect(app_db)
+    try:
+        users.remove_user(con, "kam02", scope=users.Scope.everything())
+    finally:
+        con.close()
+    at.run()
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert [w.value for w in at.warning] == [t("auth_removed")]
+
+
+def test_company_sign_in_maps_email_to_user(app_db):
+    at = new_app()
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
+    at.run()
+    labels = [b.label for b in at.button]
+    assert t("auth_company_button") in labels  # offered only with an [auth] section
+    at.user = {"is_logged_in": True, "email": "Katrin.Moeller@demo-firma.de", "name": "Katrin"}
+    at.run()
+    assert not at.exception
+    assert at.session_state["scope"] == users.Scope("kam01", "kam", "KAM01")
+    assert at.session_state["auth_method"] == "company"
+    assert [x.value for x in at.title] == [t("ov_title")]
+    assert audit_rows(app_db)[-1][:2] == ("kam01", "signin")
+    assert '"company"' in audit_rows(app_db)[-1][2]
+
+
+def test_company_sign_in_without_user_is_refused(app_db):
+    at = new_app()
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
+    at.user = {"is_logged_in": True, "email": "fremd@example.com"}
+    at.run()
+    assert [e.value for e in at.error] == [t("auth_company_no_user", email="fremd@example.com")]
+    assert "scope" not in at.session_state
+    assert page_paths(at) == set()
+    at.run()  # a rerun does not write a second failed sign-in
+    failed = [r for r in audit_rows(app_db) if r[1] == "signin_failed"]
+    assert [r[0] for r in failed] == ["fremd@example.com"]
+
+
+def test_no_company_button_without_auth_section(app_db):
+    at = new_app().run()
+    assert t("auth_company_button") not in [b.label for b in at.button]

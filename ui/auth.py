@@ -1,0 +1,304 @@
+"""The sign-in gate: sign-in form, company sign-in (st.login), sign-out, expiry, page roles.
+
+Who may see which rows is enforced in kam_analytics (the scope every query takes); this module
+only decides who is signed in and which pages the navigation offers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from kam_analytics import users
+from kam_analytics.access import Scope
+from kam_analytics.errors import AuthenticationError, NotFoundError
+from ui.session import get_con, get_scope, tr
+
+SESSION_TIMEOUT_HOURS = 8
+_SCOPE = "scope"  # read by ui.session.get_scope()
+_ACTIVITY = "auth_last_activity"
+_METHOD = "auth_method"  # "password" or "company"
+_NOTICE = "auth_notice"  # message for the next sign-in form (expired, signed out)
+_COMPANY_FAILED = "auth_company_failed"  # e-mail whose company sign-in found no user
+_PENDING = "auth_pending"  # st.login / st.logout requested by a button callback
+
+# Pages only admins get, also when another area lists them as (path, label, icon) 3-tuples.
+ADMIN_ONLY_PAGES = frozenset(
+    {
+        "pages/audit.py",
+        "pages/users.py",
+        "pages/settings.py",
+        "pages/data_import.py",
+        "pages/import.py",
+        "pages/imports.py",
+    }
+)
+
+
+# --- pages and roles -------------------------------------------------------------------------
+
+
+def page_roles(entry: Sequence) -> tuple[str, ...] | None:
+    """Roles that may open a PAGES entry: the 4th field, else admin for ADMIN_ONLY_PAGES."""
+    if len(entry) >= 4 and entry[3] is not None:
+        return tuple(entry[3])
+    return ("admin",) if entry[0] in ADMIN_ONLY_PAGES else None
+
+
+def visible_pages(pages: Iterable[Sequence], scope: Scope) -> list[tuple[str, str, str]]:
+    """The (path, label, icon) of the PAGES entries the scope's role may open, in order."""
+    out = []
+    for entry in pages:
+        roles = page_roles(entry)
+        if roles is None or scope.role in roles:
+            out.append((entry[0], entry[1], entry[2]))
+    return out
+
+
+def require_page_role(*roles: str) -> Scope:
+    """At the top of a restricted page: refuse (and stop) unless the user has one of `roles`."""
+    scope = get_scope()
+    if scope.role not in roles:
+        st.error(tr("auth_page_denied", roles=", ".join(tr(f"role_{r}") for r in roles)))
+        st.stop()
+    return scope
+
+
+# --- session state ---------------------------------------------------------------------------
+
+
+def _start_session(scope: Scope, method: str) -> None:
+    st.session_state[_SCOPE] = scope
+    st.session_state[_METHOD] = method
+    st.session_state[_ACTIVITY] = time.time()
+    st.session_state.pop(_NOTICE, None)
+
+
+def _end_session(notice: str | None) -> None:
+    for key in (_SCOPE, _METHOD, _ACTIVITY):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[_NOTICE] = notice
+
+
+def sign_out(reason: str = "user") -> None:
+    """Audit the sign-out and forget the user (button callback and expiry)."""
+    scope = st.session_state.get(_SCOPE)
+    method = st.session_state.get(_METHOD)
+    if scope is not None:
+        users.sign_out(get_con(), scope, reason)
+    _end_session("signed_out" if reason == "user" else reason)
+    if method == "company":
+        # Also end the provider session, else the next run would sign the user in again.
+        st.session_state[_PENDING] = ("logout", None)
+
+
+def _request(action: str, provider: str | None = None) -> None:
+    """Button callback: run st.login/st.logout in the script run (not inside a callback)."""
+    st.session_state[_PENDING] = (action, provider)
+    st.session_state.pop(_COMPANY_FAILED, None)
+
+
+def _run_pending() -> None:
+    pending = st.session_state.pop(_PENDING, None)
+    if pending is None:
+        return
+    action, provider = pending
+    try:
+        if action == "logout":
+            if _user_logged_in():
+                st.logout()
+        elif provider:
+            st.login(provider)
+        else:
+            st.login()
+    except Exception:  # Authlib missing or [auth] incomplete: say so on the sign-in form
+        st.session_state[_NOTICE] = "company_unavailable"
+
+
+def company_providers() -> list[str | None] | None:
+    """None without an [auth] secrets section; else the named providers ([None] = the default)."""
+    try:
+        if "auth" not in st.secrets:
+            return None
+        section = st.secrets["auth"]
+    except Exception:  # no secrets.toml at all
+        return None
+    named = [k for k, v in section.items() if hasattr(v, "keys")]
+    return named or [None]
+
+
+def _user_logged_in() -> bool:
+    try:
+        return bool(st.user.get("is_logged_in"))
+    except Exception:
+        return False
+
+
+def require_sign_in() -> Scope:
+    """The signed-in user's scope; otherwise show the sign-in form and stop the script."""
+    con = get_con()
+    _run_pending()
+    scope = st.session_state.get(_SCOPE)
+    if scope is not None:
+        idle = time.time() - st.session_state.get(_ACTIVITY, time.time())
+        if idle > SESSION_TIMEOUT_HOURS * 3600:
+            sign_out("expired")
+        else:
+            try:
+                # Re-read the user each run: a changed role or a removal applies at once.
+                fresh = users.scope_for_user(con, scope.username)
+            except NotFoundError:
+                users.sign_out(con, scope, "removed")
+                _end_session("removed")
+            else:
+                st.session_state[_SCOPE] = fresh
+                st.session_state[_ACTIVITY] = time.time()
+                return fresh
+    providers = company_providers()
+    if providers is not None and _user_logged_in():
+        email = st.user.get("email") or ""
+        if st.session_state.get(_COMPANY_FAILED) != email:
+            try:
+                fresh = users.record_company_sign_in(con, email)
+            except NotFoundError:
+                st.session_state[_COMPANY_FAILED] = email
+            else:
+                _start_session(fresh, "company")
+                st.rerun()
+
+    def sign_in_page() -> None:
+        show_sign_in_form(con, providers)
+
+    # The sign-in form is the only page this run registers: without a navigation call,
+    # Streamlit would fall back to the pages/ folder and serve every page file by its URL.
+    st.navigation(
+        [st.Page(sign_in_page, title=tr("auth_title"), icon=":material/login:", default=True)],
+        position="hidden",
+    ).run()
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+# --- what the user sees ----------------------------------------------------------------------
+
+
+def _show_notice() -> None:
+    notice = st.session_state.get(_NOTICE)
+    if notice == "expired":
+        st.info(tr("auth_expired", hours=SESSION_TIMEOUT_HOURS))
+    elif notice == "signed_out":
+        st.success(tr("auth_signed_out"))
+    elif notice == "removed":
+        st.warning(tr("auth_removed"))
+    elif notice == "company_unavailable":
+        st.error(tr("auth_company_unavailable"))
+
+
+def _show_company_sign_in(providers: list[str | None]) -> None:
+    failed = st.session_state.get(_COMPANY_FAILED)
+    if failed and _user_logged_in():
+        st.error(tr("auth_company_no_user", email=failed))
+        st.button(
+            tr("auth_company_signout"),
+            key="auth_company_logout",
+            on_click=_request,
+            args=("logout",),
+        )
+    for provider in providers:
+        label = (
+            tr("auth_company_button_named", provider=provider)
+            if provider
+            else tr("auth_company_button")
+        )
+        st.button(
+            label,
+            key=f"auth_company_{provider or 'default'}",
+            type="primary",
+            on_click=_request,
+            args=("login", provider),
+        )
+    st.caption(tr("auth_company_or"))
+
+
+def _error_text(exc: AuthenticationError) -> tuple[str, str]:
+    if exc.code == "auth_locked":
+        until = getattr(exc, "locked_until", None)
+        return (
+            tr("auth_locked", until=f"{until:%H:%M}" if until else "?"),
+            tr("auth_locked_hint", minutes=users.LOCK_MINUTES),
+        )
+    return (
+        tr("auth_failed"),
+        tr("auth_failed_hint", n=users.MAX_FAILED_ATTEMPTS, minutes=users.LOCK_MINUTES),
+    )
+
+
+def show_sign_in_form(con, providers: list[str | None] | None) -> None:
+    """The sign-in page: company sign-in (if configured), name and password, demo users."""
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title(tr("auth_title"))
+        st.caption(tr("auth_intro"))
+        _show_notice()
+        if providers is not None:
+            _show_company_sign_in(providers)
+        with st.form("auth_signin"):
+            name = st.text_input(tr("auth_username"), key="auth_username", autocomplete="username")
+            password = st.text_input(
+                tr("auth_password"),
+                type="password",
+                key="auth_password",
+                autocomplete="current-password",
+            )
+            submitted = st.form_submit_button(tr("auth_submit"), type="primary", width="stretch")
+        if submitted:
+            if not name.strip() or not password:
+                st.error(tr("auth_missing"))
+            else:
+                try:
+                    scope = users.authenticate(con, name, password)
+                except AuthenticationError as exc:
+                    message, hint = _error_text(exc)
+                    st.error(message)
+                    st.caption(hint)
+                else:
+                    _start_session(scope, "password")
+                    st.rerun()
+        _show_demo_users(con)
+
+
+def _show_demo_users(con) -> None:
+    creds = users.demo_credentials(con)
+    if not creds:
+        return
+    st.divider()
+    st.subheader(tr("auth_demo_title"))
+    st.caption(tr("auth_demo_hint"))
+    df = pd.DataFrame(
+        {
+            tr("auth_demo_user"): [c["username"] for c in creds],
+            tr("auth_demo_password"): [c["password"] for c in creds],
+            tr("auth_demo_role"): [tr(f"role_{c['role']}") for c in creds],
+            tr("auth_demo_name"): [c["display_name"] or "" for c in creds],
+        }
+    )
+    st.dataframe(df, hide_index=True, width="stretch")
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~:$"
+
+
+def escape_markdown(text: str) -> str:
+    """Text with every Markdown special character escaped (user text is never markup)."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+
+
+def sidebar_account(scope: Scope) -> None:
+    """Sidebar block: who is signed in and the sign-out button."""
+    role = tr(f"role_{scope.role}")
+    st.caption(f"{tr('auth_signed_in_as')} **{escape_markdown(scope.username)}** · {role}")
+    st.button(tr("auth_signout"), key="auth_signout", icon=":material/logout:", on_click=sign_out)

@@ -1,0 +1,210 @@
+"""Download buttons for pages: tables as XLSX + CSV, charts as PNG + SVG, decks as PPTX.
+
+Files are built only when the user clicks (Streamlit's deferred download data), so a page with
+many charts renders as fast as without downloads. Chart images come from kaleido + chromium on
+the server; where chromium is missing the page says so in one plain sentence and the chart's
+own camera button (which needs nothing on the server) still saves a slide-sized PNG.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import streamlit as st
+
+from kam_analytics.errors import KamError
+from kam_analytics.exports import charts
+from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
+from kam_analytics.exports.theme import Theme, apply_theme, load_theme
+from ui.session import get_con, get_lang, get_scope, tr
+from ui.widgets import plotly_config
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def safe_name(name: str) -> str:
+    """A file name stem without characters browsers or Windows refuse."""
+    stem = re.sub(r"[^\w\-. ]+", "_", str(name), flags=re.UNICODE).strip(" ._")
+    return stem.replace(" ", "_")[:80] or "export"
+
+
+def session_theme() -> Theme:
+    """The company theme from settings, read once per session."""
+    if "_export_theme" not in st.session_state:
+        try:
+            st.session_state["_export_theme"] = load_theme(get_con())
+        except Exception:  # noqa: BLE001 - a broken setting falls back to the default look
+            st.session_state["_export_theme"] = Theme()
+    return st.session_state["_export_theme"]
+
+
+@st.cache_resource(show_spinner=False)
+def chromium_ready() -> bool:
+    """True when chromium is installed (checked once per app process)."""
+    return charts.chromium_available()
+
+
+def download_table(
+    df: pd.DataFrame,
+    name: str,
+    *,
+    money_cols=(),
+    pct_cols=(),
+    int_cols=(),
+    title: str | None = None,
+    labels: dict[str, str] | None = None,
+    key: str | None = None,
+) -> None:
+    """XLSX and CSV download buttons for `df` (column headers translated through `labels`)."""
+    lang = get_lang()
+    frame = df.rename(columns=labels) if labels else df
+    rename = labels or {}
+    money = [rename.get(c, c) for c in money_cols]
+    pct = [rename.get(c, c) for c in pct_cols]
+    ints = [rename.get(c, c) for c in int_cols]
+    stem = safe_name(name)
+    key = key or f"dl_{stem}"
+    left, right, _ = st.columns([1, 1, 4])
+    with left:
+        st.download_button(
+            tr("dl_xlsx"),
+            data=lambda: frame_to_xlsx(
+                frame, sheet_name=title or name, money_cols=money, pct_cols=pct, title=title,
+                int_cols=ints, lang=lang,
+            ),
+            file_name=f"{stem}.xlsx",
+            mime=XLSX_MIME,
+            key=f"{key}_xlsx",
+            on_click="ignore",
+            icon=":material/table_view:",
+        )
+    with right:
+        st.download_button(
+            tr("dl_csv"),
+            data=lambda: frame_to_csv_de(frame, money_cols=money),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+@lru_cache(maxsize=32)
+def _image_bytes(fig_json: str, fmt: str, width: int, height: int) -> bytes:
+    fig = pio.from_json(fig_json)
+    if fmt == "svg":
+        return charts.figure_to_svg(fig, width=width, height=height)
+    return charts.figure_to_png(fig, width=width, height=height, scale=2)
+
+
+def _lazy_image(fig_json: str, fmt: str, width: int, height: int):
+    def build() -> bytes:
+        return _image_bytes(fig_json, fmt, width, height)
+
+    return build
+
+
+def show_chart(
+    fig: go.Figure,
+    name: str,
+    *,
+    title: str | None = None,
+    period: str | None = None,
+    source: str | None = None,
+    kind: str = "slide",
+    key: str | None = None,
+) -> None:
+    """Show `fig` in the company theme with slide-sized camera button, PNG and SVG downloads.
+
+    With `title`/`period` the theme writes title, period and data source into the image.
+    `kind` is "slide" (1920×1080) or "a4" (A4 landscape, the entitlement matrix).
+    """
+    lang = get_lang()
+    if title is not None or period is not None:
+        apply_theme(fig, title=title, period=period, source=source, lang=lang,
+                    theme=session_theme())
+    width, height = charts.image_size(kind)
+    stem = safe_name(name)
+    key = key or f"chart_{stem}"
+    st.plotly_chart(fig, config=plotly_config(stem, width, height), width="stretch", key=key)
+    if not chromium_ready():
+        st.info(tr("dl_chromium_missing"), icon=":material/info:")
+        return
+    fig_json = fig.to_json()
+    left, right, _ = st.columns([1, 1, 4])
+    with left:
+        st.download_button(
+            tr("dl_png"), data=_lazy_image(fig_json, "png", width, height),
+            file_name=f"{stem}.png", mime="image/png", key=f"{key}_png", on_click="ignore",
+            icon=":material/image:",
+        )
+    with right:
+        st.download_button(
+            tr("dl_svg"), data=_lazy_image(fig_json, "svg", width, height),
+            file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+            icon=":material/draw:",
+        )
+
+
+def deck_download(account_id: str, year: int, *, as_of: dt.date | None = None,
+                  key: str | None = None) -> None:
+    """A button that builds and downloads the account's value deck (PPTX) on click."""
+    from kam_analytics.exports.deck import build_account_deck, deck_filename
+
+    if not chromium_ready():
+        st.info(tr("dl_chromium_missing"), icon=":material/info:")
+        return
+    lang, scope, base = get_lang(), get_scope(), get_con()
+
+    def build() -> bytes:
+        cur = base.cursor()  # the deck is built on another thread: its own cursor
+        try:
+            return build_account_deck(cur, account_id, int(year), scope=scope, lang=lang,
+                                      as_of=as_of)
+        finally:
+            cur.close()
+
+    st.download_button(
+        tr("dl_deck_button"), data=build, file_name=deck_filename(account_id, year, lang),
+        mime=PPTX_MIME, key=key or f"deck_{account_id}_{year}", on_click="ignore",
+        icon=":material/slideshow:", type="primary",
+    )
+
+
+def review_pack_download(year: int, *, as_of: dt.date | None = None, key: str | None = None) -> None:
+    """A button that builds and downloads the management review pack (PPTX) on click."""
+    from kam_analytics.exports.review_pack import build_review_pack, review_filename
+
+    scope = get_scope()
+    if not scope.sees_all:
+        return
+    if not chromium_ready():
+        st.info(tr("dl_chromium_missing"), icon=":material/info:")
+        return
+    lang, base = get_lang(), get_con()
+
+    def build() -> bytes:
+        cur = base.cursor()
+        try:
+            return build_review_pack(cur, int(year), scope=scope, lang=lang, as_of=as_of)
+        finally:
+            cur.close()
+
+    st.download_button(
+        tr("dl_review_ready"), data=build, file_name=review_filename(year, lang),
+        mime=PPTX_MIME, key=key or f"review_{year}", on_click="ignore",
+        icon=":material/slideshow:",
+    )
+
+
+def show_export_error(exc: KamError) -> None:
+    """A failed export as a plain message with its hint."""
+    st.error(f"{tr('dl_export_failed')}: {exc.message}" + (f" — {exc.hint}" if exc.hint else ""))
+
