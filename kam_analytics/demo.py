@@ -83,7 +83,7 @@ class _Scale:
 
 SCALES = {
     "small": _Scale(120, 12, 10, 3, 1.0, 1.0, (2, 3, 4), 3),
-    "large": _Scale(5000, 150, 40, 4, 4.2, 4.5, None, 40),
+    "large": _Scale(5000, 150, 40, 4, 3.4, 4.5, None, 40),
 }
 
 TIER_SHARES = {"A": 0.20, "B": 0.33}  # of the non-key accounts; C is the rest
@@ -125,15 +125,62 @@ _EXPRESS_MODES = {"KEY": (0.25, 0.7, 0.05), "other": (0.25, 0.1, 0.65)}
 _MONTH_SEASON = np.array([0.9, 0.95, 1.0, 1.0, 1.0, 0.95, 0.85, 0.7, 1.0, 1.0, 1.0, 0.8])
 
 _STEMS = (
-    "Nordstahl", "Rheintec", "Elbwerk", "Alpenform", "Isartech", "Weserplast", "Mainkraft",
-    "Saalemetall", "Harzholz", "Ruhrguss", "Moselpack", "Spreeoptik", "Donaulicht",
-    "Neckartherm", "Emsbau", "Lahnsystem", "Oderflex", "Fuldatec", "Havelmed", "Innwerk",
-    "Lechform", "Ilmtronic", "Werratex", "Allgäuplast", "Eifelstein", "Taunusdruck",
-    "Ostseefrost", "Heidekorn", "Vogelsberg", "Schwarzwald-Präzision", "Bodenseetec",
-    "Frankenguss", "Hanselog", "Kinzigbau", "Murgtal", "Jagsttec", "Kochertal", "Altmühlwerk",
-    "Regnitztec", "Sauerland-Draht", "Westerwald-Keramik", "Odenwald-Holz", "Rhönquell",
-    "Spessart-Metall", "Erzgebirgs-Technik", "Lausitz-Glas", "Uckerfeld", "Müritzwerk",
-    "Brenner", "Hartwig", "Lindemann", "Kessler", "Albrecht", "Seidel", "Winkler", "Ostermann",
+    "Nordstahl",
+    "Rheintec",
+    "Elbwerk",
+    "Alpenform",
+    "Isartech",
+    "Weserplast",
+    "Mainkraft",
+    "Saalemetall",
+    "Harzholz",
+    "Ruhrguss",
+    "Moselpack",
+    "Spreeoptik",
+    "Donaulicht",
+    "Neckartherm",
+    "Emsbau",
+    "Lahnsystem",
+    "Oderflex",
+    "Fuldatec",
+    "Havelmed",
+    "Innwerk",
+    "Lechform",
+    "Ilmtronic",
+    "Werratex",
+    "Allgäuplast",
+    "Eifelstein",
+    "Taunusdruck",
+    "Ostseefrost",
+    "Heidekorn",
+    "Vogelsberg",
+    "Schwarzwald-Präzision",
+    "Bodenseetec",
+    "Frankenguss",
+    "Hanselog",
+    "Kinzigbau",
+    "Murgtal",
+    "Jagsttec",
+    "Kochertal",
+    "Altmühlwerk",
+    "Regnitztec",
+    "Sauerland-Draht",
+    "Westerwald-Keramik",
+    "Odenwald-Holz",
+    "Rhönquell",
+    "Spessart-Metall",
+    "Erzgebirgs-Technik",
+    "Lausitz-Glas",
+    "Uckerfeld",
+    "Müritzwerk",
+    "Brenner",
+    "Hartwig",
+    "Lindemann",
+    "Kessler",
+    "Albrecht",
+    "Seidel",
+    "Winkler",
+    "Ostermann",
 )
 _INDUSTRIES = {
     "Maschinenbau": ("Maschinenbau", "Anlagenbau", "Antriebstechnik"),
@@ -150,29 +197,94 @@ _INDUSTRIES = {
 }
 _LEGAL_FORMS = ("GmbH", "GmbH & Co. KG", "AG", "KG", "SE", "GmbH")
 _CITIES = (
-    ("DE", "Stuttgart"), ("DE", "München"), ("DE", "Hamburg"), ("DE", "Köln"),
-    ("DE", "Düsseldorf"), ("DE", "Frankfurt am Main"), ("DE", "Nürnberg"), ("DE", "Hannover"),
-    ("DE", "Bielefeld"), ("DE", "Dortmund"), ("DE", "Leipzig"), ("DE", "Dresden"),
-    ("DE", "Chemnitz"), ("DE", "Ulm"), ("DE", "Augsburg"), ("DE", "Heilbronn"),
-    ("DE", "Karlsruhe"), ("DE", "Mannheim"), ("DE", "Kassel"), ("DE", "Osnabrück"),
-    ("DE", "Paderborn"), ("DE", "Regensburg"), ("DE", "Würzburg"), ("DE", "Bremen"),
-    ("DE", "Erfurt"), ("DE", "Magdeburg"), ("DE", "Siegen"), ("DE", "Pforzheim"),
-    ("DE", "Reutlingen"), ("DE", "Göttingen"), ("AT", "Linz"), ("AT", "Graz"),
-    ("CH", "St. Gallen"), ("CH", "Basel"),
+    ("DE", "Stuttgart"),
+    ("DE", "München"),
+    ("DE", "Hamburg"),
+    ("DE", "Köln"),
+    ("DE", "Düsseldorf"),
+    ("DE", "Frankfurt am Main"),
+    ("DE", "Nürnberg"),
+    ("DE", "Hannover"),
+    ("DE", "Bielefeld"),
+    ("DE", "Dortmund"),
+    ("DE", "Leipzig"),
+    ("DE", "Dresden"),
+    ("DE", "Chemnitz"),
+    ("DE", "Ulm"),
+    ("DE", "Augsburg"),
+    ("DE", "Heilbronn"),
+    ("DE", "Karlsruhe"),
+    ("DE", "Mannheim"),
+    ("DE", "Kassel"),
+    ("DE", "Osnabrück"),
+    ("DE", "Paderborn"),
+    ("DE", "Regensburg"),
+    ("DE", "Würzburg"),
+    ("DE", "Bremen"),
+    ("DE", "Erfurt"),
+    ("DE", "Magdeburg"),
+    ("DE", "Siegen"),
+    ("DE", "Pforzheim"),
+    ("DE", "Reutlingen"),
+    ("DE", "Göttingen"),
+    ("AT", "Linz"),
+    ("AT", "Graz"),
+    ("CH", "St. Gallen"),
+    ("CH", "Basel"),
 )
 _FIRST = (
-    "Katrin", "Jan", "Sabine", "Thomas", "Julia", "Markus", "Anna", "Stefan", "Claudia",
-    "Michael", "Birgit", "Tobias", "Nicole", "Frank", "Melanie", "Andreas", "Sandra", "Jörg",
-    "Petra", "Matthias",
+    "Katrin",
+    "Jan",
+    "Sabine",
+    "Thomas",
+    "Julia",
+    "Markus",
+    "Anna",
+    "Stefan",
+    "Claudia",
+    "Michael",
+    "Birgit",
+    "Tobias",
+    "Nicole",
+    "Frank",
+    "Melanie",
+    "Andreas",
+    "Sandra",
+    "Jörg",
+    "Petra",
+    "Matthias",
 )
 _LAST = (
-    "Möller", "Petersen", "Kraus", "Berger", "Hofmann", "Neumann", "Lehmann", "Wagner",
-    "Schubert", "Koch", "Fuchs", "Zimmermann", "Krüger", "Hahn", "Schröder", "Lorenz",
-    "Busch", "Thiel", "Vogel", "Weiß",
+    "Möller",
+    "Petersen",
+    "Kraus",
+    "Berger",
+    "Hofmann",
+    "Neumann",
+    "Lehmann",
+    "Wagner",
+    "Schubert",
+    "Koch",
+    "Fuchs",
+    "Zimmermann",
+    "Krüger",
+    "Hahn",
+    "Schröder",
+    "Lorenz",
+    "Busch",
+    "Thiel",
+    "Vogel",
+    "Weiß",
 )
 _CONTACT_ROLES = (
-    "Leiter Einkauf", "Leiterin Einkauf", "Geschäftsführer", "Geschäftsführerin",
-    "Head of Procurement", "Leiterin Supply Chain", "Technischer Leiter", "Strategischer Einkauf",
+    "Leiter Einkauf",
+    "Leiterin Einkauf",
+    "Geschäftsführer",
+    "Geschäftsführerin",
+    "Head of Procurement",
+    "Leiterin Supply Chain",
+    "Technischer Leiter",
+    "Strategischer Einkauf",
 )
 _OBJECTIVES = (
     "Anteil am Gesamtbedarf von 40 % auf 55 % steigern",
@@ -250,9 +362,7 @@ def _money(values: np.ndarray) -> np.ndarray:
 def _pick(rng: Generator, probs: tuple[float, ...], n: int) -> np.ndarray:
     """n draws of indices 0..len(probs)-1 with the given probabilities."""
     p = np.asarray(probs, dtype=float)
-    return np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right").clip(
-        0, len(p) - 1
-    )
+    return np.searchsorted(np.cumsum(p / p.sum()), rng.random(n), side="right").clip(0, len(p) - 1)
 
 
 def write_demo(
@@ -380,9 +490,7 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
     # Customer groups: parents are key accounts 5.., children are A/B accounts.
     parent = np.full(n, -1)
     children_counts = (
-        list(sc.group_children)
-        if sc.group_children
-        else list(rng.integers(2, 5, sc.n_groups))
+        list(sc.group_children) if sc.group_children else list(rng.integers(2, 5, sc.n_groups))
     )
     pool = rng.permutation(np.concatenate([idx_a[10:], idx_b[10:]]))
     pos = 0
@@ -414,7 +522,7 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
     churn[lost] = lo[lost] + (rng.random(lost.sum()) * np.maximum(d_end - 120 - lo[lost], 1))
     churn = churn.astype(np.int64)
     trend = rng.normal(0.05, 0.05, n)  # yearly growth of order frequency
-    trend[:2] = 0.15  # the exemplary KAM's accounts grow
+    trend[:5] = (0.15, 0.15, 0.0, 0.0, 0.0)  # exemplary accounts grow; the stories' are flat
     # Story accounts of a plausible, not extreme size, so the stories do not swamp the totals.
     size[:5] = (1.3, 1.1, 0.9, 0.8, 0.9)
 
@@ -447,12 +555,12 @@ def _story_factor(acc: dict, a: np.ndarray, days: np.ndarray, d_end: int):
     age = d_end - days  # days before today
     slip = a == acc["story_slipping"]
     frac = np.clip((365 - age) / (365 - 130), 0, 1)  # 0 a year ago -> 1 at 130 days ago
-    keep[slip] = np.where(age[slip] < 130, 0.0, 1 - 0.85 * frac[slip])
-    value[slip] = 1 - 0.5 * frac[slip]
+    keep[slip] = np.where(age[slip] < 130, 0.0, 1 - 0.9 * frac[slip])
+    value[slip] = 1 - 0.6 * frac[slip]
     risk = np.isin(a, acc["story_at_risk"])
     frac = np.clip((365 - age) / (365 - 50), 0, 1)
-    keep[risk] = np.where(age[risk] < 50, 0.0, 1 - 0.6 * frac[risk])
-    value[risk] = 1 - 0.3 * frac[risk]
+    keep[risk] = np.where(age[risk] < 50, 0.0, 1 - 0.7 * frac[risk])
+    value[risk] = 1 - 0.4 * frac[risk]
     return keep, value
 
 
@@ -507,9 +615,7 @@ def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
     )
     n_orders = len(a)
     tier_o = tiers[a]
-    extra = np.select(
-        [tier_o == t for t in _TIER_EXTRA_LINES], list(_TIER_EXTRA_LINES.values())
-    )
+    extra = np.select([tier_o == t for t in _TIER_EXTRA_LINES], list(_TIER_EXTRA_LINES.values()))
     n_lines = 1 + rng.poisson(extra)
     line_value = np.select([tier_o == t for t in _TIER_LINE_VALUE], list(_TIER_LINE_VALUE.values()))
 
@@ -537,9 +643,7 @@ def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
     ship_day = np.minimum(day + rng.integers(0, 3, n_orders), d_end)
     p_exp = np.select([tier_o == t for t in _TIER_EXPRESS], list(_TIER_EXPRESS.values()))
     express = (rng.random(n_orders) < p_exp) | express_story
-    freight_cost = np.where(
-        express, rng.uniform(65, 340, n_orders), rng.uniform(18, 120, n_orders)
-    )
+    freight_cost = np.where(express, rng.uniform(65, 340, n_orders), rng.uniform(18, 120, n_orders))
     freight_cost = _money(freight_cost)
     # Standard freight: key and A accounts ship free, others pay a flat fee.
     flat = np.where(np.isin(tier_o, ["KEY", "A"]), 0.0, np.minimum(freight_cost, 14.90))
@@ -591,7 +695,10 @@ def _gen_services(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int) ->
     policy_names = list(_MODE_BY_POLICY)
     pol = np.array(
         [
-            [policy_names.index(catalogue.default_policy(c, t, ex)) for c, ex in zip(codes, exclusive, strict=True)]
+            [
+                policy_names.index(catalogue.default_policy(c, t, ex))
+                for c, ex in zip(codes, exclusive, strict=True)
+            ]
             for t in ("KEY", "A", "B", "C")
         ]
     )[tier_i[a], s]
@@ -905,12 +1012,8 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
             {
                 "account_id": pa.array([ids[a] for a in m["a"]], pa.string()),
                 "year": pa.array(m["year"], pa.int32()),
-                **{
-                    f"t{i}": pa.array(list(texts[i]), pa.string()) for i in range(4)
-                },
-                **{
-                    f"r{i}": pa.array(list(ratings[i]), pa.float64()) for i in range(4)
-                },
+                **{f"t{i}": pa.array(list(texts[i]), pa.string()) for i in range(4)},
+                **{f"r{i}": pa.array(list(ratings[i]), pa.float64()) for i in range(4)},
             }
         ),
         "account_id, year, t0, t1, t2, t3, r0, r1, r2, r3",
@@ -930,8 +1033,7 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
                 "comment": pa.array(f["comment"], pa.string()),
             }
         ),
-        "'FB' || lpad(CAST(source_row AS VARCHAR), 6, '0'), account_id, date, score, kind,"
-        " comment",
+        "'FB' || lpad(CAST(source_row AS VARCHAR), 6, '0'), account_id, date, score, kind, comment",
         imp,
     )
 

@@ -50,8 +50,9 @@ def fmt_eur(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 2) -> str:
         return "–"
     # Non-breaking space before the unit, as babel's default German pattern has it.
     fmt = None if decimals == 2 else ("#,##0\u00a0¤" if lang == "de" else "¤#,##0")
-    return format_currency(float(value), "EUR", format=fmt, locale=_LOCALES[lang],
-                           currency_digits=decimals == 2)
+    return format_currency(
+        float(value), "EUR", format=fmt, locale=_LOCALES[lang], currency_digits=decimals == 2
+    )
 
 
 def fmt_number(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:

@@ -28,8 +28,10 @@ today = dt.date.today()
 years = sorted(set(select_order_years(con, scope)) | {today.year})
 c_acc, c_year = st.columns([4, 1])
 account_id = c_acc.selectbox(
-    tr("acc_select"), list(options["account_id"]),
-    format_func=lambda a: f"{a} {names.get(a) or ''} ({tiers.get(a) or '–'})", key="acc_id",
+    tr("acc_select"),
+    list(options["account_id"]),
+    format_func=lambda a: f"{a} {names.get(a) or ''} ({tiers.get(a) or '–'})",
+    key="acc_id",
 )
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="acc_year")
 
@@ -47,8 +49,14 @@ i2.metric(tr("acc_kam"), info["kam_name"] or info["kam_id"] or "–", border=Tru
 i3.metric(tr("acc_status"), info["status"] or "–", border=True)
 i4.metric(tr("acc_since"), fmt_date(info["customer_since"], lang), border=True)
 where = ", ".join(str(x) for x in (info["city"], info["country"], info["industry"]) if x)
-group = f" · {tr('acc_parent')}: {info['parent_name'] or info['parent_id']}" if info["parent_id"] else ""
-st.caption(f"{tr('acc_location')}: {where or '–'}{group} · {tr('as_of')} {fmt_date(s['as_of'], lang)}")
+group = (
+    f" · {tr('acc_parent')}: {info['parent_name'] or info['parent_id']}"
+    if info["parent_id"]
+    else ""
+)
+st.caption(
+    f"{tr('acc_location')}: {where or '–'}{group} · {tr('as_of')} {fmt_date(s['as_of'], lang)}"
+)
 
 name_col = "name_de" if lang == "de" else "name_en"
 left, right = st.columns(2)
@@ -58,14 +66,26 @@ with left:
     if services.empty:
         st.caption(tr("acc_no_services"))
     else:
-        st.metric(tr("acc_value_total"), fmt_eur(services["list_value"].sum(), lang),
-                  delta=f"{tr('acc_unbilled')}: {fmt_eur(services['unbilled_value'].sum(), lang)}",
-                  delta_color="off", border=True)
-        cols = {name_col: tr("service"), "events": tr("acc_count"), "cost": tr("acc_cost"),
-                "list_value": tr("acc_list_value"), "billed_amount": tr("acc_billed"),
-                "unbilled_value": tr("acc_unbilled")}
-        show_table(services[list(cols)], labels=cols,
-                   money=("cost", "list_value", "billed_amount", "unbilled_value"))
+        st.metric(
+            tr("acc_value_total"),
+            fmt_eur(services["list_value"].sum(), lang),
+            delta=f"{tr('acc_unbilled')}: {fmt_eur(services['unbilled_value'].sum(), lang)}",
+            delta_color="off",
+            border=True,
+        )
+        cols = {
+            name_col: tr("service"),
+            "events": tr("acc_count"),
+            "cost": tr("acc_cost"),
+            "list_value": tr("acc_list_value"),
+            "billed_amount": tr("acc_billed"),
+            "unbilled_value": tr("acc_unbilled"),
+        }
+        show_table(
+            services[list(cols)],
+            labels=cols,
+            money=("cost", "list_value", "billed_amount", "unbilled_value"),
+        )
 with right:
     ent = s["entitlement"]
     st.subheader(tr("acc_entitlement", year=int(ent["year"].iloc[0]) if len(ent) else year))
@@ -73,7 +93,9 @@ with right:
         st.caption(tr("acc_no_matrix"))
     else:
         ent = ent.assign(policy=[tr(f"pol_{p}") for p in ent["policy"]])
-        show_table(ent[[name_col, "policy"]], labels={name_col: tr("service"), "policy": tr("acc_policy")})
+        show_table(
+            ent[[name_col, "policy"]], labels={name_col: tr("service"), "policy": tr("acc_policy")}
+        )
 
 st.subheader(tr("acc_revenue"))
 rev = s["revenue"]
@@ -81,17 +103,31 @@ if rev.empty:
     st.caption(tr("no_data"))
 else:
     rev = rev.assign(year=rev["year"].astype(str))
-    show_table(rev, labels={"year": tr("year"), "orders": tr("acc_orders"),
-                            "net_revenue": tr("acc_net_revenue"), "cost_of_goods": tr("acc_cogs"),
-                            "margin": tr("acc_margin"), "margin_pct": tr("acc_margin_pct")},
-               money=("net_revenue", "cost_of_goods", "margin"), pct=("margin_pct",))
+    show_table(
+        rev,
+        labels={
+            "year": tr("year"),
+            "orders": tr("acc_orders"),
+            "net_revenue": tr("acc_net_revenue"),
+            "cost_of_goods": tr("acc_cogs"),
+            "margin": tr("acc_margin"),
+            "margin_pct": tr("acc_margin_pct"),
+        },
+        money=("net_revenue", "cost_of_goods", "margin"),
+        pct=("margin_pct",),
+    )
 
 st.subheader(tr("acc_retention"))
 r = s["retention"]
 if r:
-    flags = " · ".join(f"{tr(k)}: {tr('ret_yes') if r[c] else tr('ret_no')}" for k, c in (
-        ("col_active_start", "active_start"), ("col_active_end", "active_end"),
-        ("ret_m_retained", "retained")))
+    flags = " · ".join(
+        f"{tr(k)}: {tr('ret_yes') if r[c] else tr('ret_no')}"
+        for k, c in (
+            ("col_active_start", "active_start"),
+            ("col_active_end", "active_end"),
+            ("ret_m_retained", "retained"),
+        )
+    )
     st.markdown(flags)
     st.caption(
         f"{tr('col_last_order')}: {fmt_date(r.get('last_order'), lang)} · "
@@ -117,28 +153,45 @@ with m_left:
             rating = m[f"{q}_rating"]
             shown = f" · {fmt_number(rating, lang)} %" if rating is not None else ""
             st.markdown(f"**{tr(f'q_{q}')}**{shown}  \n{m[q] or '–'}")
-        st.caption(f"{tr('man_answered')}: {s['mandate_answered']}/4 · "
-                   f"{tr('st_col_mandate_score')}: {fmt_pct(s['mandate_score'], lang)}")
+        st.caption(
+            f"{tr('man_answered')}: {s['mandate_answered']}/4 · "
+            f"{tr('st_col_mandate_score')}: {fmt_pct(s['mandate_score'], lang)}"
+        )
 with m_right:
     st.subheader(tr("acc_feedback"))
     fb = s["feedback"]
     if fb.empty:
         st.caption(tr("fb_none"))
     else:
-        show_table(fb[["date", "kind", "score", "comment"]].assign(
-            kind=[tr(f"fb_kind_{k}") for k in fb["kind"]]),
-            labels={"date": tr("fb_date"), "kind": tr("fb_kind"), "score": tr("st_col_score"),
-                    "comment": tr("fb_comment")})
+        show_table(
+            fb[["date", "kind", "score", "comment"]].assign(
+                kind=[tr(f"fb_kind_{k}") for k in fb["kind"]]
+            ),
+            labels={
+                "date": tr("fb_date"),
+                "kind": tr("fb_kind"),
+                "score": tr("st_col_score"),
+                "comment": tr("fb_comment"),
+            },
+        )
     with st.expander(tr("fb_add")), st.form(f"acc_feedback_{account_id}"):
         kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
-        day = st.date_input(tr("fb_date"), value=today,
-                            format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD")
+        day = st.date_input(
+            tr("fb_date"), value=today, format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD"
+        )
         score = st.number_input(tr("fb_score"), min_value=0.0, max_value=10.0, step=0.5, value=None)
         comment = st.text_area(tr("fb_comment"), height=80)
         if st.form_submit_button(tr("fb_save")):
             try:
-                add_feedback(con, scope, account_id=account_id, date=day, kind=kind, score=score,
-                             comment=comment)
+                add_feedback(
+                    con,
+                    scope,
+                    account_id=account_id,
+                    date=day,
+                    kind=kind,
+                    score=score,
+                    comment=comment,
+                )
                 st.success(tr("fb_saved"))
                 st.rerun()
             except KamError as exc:

@@ -65,29 +65,58 @@ n = len(counted)
 undefined = tr("bonus_undefined")
 r1, r2, r3 = st.columns(3)
 r1.metric("R", fmt_pct(f.R, lang) if f.R is not None else undefined, border=True)
-r1.caption(tr("bonus_how_R", kept=int(counted["active_end"].sum()) if n else 0, n=n,
-              r=fmt_number(f.R, lang, 4) if f.R is not None else undefined))
+r1.caption(
+    tr(
+        "bonus_how_R",
+        kept=int(counted["active_end"].sum()) if n else 0,
+        n=n,
+        r=fmt_number(f.R, lang, 4) if f.R is not None else undefined,
+    )
+)
 r2.metric("M", fmt_pct(f.M, lang) if f.M is not None else undefined, border=True)
-r2.caption(tr("bonus_how_M", n=int(counted["mandate_score"].notna().sum()) if n else 0,
-              m=fmt_number(f.M, lang, 4) if f.M is not None else undefined))
+r2.caption(
+    tr(
+        "bonus_how_M",
+        n=int(counted["mandate_score"].notna().sum()) if n else 0,
+        m=fmt_number(f.M, lang, 4) if f.M is not None else undefined,
+    )
+)
 r3.metric("F", fmt_pct(f.F, lang) if f.F is not None else undefined, border=True)
-r3.caption(tr("bonus_how_F", n=len(s.surveys),
-              f=fmt_number(f.F, lang, 4) if f.F is not None else undefined))
+r3.caption(
+    tr(
+        "bonus_how_F",
+        n=len(s.surveys),
+        f=fmt_number(f.F, lang, 4) if f.F is not None else undefined,
+    )
+)
 
 # --- what-if ---------------------------------------------------------------------------
 st.subheader(tr("bonus_what_if"))
 options = list(counted["account_id"]) if n else []
 labels = dict(zip(counted["account_id"], counted["name"], strict=True)) if n else {}
 w1, w2 = st.columns(2)
-lost = w1.multiselect(tr("bonus_mark_lost"), options, format_func=lambda a: f"{a} {labels.get(a, '')}",
-                      key=f"bn_lost_{kam_id}_{year}")
-kept = w2.multiselect(tr("bonus_mark_kept"), [o for o in options if o not in lost],
-                      format_func=lambda a: f"{a} {labels.get(a, '')}", key=f"bn_kept_{kam_id}_{year}")
+lost = w1.multiselect(
+    tr("bonus_mark_lost"),
+    options,
+    format_func=lambda a: f"{a} {labels.get(a, '')}",
+    key=f"bn_lost_{kam_id}_{year}",
+)
+kept = w2.multiselect(
+    tr("bonus_mark_kept"),
+    [o for o in options if o not in lost],
+    format_func=lambda a: f"{a} {labels.get(a, '')}",
+    key=f"bn_kept_{kam_id}_{year}",
+)
 if lost or kept:
-    wf = bn.get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=scope,
-                         lost=lost, kept=kept).now
-    st.metric(tr("bonus_what_if_result"), fmt_eur(wf.bonus, lang),
-              delta=fmt_eur(wf.bonus - f.bonus, lang), border=True)
+    wf = bn.get_standing(
+        con, kam_id=kam_id, year=year, as_of=as_of, scope=scope, lost=lost, kept=kept
+    ).now
+    st.metric(
+        tr("bonus_what_if_result"),
+        fmt_eur(wf.bonus, lang),
+        delta=fmt_eur(wf.bonus - f.bonus, lang),
+        border=True,
+    )
     st.markdown(f"`{bn.filled_formula(wf, s.plan, lang)}`")
     for note in bn.figure_notes(wf, s.plan, lang):
         st.caption(note)
@@ -123,9 +152,14 @@ if len(others):
 st.markdown(f"**{tr('bonus_surveys')}**")
 if len(s.surveys):
     show_table(
-        s.surveys[["feedback_id", "account_id", "date", "score", "comment"]],
-        labels={"account_id": tr("st_col_account"), "date": tr("st_col_date"),
-                "score": tr("st_col_score"), "comment": tr("fb_comment")},
+        s.surveys[["feedback_id", "account_id", "date", "score", "comment"]].assign(
+            date=[fmt_date(d, lang) for d in s.surveys["date"]]),
+        labels={
+            "account_id": tr("st_col_account"),
+            "date": tr("st_col_date"),
+            "score": tr("st_col_score"),
+            "comment": tr("fb_comment"),
+        },
     )
 else:
     st.caption(tr("st_no_surveys"))

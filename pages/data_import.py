@@ -64,13 +64,17 @@ for n, upload in enumerate(files or []):
         saved = choose_profile(raw.headers)
         names = [None, *profiles]
         pick = c2.selectbox(
-            tr("imp_profile"), names, index=names.index(saved.name) if saved else 0,
-            format_func=lambda x: x or tr("imp_profile_auto"), key=f"{fkey}_profile",
+            tr("imp_profile"),
+            names,
+            index=names.index(saved.name) if saved else 0,
+            format_func=lambda x: x or tr("imp_profile_auto"),
+            key=f"{fkey}_profile",
         )
         profile = profiles.get(pick) if pick else None
         guess = profile.table if profile else (detect_table(raw.headers)[0] or tables[0])
-        table = c3.selectbox(tr("imp_table"), tables, index=tables.index(guess),
-                             key=f"{fkey}_table")
+        table = c3.selectbox(
+            tr("imp_table"), tables, index=tables.index(guess), key=f"{fkey}_table"
+        )
         st.caption(tr("imp_header_row", row=raw.header_row, n=len(raw.frame)))
         st.markdown(f"**{tr('imp_preview')}**")
         preview = raw.frame.head(20).copy()
@@ -100,7 +104,8 @@ for n, upload in enumerate(files or []):
             mapping.read["sheet"] = sheet
 
         category_cols = [
-            c.name for c in schema.IMPORTABLE_TABLES[table].columns
+            c.name
+            for c in schema.IMPORTABLE_TABLES[table].columns
             if c.kind == "category" and c.name in mapping.columns
         ]
         if category_cols:
@@ -114,7 +119,9 @@ for n, upload in enumerate(files or []):
                 choices = list(schema.IMPORTABLE_TABLES[table].column(col).choices or ())
                 vc.caption(col)
                 ved = vc.data_editor(
-                    sugg, hide_index=True, disabled=["value", "rows"],
+                    sugg,
+                    hide_index=True,
+                    disabled=["value", "rows"],
                     column_config={
                         "value": st.column_config.TextColumn(tr("imp_value_file")),
                         "canonical": st.column_config.SelectboxColumn(
@@ -159,8 +166,10 @@ for n, upload in enumerate(files or []):
             st.caption(tr("imp_warnings", n=len(problems) - len(errors)))
             st.dataframe(problems_frame(problems), hide_index=True, height=250)
             st.download_button(
-                tr("imp_download_report"), problems_csv(problems),
-                file_name=f"pruefbericht_{upload.name}.csv", mime="text/csv",
+                tr("imp_download_report"),
+                problems_csv(problems),
+                file_name=f"pruefbericht_{upload.name}.csv",
+                mime="text/csv",
                 key=f"{fkey}_report",
             )
 
@@ -169,7 +178,9 @@ if plans:
         bar = st.progress(0.0, text=tr("imp_running"))
         try:
             results = execute_plans(
-                con, plans, username=scope.username,
+                con,
+                plans,
+                username=scope.username,
                 progress=lambda share, text: bar.progress(min(share, 1.0), text=text),
             )
             bar.progress(1.0, text=tr("imp_done"))
@@ -197,8 +208,14 @@ else:
         if u2.button(tr("imp_undo")):
             try:
                 res = undo_import(con, chosen, scope.username)
-                st.success(tr("imp_undo_done", id=res["import_id"], deleted=res["deleted"],
-                              restored=res["restored"]))
+                st.success(
+                    tr(
+                        "imp_undo_done",
+                        id=res["import_id"],
+                        deleted=res["deleted"],
+                        restored=res["restored"],
+                    )
+                )
                 st.rerun()
             except KamError as exc:
                 st.error(str(exc))

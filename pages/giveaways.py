@@ -36,10 +36,26 @@ year = c_year.selectbox(
     format_func=lambda y: tr("all") if y is None else str(y),
     key="gv_year",
 )
-tiers = c_tier.multiselect(tr("tier"), list(TIERS), format_func=lambda x: tier_label(x, lang), key="gv_tiers")
-kams = c_kam.multiselect(tr("kam"), list(kam_names), format_func=lambda k: kam_names.get(k, k), key="gv_kams")
+tiers = c_tier.multiselect(
+    tr("tier"),
+    list(TIERS),
+    format_func=lambda x: tier_label(x, lang),
+    key="gv_tiers",
+    placeholder=tr("all"),
+)
+kams = c_kam.multiselect(
+    tr("kam"),
+    list(kam_names),
+    format_func=lambda k: kam_names.get(k, k),
+    key="gv_kams",
+    placeholder=tr("all"),
+)
 services = c_service.multiselect(
-    tr("service"), opts["services"], format_func=lambda c: names.get(c, c), key="gv_services"
+    tr("service"),
+    opts["services"],
+    format_func=lambda c: names.get(c, c),
+    key="gv_services",
+    placeholder=tr("all"),
 )
 
 found = gv.select_findings(
@@ -57,8 +73,14 @@ for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
     col.metric(
         finding_label[finding],
         fmt_number(len(part), lang),
-        tr("gv_kpi_value", value=fmt_eur(part["leakage" if finding != "invisible" else "list_value"].sum(), lang, 0)),
+        tr(
+            "gv_kpi_value",
+            value=fmt_eur(
+                part["leakage" if finding != "invisible" else "list_value"].sum(), lang, 0
+            ),
+        ),
         delta_color="off",
+        delta_arrow="off",
         border=True,
         help=tr(f"gv_help_{finding}"),
     )
@@ -125,38 +147,86 @@ if not top.empty:
         barmode="stack",
         height=140 + 28 * len(top),
         separators=",." if lang == "de" else ".,",
-        legend={"orientation": "h", "y": 1.08, "x": 0},
+        legend={"orientation": "h", "y": 1.08, "x": 0, "traceorder": "normal"},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         yaxis={"autorange": "reversed"},
-        xaxis={"tickformat": ",.0f", "ticksuffix": " €" if lang == "de" else "", "tickprefix": "€" if lang == "en" else ""},
+        xaxis={
+            "tickformat": ",.0f",
+            "ticksuffix": " €" if lang == "de" else "",
+            "tickprefix": "€" if lang == "en" else "",
+        },
     )
     st.plotly_chart(fig, config=plotly_config("verschenkte_leistungen"), key="gv_chart")
 
 tabs = st.tabs(
-    [tr("gv_tab_findings"), tr("svc_by_account"), tr("svc_by_kam"), tr("svc_by_service"), tr("svc_by_tier")]
+    [
+        tr("gv_tab_findings"),
+        tr("svc_by_account"),
+        tr("svc_by_kam"),
+        tr("svc_by_service"),
+        tr("svc_by_tier"),
+    ]
 )
 with tabs[0]:
     shown = found[
-        ["date", "account_id", "account_name", "tier", "service_code", "billing_mode", "policy",
-         "finding", "list_value", "billed_amount", "leakage", "source_table", "source_id",
-         "file_name", "source_row"]
+        [
+            "date",
+            "account_id",
+            "account_name",
+            "tier",
+            "service_code",
+            "billing_mode",
+            "policy",
+            "finding",
+            "list_value",
+            "billed_amount",
+            "leakage",
+            "source_table",
+            "source_id",
+            "file_name",
+            "source_row",
+        ]
     ]
     show_table(readable(shown), labels, money=MONEY)
 for tab, by in zip(tabs[1:], ("account_id", "kam_id", "service_code", "tier"), strict=True):
     with tab:
-        show_table(readable(gv.totals_by(found, by)), labels, money=MONEY,
-                   ints=("n_off_policy", "n_giveaway", "n_invisible"))
+        show_table(
+            readable(gv.totals_by(found, by)),
+            labels,
+            money=MONEY,
+            ints=("n_off_policy", "n_giveaway", "n_invisible"),
+        )
 
 st.subheader(tr("gv_drill_title"))
-account_names = {r.account_id: f"{r.account_id} – {r.account_name}" for r in by_account.itertuples()}
+account_names = {
+    r.account_id: f"{r.account_id} – {r.account_name}" for r in by_account.itertuples()
+}
 account = st.selectbox(
-    tr("account"), list(account_names), format_func=account_names.get, index=None,
-    placeholder=tr("svc_pick_account"), key="gv_drill_account",
+    tr("account"),
+    list(account_names),
+    format_func=account_names.get,
+    index=None,
+    placeholder=tr("svc_pick_account"),
+    key="gv_drill_account",
 )
 if account:
     rows = found[found["account_id"] == account][
-        ["date", "service_code", "billing_mode", "policy", "finding", "list_value", "billed_amount",
-         "unbilled_value", "leakage", "source_table", "source_id", "file_name", "imported_at", "source_row"]
+        [
+            "date",
+            "service_code",
+            "billing_mode",
+            "policy",
+            "finding",
+            "list_value",
+            "billed_amount",
+            "unbilled_value",
+            "leakage",
+            "source_table",
+            "source_id",
+            "file_name",
+            "imported_at",
+            "source_row",
+        ]
     ]
     st.caption(tr("gv_drill_sum", n=len(rows), value=fmt_eur(rows["leakage"].sum(), lang)))
     show_table(readable(rows), labels, money=MONEY)

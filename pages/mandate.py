@@ -28,19 +28,28 @@ if overview.empty:
 
 st.subheader(tr("man_overview"))
 labels = {
-    "account_id": tr("col_account"), "name": tr("col_name"), "kam_id": tr("col_kam"),
-    "answered": tr("man_answered"), "completeness": tr("man_completeness"),
-    "rated": tr("man_rated"), "score_so_far": tr("man_score_so_far"),
+    "account_id": tr("col_account"),
+    "name": tr("col_name"),
+    "kam_id": tr("col_kam"),
+    "answered": tr("man_answered"),
+    "completeness": tr("man_completeness"),
+    "rated": tr("man_rated"),
+    "score_so_far": tr("man_score_so_far"),
     "score_year_end": tr("man_score_year_end"),
 }
-show_table(overview[list(labels)], labels=labels,
-           pct=("completeness", "score_so_far", "score_year_end"))
+show_table(
+    overview[list(labels)], labels=labels, pct=("completeness", "score_so_far", "score_year_end")
+)
 
 st.subheader(tr("man_edit"))
 names = dict(zip(overview["account_id"], overview["name"], strict=True))
 owners = dict(zip(overview["account_id"], overview["kam_id"], strict=True))
-account_id = st.selectbox(tr("col_account"), list(overview["account_id"]),
-                          format_func=lambda a: f"{a} {names.get(a) or ''}", key="md_account")
+account_id = st.selectbox(
+    tr("col_account"),
+    list(overview["account_id"]),
+    format_func=lambda a: f"{a} {names.get(a) or ''}",
+    key="md_account",
+)
 mandate = md.get_mandate(con, account_id, year, scope)
 may_answer = md.can_answer(scope, owners.get(account_id))
 may_rate = md.can_rate(scope)
@@ -49,8 +58,14 @@ left, right = st.columns([3, 2])
 with left, st.form(f"md_answers_{account_id}_{year}"):
     st.markdown(f"**{tr('man_answers')}**")
     answers = {
-        q: st.text_area(tr(f"q_{q}"), value=mandate[q] or "", help=tr(f"q_{q}_help"),
-                        placeholder=tr(f"q_{q}_help"), disabled=not may_answer, height=80)
+        q: st.text_area(
+            tr(f"q_{q}"),
+            value=mandate[q] or "",
+            help=tr(f"q_{q}_help"),
+            placeholder=tr(f"q_{q}_help"),
+            disabled=not may_answer,
+            height=80,
+        )
         for q in md.QUESTIONS
     }
     if not may_answer:
@@ -70,9 +85,13 @@ with right, st.form(f"md_ratings_{account_id}_{year}"):
         key = f"{q}_rating"
         current = mandate[key]
         ratings[key] = st.number_input(
-            tr(f"q_{q}") + " (%)", min_value=0, max_value=100, step=5,
+            tr(f"q_{q}") + " (%)",
+            min_value=0,
+            max_value=100,
+            step=5,
             value=None if current is None else int(round(current)),
-            placeholder=tr("man_rating_unset"), disabled=not may_rate,
+            placeholder=tr("man_rating_unset"),
+            disabled=not may_rate,
         )
     if not may_rate:
         st.caption(tr("man_readonly_ratings"))
@@ -87,13 +106,16 @@ with right, st.form(f"md_ratings_{account_id}_{year}"):
 with st.expander(tr("fb_add")), st.form(f"md_feedback_{account_id}"):
     kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
     c1, c2 = st.columns(2)
-    day = c1.date_input(tr("fb_date"), value=today, format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD")
+    day = c1.date_input(
+        tr("fb_date"), value=today, format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD"
+    )
     score = c2.number_input(tr("fb_score"), min_value=0.0, max_value=10.0, step=0.5, value=None)
     comment = st.text_area(tr("fb_comment"), height=80)
     if st.form_submit_button(tr("fb_save")):
         try:
-            add_feedback(con, scope, account_id=account_id, date=day, kind=kind,
-                         score=score, comment=comment)
+            add_feedback(
+                con, scope, account_id=account_id, date=day, kind=kind, score=score, comment=comment
+            )
             st.success(tr("fb_saved"))
         except KamError as exc:
             st.error(str(exc))

@@ -20,7 +20,9 @@ st.caption(tr("mx_intro"))
 
 this_year = dt.date.today().year
 years = sorted({*cat.matrix_years(con), this_year, this_year + 1})
-year = st.selectbox(tr("year"), years, index=years.index(this_year), key="mx_year")
+year = st.columns([1, 4])[0].selectbox(
+    tr("year"), years, index=years.index(this_year), key="mx_year"
+)
 source = cat.matrix_source_year(con, year)
 if source == year:
     st.caption(tr("mx_basis_own", year=year))
@@ -35,18 +37,26 @@ table = ms.sheet_table(con, year, lang)
 def _style(df):
     """Colour each policy cell as on the printed sheet."""
     colours = {policy_label(p, lang): c for p, c in ms.POLICY_FILL.items()}
-    return df.style.map(lambda v: f"background-color: {colours[v]}" if v in colours else "", subset=tier_cols)
+    return df.style.map(
+        lambda v: f"background-color: {colours[v]}" if v in colours else "", subset=tier_cols
+    )
 
 
 tier_cols = [tier_label(t, lang) for t in TIERS]
 shown = table.copy()
-shown["service"] = [f"{r.service} {ms.EXCLUSIVE_MARK}" if r.exclusive else r.service for r in shown.itertuples()]
-shown["list_value"] = [fmt_eur(v, lang, 0) for v in shown["list_value"]]
+shown["service"] = [
+    f"{r.service} {ms.EXCLUSIVE_MARK}" if r.exclusive else r.service for r in shown.itertuples()
+]
+shown["list_value"] = [fmt_eur(v, lang, 0) if v else "–" for v in shown["list_value"]]
 for tier in TIERS:
     shown[tier] = [policy_label(p, lang) for p in shown[tier]]
 shown = shown[["service", "unit", "list_value", *TIERS]].rename(
-    columns={"service": tr("service"), "unit": tr("mx_unit"), "list_value": tr("mx_list_value"),
-             **dict(zip(TIERS, tier_cols, strict=True))}
+    columns={
+        "service": tr("service"),
+        "unit": tr("mx_unit"),
+        "list_value": tr("mx_list_value"),
+        **dict(zip(TIERS, tier_cols, strict=True)),
+    }
 )
 st.dataframe(_style(shown), hide_index=True, width="stretch", height=38 + 35 * len(shown))
 st.caption(f"{ms.EXCLUSIVE_MARK} {tr('mx_exclusive_note')}")
@@ -54,14 +64,21 @@ st.caption(f"{ms.EXCLUSIVE_MARK} {tr('mx_exclusive_note')}")
 # Downloads: PDF and XLSX are instant; the PNG needs chromium and takes a few seconds.
 d1, d2, d3, _ = st.columns([1, 1, 1, 2])
 stem = f"{tr('mx_file_prefix')}_{year}"
-d1.download_button(tr("mx_dl_pdf"), ms.matrix_pdf(con, year, lang), f"{stem}.pdf", "application/pdf", key="mx_pdf")
+d1.download_button(
+    tr("mx_dl_pdf"), ms.matrix_pdf(con, year, lang), f"{stem}.pdf", "application/pdf", key="mx_pdf"
+)
 d2.download_button(
-    tr("mx_dl_xlsx"), ms.matrix_xlsx(con, year, lang), f"{stem}.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="mx_xlsx",
+    tr("mx_dl_xlsx"),
+    ms.matrix_xlsx(con, year, lang),
+    f"{stem}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="mx_xlsx",
 )
 png_key = ("mx_png", year, lang)
 if st.session_state.get("mx_png_key") == png_key and st.session_state.get("mx_png"):
-    d3.download_button(tr("mx_dl_png"), st.session_state["mx_png"], f"{stem}.png", "image/png", key="mx_png_dl")
+    d3.download_button(
+        tr("mx_dl_png"), st.session_state["mx_png"], f"{stem}.png", "image/png", key="mx_png_dl"
+    )
 elif d3.button(tr("mx_make_png"), key="mx_png_make"):
     try:
         with st.spinner(tr("mx_making_png")):
@@ -77,8 +94,13 @@ if not is_admin:
     name_col = "name_en" if lang == "en" else "name_de"
     show_table(
         catalogue[["service_code", name_col, "unit", "cost", "list_value"]],
-        {"service_code": tr("mx_code"), name_col: tr("service"), "unit": tr("mx_unit"),
-         "cost": tr("svc_cost"), "list_value": tr("mx_list_value")},
+        {
+            "service_code": tr("mx_code"),
+            name_col: tr("service"),
+            "unit": tr("mx_unit"),
+            "cost": tr("svc_cost"),
+            "list_value": tr("mx_list_value"),
+        },
         money=("cost", "list_value"),
     )
     st.stop()
@@ -89,10 +111,14 @@ if source != year:
     st.info(tr("mx_edit_inherited", year=year))
 wide = cat.matrix_wide(cat.select_matrix(con, year))
 wide = wide[wide["service_code"].isin(table["service_code"])].reset_index(drop=True)
-wide.insert(1, "service", list(table.set_index("service_code").loc[wide["service_code"], "service"]))
+wide.insert(
+    1, "service", list(table.set_index("service_code").loc[wide["service_code"], "service"])
+)
 policy_col = {
     tier: st.column_config.SelectboxColumn(
-        tier_label(tier, lang), options=list(POLICIES), required=True,
+        tier_label(tier, lang),
+        options=list(POLICIES),
+        required=True,
         format_func=lambda p: policy_label(p, lang),
     )
     for tier in TIERS
@@ -100,6 +126,7 @@ policy_col = {
 edited = st.data_editor(
     wide[["service_code", "service", *TIERS]],
     hide_index=True,
+    height=38 + 35 * len(wide),
     disabled=["service_code", "service"],
     column_config={"service_code": tr("mx_code"), "service": tr("service"), **policy_col},
     key=f"mx_editor_{year}",
@@ -123,6 +150,7 @@ catalogue = cat.select_catalogue(con)
 edited_cat = st.data_editor(
     catalogue,
     hide_index=True,
+    height=38 + 35 * (len(catalogue) + 2),
     num_rows="add",
     disabled=["sort_order"],
     column_config={
@@ -131,9 +159,15 @@ edited_cat = st.data_editor(
         "name_en": st.column_config.TextColumn(tr("mx_name_en")),
         "unit": st.column_config.TextColumn(tr("mx_unit")),
         "cost": st.column_config.NumberColumn(tr("svc_cost"), min_value=0, format="%.2f €"),
-        "list_value": st.column_config.NumberColumn(tr("mx_list_value"), min_value=0, format="%.2f €"),
-        "surcharge_fixed": st.column_config.NumberColumn(tr("mx_surcharge_fixed"), min_value=0, format="%.2f €"),
-        "surcharge_pct": st.column_config.NumberColumn(tr("mx_surcharge_pct"), min_value=0, format="%.1f %%"),
+        "list_value": st.column_config.NumberColumn(
+            tr("mx_list_value"), min_value=0, format="%.2f €"
+        ),
+        "surcharge_fixed": st.column_config.NumberColumn(
+            tr("mx_surcharge_fixed"), min_value=0, format="%.2f €"
+        ),
+        "surcharge_pct": st.column_config.NumberColumn(
+            tr("mx_surcharge_pct"), min_value=0, format="%.1f %%"
+        ),
         "active": st.column_config.CheckboxColumn(tr("mx_active"), default=True),
         "sort_order": st.column_config.NumberColumn(tr("mx_sort_order")),
     },

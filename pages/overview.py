@@ -10,7 +10,7 @@ from babel.dates import get_month_names
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import overview as ov
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import plotly_config, show_table
+from ui.widgets import format_frame, plotly_config
 
 _LOCALE = {"de": "de_DE", "en": "en_GB"}
 _MODE_COLOURS = {"silent": "#c0392b", "waived": "#f0a30a", "billed": "#2e7d32"}
@@ -23,6 +23,7 @@ def _short_eur(value: float) -> str:
     if value is not None and abs(value) >= 1_000_000:
         return tr("ov_million", value=fmt_number(value / 1_000_000, lang, 2))
     return fmt_eur(value, lang, 0)
+
 
 st.title(tr("ov_title"))
 
@@ -137,17 +138,20 @@ else:
         ["account_id", "name", "kam_name", "revenue", "revenue_prev", "change", "last_order"]
     ].copy()
     shown["last_order"] = [fmt_date(d, lang) if pd.notna(d) else "–" for d in shown["last_order"]]
-    show_table(
-        shown,
-        labels={
-            "account_id": tr("ov_col_account_id"),
-            "name": tr("ov_col_name"),
-            "kam_name": tr("ov_col_kam"),
-            "revenue": tr("ov_col_revenue", year=year),
-            "revenue_prev": tr("ov_col_revenue_prev", year=year - 1),
-            "change": tr("ov_col_change"),
-            "last_order": tr("ov_col_last_order"),
-        },
-        money=("revenue", "revenue_prev"),
-        pct=("change",),
+    shown = format_frame(shown, money=("revenue", "revenue_prev"), pct=("change",))
+    st.dataframe(
+        shown.rename(
+            columns={
+                "account_id": tr("ov_col_account_id"),
+                "name": tr("ov_col_name"),
+                "kam_name": tr("ov_col_kam"),
+                "revenue": tr("ov_col_revenue", year=year),
+                "revenue_prev": tr("ov_col_revenue_prev", year=year - 1),
+                "change": tr("ov_col_change"),
+                "last_order": tr("ov_col_last_order"),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=min(35 * (len(shown) + 1) + 3, 600),  # every key account without scrolling
     )

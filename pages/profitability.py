@@ -4,7 +4,7 @@ whale curve and tier-fit alerts."""
 import plotly.graph_objects as go
 import streamlit as st
 
-from kam_analytics.i18n import fmt_eur, fmt_pct, tier_label
+from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
 from kam_analytics.metrics import profitability as pf
 from kam_analytics.metrics import services as sv
 from kam_analytics.schema import TIERS
@@ -12,8 +12,16 @@ from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import plotly_config, show_table
 
 MONEY = (
-    "revenue", "cost_of_goods", "gross_margin", "service_cost", "service_value", "service_billed",
-    "net_contribution", "cumulative", "value", "threshold",
+    "revenue",
+    "cost_of_goods",
+    "gross_margin",
+    "service_cost",
+    "service_value",
+    "service_billed",
+    "net_contribution",
+    "cumulative",
+    "value",
+    "threshold",
 )
 
 con, scope, lang = get_con(), get_scope(), get_lang()
@@ -23,10 +31,19 @@ st.caption(tr("pf_intro"))
 opts = sv.filter_options(con, scope)
 c_year, c_tier, _ = st.columns([1, 2, 3])
 year = c_year.selectbox(
-    tr("year"), [None, *opts["years"]], index=1 if opts["years"] else 0,
-    format_func=lambda y: tr("all") if y is None else str(y), key="pf_year",
+    tr("year"),
+    [None, *opts["years"]],
+    index=1 if opts["years"] else 0,
+    format_func=lambda y: tr("all") if y is None else str(y),
+    key="pf_year",
 )
-tiers = c_tier.multiselect(tr("tier"), list(TIERS), format_func=lambda x: tier_label(x, lang), key="pf_tiers")
+tiers = c_tier.multiselect(
+    tr("tier"),
+    list(TIERS),
+    format_func=lambda x: tier_label(x, lang),
+    key="pf_tiers",
+    placeholder=tr("all"),
+)
 
 profit = pf.account_profitability(con, year=year, scope=scope)
 if tiers:
@@ -39,7 +56,9 @@ k1, k2, k3, k4 = st.columns(4)
 k1.metric(tr("pf_revenue"), fmt_eur(profit["revenue"].sum(), lang, 0), border=True)
 k2.metric(tr("pf_gross_margin"), fmt_eur(profit["gross_margin"].sum(), lang, 0), border=True)
 k3.metric(tr("pf_service_cost"), fmt_eur(profit["service_cost"].sum(), lang, 0), border=True)
-k4.metric(tr("pf_net_contribution"), fmt_eur(profit["net_contribution"].sum(), lang, 0), border=True)
+k4.metric(
+    tr("pf_net_contribution"), fmt_eur(profit["net_contribution"].sum(), lang, 0), border=True
+)
 if int(profit["cogs_missing"].sum()):
     st.caption(tr("pf_cogs_missing", n=int(profit["cogs_missing"].sum())))
 
@@ -85,15 +104,21 @@ fig.update_layout(
     separators=",." if lang == "de" else ".,",
     margin={"l": 10, "r": 10, "t": 20, "b": 10},
     xaxis={"title": tr("pf_whale_x"), "tickformat": ".0%"},
-    yaxis={"title": tr("pf_cumulative"), "tickformat": ",.0f",
-           "ticksuffix": " €" if lang == "de" else "", "tickprefix": "€" if lang == "en" else ""},
+    yaxis={
+        "title": tr("pf_cumulative"),
+        "tickformat": ",.0f",
+        "ticksuffix": " €" if lang == "de" else "",
+        "tickprefix": "€" if lang == "en" else "",
+    },
     showlegend=False,
 )
 st.plotly_chart(fig, config=plotly_config("walkurve"), key="pf_whale")
 peak = float(curve["cumulative"].max())
 total = float(curve["net_contribution"].sum())
 if total:
-    st.caption(tr("pf_whale_peak", peak=fmt_eur(peak, lang, 0), share=fmt_pct(peak / total, lang, 0)))
+    st.caption(
+        tr("pf_whale_peak", peak=fmt_eur(peak, lang, 0), share=fmt_pct(peak / total, lang, 0))
+    )
 
 st.subheader(tr("pf_alerts_title"))
 st.caption(tr("pf_alerts_caption"))
@@ -106,6 +131,10 @@ else:
     shown = alerts.copy()
     shown["alert"] = [tr(f"pf_alert_{a}") for a in shown["alert"]]
     shown["tier"] = [tier_label(t, lang) for t in shown["tier"]]
+    names = select_service_names(con, lang)
+    shown["detail"] = [
+        ", ".join(names.get(c, c) for c in d.split(", ")) if d else "" for d in shown["detail"]
+    ]
     show_table(shown, labels, money=("value", "threshold"))
 
 st.subheader(tr("pf_table_title"))

@@ -33,8 +33,9 @@ as_of = c_as_of.date_input(
 tiers = c_tier.multiselect(tr("ret_tiers"), list(TIERS), default=["KEY"], key="rt_tiers")
 
 try:
-    detail = rt.compute_retention(con, year=year, as_of=as_of, scope=scope,
-                                  tiers=tuple(tiers) or None, settings=settings)
+    detail = rt.compute_retention(
+        con, year=year, as_of=as_of, scope=scope, tiers=tuple(tiers) or None, settings=settings
+    )
 except KamError as exc:
     st.error(str(exc))
     st.stop()
@@ -66,8 +67,9 @@ summary_labels = {
 left, right = st.columns([3, 2])
 with left:
     st.subheader(tr("ret_by_kam"))
-    show_table(rt.summarize_retention(detail, ["kam_id", "kam_name"]), labels=summary_labels,
-               pct=("rate",))
+    show_table(
+        rt.summarize_retention(detail, ["kam_id", "kam_name"]), labels=summary_labels, pct=("rate",)
+    )
 with right:
     st.subheader(tr("ret_by_tier"))
     show_table(rt.summarize_retention(detail, ["tier"]), labels=summary_labels, pct=("rate",))
@@ -78,8 +80,9 @@ if risky.empty:
     st.success(tr("ret_none_at_risk"))
 else:
     for rec in risky.to_dict(orient="records"):
-        state = tr("ret_m_lost") if rec["lost"] else (
-            tr("ret_m_retained") if rec["retained"] else "–")
+        state = (
+            tr("ret_m_lost") if rec["lost"] else (tr("ret_m_retained") if rec["retained"] else "–")
+        )
         with st.container(border=True):
             st.markdown(
                 f"**{rec['account_id']} {rec['name'] or ''}** · {tr('col_kam')}: "
@@ -91,51 +94,90 @@ else:
 st.subheader(tr("ret_trend_title"))
 account_names = dict(zip(detail["account_id"], detail["name"], strict=True))
 default = list(risky["account_id"][:4]) or list(detail["account_id"][:4])
-chosen = st.multiselect(tr("ret_trend_accounts"), list(detail["account_id"]), default=default,
-                        format_func=lambda a: f"{a} {account_names.get(a) or ''}", key="rt_trend")
+chosen = st.multiselect(
+    tr("ret_trend_accounts"),
+    list(detail["account_id"]),
+    default=default,
+    format_func=lambda a: f"{a} {account_names.get(a) or ''}",
+    key="rt_trend",
+)
 if chosen:
     trend = rt.revenue_trend(con, account_ids=chosen, until=as_of, scope=scope)
     fig = go.Figure()
     for acc, grp in trend.groupby("account_id"):
-        fig.add_scatter(x=grp["month"], y=grp["revenue"], mode="lines+markers",
-                        name=f"{acc} {account_names.get(acc) or ''}")
+        fig.add_scatter(
+            x=grp["month"],
+            y=grp["revenue"],
+            mode="lines+markers",
+            name=f"{acc} {account_names.get(acc) or ''}",
+        )
     fig.update_layout(
-        height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis_title=tr("ret_month"), yaxis_title=tr("ret_revenue") + " (€)",
-        separators=",." if lang == "de" else ".,", legend={"orientation": "h"},
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis_title=tr("ret_month"),
+        yaxis_title=tr("ret_revenue") + " (€)",
+        separators=",." if lang == "de" else ".,",
+        legend={"orientation": "h"},
     )
     st.plotly_chart(fig, config=plotly_config("umsatzverlauf"), width="stretch")
 
 st.subheader(tr("ret_cohort_title"))
 st.caption(tr("ret_cohort_caption"))
-cohorts = rt.cohort_table(con, as_of=as_of, scope=scope, tiers=tuple(tiers) or None,
-                          settings=settings)
+cohorts = rt.cohort_table(
+    con, as_of=as_of, scope=scope, tiers=tuple(tiers) or None, settings=settings
+)
 if cohorts.empty:
     st.caption(tr("no_data"))
 else:
     pivot = cohorts.pivot(index="cohort", columns="year", values="share")
     sizes = cohorts.groupby("cohort")["accounts"].first()
     text = [[fmt_pct(v, lang, 0) if v == v else "" for v in row] for row in pivot.to_numpy()]
-    heat = go.Figure(go.Heatmap(
-        z=pivot.to_numpy(), x=[str(c) for c in pivot.columns],
-        y=[f"{c} (n={sizes[c]})" for c in pivot.index], text=text, texttemplate="%{text}",
-        colorscale="Blues", zmin=0, zmax=1, showscale=False,
-    ))
-    heat.update_layout(height=120 + 40 * len(pivot), margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                       xaxis_title=tr("year"), yaxis_title=tr("ret_cohort"))
+    heat = go.Figure(
+        go.Heatmap(
+            z=pivot.to_numpy(),
+            x=[str(c) for c in pivot.columns],
+            y=[f"{c} (n={sizes[c]})" for c in pivot.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+        )
+    )
+    heat.update_layout(
+        height=120 + 40 * len(pivot),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis_title=tr("year"),
+        yaxis_title=tr("ret_cohort"),
+    )
     st.plotly_chart(heat, config=plotly_config("kohorten"), width="stretch")
 
 with st.expander(tr("ret_details")):
     cols = {
-        "account_id": tr("col_account"), "name": tr("col_name"), "tier": tr("tier"),
-        "kam_id": tr("col_kam"), "status": tr("ret_status"),
-        "active_start": tr("col_active_start"), "active_end": tr("col_active_end"),
-        "retained": tr("ret_m_retained"), "at_risk": tr("ret_m_at_risk"),
-        "signals": tr("ret_signals"), "last_order": tr("col_last_order"),
-        "days_since_last_order": tr("col_days_since"), "median_gap_days": tr("col_median_gap"),
-        "revenue_t12": tr("col_rev_t12"), "revenue_prev12": tr("col_rev_prev"),
-        "revenue_change": tr("col_rev_change"), "sat_latest": tr("col_sat_latest"),
-        "sat_previous": tr("col_sat_previous"), "mandate_answered": tr("col_mandate_answered"),
+        "account_id": tr("col_account"),
+        "name": tr("col_name"),
+        "tier": tr("tier"),
+        "kam_id": tr("col_kam"),
+        "status": tr("ret_status"),
+        "active_start": tr("col_active_start"),
+        "active_end": tr("col_active_end"),
+        "retained": tr("ret_m_retained"),
+        "at_risk": tr("ret_m_at_risk"),
+        "signals": tr("ret_signals"),
+        "last_order": tr("col_last_order"),
+        "days_since_last_order": tr("col_days_since"),
+        "median_gap_days": tr("col_median_gap"),
+        "revenue_t12": tr("col_rev_t12"),
+        "revenue_prev12": tr("col_rev_prev"),
+        "revenue_change": tr("col_rev_change"),
+        "sat_latest": tr("col_sat_latest"),
+        "sat_previous": tr("col_sat_previous"),
+        "mandate_answered": tr("col_mandate_answered"),
     }
-    show_table(detail[list(cols)], labels=cols, money=("revenue_t12", "revenue_prev12"),
-               pct=("revenue_change",))
+    show_table(
+        detail[list(cols)],
+        labels=cols,
+        money=("revenue_t12", "revenue_prev12"),
+        pct=("revenue_change",),
+    )

@@ -4,14 +4,28 @@ and a drill-down to the source rows with the import they came from."""
 import plotly.graph_objects as go
 import streamlit as st
 
-from kam_analytics.i18n import billing_mode_label, fmt_eur, fmt_pct, select_service_names, tier_label
+from kam_analytics.i18n import (
+    billing_mode_label,
+    fmt_eur,
+    fmt_pct,
+    select_service_names,
+    tier_label,
+)
 from kam_analytics.metrics import services as sv
 from kam_analytics.schema import BILLING_MODES, TIERS
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import plotly_config, show_table
 
 MODE_COLOURS = {"silent": "#c0392b", "waived": "#f0a30a", "billed": "#2e7d32"}
-MONEY = ("cost", "list_value", "billed_amount", "unbilled_value", "value_silent", "value_waived", "value_billed")
+MONEY = (
+    "cost",
+    "list_value",
+    "billed_amount",
+    "unbilled_value",
+    "value_silent",
+    "value_waived",
+    "value_billed",
+)
 
 con, scope, lang = get_con(), get_scope(), get_lang()
 names = select_service_names(con, lang)
@@ -28,9 +42,27 @@ year = c_year.selectbox(
     format_func=lambda y: tr("all") if y is None else str(y),
     key="svc_year",
 )
-tiers = c_tier.multiselect(tr("tier"), [*TIERS, ""], format_func=lambda x: tier_label(x, lang) if x else tr("svc_no_tier"), key="svc_tiers")
-kams = c_kam.multiselect(tr("kam"), list(kam_names), format_func=lambda k: kam_names.get(k, k), key="svc_kams")
-services = c_service.multiselect(tr("service"), opts["services"], format_func=lambda c: names.get(c, c), key="svc_services")
+tiers = c_tier.multiselect(
+    tr("tier"),
+    [*TIERS, ""],
+    format_func=lambda x: tier_label(x, lang) if x else tr("svc_no_tier"),
+    key="svc_tiers",
+    placeholder=tr("all"),
+)
+kams = c_kam.multiselect(
+    tr("kam"),
+    list(kam_names),
+    format_func=lambda k: kam_names.get(k, k),
+    key="svc_kams",
+    placeholder=tr("all"),
+)
+services = c_service.multiselect(
+    tr("service"),
+    opts["services"],
+    format_func=lambda c: names.get(c, c),
+    key="svc_services",
+    placeholder=tr("all"),
+)
 
 events = sv.select_service_events(
     con, scope, year=year, tiers=tiers or None, kam_ids=kams or None, services=services or None
@@ -92,16 +124,22 @@ for mode in BILLING_MODES:
         orientation="h",
         marker_color=MODE_COLOURS[mode],
         customdata=part["share"],
-        hovertemplate="%{y}: %{x:,.0f} € (%{customdata:.0%})<extra>" + billing_mode_label(mode, lang) + "</extra>",
+        hovertemplate="%{y}: %{x:,.0f} € (%{customdata:.0%})<extra>"
+        + billing_mode_label(mode, lang)
+        + "</extra>",
     )
 fig.update_layout(
     barmode="stack",
     height=120 + 55 * len(ordered),
     separators=",." if lang == "de" else ".,",
-    legend={"orientation": "h", "y": 1.15, "x": 0},
+    legend={"orientation": "h", "y": 1.15, "x": 0, "traceorder": "normal"},
     margin={"l": 10, "r": 10, "t": 40, "b": 10},
     yaxis={"autorange": "reversed"},
-    xaxis={"tickformat": ",.0f", "ticksuffix": " €" if lang == "de" else "", "tickprefix": "€" if lang == "en" else ""},
+    xaxis={
+        "tickformat": ",.0f",
+        "ticksuffix": " €" if lang == "de" else "",
+        "tickprefix": "€" if lang == "en" else "",
+    },
 )
 st.plotly_chart(fig, config=plotly_config("leistungen_abrechnungsart"), key="svc_ladder")
 
@@ -125,26 +163,48 @@ for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
 st.subheader(tr("svc_drill_title"))
 st.caption(tr("svc_drill_caption"))
 accounts = (
-    events[["account_id", "account_name"]].drop_duplicates().sort_values("account_id").itertuples(index=False)
+    events[["account_id", "account_name"]]
+    .drop_duplicates()
+    .sort_values("account_id")
+    .itertuples(index=False)
 )
 account_names = {a: f"{a} – {n}" for a, n in accounts}
 d1, d2 = st.columns(2)
 account = d1.selectbox(
-    tr("account"), list(account_names), format_func=account_names.get, index=None,
-    placeholder=tr("svc_pick_account"), key="svc_drill_account",
+    tr("account"),
+    list(account_names),
+    format_func=account_names.get,
+    index=None,
+    placeholder=tr("svc_pick_account"),
+    key="svc_drill_account",
 )
 if account:
     codes = sorted(set(events.loc[events["account_id"] == account, "service_code"]))
     service = d2.selectbox(
-        tr("service"), [None, *codes], format_func=lambda c: tr("all") if c is None else names.get(c, c),
+        tr("service"),
+        [None, *codes],
+        format_func=lambda c: tr("all") if c is None else names.get(c, c),
         key="svc_drill_service",
     )
     rows = events[events["account_id"] == account]
     if service:
         rows = rows[rows["service_code"] == service]
     rows = rows[
-        ["date", "service_code", "quantity", "cost", "list_value", "billed_amount", "unbilled_value",
-         "billing_mode", "source_table", "source_id", "file_name", "imported_at", "source_row"]
+        [
+            "date",
+            "service_code",
+            "quantity",
+            "cost",
+            "list_value",
+            "billed_amount",
+            "unbilled_value",
+            "billing_mode",
+            "source_table",
+            "source_id",
+            "file_name",
+            "imported_at",
+            "source_row",
+        ]
     ].copy()
     rows["service_code"] = [names.get(c, c) for c in rows["service_code"]]
     rows["billing_mode"] = [billing_mode_label(m, lang) for m in rows["billing_mode"]]

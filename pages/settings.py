@@ -31,27 +31,40 @@ with st.form("set_retention"):
     c1, c2, c3 = st.columns(3)
     window = c1.number_input(tr("set_window"), 1, 3650, rs.activity_window_days, disabled=not admin)
     gap = c2.number_input(tr("set_gap_factor"), 0.1, 100.0, rs.gap_factor, 0.1, disabled=not admin)
-    drop = c3.number_input(tr("set_revenue_drop"), 0.01, 1.0, rs.revenue_drop, 0.05,
-                           disabled=not admin)
+    drop = c3.number_input(
+        tr("set_revenue_drop"), 0.01, 1.0, rs.revenue_drop, 0.05, disabled=not admin
+    )
     c4, c5, c6 = st.columns(3)
-    sat = c4.number_input(tr("set_sat_drop"), 0.1, 10.0, rs.satisfaction_drop, 0.5,
-                          disabled=not admin)
-    month = c5.number_input(tr("set_mandate_month"), 1, 12, rs.mandate_check_month, disabled=not admin)
+    sat = c4.number_input(
+        tr("set_sat_drop"), 0.1, 10.0, rs.satisfaction_drop, 0.5, disabled=not admin
+    )
+    month = c5.number_input(
+        tr("set_mandate_month"), 1, 12, rs.mandate_check_month, disabled=not admin
+    )
     day = c6.number_input(tr("set_mandate_day"), 1, 31, rs.mandate_check_day, disabled=not admin)
     if st.form_submit_button(tr("set_save"), disabled=not admin):
         try:
-            save_retention_settings(con, scope, {
-                "activity_window_days": window, "gap_factor": gap, "revenue_drop": drop,
-                "satisfaction_drop": sat, "mandate_check_month": month, "mandate_check_day": day,
-            })
+            save_retention_settings(
+                con,
+                scope,
+                {
+                    "activity_window_days": window,
+                    "gap_factor": gap,
+                    "revenue_drop": drop,
+                    "satisfaction_drop": sat,
+                    "mandate_check_month": month,
+                    "mandate_check_day": day,
+                },
+            )
             st.success(tr("set_saved"))
         except KamError as exc:
             st.error(str(exc))
 
 st.subheader(tr("set_plan"))
 this_year = dt.date.today().year
-plan_year = st.selectbox(tr("set_plan_year"), list(range(this_year - 4, this_year + 2)),
-                         index=4, key="set_plan_year")
+plan_year = st.selectbox(
+    tr("set_plan_year"), list(range(this_year - 4, this_year + 2)), index=4, key="set_plan_year"
+)
 plan = get_bonus_plan(con, plan_year)
 with st.form(f"set_plan_{plan_year}"):
     c1, c2, c3, c4, c5 = st.columns(5)
@@ -73,23 +86,39 @@ pay = get_kam_pay(con, plan_year, scope)
 if pay.empty:
     st.caption(tr("set_no_kams"))
 else:
-    labels = {"kam_id": tr("set_pay_kam"), "name": tr("col_name"),
-              "base_salary": tr("set_pay_base"), "target_bonus": tr("set_pay_target"),
-              "overridden": tr("set_pay_overridden")}
+    labels = {
+        "kam_id": tr("set_pay_kam"),
+        "name": tr("col_name"),
+        "base_salary": tr("set_pay_base"),
+        "target_bonus": tr("set_pay_target"),
+        "overridden": tr("set_pay_overridden"),
+    }
     show_table(pay[list(labels)], labels=labels, money=("base_salary", "target_bonus"))
     if admin:
         names = dict(zip(pay["kam_id"], pay["name"], strict=True))
-        kam_id = st.selectbox(tr("set_pay_kam"), list(pay["kam_id"]),
-                              format_func=lambda k: f"{k} – {names.get(k) or ''}", key="set_pay_kam")
+        kam_id = st.selectbox(
+            tr("set_pay_kam"),
+            list(pay["kam_id"]),
+            format_func=lambda k: f"{k} – {names.get(k) or ''}",
+            key="set_pay_kam",
+        )
         row = pay.set_index("kam_id").loc[kam_id]
         with st.form(f"set_pay_{kam_id}_{plan_year}"):
             c1, c2 = st.columns(2)
-            base = c1.number_input(tr("set_pay_base"), 0.0, 10_000_000.0,
-                                   None if row["base_salary"] != row["base_salary"] else float(row["base_salary"]),
-                                   500.0)
-            target = c2.number_input(tr("set_pay_target"), 0.0, 10_000_000.0,
-                                     None if row["target_bonus"] != row["target_bonus"] else float(row["target_bonus"]),
-                                     500.0)
+            base = c1.number_input(
+                tr("set_pay_base"),
+                0.0,
+                10_000_000.0,
+                None if row["base_salary"] != row["base_salary"] else float(row["base_salary"]),
+                500.0,
+            )
+            target = c2.number_input(
+                tr("set_pay_target"),
+                0.0,
+                10_000_000.0,
+                None if row["target_bonus"] != row["target_bonus"] else float(row["target_bonus"]),
+                500.0,
+            )
             b1, b2 = st.columns(2)
             if b1.form_submit_button(tr("set_pay_save")):
                 try:

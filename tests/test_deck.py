@@ -148,7 +148,9 @@ def test_deck_numbers_are_hand_computed(small_db, tmp_path):
         "•  Leistungen im Wert von 8.300\u00a0€, davon 6.420\u00a0€ (77\u00a0%) ohne Berechnung für Sie."
         in glance
     )
-    assert "•  2 Expresslieferungen; 120\u00a0€ Frachtkosten haben wir für Sie übernommen." in glance
+    assert (
+        "•  2 Expresslieferungen; 120\u00a0€ Frachtkosten haben wir für Sie übernommen." in glance
+    )
     assert "•  2 von 9 exklusiven Key-Account-Leistungen genutzt." in glance
 
     # 3: per service, biggest value first, with a total row; one chart picture
@@ -163,8 +165,12 @@ def test_deck_numbers_are_hand_computed(small_db, tmp_path):
     # 4: billing modes with shares
     modes = slide_texts(slides[3])
     assert any(x.startswith("•  In Rechnung gestellt: 1.880,00\u00a0€ (23\u00a0%)") for x in modes)
-    assert any(x.startswith("•  Ausgewiesen, nicht berechnet: 4.500,00\u00a0€ (54\u00a0%)") for x in modes)
-    assert any(x.startswith("•  Ohne Berechnung erbracht: 1.920,00\u00a0€ (23\u00a0%)") for x in modes)
+    assert any(
+        x.startswith("•  Ausgewiesen, nicht berechnet: 4.500,00\u00a0€ (54\u00a0%)") for x in modes
+    )
+    assert any(
+        x.startswith("•  Ohne Berechnung erbracht: 1.920,00\u00a0€ (23\u00a0%)") for x in modes
+    )
 
     # 5: exclusive services: the two used ones first, the seven others "verfügbar"
     rows = table_rows(slides[4])
@@ -197,7 +203,10 @@ def test_deck_matches_report_functions(small_db):
     for mode, expected in (("billed", 1880.0), ("waived", 4500.0), ("silent", 1920.0)):
         assert data.totals[f"value_{mode}"] == row[f"value_{mode}"] == expected
     assert data.express == {
-        "shipments": 2, "freight_cost": 200.0, "list_value": 200.0, "charged": 80.0,
+        "shipments": 2,
+        "freight_cost": 200.0,
+        "list_value": 200.0,
+        "charged": 80.0,
         "absorbed": 120.0,
     }
     # revenue trend: 24 months from January of the year before, orders in the right months
@@ -264,12 +273,36 @@ def test_command_line_deck(small_db, db_path, tmp_path, capsys):
 
     small_db.close()
     out = tmp_path / "cli.pptx"
-    code = main(["deck", "--db", str(db_path), "--account", "K1", "--year", "2025",
-                 "--out", str(out), "--lang", "en"])
+    code = main(
+        [
+            "deck",
+            "--db",
+            str(db_path),
+            "--account",
+            "K1",
+            "--year",
+            "2025",
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+        ]
+    )
     assert code == 0
     assert len(Presentation(str(out)).slides) == 8
-    code = main(["deck", "--db", str(db_path), "--account", "K1", "--year", "2025",
-                 "--out", str(tmp_path / "x.pdf")])
+    code = main(
+        [
+            "deck",
+            "--db",
+            str(db_path),
+            "--account",
+            "K1",
+            "--year",
+            "2025",
+            "--out",
+            str(tmp_path / "x.pdf"),
+        ]
+    )
     assert code == 2
     assert "--out must end in .pptx" in capsys.readouterr().err
 
@@ -293,9 +326,20 @@ def test_libreoffice_converts_deck_and_review_pack(small_db, tmp_path):
     outdir = tmp_path / "pdf"
     profile = tmp_path / "lo-profile"
     result = subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-         "pdf", "--outdir", str(outdir), str(deck), str(review)],
-        capture_output=True, text=True, timeout=180,
+        [
+            soffice,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(deck),
+            str(review),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     for pptx in (deck, review):

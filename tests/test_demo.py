@@ -102,8 +102,10 @@ def test_counts_and_tiers(demo):
     assert scalar(demo, "SELECT count(*) FROM accounts WHERE tier = 'KEY' AND kam_id IS NULL") == 0
     with_kam = scalar(demo, "SELECT avg((kam_id IS NOT NULL)::INT) FROM accounts WHERE tier = 'A'")
     assert with_kam >= 0.6
-    salaries = rows(demo, "SELECT min(base_salary), max(base_salary), min(target_bonus),"
-                    " max(target_bonus) FROM kams")[0]
+    salaries = rows(
+        demo,
+        "SELECT min(base_salary), max(base_salary), min(target_bonus), max(target_bonus) FROM kams",
+    )[0]
     assert 70_000 <= salaries[0] <= salaries[1] <= 95_000
     assert 12_000 <= salaries[2] <= salaries[3] <= 25_000
     assert scalar(demo, "SELECT count(*) FROM kams WHERE email NOT LIKE '%@demo-firma.de'") == 0
@@ -125,8 +127,11 @@ def test_time_span_three_full_years_and_current_year(demo):
     years = [r[0] for r in rows(demo, "SELECT DISTINCT year FROM entitlement_matrix ORDER BY 1")]
     assert years == [2023, 2024, 2025, 2026]
     assert scalar(demo, "SELECT count(*) FROM entitlement_matrix") == 4 * 12 * 4
-    plans = rows(demo, "SELECT year, w_retention, w_mandate, w_feedback, retention_gate, cap"
-                 " FROM bonus_plans ORDER BY year")
+    plans = rows(
+        demo,
+        "SELECT year, w_retention, w_mandate, w_feedback, retention_gate, cap"
+        " FROM bonus_plans ORDER BY year",
+    )
     assert plans == [(y, *BONUS_DEFAULTS.values()) for y in years]
     assert scalar(demo, "SELECT count(*) FROM kam_pay") == 40
     # weekday orders only, several lines per order on average
@@ -159,21 +164,28 @@ def test_services_cover_catalogue_and_all_billing_modes(demo):
     express = scalar(demo, "SELECT avg((ship_mode = 'express')::INT) FROM shipments")
     assert 0.03 <= express <= 0.06
     # billed express freight is charged at cost; waived and silent are not charged
-    assert scalar(
-        demo,
-        "SELECT count(*) FROM shipments WHERE ship_mode = 'express' AND ("
-        " (billing_mode = 'billed' AND freight_charged <> freight_cost)"
-        " OR (billing_mode <> 'billed' AND freight_charged <> 0))",
-    ) == 0
-    assert [r[0] for r in rows(demo, "SELECT DISTINCT billing_mode FROM service_events ORDER BY 1")
-            ] == ["billed", "silent", "waived"]
+    assert (
+        scalar(
+            demo,
+            "SELECT count(*) FROM shipments WHERE ship_mode = 'express' AND ("
+            " (billing_mode = 'billed' AND freight_charged <> freight_cost)"
+            " OR (billing_mode <> 'billed' AND freight_charged <> 0))",
+        )
+        == 0
+    )
+    assert [
+        r[0] for r in rows(demo, "SELECT DISTINCT billing_mode FROM service_events ORDER BY 1")
+    ] == ["billed", "silent", "waived"]
     # amounts: list value and cost = catalogue x quantity; billed = list value or 0
-    assert scalar(
-        demo,
-        "SELECT count(*) FROM service_events e JOIN service_catalogue c USING (service_code)"
-        " WHERE e.list_value <> c.list_value * e.quantity OR e.cost <> c.cost * e.quantity"
-        " OR e.billed_amount <> CASE WHEN e.billing_mode = 'billed' THEN e.list_value ELSE 0 END",
-    ) == 0
+    assert (
+        scalar(
+            demo,
+            "SELECT count(*) FROM service_events e JOIN service_catalogue c USING (service_code)"
+            " WHERE e.list_value <> c.list_value * e.quantity OR e.cost <> c.cost * e.quantity"
+            " OR e.billed_amount <> CASE WHEN e.billing_mode = 'billed' THEN e.list_value ELSE 0 END",
+        )
+        == 0
+    )
 
 
 def test_giveaways_exist(demo):
@@ -195,12 +207,15 @@ def test_giveaways_exist(demo):
 
 def test_mandates_and_feedback(demo):
     assert scalar(demo, "SELECT count(*) FROM mandates") == 12 * 4
-    assert scalar(
-        demo,
-        "SELECT count(*) FROM mandates WHERE year < 2026 AND (contact_rating IS NULL"
-        " OR objectives_rating IS NULL OR success_measures_rating IS NULL"
-        " OR support_rating IS NULL OR contact IS NULL OR support IS NULL)",
-    ) == 0
+    assert (
+        scalar(
+            demo,
+            "SELECT count(*) FROM mandates WHERE year < 2026 AND (contact_rating IS NULL"
+            " OR objectives_rating IS NULL OR success_measures_rating IS NULL"
+            " OR support_rating IS NULL OR contact IS NULL OR support IS NULL)",
+        )
+        == 0
+    )
     assert scalar(demo, "SELECT count(contact_rating) FROM mandates WHERE year = 2026") == 0
     unanswered = scalar(
         demo,
@@ -210,22 +225,37 @@ def test_mandates_and_feedback(demo):
     assert unanswered >= 2
     kinds = dict(rows(demo, "SELECT kind, count(*) FROM feedback GROUP BY 1"))
     assert set(kinds) == {"survey", "praise", "complaint"}
-    assert scalar(demo, "SELECT count(*) FROM feedback WHERE kind = 'survey' AND"
-                  " (score IS NULL OR score < 0 OR score > 10)") == 0
+    assert (
+        scalar(
+            demo,
+            "SELECT count(*) FROM feedback WHERE kind = 'survey' AND"
+            " (score IS NULL OR score < 0 OR score > 10)",
+        )
+        == 0
+    )
     assert scalar(demo, "SELECT count(score) FROM feedback WHERE kind <> 'survey'") == 0
 
 
 def test_every_row_traces_to_an_import(demo):
-    logs = rows(demo, "SELECT import_id, table_name, rows_inserted, file_name, status, username"
-                " FROM import_log ORDER BY import_id")
+    logs = rows(
+        demo,
+        "SELECT import_id, table_name, rows_inserted, file_name, status, username"
+        " FROM import_log ORDER BY import_id",
+    )
     assert [r[1] for r in logs] == [
-        "kams", "accounts", "orders", "shipments", "service_events", "mandates", "feedback",
+        "kams",
+        "accounts",
+        "orders",
+        "shipments",
+        "service_events",
+        "mandates",
+        "feedback",
     ]
     for import_id, table, n, file_name, status, user in logs:
         assert (file_name, status, user) == ("Demo-Firma (seed 42)", "done", "demo")
         stats = rows(
             demo,
-            f'SELECT count(*), count(DISTINCT import_id), min(import_id), min(source_row),'
+            f"SELECT count(*), count(DISTINCT import_id), min(import_id), min(source_row),"
             f' max(source_row), count(DISTINCT source_row) FROM "{table}"',
         )[0]
         assert stats == (n, 1, import_id, 1, n, n), table
@@ -258,7 +288,7 @@ def test_story_a_slipping_key_account(demo):
         " FROM orders WHERE account_id = $a",
         {"t": TODAY, "a": oldest[0]},
     )[0]
-    assert last12 < 0.5 * prev12
+    assert float(last12) < 0.5 * float(prev12)
 
 
 def test_story_b_weekly_free_express_for_a_c_customer(demo):
@@ -322,7 +352,7 @@ def test_story_d_kam_with_every_key_account_at_risk(demo):
             {"t": TODAY, "a": account},
         )[0]
         assert 50 <= (TODAY - last).days < 90  # a long gap, but still active
-        assert last12 <= 0.75 * prev12  # trailing 12 months down 25 % or more
+        assert float(last12) <= 0.75 * float(prev12)  # trailing 12 months down 25 % or more
         scores = [
             r[0]
             for r in rows(

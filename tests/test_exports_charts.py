@@ -75,11 +75,21 @@ def test_theme_layout():
     assert sample_figure("en").layout.separators == ".,"
     assert fig.layout.colorway[0] == "#1F3A5F"
     assert fig.layout.font.family.startswith("Liberation Sans")
-    footers = [a for a in fig.layout.annotations if a.name == "footer"]
-    assert len(footers) == 1
-    assert footers[0].text == "Zeitraum: 2025  ·  Quelle: KAM Analytics, CRM-/ERP-Exporte"
+    # with a title, period and source are the subtitle line under it
+    assert fig.layout.title.text == "<b>Leistungswert</b>"
+    assert fig.layout.title.subtitle.text == (
+        "Zeitraum: 2025  ·  Quelle: KAM Analytics, CRM-/ERP-Exporte"
+    )
+    assert [a for a in fig.layout.annotations if a.name == "footer"] == []
+
+
+def test_theme_footer_without_title():
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    theme.apply_theme(fig, period="2025", lang="de")
+    footers = [a.text for a in fig.layout.annotations if a.name == "footer"]
+    assert footers == ["Zeitraum: 2025  ·  Quelle: KAM Analytics, CRM-/ERP-Exporte"]
     # applying the theme twice keeps one footer
-    theme.apply_theme(fig, title="x", period="2026", lang="de")
+    theme.apply_theme(fig, period="2026", lang="de")
     assert [a.text for a in fig.layout.annotations if a.name == "footer"] == [
         "Zeitraum: 2026  ·  Quelle: KAM Analytics, CRM-/ERP-Exporte"
     ]
@@ -98,9 +108,9 @@ def test_theme_from_settings(con):
     assert th.font_name == "DejaVu Sans"
     fig = theme.apply_theme(go.Figure(), title="T", period="2025", lang="en", theme=th)
     assert fig.layout.colorway[0] == "#004488"
-    assert [a.text for a in fig.layout.annotations if a.name == "footer"] == [
+    assert fig.layout.title.subtitle.text == (
         "Period: 2025  ·  Source: KAM Analytics, CRM/ERP exports  ·  Muster AG"
-    ]
+    )
 
 
 def test_default_theme_without_settings(con):

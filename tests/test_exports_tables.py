@@ -46,9 +46,7 @@ def read_xlsx(data: bytes):
 
 
 def test_xlsx_numbers_formats_frozen_header_autofilter():
-    data = frame_to_xlsx(
-        sample_frame(), "Leistungen", money_cols=["Umsatz"], pct_cols=["Anteil"]
-    )
+    data = frame_to_xlsx(sample_frame(), "Leistungen", money_cols=["Umsatz"], pct_cols=["Anteil"])
     wb, ws = read_xlsx(data)
     assert ws.title == "Leistungen"
     assert [c.value for c in ws[1]] == ["Kunde", "Umsatz", "Anteil", "Anzahl", "Datum"]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from services_data import build
+from test_services import event, random_company, shipment
 
 from kam_analytics.access import Scope
 from kam_analytics.catalogue import select_matrix
@@ -19,25 +21,144 @@ from kam_analytics.metrics.giveaways import (
     select_findings,
     totals_by,
 )
-from services_data import build
-from test_services import event, random_company, shipment
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = Scope.everything()
 
 # source_table, source_id, account, tier, service, date, billing mode, policy, finding, leakage
 EXPECTED_ALL = [
-    ("service_events", "E14", "K2", "KEY", "TRAINING", "2025-05-05", "silent", "billed", "giveaway", 9000.0),
-    ("service_events", "E06", "B1", "B", "INNOVATION_WS", "2025-07-04", "waived", "not_offered", "off_policy", 4500.0),
-    ("service_events", "E10", "C1", "C", "TRAINING", "2024-11-08", "silent", "not_offered", "off_policy", 1800.0),
-    ("service_events", "E11", "C1", "C", "TRAINING", "2023-05-01", "silent", "billed", "giveaway", 1800.0),
-    ("service_events", "E05", "A1", "A", "TRAINING", "2025-06-03", "silent", "billed", "giveaway", 1200.0),
-    ("service_events", "E12", "C1", "C", "TRAINING", "2026-01-15", "silent", "not_offered", "off_policy", 900.0),
-    ("shipments", "S6", "A1", "A", "EXPRESS_FREIGHT", "2025-12-01", "silent", "billed", "giveaway", 70.25),
-    ("shipments", "S4", "B1", "B", "EXPRESS_FREIGHT", "2025-06-30", "billed", "billed", "giveaway", 40.0),
-    ("service_events", "E03", "K2", "KEY", "CUSTOM_DEV", "2025-04-01", "silent", "waived", "invisible", 0.0),
-    ("service_events", "E07", "C1", "C", "CUSTOM_PACKAGING", "2025-08-05", "billed", "not_offered", "off_policy", 0.0),
-    ("shipments", "S2", "K2", "KEY", "EXPRESS_FREIGHT", "2025-04-20", "silent", "waived", "invisible", 0.0),
+    (
+        "service_events",
+        "E14",
+        "K2",
+        "KEY",
+        "TRAINING",
+        "2025-05-05",
+        "silent",
+        "billed",
+        "giveaway",
+        9000.0,
+    ),
+    (
+        "service_events",
+        "E06",
+        "B1",
+        "B",
+        "INNOVATION_WS",
+        "2025-07-04",
+        "waived",
+        "not_offered",
+        "off_policy",
+        4500.0,
+    ),
+    (
+        "service_events",
+        "E10",
+        "C1",
+        "C",
+        "TRAINING",
+        "2024-11-08",
+        "silent",
+        "not_offered",
+        "off_policy",
+        1800.0,
+    ),
+    (
+        "service_events",
+        "E11",
+        "C1",
+        "C",
+        "TRAINING",
+        "2023-05-01",
+        "silent",
+        "billed",
+        "giveaway",
+        1800.0,
+    ),
+    (
+        "service_events",
+        "E05",
+        "A1",
+        "A",
+        "TRAINING",
+        "2025-06-03",
+        "silent",
+        "billed",
+        "giveaway",
+        1200.0,
+    ),
+    (
+        "service_events",
+        "E12",
+        "C1",
+        "C",
+        "TRAINING",
+        "2026-01-15",
+        "silent",
+        "not_offered",
+        "off_policy",
+        900.0,
+    ),
+    (
+        "shipments",
+        "S6",
+        "A1",
+        "A",
+        "EXPRESS_FREIGHT",
+        "2025-12-01",
+        "silent",
+        "billed",
+        "giveaway",
+        70.25,
+    ),
+    (
+        "shipments",
+        "S4",
+        "B1",
+        "B",
+        "EXPRESS_FREIGHT",
+        "2025-06-30",
+        "billed",
+        "billed",
+        "giveaway",
+        40.0,
+    ),
+    (
+        "service_events",
+        "E03",
+        "K2",
+        "KEY",
+        "CUSTOM_DEV",
+        "2025-04-01",
+        "silent",
+        "waived",
+        "invisible",
+        0.0,
+    ),
+    (
+        "service_events",
+        "E07",
+        "C1",
+        "C",
+        "CUSTOM_PACKAGING",
+        "2025-08-05",
+        "billed",
+        "not_offered",
+        "off_policy",
+        0.0,
+    ),
+    (
+        "shipments",
+        "S2",
+        "K2",
+        "KEY",
+        "EXPRESS_FREIGHT",
+        "2025-04-20",
+        "silent",
+        "waived",
+        "invisible",
+        0.0,
+    ),
 ]
 
 
@@ -80,7 +201,10 @@ def test_totals_worst_first(fixture_con):
     assert list(by_account["leakage"]) == [9000.0, 4540.0, 1270.25, 0.0]
     assert list(by_account["n_invisible"]) == [2, 0, 0, 0]
     by_kam = totals_by(found, "kam_id")
-    assert [(r.kam_id, r.leakage) for r in by_kam.itertuples()] == [("M2", 13540.0), ("M1", 1270.25)]
+    assert [(r.kam_id, r.leakage) for r in by_kam.itertuples()] == [
+        ("M2", 13540.0),
+        ("M1", 1270.25),
+    ]
     by_tier = totals_by(found, "tier")
     assert [(r.tier, r.leakage) for r in by_tier.itertuples()] == [
         ("KEY", 9000.0),
@@ -99,9 +223,22 @@ def test_totals_worst_first(fixture_con):
 def test_command_line_giveaways(fixture_con, db_path):
     fixture_con.close()
     out = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "giveaways", "--db", str(db_path),
-         "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kam_analytics",
+            "report",
+            "giveaways",
+            "--db",
+            str(db_path),
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     rows = json.loads(out)
     assert [tuple(r.values()) for r in rows] == [tuple(e) for e in EXPECTED_ALL]
@@ -139,3 +276,68 @@ def test_invariants_findings(events, shipments, year):
         assert len(report) == len(found)
     finally:
         con.close()
+
+
+def test_giveaways_page_with_filters(monkeypatch, demo_copy):
+    from streamlit.testing.v1 import AppTest
+
+    from kam_analytics.i18n import fmt_eur
+    from ui.session import _shared_connection, db_path
+
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["scope"] = Scope("admin", "admin")
+    at.run()
+    at.switch_page("pages/giveaways.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Verschenkte Leistungen"
+    at.selectbox(key="gv_year").select_index(0)
+    at.multiselect(key="gv_tiers").set_value(["A", "B"])
+    at.run()
+    assert not at.exception
+    con = _shared_connection(db_path()).cursor()
+    found = select_findings(con, ALL, tiers=["A", "B"])
+    assert len(found) > 0
+    assert at.metric[0].value == fmt_eur(found["leakage"].sum(), "de", 0)
+    assert at.metric[1].value == str((found["finding"] == "off_policy").sum())
+    table = at.dataframe[0].value
+    assert len(table) == len(found)
+    assert set(table["Kundenstufe"]) <= {"A-Kunde", "B-Kunde"}
+    worst = found.iloc[0]
+    at.selectbox(key="gv_drill_account").set_value(worst["account_id"])
+    at.run()
+    rows = at.dataframe[-1].value
+    assert len(rows) == int((found["account_id"] == worst["account_id"]).sum())
+
+
+def test_matrix_page_admin_edits_others_read(monkeypatch, demo_copy):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    for user, role, editors in (("admin", "admin", 2), ("leitung", "management", 0)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.session_state["scope"] = Scope(user, role)
+        at.run()
+        at.switch_page("pages/matrix.py").run()
+        assert not at.exception
+        assert at.title[0].value == "Leistungsmatrix"
+        editable = [
+            d for d in at.dataframe if d.proto.editing_mode != d.proto.EditingMode.READ_ONLY
+        ]
+        assert len(editable) == editors
+        assert [b.label for b in at.get("download_button")][:2] == ["PDF (A4 quer)", "Excel (XLSX)"]
+
+
+def test_profitability_page(monkeypatch, demo_copy):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["scope"] = Scope("admin", "admin")
+    at.run()
+    at.switch_page("pages/profitability.py").run()
+    assert not at.exception
+    at.multiselect(key="pf_tiers").set_value(["KEY"])
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1

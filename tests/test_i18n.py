@@ -26,8 +26,12 @@ from kam_analytics.i18n import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
-           *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "kam_analytics").rglob("*.py"))]
+SOURCES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "ui").glob("*.py")),
+    *sorted((ROOT / "kam_analytics").rglob("*.py")),
+]
 # tr("key") / t("key", ...) with a plain string literal (f-strings are built keys, left out).
 KEY_CALL = re.compile(r"(?<![\w.])(?:tr|t)\(\s*(?<![fF])([\"'])([A-Za-z][A-Za-z0-9_.]*)\1")
 NBSP = "\u00a0"
@@ -80,8 +84,11 @@ def test_scanner_finds_keys():
 def test_every_used_key_exists_in_both_languages():
     labels = load_labels()
     missing = {
-        lang: sorted(f"{k} ({', '.join(sorted(set(files)))})" for k, files in used_keys().items()
-                     if k not in labels[lang])
+        lang: sorted(
+            f"{k} ({', '.join(sorted(set(files)))})"
+            for k, files in used_keys().items()
+            if k not in labels[lang]
+        )
         for lang in ("de", "en")
     }
     assert missing == {"de": [], "en": []}
@@ -164,21 +171,35 @@ def test_every_page_renders_in_both_languages_without_raw_keys(demo_db, tmp_path
     monkeypatch.setenv("KAM_DB", str(path))
     failures = []
     for lang in ("de", "en"):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-        at.session_state["scope"] = scope
-        at.session_state["auth_last_activity"] = time.time()
-        at.session_state["_default_lang"] = lang  # what ui.session.get_lang starts with
-        at.run()
-        assert at.selectbox(key="lang").value == lang
         for page in _page_list():
-            at.switch_page(page).run()
+            # a fresh session per page: one page's widget state never leaks into the next
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+            at.session_state["scope"] = scope
+            at.session_state["auth_last_activity"] = time.time()
+            at.session_state["_default_lang"] = lang  # what ui.session.get_lang starts with
+            at.run()
+            assert at.selectbox(key="lang").index == i18n.LANGUAGES.index(lang)
+            try:
+                at.switch_page(page).run()
+            except Exception as exc:  # noqa: BLE001 - collect every page's problem
+                failures.append(f"{lang} {page}: {type(exc).__name__}: {exc}")
+                continue
             if at.exception:
                 failures.append(f"{lang} {page}: {at.exception[0].message[:300]}")
                 continue
             texts = [
                 e.value
-                for kind in ("title", "header", "subheader", "caption", "markdown", "info",
-                             "warning", "error", "success")
+                for kind in (
+                    "title",
+                    "header",
+                    "subheader",
+                    "caption",
+                    "markdown",
+                    "info",
+                    "warning",
+                    "error",
+                    "success",
+                )
                 for e in getattr(at, kind)
             ]
             texts += [w.label for w in (*at.button, *at.selectbox, *at.text_input, *at.checkbox)]

@@ -85,7 +85,9 @@ def test_matrix_rejects_nonsense_and_non_admins(con):
     with pytest.raises(ConfigError):
         cat.update_matrix(con, 2025, {("TRAINING", "Z"): "free"}, "anna")
     with pytest.raises(AccessDeniedError):
-        cat.update_matrix(con, 2025, {("TRAINING", "A"): "free"}, "k", scope=Scope("k", "kam", "M1"))
+        cat.update_matrix(
+            con, 2025, {("TRAINING", "A"): "free"}, "k", scope=Scope("k", "kam", "M1")
+        )
     with pytest.raises(AccessDeniedError):
         cat.save_catalogue(con, cat.select_catalogue(con), "k", scope=Scope("m", "management"))
     assert cat.matrix_years(con) == []
@@ -95,8 +97,16 @@ def test_catalogue_edit_and_add_with_audit(con):
     edited = cat.select_catalogue(con)
     edited.loc[edited["service_code"] == "TRAINING", "list_value"] = 1950.0
     new = pd.DataFrame(
-        [{"service_code": "onsite_audit", "name_de": "Vor-Ort-Audit", "name_en": None,
-          "unit": "Tag", "cost": 800, "list_value": 1600}]
+        [
+            {
+                "service_code": "onsite_audit",
+                "name_de": "Vor-Ort-Audit",
+                "name_en": None,
+                "unit": "Tag",
+                "cost": 800,
+                "list_value": 1600,
+            }
+        ]
     )
     counts = cat.save_catalogue(con, pd.concat([edited, new], ignore_index=True), "anna", ADMIN)
     assert counts == {"added": 1, "updated": 1, "unchanged": 11}
@@ -119,7 +129,9 @@ def test_catalogue_rejects_bad_rows(con):
     neg = pd.DataFrame([{"service_code": "NEG", "name_de": "a", "cost": -1}])
     with pytest.raises(ConfigError):
         cat.save_catalogue(con, neg, "anna")
-    twice = pd.DataFrame([{"service_code": "A1", "name_de": "a"}, {"service_code": "a1", "name_de": "b"}])
+    twice = pd.DataFrame(
+        [{"service_code": "A1", "name_de": "a"}, {"service_code": "a1", "name_de": "b"}]
+    )
     with pytest.raises(ConfigError):
         cat.save_catalogue(con, twice, "anna")
     assert "NEG" not in set(cat.select_catalogue(con)["service_code"])
@@ -132,12 +144,23 @@ def test_sheet_xlsx(con):
     assert sheet.title == "Leistungsmatrix 2025"
     assert sheet["A1"].value == "Leistungsmatrix 2025"
     assert [c.value for c in sheet[4]] == [
-        "Leistung", "Einheit", "Listenwert", "Key Account", "A-Kunde", "B-Kunde", "C-Kunde"
+        "Leistung",
+        "Einheit",
+        "Listenwert",
+        "Key Account",
+        "A-Kunde",
+        "B-Kunde",
+        "C-Kunde",
     ]
     rows = {r[0].value: [c.value for c in r] for r in sheet.iter_rows(min_row=5, max_row=16)}
     assert rows["Trainingsmaßnahme beim Kunden"] == [
-        "Trainingsmaßnahme beim Kunden", "Tag", 1800, "inklusive", "gegen Berechnung",
-        "gegen Berechnung", "nicht angeboten",
+        "Trainingsmaßnahme beim Kunden",
+        "Tag",
+        1800,
+        "inklusive",
+        "gegen Berechnung",
+        "gegen Berechnung",
+        "nicht angeboten",
     ]
     assert rows["Produktinnovations-Workshop ★"][3:] == ["inklusive"] + ["nicht angeboten"] * 3
     assert sheet["D5"].fill.fgColor.rgb.endswith("CFE8CF")

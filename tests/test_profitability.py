@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from services_data import build
 
 from kam_analytics.access import Scope
 from kam_analytics.metrics.profitability import (
@@ -11,7 +12,6 @@ from kam_analytics.metrics.profitability import (
     tier_fit_alerts,
     whale_curve,
 )
-from services_data import build
 
 ALL = Scope.everything()
 
@@ -50,7 +50,15 @@ def test_all_years_include_2024_order(fixture_con):
 def test_whale_curve(fixture_con):
     curve = whale_curve(account_profitability(fixture_con, year=2025, scope=ALL))
     assert list(curve["account_id"]) == ["B1", "K1", "A1", "C1", "Z1", "N1", "K2"]
-    assert list(curve["cumulative"]) == [25460, 34940, 39469.75, 40119.75, 40119.75, 39219.75, 38239.75]
+    assert list(curve["cumulative"]) == [
+        25460,
+        34940,
+        39469.75,
+        40119.75,
+        40119.75,
+        39219.75,
+        38239.75,
+    ]
     assert curve["cumulative_share"].iloc[-1] == pytest.approx(1.0)
     assert curve["cumulative_share"].iloc[0] == pytest.approx(25460 / 38239.75)
     assert list(curve["rank"]) == [1, 2, 3, 4, 5, 6, 7]
@@ -59,7 +67,13 @@ def test_whale_curve(fixture_con):
 def test_tier_fit_alerts(fixture_con):
     alerts = tier_fit_alerts(fixture_con, year=2025, scope=ALL)
     rows = [
-        (r.account_id, r.alert, r.value, None if r.threshold != r.threshold else r.threshold, r.detail)
+        (
+            r.account_id,
+            r.alert,
+            r.value,
+            None if r.threshold != r.threshold else r.threshold,
+            r.detail,
+        )
         for r in alerts.itertuples()
     ]
     assert rows == [

@@ -64,9 +64,7 @@ def test_older_file_is_migrated_on_connect_and_keeps_its_data(db_path):
     con = db.connect(db_path)
     try:
         assert "feedback" in _tables(con)
-        assert _columns(con, "feedback") == [
-            c.name for c in schema.table_columns(schema.FEEDBACK)
-        ]
+        assert _columns(con, "feedback") == [c.name for c in schema.table_columns(schema.FEEDBACK)]
         assert "status" in _columns(con, "accounts")
         assert db.read_schema_version(con) == schema.SCHEMA_VERSION
         assert con.execute("SELECT account_id, name, tier, status FROM accounts").fetchall() == [

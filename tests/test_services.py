@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from services_data import build
 
 from kam_analytics import db
 from kam_analytics.access import Scope
@@ -21,7 +22,6 @@ from kam_analytics.metrics.services import (
     select_service_events,
     summarise_events,
 )
-from services_data import build
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = Scope.everything()
@@ -145,9 +145,24 @@ def test_tier_filter_selects_accounts_without_tier(fixture_con):
 def test_command_line_json(fixture_con, db_path):
     fixture_con.close()
     out = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db_path),
-         "--year", "2025", "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kam_analytics",
+            "report",
+            "services",
+            "--db",
+            str(db_path),
+            "--year",
+            "2025",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     rows = json.loads(out)
     assert list(rows[0]) == REPORT_COLUMNS
@@ -158,7 +173,11 @@ def test_command_line_json(fixture_con, db_path):
     assert by_id["N1"]["tier"] is None
     csv = subprocess.run(
         [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert csv.splitlines()[0] == ",".join(REPORT_COLUMNS)
     assert len(csv.splitlines()) == 8
@@ -238,3 +257,64 @@ def test_invariants_services(events, shipments, year):
         assert set(ev["billing_mode"]) <= {"silent", "waived", "billed"}
     finally:
         con.close()
+
+
+# --- the page, run headless against the demo company -----------------------------------------
+
+
+def _app(monkeypatch, path, username="admin", role="admin", kam_id=None):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KAM_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["scope"] = Scope(username, role, kam_id)
+    at.run()
+    return at
+
+
+def test_services_page_with_filters(monkeypatch, demo_copy):
+    from kam_analytics.i18n import fmt_eur
+
+    at = _app(monkeypatch, demo_copy)
+    at.switch_page("pages/services.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Leistungen und ihr Wert"
+    years = at.selectbox(key="svc_year").options
+    year = int(years[2])  # the year before the latest
+    at.selectbox(key="svc_year").set_value(year)
+    at.multiselect(key="svc_tiers").set_value(["KEY"])
+    at.run()
+    assert not at.exception
+    events = select_service_events(at_con(at), ALL, year=year, tiers=["KEY"])
+    assert at.metric[0].value == fmt_eur(events["list_value"].sum(), "de", 0)
+    assert at.metric[3].value == fmt_eur(events["unbilled_value"].sum(), "de", 0)
+    assert len(at.get("plotly_chart")) == 1
+    account = events["account_id"].iloc[0]
+    at.selectbox(key="svc_drill_account").set_value(account)
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert len(shown) == int((events["account_id"] == account).sum())
+    assert set(shown["Importdatei"]) <= set(events["file_name"])
+
+
+def at_con(at):
+    """The app's own connection (the database file is open in this process)."""
+    from ui.session import _shared_connection, db_path
+
+    return _shared_connection(db_path()).cursor()
+
+
+def test_services_page_kam_sees_own_accounts(monkeypatch, demo_copy):
+    at = _app(monkeypatch, demo_copy, "kam01", "kam")
+    at.switch_page("pages/services.py").run()
+    assert not at.exception
+    from kam_analytics.users import scope_for_user
+
+    scope = scope_for_user(at_con(at), "kam01")
+    own = set(report_services(at_con(at), year=None, as_of=None, scope=scope)["account_id"])
+    at.selectbox(key="svc_year").select_index(0)
+    at.run()
+    by_account = at.dataframe[0].value
+    assert set(by_account["Kundennr."]) <= own
+    assert 0 < len(own) < 120

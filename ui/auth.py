@@ -15,7 +15,7 @@ import streamlit as st
 from kam_analytics import users
 from kam_analytics.access import Scope
 from kam_analytics.errors import AuthenticationError, NotFoundError
-from ui.session import get_con, get_scope, tr
+from ui.session import get_con, tr
 
 SESSION_TIMEOUT_HOURS = 8
 _SCOPE = "scope"  # read by ui.session.get_scope()
@@ -58,9 +58,22 @@ def visible_pages(pages: Iterable[Sequence], scope: Scope) -> list[tuple[str, st
     return out
 
 
+def require_signed_in() -> Scope:
+    """The signed-in scope; a page opened without sign-in is sent to the sign-in page.
+
+    Needed because Streamlit serves pages/*.py by URL on the first run after a server start
+    (its old pages-folder mode stays on until st.navigation is called once), bypassing app.py.
+    """
+    scope = st.session_state.get(_SCOPE)
+    if scope is None:
+        st.switch_page("app.py")  # app.py shows the sign-in form
+        st.stop()
+    return scope
+
+
 def require_page_role(*roles: str) -> Scope:
     """At the top of a restricted page: refuse (and stop) unless the user has one of `roles`."""
-    scope = get_scope()
+    scope = require_signed_in()
     if scope.role not in roles:
         st.error(tr("auth_page_denied", roles=", ".join(tr(f"role_{r}") for r in roles)))
         st.stop()
@@ -239,7 +252,7 @@ def _error_text(exc: AuthenticationError) -> tuple[str, str]:
 
 def show_sign_in_form(con, providers: list[str | None] | None) -> None:
     """The sign-in page: company sign-in (if configured), name and password, demo users."""
-    _, middle, _ = st.columns([1, 2, 1])
+    _, middle, _ = st.columns([1, 3, 1])
     with middle:
         st.title(tr("auth_title"))
         st.caption(tr("auth_intro"))

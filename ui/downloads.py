@@ -75,8 +75,13 @@ def download_table(
         st.download_button(
             tr("dl_xlsx"),
             data=lambda: frame_to_xlsx(
-                frame, sheet_name=title or name, money_cols=money, pct_cols=pct, title=title,
-                int_cols=ints, lang=lang,
+                frame,
+                sheet_name=title or name,
+                money_cols=money,
+                pct_cols=pct,
+                title=title,
+                int_cols=ints,
+                lang=lang,
             ),
             file_name=f"{stem}.xlsx",
             mime=XLSX_MIME,
@@ -128,12 +133,20 @@ def show_chart(
     """
     lang = get_lang()
     if title is not None or period is not None:
-        apply_theme(fig, title=title, period=period, source=source, lang=lang,
-                    theme=session_theme())
+        apply_theme(
+            fig, title=title, period=period, source=source, lang=lang, theme=session_theme()
+        )
+    if fig.layout.height is None:
+        # Taller than Streamlit's default so slide-sized fonts leave room for the plot; the
+        # image downloads set their own size and ignore this.
+        fig.update_layout(height=560)
     width, height = charts.image_size(kind)
     stem = safe_name(name)
     key = key or f"chart_{stem}"
-    st.plotly_chart(fig, config=plotly_config(stem, width, height), width="stretch", key=key)
+    # theme=None: show the company theme itself, so the camera button's PNG matches the page
+    st.plotly_chart(
+        fig, config=plotly_config(stem, width, height), width="stretch", key=key, theme=None
+    )
     if not chromium_ready():
         st.info(tr("dl_chromium_missing"), icon=":material/info:")
         return
@@ -141,20 +154,29 @@ def show_chart(
     left, right, _ = st.columns([1, 1, 4])
     with left:
         st.download_button(
-            tr("dl_png"), data=_lazy_image(fig_json, "png", width, height),
-            file_name=f"{stem}.png", mime="image/png", key=f"{key}_png", on_click="ignore",
+            tr("dl_png"),
+            data=_lazy_image(fig_json, "png", width, height),
+            file_name=f"{stem}.png",
+            mime="image/png",
+            key=f"{key}_png",
+            on_click="ignore",
             icon=":material/image:",
         )
     with right:
         st.download_button(
-            tr("dl_svg"), data=_lazy_image(fig_json, "svg", width, height),
-            file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
+            tr("dl_svg"),
+            data=_lazy_image(fig_json, "svg", width, height),
+            file_name=f"{stem}.svg",
+            mime="image/svg+xml",
+            key=f"{key}_svg",
+            on_click="ignore",
             icon=":material/draw:",
         )
 
 
-def deck_download(account_id: str, year: int, *, as_of: dt.date | None = None,
-                  key: str | None = None) -> None:
+def deck_download(
+    account_id: str, year: int, *, as_of: dt.date | None = None, key: str | None = None
+) -> None:
     """A button that builds and downloads the account's value deck (PPTX) on click."""
     from kam_analytics.exports.deck import build_account_deck, deck_filename
 
@@ -166,19 +188,27 @@ def deck_download(account_id: str, year: int, *, as_of: dt.date | None = None,
     def build() -> bytes:
         cur = base.cursor()  # the deck is built on another thread: its own cursor
         try:
-            return build_account_deck(cur, account_id, int(year), scope=scope, lang=lang,
-                                      as_of=as_of)
+            return build_account_deck(
+                cur, account_id, int(year), scope=scope, lang=lang, as_of=as_of
+            )
         finally:
             cur.close()
 
     st.download_button(
-        tr("dl_deck_button"), data=build, file_name=deck_filename(account_id, year, lang),
-        mime=PPTX_MIME, key=key or f"deck_{account_id}_{year}", on_click="ignore",
-        icon=":material/slideshow:", type="primary",
+        tr("dl_deck_button"),
+        data=build,
+        file_name=deck_filename(account_id, year, lang),
+        mime=PPTX_MIME,
+        key=key or f"deck_{account_id}_{year}",
+        on_click="ignore",
+        icon=":material/slideshow:",
+        type="primary",
     )
 
 
-def review_pack_download(year: int, *, as_of: dt.date | None = None, key: str | None = None) -> None:
+def review_pack_download(
+    year: int, *, as_of: dt.date | None = None, key: str | None = None
+) -> None:
     """A button that builds and downloads the management review pack (PPTX) on click."""
     from kam_analytics.exports.review_pack import build_review_pack, review_filename
 
@@ -198,8 +228,12 @@ def review_pack_download(year: int, *, as_of: dt.date | None = None, key: str | 
             cur.close()
 
     st.download_button(
-        tr("dl_review_ready"), data=build, file_name=review_filename(year, lang),
-        mime=PPTX_MIME, key=key or f"review_{year}", on_click="ignore",
+        tr("dl_review_ready"),
+        data=build,
+        file_name=review_filename(year, lang),
+        mime=PPTX_MIME,
+        key=key or f"review_{year}",
+        on_click="ignore",
         icon=":material/slideshow:",
     )
 
@@ -207,4 +241,3 @@ def review_pack_download(year: int, *, as_of: dt.date | None = None, key: str | 
 def show_export_error(exc: KamError) -> None:
     """A failed export as a plain message with its hint."""
     st.error(f"{tr('dl_export_failed')}: {exc.message}" + (f" — {exc.hint}" if exc.hint else ""))
-

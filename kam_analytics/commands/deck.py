@@ -37,7 +37,9 @@ def run(args) -> int:
     if out.suffix.lower() != ".pptx":
         raise ConfigError(f"--out must end in .pptx, not {out.name!r}", "Example: --out deck.pptx")
     if not out.parent.exists():
-        raise ConfigError(f"The folder {out.parent} does not exist", "Create it or choose another --out.")
+        raise ConfigError(
+            f"The folder {out.parent} does not exist", "Create it or choose another --out."
+        )
     con = db.connect(args.db)
     try:
         scope = scope_for_args(con, args)
@@ -51,7 +53,12 @@ def run(args) -> int:
             from kam_analytics.exports.deck import build_account_deck
 
             data = build_account_deck(
-                con, args.account, args.year, scope=scope, lang=args.lang, as_of=args.as_of,
+                con,
+                args.account,
+                args.year,
+                scope=scope,
+                lang=args.lang,
+                as_of=args.as_of,
                 out=out,
             )
     finally:

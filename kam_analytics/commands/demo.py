@@ -41,6 +41,8 @@ def run(args) -> int:
     shown = ("accounts", "kams", "orders", "shipments", "service_events", "mandates", "feedback")
     summary = ", ".join(f"{counts[t]:,} {t}" for t in shown)
     size_mb = Path(path).stat().st_size / 1e6
-    print(f"demo ({args.scale}, seed {args.seed}) written to {path}: {summary} "
-          f"in {seconds:.1f} s ({size_mb:.1f} MB)")
+    print(
+        f"demo ({args.scale}, seed {args.seed}) written to {path}: {summary} "
+        f"in {seconds:.1f} s ({size_mb:.1f} MB)"
+    )
     return 0

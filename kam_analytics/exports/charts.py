@@ -104,7 +104,9 @@ def figure_to_svg(fig: go.Figure, width: int = 1920, height: int = 1080) -> byte
     return _render(fig, "svg", width, height, 1)
 
 
-def figure_to_pdf(fig: go.Figure, width: int = A4_LANDSCAPE[0], height: int = A4_LANDSCAPE[1]) -> bytes:
+def figure_to_pdf(
+    fig: go.Figure, width: int = A4_LANDSCAPE[0], height: int = A4_LANDSCAPE[1]
+) -> bytes:
     """PDF bytes of `fig`, A4 landscape unless told otherwise (the entitlement matrix)."""
     return _render(fig, "pdf", width, height, 1)
 

@@ -171,17 +171,39 @@ def add_slide(ctx: SlideContext, title: str, subtitle: str | None = None):
     bar.line.fill.background()
     if subtitle:
         add_text(
-            slide, ctx, MARGIN + Inches(1.4), Inches(1.0), SLIDE_W - 2 * MARGIN - Inches(1.4),
-            Inches(0.35), subtitle, size=13, color=MUTED_COLOR,
+            slide,
+            ctx,
+            MARGIN + Inches(1.4),
+            Inches(1.0),
+            SLIDE_W - 2 * MARGIN - Inches(1.4),
+            Inches(0.35),
+            subtitle,
+            size=13,
+            color=MUTED_COLOR,
         )
     number = len(ctx.prs.slides)
     add_text(
-        slide, ctx, MARGIN, Inches(7.0), SLIDE_W - 2 * MARGIN - Inches(1.0), Inches(0.3),
-        ctx.footer, size=10, color=MUTED_COLOR,
+        slide,
+        ctx,
+        MARGIN,
+        Inches(7.0),
+        SLIDE_W - 2 * MARGIN - Inches(1.0),
+        Inches(0.3),
+        ctx.footer,
+        size=10,
+        color=MUTED_COLOR,
     )
     add_text(
-        slide, ctx, SLIDE_W - MARGIN - Inches(1.0), Inches(7.0), Inches(1.0), Inches(0.3),
-        str(number), size=10, color=MUTED_COLOR, align=PP_ALIGN.RIGHT,
+        slide,
+        ctx,
+        SLIDE_W - MARGIN - Inches(1.0),
+        Inches(7.0),
+        Inches(1.0),
+        Inches(0.3),
+        str(number),
+        size=10,
+        color=MUTED_COLOR,
+        align=PP_ALIGN.RIGHT,
     )
     ctx.slide_titles.append(title)
     return slide
@@ -200,14 +222,36 @@ def add_title_slide(ctx: SlideContext, kicker: str, title: str, lines: list[str]
     accent.fill.solid()
     accent.fill.fore_color.rgb = _rgb(ctx.theme.colors[3 % len(ctx.theme.colors)])
     accent.line.fill.background()
-    add_text(slide, ctx, MARGIN, Inches(1.3), Inches(11.5), Inches(0.6), kicker, size=20,
-             color="#DDE6F0")
-    add_text(slide, ctx, MARGIN, Inches(1.95), Inches(12.0), Inches(2.3), title, size=40,
-             color="#FFFFFF", bold=True, anchor=MSO_ANCHOR.TOP)
-    add_text(slide, ctx, MARGIN, Inches(5.0), Inches(12.0), Inches(1.6), lines, size=18,
-             color=TEXT_COLOR)
-    add_text(slide, ctx, MARGIN, Inches(7.0), SLIDE_W - 2 * MARGIN, Inches(0.3), ctx.footer,
-             size=10, color=MUTED_COLOR)
+    add_text(
+        slide, ctx, MARGIN, Inches(1.3), Inches(11.5), Inches(0.6), kicker, size=20, color="#DDE6F0"
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        Inches(1.95),
+        Inches(12.0),
+        Inches(2.3),
+        title,
+        size=40,
+        color="#FFFFFF",
+        bold=True,
+        anchor=MSO_ANCHOR.TOP,
+    )
+    add_text(
+        slide, ctx, MARGIN, Inches(5.0), Inches(12.0), Inches(1.6), lines, size=18, color=TEXT_COLOR
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        Inches(7.0),
+        SLIDE_W - 2 * MARGIN,
+        Inches(0.3),
+        ctx.footer,
+        size=10,
+        color=MUTED_COLOR,
+    )
     ctx.slide_titles.append(title)
     return slide
 
@@ -229,13 +273,42 @@ def add_kpi_tiles(slide, ctx: SlideContext, tiles: list[tuple[str, str, str]], t
         strip.fill.fore_color.rgb = _rgb(ctx.theme.colors[i % len(ctx.theme.colors)])
         strip.line.fill.background()
         inner_l, inner_w = left + Inches(0.25), width - Inches(0.35)
-        add_text(slide, ctx, inner_l, top + Inches(0.12), inner_w, Inches(0.65), value, size=26,
-                 color=ctx.theme.primary, bold=True)
-        add_text(slide, ctx, inner_l, top + Inches(0.78), inner_w, Inches(0.5), label, size=12,
-                 color=TEXT_COLOR, bold=True)
+        add_text(
+            slide,
+            ctx,
+            inner_l,
+            top + Inches(0.12),
+            inner_w,
+            Inches(0.65),
+            value,
+            size=26,
+            color=ctx.theme.primary,
+            bold=True,
+        )
+        add_text(
+            slide,
+            ctx,
+            inner_l,
+            top + Inches(0.78),
+            inner_w,
+            Inches(0.5),
+            label,
+            size=12,
+            color=TEXT_COLOR,
+            bold=True,
+        )
         if note:
-            add_text(slide, ctx, inner_l, top + Inches(1.3), inner_w, Inches(0.5), note,
-                     size=11, color=MUTED_COLOR)
+            add_text(
+                slide,
+                ctx,
+                inner_l,
+                top + Inches(1.3),
+                inner_w,
+                Inches(0.5),
+                note,
+                size=11,
+                color=MUTED_COLOR,
+            )
 
 
 def add_table(
@@ -377,7 +450,12 @@ class AccountDeckData:
 
 
 def collect_account_data(
-    con, account_id: str, year: int, *, scope: Scope, as_of: dt.date | None = None,
+    con,
+    account_id: str,
+    year: int,
+    *,
+    scope: Scope,
+    as_of: dt.date | None = None,
     lang: str = "de",
 ) -> AccountDeckData:
     """Gather the deck's numbers for one account and year from the metrics functions."""
@@ -415,10 +493,14 @@ def collect_account_data(
         {
             "service_code": excl_codes,
             "name": [names[c] for c in excl_codes],
-            "events": [int(used.at[c, "events"]) if used is not None and c in used.index else 0
-                       for c in excl_codes],
-            "list_value": [float(used.at[c, "list_value"]) if used is not None and c in used.index
-                           else 0.0 for c in excl_codes],
+            "events": [
+                int(used.at[c, "events"]) if used is not None and c in used.index else 0
+                for c in excl_codes
+            ],
+            "list_value": [
+                float(used.at[c, "list_value"]) if used is not None and c in used.index else 0.0
+                for c in excl_codes
+            ],
         }
     )
     exclusive = exclusive.sort_values(["list_value", "name"], ascending=[False, True])
@@ -435,7 +517,8 @@ def collect_account_data(
     ex_month = ex.assign(month=[d.strftime("%Y-%m") for d in ex["date"]])
     express_monthly = pd.DataFrame({"month": months})
     grouped = ex_month.groupby("month").agg(
-        shipments=("source_id", "count"), absorbed=("unbilled_value", "sum"),
+        shipments=("source_id", "count"),
+        absorbed=("unbilled_value", "sum"),
         charged=("billed_amount", "sum"),
     )
     express_monthly = express_monthly.merge(grouped, on="month", how="left").fillna(0)
@@ -444,9 +527,19 @@ def collect_account_data(
     since = dt.date(end.year - 1, 1, 1)
     revenue = select_monthly_revenue(con, account_id, since, end, scope)
     return AccountDeckData(
-        account=account, year=int(year), start=start, end=end, events=events,
-        by_service=by_service, ladder=ladder, totals=totals, exclusive=exclusive,
-        express=express, express_monthly=express_monthly, mandate=mandate, revenue=revenue,
+        account=account,
+        year=int(year),
+        start=start,
+        end=end,
+        events=events,
+        by_service=by_service,
+        ladder=ladder,
+        totals=totals,
+        exclusive=exclusive,
+        express=express,
+        express_monthly=express_monthly,
+        mandate=mandate,
+        revenue=revenue,
     )
 
 
@@ -460,8 +553,11 @@ def chart_services_by_mode(by_service: pd.DataFrame, ctx: SlideContext, period: 
     fig = go.Figure()
     for mode in MODE_ORDER:
         fig.add_bar(
-            y=[wrap_label(n, 28) for n in data["name"]], x=data[f"value_{mode}"],
-            orientation="h", name=billing_mode_label(mode, ctx.lang), marker_color=colors[mode],
+            y=[wrap_label(n, 28) for n in data["name"]],
+            x=data[f"value_{mode}"],
+            orientation="h",
+            name=billing_mode_label(mode, ctx.lang),
+            marker_color=colors[mode],
         )
     fig.update_layout(barmode="stack", bargap=0.3)
     chart_theme(fig, ctx, period)
@@ -478,9 +574,13 @@ def chart_ladder(ladder: pd.DataFrame, ctx: SlideContext, period: str) -> go.Fig
     labels = [wrap_label(billing_mode_label(m, ctx.lang), 16) for m in MODE_ORDER]
     fig = go.Figure(
         go.Bar(
-            x=labels, y=data["list_value"], marker_color=[colors[m] for m in MODE_ORDER],
-            text=[fmt_eur(v, ctx.lang, 0) for v in data["list_value"]], textposition="outside",
-            cliponaxis=False, textfont={"size": 22},
+            x=labels,
+            y=data["list_value"],
+            marker_color=[colors[m] for m in MODE_ORDER],
+            text=[fmt_eur(v, ctx.lang, 0) for v in data["list_value"]],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": 22},
         )
     )
     chart_theme(fig, ctx, period)
@@ -495,10 +595,18 @@ def chart_express(monthly: pd.DataFrame, ctx: SlideContext, period: str) -> go.F
     colors = ctx.theme.billing_colors()
     labels = [_month_label(m, ctx.lang) for m in monthly["month"]]
     fig = go.Figure()
-    fig.add_bar(x=labels, y=monthly["charged"], name=t("deck_express_charged", ctx.lang),
-                marker_color=colors["billed"])
-    fig.add_bar(x=labels, y=monthly["absorbed"], name=t("deck_express_absorbed", ctx.lang),
-                marker_color=colors["silent"])
+    fig.add_bar(
+        x=labels,
+        y=monthly["charged"],
+        name=t("deck_express_charged", ctx.lang),
+        marker_color=colors["billed"],
+    )
+    fig.add_bar(
+        x=labels,
+        y=monthly["absorbed"],
+        name=t("deck_express_absorbed", ctx.lang),
+        marker_color=colors["silent"],
+    )
     fig.update_layout(barmode="stack", bargap=0.35)
     chart_theme(fig, ctx, period)
     _money_axis(fig, ctx.lang)
@@ -512,10 +620,17 @@ def chart_revenue(revenue: pd.DataFrame, ctx: SlideContext, period: str) -> go.F
     for i, year in enumerate(years):
         part = revenue[[m.year == year for m in revenue["month"]]]
         fig.add_bar(
-            x=[_month_label(f"2000-{m.month:02d}", ctx.lang, with_year=False) for m in part["month"]],
-            y=part["revenue"], name=str(year),
-            marker_color=ctx.theme.colors[0] if year == max(years) else ctx.theme.colors[-1]
-            if i == 0 else ctx.theme.colors[2],
+            x=[
+                _month_label(f"2000-{m.month:02d}", ctx.lang, with_year=False)
+                for m in part["month"]
+            ],
+            y=part["revenue"],
+            name=str(year),
+            marker_color=ctx.theme.colors[0]
+            if year == max(years)
+            else ctx.theme.colors[-1]
+            if i == 0
+            else ctx.theme.colors[2],
         )
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
     chart_theme(fig, ctx, period)
@@ -573,63 +688,134 @@ def build_account_deck(
         + (f"  ·  {acc['kam_email']}" if acc.get("kam_email") else ""),
         f"{t('deck_as_of', lang)} {fmt_date(dt.date.today(), lang)}",
     ]
-    add_title_slide(ctx, t("deck_kicker", lang, tier=tier_label(acc["tier"] or "", lang)),
-                    acc["name"], lines)
+    add_title_slide(
+        ctx, t("deck_kicker", lang, tier=tier_label(acc["tier"] or "", lang)), acc["name"], lines
+    )
 
     # 2 at a glance
     slide = add_slide(ctx, t("deck_glance_title", lang), t("deck_glance_sub", lang, period=period))
-    share_free = (tot["value_waived"] + tot["value_silent"]) / tot["list_value"] if tot["list_value"] else 0
+    share_free = (
+        (tot["value_waived"] + tot["value_silent"]) / tot["list_value"] if tot["list_value"] else 0
+    )
     add_kpi_tiles(
-        slide, ctx,
+        slide,
+        ctx,
         [
-            (fmt_eur(tot["list_value"], lang, 0), t("deck_total_value", lang),
-             t("deck_n_services", lang, n=fmt_number(tot["events"], lang))),
-            (fmt_eur(tot["value_billed"], lang, 0), billing_mode_label("billed", lang),
-             t("deck_mode_billed_note", lang)),
-            (fmt_eur(tot["value_waived"], lang, 0), billing_mode_label("waived", lang),
-             t("deck_mode_waived_note", lang)),
-            (fmt_eur(tot["value_silent"], lang, 0), billing_mode_label("silent", lang),
-             t("deck_mode_silent_note", lang)),
+            (
+                fmt_eur(tot["list_value"], lang, 0),
+                t("deck_total_value", lang),
+                t("deck_n_services", lang, n=fmt_number(tot["events"], lang)),
+            ),
+            (
+                fmt_eur(tot["value_billed"], lang, 0),
+                billing_mode_label("billed", lang),
+                t("deck_mode_billed_note", lang),
+            ),
+            (
+                fmt_eur(tot["value_waived"], lang, 0),
+                billing_mode_label("waived", lang),
+                t("deck_mode_waived_note", lang),
+            ),
+            (
+                fmt_eur(tot["value_silent"], lang, 0),
+                billing_mode_label("silent", lang),
+                t("deck_mode_silent_note", lang),
+            ),
         ],
         top=CONTENT_TOP + Inches(0.2),
     )
     statements = [
-        t("deck_statement_value", lang, value=fmt_eur(tot["list_value"], lang, 0),
-          free=fmt_eur(tot["value_waived"] + tot["value_silent"], lang, 0),
-          share=fmt_pct(share_free, lang, 0)),
-        t("deck_statement_express", lang, n=fmt_number(data.express["shipments"], lang),
-          absorbed=fmt_eur(data.express["absorbed"], lang, 0)),
-        t("deck_statement_exclusive", lang,
-          n=fmt_number(int((data.exclusive["events"] > 0).sum()), lang),
-          total=fmt_number(len(data.exclusive), lang)),
+        t(
+            "deck_statement_value",
+            lang,
+            value=fmt_eur(tot["list_value"], lang, 0),
+            free=fmt_eur(tot["value_waived"] + tot["value_silent"], lang, 0),
+            share=fmt_pct(share_free, lang, 0),
+        ),
+        t(
+            "deck_statement_express",
+            lang,
+            n=fmt_number(data.express["shipments"], lang),
+            absorbed=fmt_eur(data.express["absorbed"], lang, 0),
+        ),
+        t(
+            "deck_statement_exclusive",
+            lang,
+            n=fmt_number(int((data.exclusive["events"] > 0).sum()), lang),
+            total=fmt_number(len(data.exclusive), lang),
+        ),
     ]
-    add_text(slide, ctx, MARGIN, Inches(3.8), SLIDE_W - 2 * MARGIN, Inches(2.8), statements,
-             size=18, bullets=True)
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        Inches(3.8),
+        SLIDE_W - 2 * MARGIN,
+        Inches(2.8),
+        statements,
+        size=18,
+        bullets=True,
+    )
 
     # 3 services by service
     slide = add_slide(ctx, t("deck_services_title", lang), t("deck_services_sub", lang))
     if data.by_service.empty:
-        add_text(slide, ctx, MARGIN, CONTENT_TOP, Inches(10), Inches(1), t("deck_no_services", lang),
-                 size=18)
+        add_text(
+            slide,
+            ctx,
+            MARGIN,
+            CONTENT_TOP,
+            Inches(10),
+            Inches(1),
+            t("deck_no_services", lang),
+            size=18,
+        )
     else:
-        add_chart(slide, ctx, chart_services_by_mode(data.by_service, ctx, period),
-                  MARGIN, CONTENT_TOP, Inches(7.3), CONTENT_BOTTOM - CONTENT_TOP)
+        add_chart(
+            slide,
+            ctx,
+            chart_services_by_mode(data.by_service, ctx, period),
+            MARGIN,
+            CONTENT_TOP,
+            Inches(7.3),
+            CONTENT_BOTTOM - CONTENT_TOP,
+        )
         rows = [
             [r["name"], fmt_number(r["quantity"], lang), fmt_eur(r["list_value"], lang)]
             for r in data.by_service.to_dict(orient="records")
         ]
-        rows.append([t("deck_total", lang), fmt_number(data.by_service["quantity"].sum(), lang),
-                     fmt_eur(tot["list_value"], lang)])
+        rows.append(
+            [
+                t("deck_total", lang),
+                fmt_number(data.by_service["quantity"].sum(), lang),
+                fmt_eur(tot["list_value"], lang),
+            ]
+        )
         add_table(
-            slide, ctx, [t("service", lang), t("deck_quantity", lang), t("deck_value", lang)],
-            rows, MARGIN + Inches(7.5), CONTENT_TOP, Inches(4.6), col_widths=[3.2, 1.1, 1.7],
-            right_align=(1, 2), size=11 if len(rows) > 10 else 12, total_row=True,
+            slide,
+            ctx,
+            [t("service", lang), t("deck_quantity", lang), t("deck_value", lang)],
+            rows,
+            MARGIN + Inches(7.5),
+            CONTENT_TOP,
+            Inches(4.6),
+            col_widths=[3.2, 1.1, 1.7],
+            right_align=(1, 2),
+            size=11 if len(rows) > 10 else 12,
+            total_row=True,
         )
 
     # 4 by billing mode
     slide = add_slide(ctx, t("deck_modes_title", lang), t("deck_modes_sub", lang))
-    add_chart(slide, ctx, chart_ladder(data.ladder, ctx, period), MARGIN, CONTENT_TOP,
-              Inches(7.3), CONTENT_BOTTOM - CONTENT_TOP)
+    add_chart(
+        slide,
+        ctx,
+        chart_ladder(data.ladder, ctx, period),
+        MARGIN,
+        CONTENT_TOP,
+        Inches(7.3),
+        CONTENT_BOTTOM - CONTENT_TOP,
+    )
     ladder = data.ladder.set_index("billing_mode")
     explain = []
     for mode in MODE_ORDER:
@@ -639,53 +825,101 @@ def build_account_deck(
             f"{billing_mode_label(mode, lang)}: {fmt_eur(value, lang)} ({fmt_pct(share, lang, 0)}) — "
             + t(f"deck_mode_{mode}_explain", lang)
         )
-    add_text(slide, ctx, MARGIN + Inches(7.6), CONTENT_TOP + Inches(0.3), Inches(4.5),
-             Inches(4.8), explain, size=15, bullets=True)
+    add_text(
+        slide,
+        ctx,
+        MARGIN + Inches(7.6),
+        CONTENT_TOP + Inches(0.3),
+        Inches(4.5),
+        Inches(4.8),
+        explain,
+        size=15,
+        bullets=True,
+    )
 
     # 5 exclusive services
     slide = add_slide(ctx, t("deck_exclusive_title", lang), t("deck_exclusive_sub", lang))
     rows = [
-        [r["name"], fmt_number(r["events"], lang) if r["events"] else t("deck_available", lang),
-         fmt_eur(r["list_value"], lang) if r["events"] else "–"]
+        [
+            r["name"],
+            fmt_number(r["events"], lang) if r["events"] else t("deck_available", lang),
+            fmt_eur(r["list_value"], lang) if r["events"] else "–",
+        ]
         for r in data.exclusive.to_dict(orient="records")
     ]
     excl_total = float(data.exclusive["list_value"].sum())
-    rows.append([t("deck_total", lang), fmt_number(int(data.exclusive["events"].sum()), lang),
-                 fmt_eur(excl_total, lang)])
-    add_table(slide, ctx, [t("deck_exclusive_service", lang), t("deck_times_used", lang),
-                           t("deck_value", lang)],
-              rows, MARGIN, CONTENT_TOP, Inches(8.2), col_widths=[4.6, 1.8, 1.8],
-              right_align=(1, 2), total_row=True)
-    add_text(slide, ctx, MARGIN + Inches(8.6), CONTENT_TOP + Inches(0.1), Inches(3.5),
-             Inches(4.5), [t("deck_exclusive_note", lang),
-                           t("deck_exclusive_value_note", lang,
-                             value=fmt_eur(excl_total, lang, 0))],
-             size=15, color=TEXT_COLOR)
+    rows.append(
+        [
+            t("deck_total", lang),
+            fmt_number(int(data.exclusive["events"].sum()), lang),
+            fmt_eur(excl_total, lang),
+        ]
+    )
+    add_table(
+        slide,
+        ctx,
+        [t("deck_exclusive_service", lang), t("deck_times_used", lang), t("deck_value", lang)],
+        rows,
+        MARGIN,
+        CONTENT_TOP,
+        Inches(8.2),
+        col_widths=[4.6, 1.8, 1.8],
+        right_align=(1, 2),
+        total_row=True,
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN + Inches(8.6),
+        CONTENT_TOP + Inches(0.1),
+        Inches(3.5),
+        Inches(4.5),
+        [
+            t("deck_exclusive_note", lang),
+            t("deck_exclusive_value_note", lang, value=fmt_eur(excl_total, lang, 0)),
+        ],
+        size=15,
+        color=TEXT_COLOR,
+    )
 
     # 6 express deliveries
     slide = add_slide(ctx, t("deck_express_title", lang), t("deck_express_sub", lang))
     ex = data.express
     add_kpi_tiles(
-        slide, ctx,
+        slide,
+        ctx,
         [
             (fmt_number(ex["shipments"], lang), t("deck_express_count", lang), ""),
             (fmt_eur(ex["list_value"], lang, 0), t("deck_express_value", lang), ""),
             (fmt_eur(ex["charged"], lang, 0), t("deck_express_charged", lang), ""),
-            (fmt_eur(ex["absorbed"], lang, 0), t("deck_express_absorbed", lang),
-             t("deck_express_absorbed_note", lang)),
+            (
+                fmt_eur(ex["absorbed"], lang, 0),
+                t("deck_express_absorbed", lang),
+                t("deck_express_absorbed_note", lang),
+            ),
         ],
-        top=CONTENT_TOP, height=Inches(1.9),
+        top=CONTENT_TOP,
+        height=Inches(1.9),
     )
-    add_chart(slide, ctx, chart_express(data.express_monthly, ctx, period), MARGIN,
-              CONTENT_TOP + Inches(2.05), SLIDE_W - 2 * MARGIN, Inches(3.35))
+    add_chart(
+        slide,
+        ctx,
+        chart_express(data.express_monthly, ctx, period),
+        MARGIN,
+        CONTENT_TOP + Inches(2.05),
+        SLIDE_W - 2 * MARGIN,
+        Inches(3.35),
+    )
 
     # 7 contacts and objectives
     slide = add_slide(ctx, t("deck_mandate_title", lang), t("deck_mandate_sub", lang, year=year))
     m = data.mandate or {}
     blocks = [
         (t("deck_contact_customer", lang), m.get("contact") or t("deck_not_set", lang)),
-        (t("deck_contact_us", lang),
-         ", ".join(x for x in (acc.get("kam_name"), acc.get("kam_email")) if x) or "–"),
+        (
+            t("deck_contact_us", lang),
+            ", ".join(x for x in (acc.get("kam_name"), acc.get("kam_email")) if x) or "–",
+        ),
         (t("deck_objectives", lang), m.get("objectives") or t("deck_not_set", lang)),
         (t("deck_success_measures", lang), m.get("success_measures") or t("deck_not_set", lang)),
     ]
@@ -693,15 +927,31 @@ def build_account_deck(
     for i, (label, text) in enumerate(blocks):
         left = MARGIN + (i % 2) * (col_w + Inches(0.4))
         top = CONTENT_TOP + Inches(0.2) + (i // 2) * Inches(2.6)
-        add_text(slide, ctx, left, top, col_w, Inches(0.45), label, size=16,
-                 color=ctx.theme.primary, bold=True)
+        add_text(
+            slide,
+            ctx,
+            left,
+            top,
+            col_w,
+            Inches(0.45),
+            label,
+            size=16,
+            color=ctx.theme.primary,
+            bold=True,
+        )
         add_text(slide, ctx, left, top + Inches(0.5), col_w, Inches(1.9), text, size=18)
 
     # 8 revenue trend
     slide = add_slide(ctx, t("deck_revenue_title", lang), t("deck_revenue_sub", lang))
-    add_chart(slide, ctx, chart_revenue(data.revenue, ctx,
-                                        period_label(data.revenue["month"].min(), data.end, lang)),
-              MARGIN, CONTENT_TOP, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - CONTENT_TOP)
+    add_chart(
+        slide,
+        ctx,
+        chart_revenue(data.revenue, ctx, period_label(data.revenue["month"].min(), data.end, lang)),
+        MARGIN,
+        CONTENT_TOP,
+        SLIDE_W - 2 * MARGIN,
+        CONTENT_BOTTOM - CONTENT_TOP,
+    )
     return save_presentation(ctx, out)
 
 

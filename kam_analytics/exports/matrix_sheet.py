@@ -123,7 +123,9 @@ def matrix_pdf(con, year: int, lang: str = "de") -> bytes:
     pdf.ln(3)
 
     widths = [82, 22, 25] + [37] * len(TIERS)  # 277 mm = A4 landscape minus margins
-    header = [text["service"], text["unit"], text["list_value"]] + [tier_label(x, lang) for x in TIERS]
+    header = [text["service"], text["unit"], text["list_value"]] + [
+        tier_label(x, lang) for x in TIERS
+    ]
     available = 210 - 12 - pdf.get_y() - 22  # leave room for the legend
     row_h = max(5.0, min(11.0, available / (len(table) + 1)))
     font_size = 10.5 if row_h >= 9 else 9 if row_h >= 7 else 7
@@ -152,7 +154,9 @@ def matrix_pdf(con, year: int, lang: str = "de") -> bytes:
         style = "B" if row.exclusive else ""
         label = fit(widths[0], clean(_service_label(row, mark)), style)
         pdf.cell(widths[0], row_h, label, border=1, fill=True)
-        pdf.cell(widths[1], row_h, fit(widths[1], clean(str(row.unit))), border=1, fill=True, align="C")
+        pdf.cell(
+            widths[1], row_h, fit(widths[1], clean(str(row.unit))), border=1, fill=True, align="C"
+        )
         money = fit(widths[2], clean(_money(row.list_value, lang)))
         pdf.cell(widths[2], row_h, money, border=1, fill=True, align="R")
         for width, tier in zip(widths[3:], TIERS, strict=True):
@@ -186,7 +190,8 @@ def matrix_figure(con, year: int, lang: str = "de"):
     table = sheet_table(con, year, lang)
     text = _texts(con, year, lang)
     services = [
-        f"<b>{_service_label(r)}</b>" if r.exclusive else _service_label(r) for r in table.itertuples()
+        f"<b>{_service_label(r)}</b>" if r.exclusive else _service_label(r)
+        for r in table.itertuples()
     ]
     stripe = ["#FFFFFF" if i % 2 == 0 else "#F5F7FA" for i in range(len(table))]
     values = [services, list(table["unit"]), [_money(v, lang) for v in table["list_value"]]]
@@ -194,7 +199,9 @@ def matrix_figure(con, year: int, lang: str = "de"):
     for tier in TIERS:
         values.append([policy_label(p, lang) for p in table[tier]])
         fills.append([POLICY_FILL.get(p, "#FFFFFF") for p in table[tier]])
-    header = [text["service"], text["unit"], text["list_value"]] + [tier_label(x, lang) for x in TIERS]
+    header = [text["service"], text["unit"], text["list_value"]] + [
+        tier_label(x, lang) for x in TIERS
+    ]
     row_h = max(22, min(40, int(560 / max(len(table), 1))))
     fig = go.Figure(
         go.Table(
@@ -276,8 +283,16 @@ def matrix_xlsx(con, year: int, lang: str = "de") -> bytes:
     title = book.add_format({"bold": True, "font_size": 18, "font_color": HEADER_FILL})
     sub = book.add_format({"italic": True, "font_color": "#6C757D"})
     head = book.add_format(
-        {"bold": True, "font_color": "white", "bg_color": HEADER_FILL, "border": 1,
-         "border_color": "#FFFFFF", "align": "center", "valign": "vcenter", "text_wrap": True}
+        {
+            "bold": True,
+            "font_color": "white",
+            "bg_color": HEADER_FILL,
+            "border": 1,
+            "border_color": "#FFFFFF",
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
     )
     base = {"border": 1, "border_color": "#C9CED6", "valign": "vcenter", "font_size": 11}
     text_fmt = book.add_format({**base, "text_wrap": True})
@@ -290,7 +305,9 @@ def matrix_xlsx(con, year: int, lang: str = "de") -> bytes:
     }
     sheet.write(0, 0, text["title"], title)
     sheet.write(1, 0, text["subtitle"], sub)
-    header = [text["service"], text["unit"], text["list_value"]] + [tier_label(x, lang) for x in TIERS]
+    header = [text["service"], text["unit"], text["list_value"]] + [
+        tier_label(x, lang) for x in TIERS
+    ]
     for col, label in enumerate(header):
         sheet.write(3, col, label, head)
     for n, row in enumerate(table.itertuples(), start=4):

@@ -127,29 +127,37 @@ def apply_theme(
     theme: Theme | None = None,
     subtitle: str | None = None,
 ) -> go.Figure:
-    """Style `fig` in the company theme, with title, period and data source in the image."""
+    """Style `fig` in the company theme, with title, period and data source in the image.
+
+    With a title, period and source go in the subtitle line right under it, where long or
+    rotated axis labels can never collide with them; without a title (slide charts, where the
+    slide carries the title) they go in a footer line under the plot.
+    """
     theme = theme or Theme()
     source = source if source is not None else t("exp_source_default", lang)
-    title_text = f"<b>{title}</b>" if title else ""
-    if subtitle:
-        title_text += f"<br><span style='font-size:0.7em;color:{MUTED_COLOR}'>{subtitle}</span>"
     footer = chart_footer(lang, period, source, theme.company)
+    sub_line = "  ·  ".join(x for x in (subtitle, footer) if x) if title else ""
+    title_spec = {
+        "text": f"<b>{title}</b>" if title else "",
+        "x": 0.01,
+        "xanchor": "left",
+        "y": 0.97,
+        "yanchor": "top",
+        "font": {"size": 28, "color": theme.primary, "family": theme.font},
+        "subtitle": {
+            "text": sub_line,
+            "font": {"size": 15, "color": MUTED_COLOR, "family": theme.font},
+        },
+    }
     fig.update_layout(
         template="plotly_white",
         colorway=list(theme.colors),
         separators=SEPARATORS.get(lang, SEPARATORS["de"]),
         font={"family": theme.font, "size": 18, "color": TEXT_COLOR},
-        title={
-            "text": title_text,
-            "x": 0.01,
-            "xanchor": "left",
-            "y": 0.97,
-            "yanchor": "top",
-            "font": {"size": 28, "color": theme.primary, "family": theme.font},
-        },
+        title=title_spec,
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 70, "r": 40, "t": 100 if subtitle else 80, "b": 90},
+        margin={"l": 70, "r": 40, "t": 120 if title else 50, "b": 60 if title else 90},
         legend={
             "orientation": "h",
             "yanchor": "bottom",
@@ -165,7 +173,7 @@ def apply_theme(
     # Replace a footer from an earlier call instead of stacking a second one.
     kept = [a for a in (fig.layout.annotations or ()) if getattr(a, "name", None) != "footer"]
     fig.layout.annotations = kept
-    if footer:
+    if footer and not title:
         fig.add_annotation(
             name="footer",
             text=footer,
@@ -178,7 +186,7 @@ def apply_theme(
             yshift=-55,
             showarrow=False,
             align="left",
-            font={"size": 12, "color": MUTED_COLOR, "family": theme.font},
+            font={"size": 14, "color": MUTED_COLOR, "family": theme.font},
         )
     return fig
 

@@ -1,7 +1,9 @@
 """Writing validated rows: one transaction per file, upsert by natural key, import log, undo.
 
-For every row an import inserts or changes, import_changes keeps its key and the previous row,
-so that undo restores exactly the state before the import.
+Every row an import writes carries its import_id (lineage). For every row it changes,
+import_changes keeps the key and the previous row as JSON. Undo restores the changed rows from
+there and deletes the rows still carrying the import's id (the ones it inserted), which is
+exactly the state before the import.
 """
 
 from __future__ import annotations
@@ -168,14 +170,18 @@ def write_rows(
         key_list = "[" + ", ".join(f"CAST(c.{_q(k)} AS VARCHAR)" for k in table.key) + "]"
         key_join = " AND ".join(f"t.{_q(k)} = c.{_q(k)}" for k in table.key)
         tick(0.65, "changes")
-        con.execute(
-            "INSERT INTO import_changes (import_id, table_name, row_key, action, old_row) "
-            f"SELECT ?, ?, CAST(to_json({key_list}) AS VARCHAR), c._action, "
-            f"CASE WHEN c._action = 'update' THEN CAST(to_json(t) AS JSON) END "
-            f"FROM _kam_cls c LEFT JOIN {_q(table.name)} t ON {key_join} "
-            "WHERE c._action IN ('insert', 'update')",
-            [import_id, table.name],
-        )
+        ckey = f"CAST(to_json({key_list}) AS VARCHAR)"
+        # Inserted rows are found again by their lineage column import_id (undo deletes them);
+        # one log row each would double the load time of a large file. Updated rows keep their
+        # previous state here.
+        if counts.get("update"):
+            con.execute(
+                "INSERT INTO import_changes (import_id, table_name, row_key, action, old_row) "
+                f"SELECT ?, ?, {ckey}, 'update', CAST(to_json(t) AS JSON) "
+                f"FROM _kam_cls c JOIN {_q(table.name)} t ON {key_join} "
+                "WHERE c._action = 'update'",
+                [import_id, table.name],
+            )
         tick(0.75, "update")
         non_key = [c for c in columns if c not in table.key]
         if counts.get("update"):
@@ -245,25 +251,23 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
     tkey = f"CAST(to_json({key_list}) AS VARCHAR)"
     con.execute("BEGIN TRANSACTION")
     try:
+        # Rows of this import that a later import changed again: their previous state, kept by
+        # that later import, carries this import's id.
         later = con.execute(
-            f"SELECT DISTINCT t.import_id FROM {_q(table.name)} t JOIN import_changes ch "
-            f"ON ch.row_key = {tkey} WHERE ch.import_id = ? AND ch.table_name = ? "
-            "AND t.import_id IS DISTINCT FROM ?",
+            "SELECT DISTINCT ch.import_id FROM import_changes ch JOIN import_log l "
+            "ON l.import_id = ch.import_id WHERE ch.import_id > ? AND ch.table_name = ? "
+            "AND l.status = 'done' AND TRY_CAST(json_extract_string(ch.old_row, '$.import_id') "
+            "AS BIGINT) = ?",
             [import_id, table.name, import_id],
         ).fetchall()
         if later:
-            ids = sorted(r[0] for r in later if r[0] is not None)
+            ids = sorted(r[0] for r in later)
             raise KamError(
                 f"Rows of import {import_id} were changed again by import(s) "
                 f"{', '.join(map(str, ids))}",
                 "Undo the later import(s) first, newest first.",
                 code="undo_conflict",
             )
-        deleted = con.execute(
-            f"DELETE FROM {_q(table.name)} t WHERE {tkey} IN (SELECT row_key FROM "
-            "import_changes WHERE import_id = ? AND table_name = ? AND action = 'insert')",
-            [import_id, table.name],
-        ).fetchall()[0][0]
         cols = [c for c in schema.table_columns(table) if c.name not in table.key]
         sets = ", ".join(
             f"{_q(c.name)} = CAST(json_extract_string(ch.old_row, '$.{c.name}') "
@@ -275,6 +279,9 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
             f"WHERE ch.import_id = ? AND ch.table_name = ? AND ch.action = 'update' "
             f"AND ch.row_key = {tkey}",
             [import_id, table.name],
+        ).fetchall()[0][0]
+        deleted = con.execute(
+            f"DELETE FROM {_q(table.name)} WHERE import_id = ?", [import_id]
         ).fetchall()[0][0]
         con.execute(
             "UPDATE import_log SET status = 'undone', undone_at = ? WHERE import_id = ?",

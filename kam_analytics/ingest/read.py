@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import pandas as pd
 
 from kam_analytics.errors import ImportBlockedError, Problem
 from kam_analytics.ingest.mapping import known_header, normalize_header
-from kam_analytics.ingest.parse import DEFAULT_NULLS, as_text
+from kam_analytics.ingest.parse import DEFAULT_NULLS
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 30
@@ -128,14 +129,20 @@ def _unique_headers(headers) -> list[str]:
 
 
 def _row_is_empty(frame: pd.DataFrame) -> pd.Series:
-    empty = pd.Series(True, index=frame.index)
+    # Narrow down column by column: after the first (mostly filled) column few rows remain.
+    candidates = np.arange(len(frame))
     for col in frame.columns:
-        s = frame[col]
+        if not len(candidates):
+            break
+        s = frame[col].iloc[candidates]
         if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            empty &= s.isna() | (s.astype("str").str.strip() == "")
+            empty = s.isna() | (s.astype("str").str.strip() == "")
         else:
-            empty &= s.isna()
-    return empty
+            empty = s.isna()
+        candidates = candidates[empty.to_numpy(dtype=bool)]
+    out = np.zeros(len(frame), dtype=bool)
+    out[candidates] = True
+    return pd.Series(out, index=frame.index)
 
 
 def _clean_rows(raw: RawSheet) -> RawSheet:
@@ -213,6 +220,9 @@ def _xlsx_first_row(data: bytes, sheet_index: int) -> int:
 def _excel_reader(data: bytes, file_name: str):
     import fastexcel
 
+    # An all-empty column makes fastexcel log "Could not determine dtype"; it is harmless.
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
     if data[:8] == _OLE_MAGIC and (
         "EncryptedPackage".encode("utf-16-le") in data
         or Path(file_name).suffix.lower() in (".xlsx", ".xlsm")
@@ -242,10 +252,19 @@ def _excel_reader(data: bytes, file_name: str):
         ) from exc
 
 
+def _cell_text(v):
+    if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    if isinstance(v, pd.Timestamp):
+        return str(v)
+    text = str(v).strip()
+    return text or None
+
+
 def _sheet_rows_as_text(frame: pd.DataFrame, n: int) -> list[list]:
-    head = frame.head(n)
-    cols = [as_text(head[c], nulls=("",)).tolist() for c in head.columns]
-    return [[None if pd.isna(v) else v for v in row] for row in zip(*cols, strict=False)]
+    return [[_cell_text(v) for v in row] for row in frame.head(n).itertuples(index=False)]
 
 
 def _load_sheet(reader, sheet, header_row):

@@ -369,31 +369,25 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
     if prepared.table == "accounts" or "account_id" not in frame:
         return
     orphan = frame["account_id"].notna() & ~frame["account_id"].isin(known_accounts)
+    if not orphan.any():
+        return
     header = prepared.mapping.columns.get("account_id", "account_id")
     header = resolve_header(prepared.raw.headers, header) or header
-    for pos in np.flatnonzero(orphan.to_numpy()):
-        value = frame["account_id"].iloc[pos]
+    # One warning per unknown account (first row and count), not one per row.
+    groups = frame.loc[orphan, ["account_id", "source_row"]].groupby("account_id", sort=False)
+    summary = groups["source_row"].agg(["min", "count"])
+    for account, (first, count) in summary.iterrows():
+        more = f" ({count} rows, first in row {first})" if count > 1 else ""
         prepared.problems.append(
             Problem(
-                prepared.raw.file_name, prepared.raw.sheet, int(frame["source_row"].iloc[pos]),
-                header, value, "orphan_account",
-                "Account is not in the accounts table",
-                "Import the accounts export too; until then the row is kept and flagged as "
-                "an orphan.",
+                prepared.raw.file_name, prepared.raw.sheet, int(first), header, str(account),
+                "orphan_account",
+                f"Account is not in the accounts table{more}",
+                "Import the accounts export too; until then the rows are kept and flagged as "
+                "orphans.",
                 "warning",
             )
         )
-
-
-def _already_reported(out: _Collector, raw: RawSheet, column) -> np.ndarray:
-    """Rows already reported as unparseable in this column (not again as 'empty')."""
-    mask = np.zeros(len(raw.rows), dtype=bool)
-    if column is None:
-        return mask
-    rows = {p.row for p in out.items if p.column == column and p.row is not None}
-    if rows:
-        mask = np.isin(raw.rows, list(rows))
-    return mask
 
 
 REPORT_COLUMNS = ("severity", "file", "sheet", "row", "column", "value", "reason", "message",
@@ -414,3 +408,14 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 def problems_csv(problems: list[Problem]) -> bytes:
     """The validation report as CSV (UTF-8 with BOM and semicolons, so German Excel opens it)."""
     return problems_frame(problems).to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+def _already_reported(out: _Collector, raw: RawSheet, column) -> np.ndarray:
+    """Rows already reported as unparseable in this column (not again as 'empty')."""
+    mask = np.zeros(len(raw.rows), dtype=bool)
+    if column is None:
+        return mask
+    rows = {p.row for p in out.items if p.column == column and p.row is not None}
+    if rows:
+        mask = np.isin(raw.rows, list(rows))
+    return mask

@@ -10,7 +10,13 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.errors import NotFoundError
 from kam_analytics.metrics.feedback import list_feedback
-from kam_analytics.metrics.mandates import count_answered, get_mandate, mandate_score, QUESTIONS, RATINGS
+from kam_analytics.metrics.mandates import (
+    count_answered,
+    get_mandate,
+    mandate_score,
+    QUESTIONS,
+    RATINGS,
+)
 from kam_analytics.metrics.retention import compute_retention, is_year_complete, resolve_period
 
 
@@ -42,10 +48,14 @@ def select_account_info(con, account_id: str, scope: Scope) -> dict:
         [account_id, scope.kam_param],
     ).df()
     if df.empty:
-        raise NotFoundError(f"No account {account_id!r} visible to you", "Pick an account from the list.")
+        raise NotFoundError(
+            f"No account {account_id!r} visible to you", "Pick an account from the list."
+        )
     rec = df.iloc[0].to_dict()
-    return {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
-            for k, v in rec.items()}
+    return {
+        k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
+        for k, v in rec.items()
+    }
 
 
 def select_entitlement(con, tier: str, year: int) -> pd.DataFrame:
@@ -67,7 +77,9 @@ def select_entitlement(con, tier: str, year: int) -> pd.DataFrame:
     ).df()
 
 
-def select_services_received(con, account_id: str, year: int, until: dt.date, scope: Scope) -> pd.DataFrame:
+def select_services_received(
+    con, account_id: str, year: int, until: dt.date, scope: Scope
+) -> pd.DataFrame:
     """Services (incl. express shipments) one account received in `year` up to `until`."""
     return con.execute(
         """
@@ -108,7 +120,9 @@ def select_revenue_by_year(con, account_id: str, until: dt.date, scope: Scope) -
         [account_id, until, scope.kam_param],
     ).df()
     df["margin"] = (df["net_revenue"] - df["cost_of_goods"]).round(2)
-    df["margin_pct"] = [m / r if r else float("nan") for m, r in zip(df["margin"], df["net_revenue"], strict=True)]
+    df["margin_pct"] = [
+        m / r if r else float("nan") for m, r in zip(df["margin"], df["net_revenue"], strict=True)
+    ]
     return df
 
 
@@ -126,7 +140,9 @@ def account_summary(
         "year": year,
         "as_of": as_of,
         "info": info,
-        "entitlement": select_entitlement(con, info["tier"], year) if info["tier"] else pd.DataFrame(),
+        "entitlement": select_entitlement(con, info["tier"], year)
+        if info["tier"]
+        else pd.DataFrame(),
         "services": select_services_received(con, account_id, year, as_of, scope),
         "revenue": select_revenue_by_year(con, account_id, as_of, scope),
         "retention": ret.iloc[0].to_dict() if not ret.empty else {},

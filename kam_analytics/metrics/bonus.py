@@ -78,16 +78,19 @@ def compute_bonus_figures(plan: BonusPlan, target, R, M, F) -> BonusFigures:
     """Apply the formula: gate on R, rescale weights for undefined M/F, cap, round to cents."""
     target_v = 0.0 if _missing(target) else max(0.0, float(target))
     if _missing(R):
-        return BonusFigures(None, None, None, None, 0.0, 0.0, 0.0, 0.0, 0.0, target_v, 0.0,
-                            None, False)
+        return BonusFigures(
+            None, None, None, None, 0.0, 0.0, 0.0, 0.0, 0.0, target_v, 0.0, None, False
+        )
     R = min(1.0, max(0.0, float(R)))
     M = None if _missing(M) else min(1.0, max(0.0, float(M)))
     F = None if _missing(F) else min(1.0, max(0.0, float(F)))
     gate_met = R >= plan.retention_gate - 1e-12
     r_eff = R if gate_met else 0.0
     total = plan.w_retention + plan.w_mandate + plan.w_feedback
-    present = plan.w_retention + (plan.w_mandate if M is not None else 0.0) + (
-        plan.w_feedback if F is not None else 0.0
+    present = (
+        plan.w_retention
+        + (plan.w_mandate if M is not None else 0.0)
+        + (plan.w_feedback if F is not None else 0.0)
     )
     scale = total / present if present > 0 else 0.0
     w_r = plan.w_retention * scale
@@ -96,8 +99,9 @@ def compute_bonus_figures(plan: BonusPlan, target, R, M, F) -> BonusFigures:
     score = w_r * r_eff + w_m * (M or 0.0) + w_f * (F or 0.0)
     capped = min(plan.cap, score)
     bonus = round(target_v * capped + 1e-9, 2)
-    return BonusFigures(R, M, F, r_eff, w_r, w_m, w_f, score, capped, target_v, bonus,
-                        gate_met, score > plan.cap)
+    return BonusFigures(
+        R, M, F, r_eff, w_r, w_m, w_f, score, capped, target_v, bonus, gate_met, score > plan.cap
+    )
 
 
 @dataclass
@@ -168,7 +172,9 @@ def select_kams(con, scope: Scope) -> pd.DataFrame:
     ).df()
 
 
-def _accounts_frame(con, year: int, as_of: dt.date, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _accounts_frame(
+    con, year: int, as_of: dt.date, scope: Scope
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Key accounts with retention flags and mandate scores; surveys of the year."""
     ret = compute_retention(con, year=year, as_of=as_of, scope=scope, tiers=("KEY",))
     mand = mandates.select_mandates(con, scope, year)
@@ -188,8 +194,12 @@ def _accounts_frame(con, year: int, as_of: dt.date, scope: Scope) -> tuple[pd.Da
     surveys = surveys[["feedback_id", "account_id", "date", "score", "comment"]]
     if not df.empty:
         n = surveys.groupby("account_id")["score"].agg(["count", "mean"])
-        df = df.merge(n.rename(columns={"count": "surveys", "mean": "survey_mean"}),
-                      left_on="account_id", right_index=True, how="left")
+        df = df.merge(
+            n.rename(columns={"count": "surveys", "mean": "survey_mean"}),
+            left_on="account_id",
+            right_index=True,
+            how="left",
+        )
         df["surveys"] = df["surveys"].fillna(0).astype(int)
     else:
         df["surveys"] = []
@@ -231,44 +241,85 @@ def compute_standings(
         base = pay["base_salary"].get(kam.kam_id) if kam.kam_id in pay.index else None
         target = None if _missing(target) else float(target)
         base = None if _missing(base) else float(base)
-        my_surveys = surveys[surveys["account_id"].isin(counted["account_id"])].reset_index(drop=True)
+        my_surveys = surveys[surveys["account_id"].isin(counted["account_id"])].reset_index(
+            drop=True
+        )
         now = _figures_for(plan, target, counted, my_surveys, lost_all, kept_all)
         if complete:
             best = worst = now
         else:
-            risky = set(counted.loc[counted["at_risk"].astype(bool), "account_id"]) if len(counted) else set()
-            best = _figures_for(plan, target, counted, my_surveys, lost_all - risky, kept_all | risky)
-            worst = _figures_for(plan, target, counted, my_surveys, lost_all | risky, kept_all - risky)
+            risky = (
+                set(counted.loc[counted["at_risk"].astype(bool), "account_id"])
+                if len(counted)
+                else set()
+            )
+            best = _figures_for(
+                plan, target, counted, my_surveys, lost_all - risky, kept_all | risky
+            )
+            worst = _figures_for(
+                plan, target, counted, my_surveys, lost_all | risky, kept_all - risky
+            )
         name = None if _missing(kam.name) or kam.name is pd.NA else str(kam.name)
         out.append(
-            KamStanding(kam.kam_id, name, year, as_of, complete, plan, base, target, mine,
-                        my_surveys, now, best, worst, frozenset(lost_all), frozenset(kept_all))
+            KamStanding(
+                kam.kam_id,
+                name,
+                year,
+                as_of,
+                complete,
+                plan,
+                base,
+                target,
+                mine,
+                my_surveys,
+                now,
+                best,
+                worst,
+                frozenset(lost_all),
+                frozenset(kept_all),
+            )
         )
     return out
 
 
 def get_standing(
-    con, *, kam_id: str, year: int | None, as_of: dt.date | None = None, scope: Scope,
-    lost=(), kept=(),
+    con,
+    *,
+    kam_id: str,
+    year: int | None,
+    as_of: dt.date | None = None,
+    scope: Scope,
+    lost=(),
+    kept=(),
 ) -> KamStanding:
     """One KAM's standing, with a what-if: accounts forced lost or kept."""
-    res = compute_standings(con, year=year, as_of=as_of, scope=scope, kam_ids=[kam_id],
-                            lost=set(lost), kept=set(kept))
+    res = compute_standings(
+        con, year=year, as_of=as_of, scope=scope, kam_ids=[kam_id], lost=set(lost), kept=set(kept)
+    )
     if not res:
         raise NotFoundError(f"No KAM {kam_id!r} visible to you", "Pick a KAM from the list.")
     return res[0]
 
 
 def what_if_bonus(
-    con, *, kam_id: str, year: int | None, as_of: dt.date | None = None, scope: Scope,
-    lost=(), kept=(),
+    con,
+    *,
+    kam_id: str,
+    year: int | None,
+    as_of: dt.date | None = None,
+    scope: Scope,
+    lost=(),
+    kept=(),
 ) -> BonusFigures:
     """The bonus if the accounts in `lost` were lost and those in `kept` kept at year end."""
-    return get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=scope,
-                        lost=lost, kept=kept).now
+    return get_standing(
+        con, kam_id=kam_id, year=year, as_of=as_of, scope=scope, lost=lost, kept=kept
+    ).now
 
 
-def report_bonus(con, *, year: int | None, as_of: dt.date | None = None, scope: Scope) -> pd.DataFrame:
+def report_bonus(
+    con, *, year: int | None, as_of: dt.date | None = None, scope: Scope
+) -> pd.DataFrame:
     """`report bonus`: one row per visible KAM with the documented columns."""
     rows = []
     for s in compute_standings(con, year=year, as_of=as_of, scope=scope):
@@ -313,8 +364,11 @@ def filled_formula(f: BonusFigures, plan: BonusPlan, lang: str = "de") -> str:
     n3 = lambda v: fmt_number(v, lang, 4)  # noqa: E731
     sep = ";" if lang == "de" else ","
     if f.R is None:
-        return ("keine Schlüsselkunden am 1. Januar aktiv → Bonus = 0,00 €" if lang == "de"
-                else "no key accounts active on 1 January → bonus = €0.00")
+        return (
+            "keine Schlüsselkunden am 1. Januar aktiv → Bonus = 0,00 €"
+            if lang == "de"
+            else "no key accounts active on 1 January → bonus = €0.00"
+        )
     terms = [f"{n3(f.w_r)}·{n3(f.R_eff)}"]
     if f.M is not None:
         terms.append(f"{n3(f.w_m)}·{n3(f.M)}")
@@ -337,21 +391,24 @@ def figure_notes(f: BonusFigures, plan: BonusPlan, lang: str = "de") -> list[str
     if not f.gate_met:
         notes.append(
             f"R = {fmt_pct(f.R, lang)} liegt unter der Schwelle {fmt_pct(plan.retention_gate, lang)}: "
-            "der Bindungsteil zählt 0." if de else
-            f"R = {fmt_pct(f.R, lang)} is below the gate {fmt_pct(plan.retention_gate, lang)}: "
+            "der Bindungsteil zählt 0."
+            if de
+            else f"R = {fmt_pct(f.R, lang)} is below the gate {fmt_pct(plan.retention_gate, lang)}: "
             "the retention part pays 0."
         )
     if f.M is None or f.F is None:
         left = [x for x, v in (("M", f.M), ("F", f.F)) if v is None]
         notes.append(
             f"{' und '.join(left)} nicht definiert: weggelassen, übrige Gewichte hochskaliert "
-            "(Summe bleibt gleich)." if de else
-            f"{' and '.join(left)} undefined: left out, remaining weights scaled up (same sum)."
+            "(Summe bleibt gleich)."
+            if de
+            else f"{' and '.join(left)} undefined: left out, remaining weights scaled up (same sum)."
         )
     if f.cap_reached:
         notes.append(
             f"Deckel erreicht: {fmt_number(f.score, lang, 3)} → {fmt_number(plan.cap, lang, 3)}."
-            if de else f"Cap reached: {fmt_number(f.score, lang, 3)} → {fmt_number(plan.cap, lang, 3)}."
+            if de
+            else f"Cap reached: {fmt_number(f.score, lang, 3)} → {fmt_number(plan.cap, lang, 3)}."
         )
     return notes
 

@@ -39,14 +39,18 @@ def list_feedback(
           AND ($kinds::VARCHAR[] IS NULL OR list_contains($kinds::VARCHAR[], f.kind))
         ORDER BY f.date DESC NULLS LAST, f.feedback_id DESC
         """,
-        {"k": scope.kam_param, "acc": account_id, "kam": kam_id, "year": year,
-         "until": until, "kinds": kind_list},
+        {
+            "k": scope.kam_param,
+            "acc": account_id,
+            "kam": kam_id,
+            "year": year,
+            "until": until,
+            "kinds": kind_list,
+        },
     ).df()
 
 
-def survey_scores(
-    con, *, scope: Scope, year: int, until: dt.date | None = None
-) -> pd.DataFrame:
+def survey_scores(con, *, scope: Scope, year: int, until: dt.date | None = None) -> pd.DataFrame:
     """Survey scores (0-10) of visible accounts in `year` up to `until` (one row per survey)."""
     df = list_feedback(con, scope=scope, year=year, until=until, kinds=("survey",))
     return df[df["score"].notna()].reset_index(drop=True)
@@ -78,9 +82,13 @@ def add_feedback(
         [account_id, scope.kam_param],
     ).fetchall()[0][0]
     if not visible:
-        raise NotFoundError(f"No account {account_id!r} visible to you", "Pick an account from the list.")
+        raise NotFoundError(
+            f"No account {account_id!r} visible to you", "Pick an account from the list."
+        )
     if kind not in FEEDBACK_KINDS:
-        raise ConfigError(f"Unknown feedback kind {kind!r}", f"Use one of {', '.join(FEEDBACK_KINDS)}.")
+        raise ConfigError(
+            f"Unknown feedback kind {kind!r}", f"Use one of {', '.join(FEEDBACK_KINDS)}."
+        )
     if score is not None and isinstance(score, float) and math.isnan(score):
         score = None
     if kind == "survey":
@@ -99,7 +107,11 @@ def add_feedback(
         [feedback_id, account_id, date, score, kind, comment],
     )
     write_audit(
-        con, scope.username, "feedback.add", feedback_id, None,
+        con,
+        scope.username,
+        "feedback.add",
+        feedback_id,
+        None,
         {"account_id": account_id, "date": date, "kind": kind, "score": score, "comment": comment},
     )
     return feedback_id

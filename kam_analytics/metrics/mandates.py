@@ -50,7 +50,9 @@ def select_account_owner(con, account_id: str, scope: Scope) -> dict:
         [account_id, scope.kam_param],
     ).fetchall()
     if not rows:
-        raise NotFoundError(f"No account {account_id!r} visible to you", "Pick an account from the list.")
+        raise NotFoundError(
+            f"No account {account_id!r} visible to you", "Pick an account from the list."
+        )
     return dict(zip(("account_id", "name", "tier", "kam_id"), rows[0], strict=True))
 
 
@@ -108,8 +110,12 @@ def save_mandate_answers(con, scope: Scope, account_id: str, year: int, answers:
         new[q] = v.strip() if isinstance(v, str) and v.strip() else None
     upsert_mandate_columns(con, account_id, year, new)
     write_audit(
-        con, scope.username, "mandate.answers", f"{account_id}/{year}",
-        {q: old[q] for q in QUESTIONS}, new,
+        con,
+        scope.username,
+        "mandate.answers",
+        f"{account_id}/{year}",
+        {q: old[q] for q in QUESTIONS},
+        new,
     )
     return get_mandate(con, account_id, year, scope)
 
@@ -139,8 +145,12 @@ def save_mandate_ratings(con, scope: Scope, account_id: str, year: int, ratings:
         new[key] = v
     upsert_mandate_columns(con, account_id, year, new)
     write_audit(
-        con, scope.username, "mandate.ratings", f"{account_id}/{year}",
-        {k: old[k] for k in RATINGS}, new,
+        con,
+        scope.username,
+        "mandate.ratings",
+        f"{account_id}/{year}",
+        {k: old[k] for k in RATINGS},
+        new,
     )
     return get_mandate(con, account_id, year, scope)
 

@@ -111,9 +111,7 @@ def select_overview_kpis(con, scope: Scope, year: int, as_of: dt.date | None = N
     start, end = period(year, as_of)
     n_key, active_start, retained = select_key_retention(con, scope, start, end)
     revenue = select_revenue(con, scope, start, end)
-    revenue_prev = select_revenue(
-        con, scope, _same_day_last_year(start), _same_day_last_year(end)
-    )
+    revenue_prev = select_revenue(con, scope, _same_day_last_year(start), _same_day_last_year(end))
     service_value, unbilled = select_service_totals(con, scope, start, end)
     return {
         "year": year,
@@ -198,9 +196,7 @@ def select_service_value_by_tier(
     return pd.DataFrame(out)
 
 
-def select_key_accounts(
-    con, scope: Scope, year: int, as_of: dt.date | None = None
-) -> pd.DataFrame:
+def select_key_accounts(con, scope: Scope, year: int, as_of: dt.date | None = None) -> pd.DataFrame:
     """Key accounts with KAM, revenue this year to as_of vs the same period last year."""
     start, end = period(year, as_of)
     df = con.execute(

@@ -149,8 +149,14 @@ def select_order_stats(
         )
         SELECT agg.*, gaps.median_gap FROM agg LEFT JOIN gaps USING (account_id)
         """,
-        {"as_of": as_of, "start": start, "w": int(window), "t12": t12, "t24": t24,
-         "k": scope.kam_param},
+        {
+            "as_of": as_of,
+            "start": start,
+            "w": int(window),
+            "t12": t12,
+            "t24": t24,
+            "k": scope.kam_param,
+        },
     ).df()
 
 
@@ -180,7 +186,8 @@ def select_latest_surveys(con, scope: Scope, as_of: dt.date) -> pd.DataFrame:
 def select_mandate_answered(con, scope: Scope, year: int) -> pd.DataFrame:
     """Per visible account with a mandate row in `year`: how many of the 4 questions are answered."""
     answered = " + ".join(
-        f"CASE WHEN length(trim(COALESCE({q}, ''))) > 0 THEN 1 ELSE 0 END" for q in MANDATE_QUESTIONS
+        f"CASE WHEN length(trim(COALESCE({q}, ''))) > 0 THEN 1 ELSE 0 END"
+        for q in MANDATE_QUESTIONS
     )
     return con.execute(
         f"""
@@ -245,7 +252,9 @@ def compute_retention(
         rev_prev = _num(rec.get("revenue_prev12")) or 0.0
         rev_change = (rev_t12 - rev_prev) / rev_prev if rev_prev > 0 else None
         sat_latest, sat_prev = _num(rec.get("sat_latest")), _num(rec.get("sat_previous"))
-        sat_change = sat_latest - sat_prev if sat_latest is not None and sat_prev is not None else None
+        sat_change = (
+            sat_latest - sat_prev if sat_latest is not None and sat_prev is not None else None
+        )
         answered = int(_num(rec.get("mandate_answered")) or 0)
 
         fired = []
@@ -328,7 +337,8 @@ def summarize_retention(detail: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         }
     ).reset_index()
     out["rate"] = [
-        r / s if s else float("nan") for r, s in zip(out["retained"], out["active_start"], strict=True)
+        r / s if s else float("nan")
+        for r, s in zip(out["retained"], out["active_start"], strict=True)
     ]
     return out
 
@@ -336,7 +346,9 @@ def summarize_retention(detail: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 # --- cohorts and trends --------------------------------------------------------------------
 
 
-def select_order_dates(con, scope: Scope, until: dt.date, tiers: tuple[str, ...] | None) -> pd.DataFrame:
+def select_order_dates(
+    con, scope: Scope, until: dt.date, tiers: tuple[str, ...] | None
+) -> pd.DataFrame:
     """Distinct order dates per visible account of `tiers` up to `until`."""
     tier_list = list(tiers) if tiers else None
     return con.execute(
@@ -417,24 +429,40 @@ def explain_signals(row: dict, lang: str = "de") -> list[str]:
     out = []
     for sig in signals:
         if sig == "order_gap":
-            out.append(t("sig_order_gap", lang,
-                         days=fmt_number(row.get("days_since_last_order"), lang),
-                         limit=fmt_number(row.get("gap_limit_days"), lang, 1),
-                         median=fmt_number(row.get("median_gap_days"), lang, 1),
-                         n=fmt_number(row.get("order_dates"), lang)))
+            out.append(
+                t(
+                    "sig_order_gap",
+                    lang,
+                    days=fmt_number(row.get("days_since_last_order"), lang),
+                    limit=fmt_number(row.get("gap_limit_days"), lang, 1),
+                    median=fmt_number(row.get("median_gap_days"), lang, 1),
+                    n=fmt_number(row.get("order_dates"), lang),
+                )
+            )
         elif sig == "revenue_drop":
-            out.append(t("sig_revenue_drop", lang,
-                         now=fmt_eur(row.get("revenue_t12"), lang),
-                         before=fmt_eur(row.get("revenue_prev12"), lang),
-                         change=fmt_pct(row.get("revenue_change"), lang)))
+            out.append(
+                t(
+                    "sig_revenue_drop",
+                    lang,
+                    now=fmt_eur(row.get("revenue_t12"), lang),
+                    before=fmt_eur(row.get("revenue_prev12"), lang),
+                    change=fmt_pct(row.get("revenue_change"), lang),
+                )
+            )
         elif sig == "satisfaction_drop":
-            out.append(t("sig_satisfaction_drop", lang,
-                         latest=fmt_number(row.get("sat_latest"), lang, 1),
-                         previous=fmt_number(row.get("sat_previous"), lang, 1),
-                         change=fmt_number(row.get("sat_change"), lang, 1)))
+            out.append(
+                t(
+                    "sig_satisfaction_drop",
+                    lang,
+                    latest=fmt_number(row.get("sat_latest"), lang, 1),
+                    previous=fmt_number(row.get("sat_previous"), lang, 1),
+                    change=fmt_number(row.get("sat_change"), lang, 1),
+                )
+            )
         elif sig == "mandate_incomplete":
-            out.append(t("sig_mandate_incomplete", lang,
-                         answered=int(row.get("mandate_answered") or 0)))
+            out.append(
+                t("sig_mandate_incomplete", lang, answered=int(row.get("mandate_answered") or 0))
+            )
     return out
 
 

@@ -29,7 +29,7 @@ REPORT_COLUMNS = [
 ]
 # Dimensions a service-value table can be grouped by, and the event columns they use.
 DIMENSIONS = {
-    "account": ["account_id", "account_name"],
+    "account": ["account_id", "account_name", "tier", "kam_name"],
     "tier": ["tier"],
     "kam": ["kam_id", "kam_name"],
     "service": ["service_code"],
