@@ -60,3 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     except KamError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error of ours.
+        sys.stderr.close()
+        return 0
