@@ -45,11 +45,16 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False):
             f"Cannot open the database {db_path}: {exc}",
             "Check the path and the file permissions, or pass another --db.",
         ) from exc
-    if not read_only:
-        with _init_lock:
-            ensure_schema(con, db_path)
-    else:
-        check_version(con, db_path)
+    try:
+        if not read_only:
+            with _init_lock:
+                ensure_schema(con, db_path)
+        else:
+            check_version(con, db_path)
+    except BaseException:
+        # Leave no half-open handle behind: DuckDB refuses to reopen a file still open.
+        con.close()
+        raise
     return con
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from kam_analytics.access import Scope
@@ -61,7 +62,7 @@ def test_bonus_plan_per_year(con):
     with pytest.raises(AccessDeniedError):
         save_bonus_plan(con, BOSS, 2024, BonusPlan())
     log = list_audit(con, action="settings.bonus_plan")
-    assert len(log) == 1 and log.iloc[0]["old_value"] is None
+    assert len(log) == 1 and pd.isna(log.iloc[0]["old_value"])
     assert json.loads(log.iloc[0]["new_value"])["retention_gate"] == 0.6
 
 
@@ -79,7 +80,7 @@ def test_kam_pay_override_and_fallback(con):
     delete_kam_pay(con, ADMIN, "K1", 2025)
     assert get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K1", "target_bonus"] == 10000.0
     log = list_audit(con, action="settings.kam_pay")
-    assert len(log) == 2 and log.iloc[0]["new_value"] is None  # newest first: the reset
+    assert len(log) == 2 and pd.isna(log.iloc[0]["new_value"])  # newest first: the reset
 
 
 # --- the pages against the demo database ------------------------------------------------
@@ -88,12 +89,11 @@ PAGES = ("retention", "mandate", "bonus", "account", "settings")
 
 
 def _run_page(path, page, user, role, kam_id=None):
-    import os
-
     from streamlit.testing.v1 import AppTest
 
-    os.environ["KAM_DB"] = str(path)
-    at = AppTest.from_file("app.py", default_timeout=120)
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["scope"] = Scope(user, role, kam_id)
     at.run()
     at.switch_page(f"pages/{page}.py").run()
@@ -102,7 +102,7 @@ def _run_page(path, page, user, role, kam_id=None):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_run_for_admin(demo_copy, page, monkeypatch):
-    monkeypatch.chdir(__import__("tests.conftest", fromlist=["ROOT"]).ROOT)
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
     at = _run_page(demo_copy, page, "admin", "admin")
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -113,7 +113,7 @@ def test_bonus_page_for_a_kam_shows_only_their_own(demo_copy, monkeypatch):
     from kam_analytics import db
     from kam_analytics.metrics.bonus import report_bonus
 
-    monkeypatch.chdir(__import__("tests.conftest", fromlist=["ROOT"]).ROOT)
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
     at = _run_page(demo_copy, "bonus", "kam02", "kam", "KAM02")
     assert not at.exception
     assert at.selectbox(key="bn_kam").options == ["KAM02 – Jan Petersen"]
@@ -128,10 +128,25 @@ def test_bonus_page_for_a_kam_shows_only_their_own(demo_copy, monkeypatch):
     assert metrics["Bonus jetzt"] == fmt_eur(expected["bonus"].iloc[0], "de")
     assert metrics["Bonus schlechtester Fall"] == fmt_eur(expected["bonus_worst"].iloc[0], "de")
     assert any("Zielbonus × min(" in m.value for m in at.markdown)
+    # What-if: mark every counted account lost -> the page shows what_if_bonus's figure.
+    import datetime as dt
+
+    from kam_analytics.metrics.bonus import get_standing, what_if_bonus
+
+    con = db.connect(demo_copy)
+    try:
+        k = Scope("kam02", "kam", "KAM02")
+        ids = list(get_standing(con, kam_id="KAM02", year=None, scope=k).counted["account_id"])
+        expected_if = what_if_bonus(con, kam_id="KAM02", year=None, scope=k, lost=ids).bonus
+    finally:
+        con.close()
+    at.multiselect(key=f"bn_lost_KAM02_{dt.date.today().year}").set_value(ids).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Bonus in diesem Fall"] == fmt_eur(expected_if, "de")
 
 
 def test_settings_page_read_only_for_kam(demo_copy, monkeypatch):
-    monkeypatch.chdir(__import__("tests.conftest", fromlist=["ROOT"]).ROOT)
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
     at = _run_page(demo_copy, "settings", "kam02", "kam", "KAM02")
     assert not at.exception
     assert all(n.disabled for n in at.number_input)
