@@ -120,7 +120,9 @@ def save_retention_settings(con, scope: Scope, new: RetentionSettings | dict) ->
     for name, value in new.items():
         key = f"retention.{name}"
         if key not in RETENTION_DEFAULTS:
-            raise ConfigError(f"Unknown retention setting {name!r}", "Use one of the listed settings.")
+            raise ConfigError(
+                f"Unknown retention setting {name!r}", "Use one of the listed settings."
+            )
         lo, hi = RETENTION_LIMITS[key]
         if not _valid_number(value) or not lo <= float(value) <= hi:
             raise ConfigError(
@@ -196,7 +198,8 @@ def save_bonus_plan(con, scope: Scope, year: int, plan: BonusPlan | dict) -> Bon
             )
     if values["w_retention"] + values["w_mandate"] + values["w_feedback"] <= 0:
         raise ConfigError(
-            f"Bonus plan {year}: the weights add up to 0", "Give at least one weight a value above 0."
+            f"Bonus plan {year}: the weights add up to 0",
+            "Give at least one weight a value above 0.",
         )
     old = select_bonus_plan(con, year)
     new = BonusPlan(**{n: float(values[n]) for n in PLAN_FIELDS})
@@ -242,7 +245,9 @@ def _money_or_none(value, what: str):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if not _valid_number(value) or float(value) < 0:
-        raise ConfigError(f"{what} = {value!r} is not a valid amount", "Enter an amount of 0 or more.")
+        raise ConfigError(
+            f"{what} = {value!r} is not a valid amount", "Enter an amount of 0 or more."
+        )
     return round(float(value), 2)
 
 

@@ -153,7 +153,8 @@ st.markdown(f"**{tr('bonus_surveys')}**")
 if len(s.surveys):
     show_table(
         s.surveys[["feedback_id", "account_id", "date", "score", "comment"]].assign(
-            date=[fmt_date(d, lang) for d in s.surveys["date"]]),
+            date=[fmt_date(d, lang) for d in s.surveys["date"]]
+        ),
         labels={
             "account_id": tr("st_col_account"),
             "date": tr("st_col_date"),

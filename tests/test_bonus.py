@@ -58,8 +58,18 @@ def test_standing_during_the_year_by_hand(scenario):
     K3: no key accounts -> 0.
     """
     df = report_bonus(scenario, year=2025, as_of=AS_OF, scope=ALL)
-    assert list(df.columns) == ["kam_id", "name", "accounts", "R", "M", "F", "target_bonus",
-                                "bonus", "bonus_best", "bonus_worst"]
+    assert list(df.columns) == [
+        "kam_id",
+        "name",
+        "accounts",
+        "R",
+        "M",
+        "F",
+        "target_bonus",
+        "bonus",
+        "bonus_best",
+        "bonus_worst",
+    ]
     r = df.set_index("kam_id")
     assert r.loc["K1", "name"] == "Anna Müller"
     assert r.loc["K1", "accounts"] == 3
@@ -67,12 +77,20 @@ def test_standing_during_the_year_by_hand(scenario):
     assert r.loc["K1", "M"] == pytest.approx(0.725)
     assert r.loc["K1", "F"] == pytest.approx(0.8)
     assert r.loc["K1", ["target_bonus", "bonus", "bonus_best", "bonus_worst"]].tolist() == [
-        10000.0, 6975.0, 8975.0, 2975.0]
+        10000.0,
+        6975.0,
+        8975.0,
+        2975.0,
+    ]
     assert r.loc["K2", "accounts"] == 2
     assert r.loc["K2", "R"] == 0.5
     assert r.loc["K2", ["M", "F"]].isna().all()
     assert r.loc["K2", ["target_bonus", "bonus", "bonus_best", "bonus_worst"]].tolist() == [
-        9000.0, 4500.0, 9000.0, 4500.0]
+        9000.0,
+        4500.0,
+        9000.0,
+        4500.0,
+    ]
     assert r.loc["K3", "accounts"] == 0
     assert r.loc["K3", ["R", "M", "F"]].isna().all()
     assert r.loc["K3", ["bonus", "bonus_best", "bonus_worst"]].tolist() == [0.0, 0.0, 0.0]
@@ -81,11 +99,13 @@ def test_standing_during_the_year_by_hand(scenario):
 
 def test_what_if(scenario):
     # Keep A2, lose A3: R stays 2/3 -> unchanged 6.975. Lose A1 too -> R = 1/3 -> gate missed.
-    f = what_if_bonus(scenario, kam_id="K1", year=2025, as_of=AS_OF, scope=ALL,
-                      lost={"A3"}, kept={"A2"})
+    f = what_if_bonus(
+        scenario, kam_id="K1", year=2025, as_of=AS_OF, scope=ALL, lost={"A3"}, kept={"A2"}
+    )
     assert f.bonus == 6975.0
-    f = what_if_bonus(scenario, kam_id="K1", year=2025, as_of=AS_OF, scope=ALL,
-                      lost={"A3", "A1"}, kept={"A2"})
+    f = what_if_bonus(
+        scenario, kam_id="K1", year=2025, as_of=AS_OF, scope=ALL, lost={"A3", "A1"}, kept={"A2"}
+    )
     assert (f.R, f.R_eff, f.bonus) == (pytest.approx(1 / 3), 0.0, 2975.0)
     s = get_standing(scenario, kam_id="K1", year=2025, as_of=AS_OF, scope=ALL)
     assert s.at_risk_ids == ["A2", "A3"]
@@ -148,8 +168,12 @@ def test_year_end_gate_missed_cap_reached_no_accounts(con):
     s = get_standing(con, kam_id="G2", year=2024, scope=ALL)
     assert s.now.cap_reached and s.now.capped_score == 1.2
     g1 = get_standing(con, kam_id="G1", year=2024, scope=ALL).now
-    assert (g1.gate_met, g1.w_r, g1.w_m, g1.w_f) == (False, pytest.approx(1.7 / 1.5),
-                                                    pytest.approx(0.85 / 1.5), 0.0)
+    assert (g1.gate_met, g1.w_r, g1.w_m, g1.w_f) == (
+        False,
+        pytest.approx(1.7 / 1.5),
+        pytest.approx(0.85 / 1.5),
+        0.0,
+    )
 
 
 def pd_isna(v) -> bool:
@@ -192,8 +216,9 @@ def test_formula_invariants(w, gate, cap, target, r, m, f):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    actives=st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans()), min_size=0,
-                     max_size=6),
+    actives=st.lists(
+        st.tuples(st.booleans(), st.booleans(), st.booleans()), min_size=0, max_size=6
+    ),
     ratings=st.lists(st.one_of(st.none(), st.integers(0, 100)), min_size=6, max_size=6),
     gate=st.sampled_from([0.0, 0.3, 0.5, 0.8, 1.0]),
 )
@@ -249,19 +274,58 @@ def test_statement_exports(scenario):
 def test_cli_report_bonus(scenario, db_path):
     scenario.close()
     out = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "bonus", "--db", str(db_path),
-         "--year", "2025", "--as-of", "2025-09-30", "--format", "json"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kam_analytics",
+            "report",
+            "bonus",
+            "--db",
+            str(db_path),
+            "--year",
+            "2025",
+            "--as-of",
+            "2025-09-30",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     rows = {r["kam_id"]: r for r in json.loads(out.stdout)}
     assert rows["K1"]["bonus"] == 6975.0 and rows["K1"]["bonus_worst"] == 2975.0
-    assert rows["K3"] == {"kam_id": "K3", "name": "Carla Graf", "accounts": 0, "R": None,
-                          "M": None, "F": None, "target_bonus": 6000.0, "bonus": 0.0,
-                          "bonus_best": 0.0, "bonus_worst": 0.0}
+    assert rows["K3"] == {
+        "kam_id": "K3",
+        "name": "Carla Graf",
+        "accounts": 0,
+        "R": None,
+        "M": None,
+        "F": None,
+        "target_bonus": 6000.0,
+        "bonus": 0.0,
+        "bonus_best": 0.0,
+        "bonus_worst": 0.0,
+    }
     csv = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "bonus", "--db", str(db_path),
-         "--year", "2025", "--as-of", "2025-09-30"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kam_analytics",
+            "report",
+            "bonus",
+            "--db",
+            str(db_path),
+            "--year",
+            "2025",
+            "--as-of",
+            "2025-09-30",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     ).stdout.splitlines()
     assert csv[0] == "kam_id,name,accounts,R,M,F,target_bonus,bonus,bonus_best,bonus_worst"
     assert csv[2] == "K2,Ben Becker,2,0.5,,,9000.0,4500.0,9000.0,4500.0"

@@ -37,11 +37,19 @@ def test_scores_by_hand():
 
 
 def test_kam_answers_own_account_only(scenario):
-    saved = md.save_mandate_answers(scenario, ANNA, "A2", 2025, {
-        "contact": " Frau Özdemir (Einkaufsleitung) ", "objectives": "Wachstum", "support": ""})
+    saved = md.save_mandate_answers(
+        scenario,
+        ANNA,
+        "A2",
+        2025,
+        {"contact": " Frau Özdemir (Einkaufsleitung) ", "objectives": "Wachstum", "support": ""},
+    )
     assert saved["contact"] == "Frau Özdemir (Einkaufsleitung)"
     assert (saved["objectives"], saved["success_measures"], saved["support"]) == (
-        "Wachstum", None, None)
+        "Wachstum",
+        None,
+        None,
+    )
     with pytest.raises(NotFoundError):
         md.save_mandate_answers(scenario, BEN, "A2", 2025, {"contact": "x"})  # not visible
     with pytest.raises(AccessDeniedError):
@@ -73,24 +81,37 @@ def test_overview_completeness(scenario):
     assert o.loc["A5", "completeness"] == 0.75
     assert o.loc["A2", "answered"] == 0 and o.loc["A2", "score_year_end"] == 0.0
     assert list(md.mandate_overview(scenario, year=2025, scope=BEN)["account_id"]) == [
-        "A4", "A5", "A6"]
+        "A4",
+        "A5",
+        "A6",
+    ]
 
 
 def test_feedback_entry_and_praise(scenario):
-    fid = add_feedback(scenario, ANNA, account_id="A1", date=dt.date(2025, 8, 1), kind="praise",
-                       comment="Schnelle Hilfe bei Lieferengpass")
+    fid = add_feedback(
+        scenario,
+        ANNA,
+        account_id="A1",
+        date=dt.date(2025, 8, 1),
+        kind="praise",
+        comment="Schnelle Hilfe bei Lieferengpass",
+    )
     assert fid.startswith("UI-")
     quotes = praise_quotes(scenario, scope=ANNA, kam_id="K1", year=2025)
-    assert quotes["comment"].tolist() == ["Schnelle Hilfe bei Lieferengpass",
-                                          "Immer erreichbar, super Service!"]
+    assert quotes["comment"].tolist() == [
+        "Schnelle Hilfe bei Lieferengpass",
+        "Immer erreichbar, super Service!",
+    ]
     with pytest.raises(ConfigError):
         add_feedback(scenario, ANNA, account_id="A1", date=dt.date(2025, 8, 1), kind="survey")
     with pytest.raises(ConfigError):
-        add_feedback(scenario, ANNA, account_id="A1", date=dt.date(2025, 8, 1), kind="survey",
-                     score=11)
+        add_feedback(
+            scenario, ANNA, account_id="A1", date=dt.date(2025, 8, 1), kind="survey", score=11
+        )
     with pytest.raises(NotFoundError):
-        add_feedback(scenario, BEN, account_id="A1", date=dt.date(2025, 8, 1), kind="survey",
-                     score=5)
+        add_feedback(
+            scenario, BEN, account_id="A1", date=dt.date(2025, 8, 1), kind="survey", score=5
+        )
     add_feedback(scenario, BEN, account_id="A4", date=dt.date(2025, 8, 2), kind="survey", score=7.5)
     fb = list_feedback(scenario, scope=BEN, kinds=("survey",))
     assert fb[["account_id", "score"]].values.tolist() == [["A4", 7.5]]
@@ -108,12 +129,14 @@ def test_account_summary(scenario):
         "INSERT INTO shipments (shipment_id, account_id, ship_date, ship_mode, freight_cost, "
         "freight_charged) VALUES ('S1', 'A3', DATE '2025-05-05', 'express', 80, 0)"
     )
-    s = account_summary(scenario, account_id="A3", year=2025, as_of=dt.date(2025, 9, 30),
-                        scope=ANNA)
+    s = account_summary(
+        scenario, account_id="A3", year=2025, as_of=dt.date(2025, 9, 30), scope=ANNA
+    )
     assert s["info"]["kam_name"] == "Anna Müller" and s["info"]["tier"] == "KEY"
     sv = s["services"].set_index("service_code")
-    assert sv.loc["TRAINING", ["events", "list_value", "billed_amount", "unbilled_value"]].tolist() == [
-        2, 3600.0, 1800.0, 1800.0]
+    assert sv.loc[
+        "TRAINING", ["events", "list_value", "billed_amount", "unbilled_value"]
+    ].tolist() == [2, 3600.0, 1800.0, 1800.0]
     assert sv.loc["EXPRESS_FREIGHT", "list_value"] == 80.0
     rev = s["revenue"].set_index("year")
     assert rev.loc[2024, "net_revenue"] == 19000.0  # 10.000 (March) + 5.000 + 4.000

@@ -40,8 +40,12 @@ from tests.conftest import ROOT
 D = dt.date
 ALL = Scope.everything()
 AS_OF = D(2025, 9, 30)
-FULL = {"contact": "Dr. Weiß, Einkauf", "objectives": "Rahmenvertrag", "success_measures": "QBR",
-        "support": "Innendienst"}
+FULL = {
+    "contact": "Dr. Weiß, Einkauf",
+    "objectives": "Rahmenvertrag",
+    "success_measures": "QBR",
+    "support": "Innendienst",
+}
 
 
 def add_account(con, account_id, tier, kam_id, status=None, name=None):
@@ -73,8 +77,15 @@ def add_mandate(con, account_id, year, answers=None, ratings=(None, None, None, 
     a = answers or {}
     con.execute(
         "INSERT INTO mandates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-        [account_id, year, a.get("contact"), a.get("objectives"), a.get("success_measures"),
-         a.get("support"), *ratings],
+        [
+            account_id,
+            year,
+            a.get("contact"),
+            a.get("objectives"),
+            a.get("success_measures"),
+            a.get("support"),
+            *ratings,
+        ],
     )
 
 
@@ -102,13 +113,29 @@ def build_scenario_2025(con):
     add_survey(con, "A1", D(2025, 7, 1), None, "praise", "Immer erreichbar, super Service!")
 
     add_account(con, "A2", "KEY", "K1")
-    add_orders(con, "A2", [(D(2024, 6, 1), 5000), (D(2024, 9, 1), 5000), (D(2024, 12, 1), 5000),
-                           (D(2025, 3, 1), 5000)])
+    add_orders(
+        con,
+        "A2",
+        [
+            (D(2024, 6, 1), 5000),
+            (D(2024, 9, 1), 5000),
+            (D(2024, 12, 1), 5000),
+            (D(2025, 3, 1), 5000),
+        ],
+    )
 
     add_account(con, "A3", "KEY", "K1")
-    add_orders(con, "A3", [(D(2023, 10, 15), 10000), (D(2024, 3, 15), 10000),
-                           (D(2024, 10, 15), 5000), (D(2024, 12, 20), 4000),
-                           (D(2025, 8, 15), 6000)])
+    add_orders(
+        con,
+        "A3",
+        [
+            (D(2023, 10, 15), 10000),
+            (D(2024, 3, 15), 10000),
+            (D(2024, 10, 15), 5000),
+            (D(2024, 12, 20), 4000),
+            (D(2025, 8, 15), 6000),
+        ],
+    )
     add_mandate(con, "A3", 2025, FULL, (60, None, None, None))
     add_survey(con, "A3", D(2024, 11, 1), 9)
     add_survey(con, "A3", D(2025, 5, 1), 7)
@@ -138,10 +165,19 @@ def scenario(con):
 
 def test_report_flags_computed_by_hand(scenario):
     df = report_retention(scenario, year=2025, as_of=AS_OF, scope=ALL)
-    assert list(df.columns) == ["account_id", "kam_id", "active_start", "active_end", "retained",
-                                "at_risk", "signals"]
-    got = {r.account_id: (r.kam_id, r.active_start, r.active_end, r.retained, r.at_risk, r.signals)
-           for r in df.itertuples()}
+    assert list(df.columns) == [
+        "account_id",
+        "kam_id",
+        "active_start",
+        "active_end",
+        "retained",
+        "at_risk",
+        "signals",
+    ]
+    got = {
+        r.account_id: (r.kam_id, r.active_start, r.active_end, r.retained, r.at_risk, r.signals)
+        for r in df.itertuples()
+    }
     assert got == {
         "A1": ("K1", True, True, True, False, ""),
         "A2": ("K1", True, False, False, True, "order_gap;mandate_incomplete"),
@@ -208,9 +244,21 @@ def test_resolve_period():
 def test_summary_per_kam(scenario):
     d = compute_retention(scenario, year=2025, as_of=AS_OF, scope=ALL)
     s = summarize_retention(d, ["kam_id"]).set_index("kam_id")
-    assert s.loc["K1", ["accounts", "active_start", "retained", "lost", "at_risk"]].tolist() == [3, 3, 2, 1, 2]
+    assert s.loc["K1", ["accounts", "active_start", "retained", "lost", "at_risk"]].tolist() == [
+        3,
+        3,
+        2,
+        1,
+        2,
+    ]
     assert s.loc["K1", "rate"] == pytest.approx(2 / 3)
-    assert s.loc["K2", ["accounts", "active_start", "retained", "lost", "at_risk"]].tolist() == [3, 2, 1, 1, 1]
+    assert s.loc["K2", ["accounts", "active_start", "retained", "lost", "at_risk"]].tolist() == [
+        3,
+        2,
+        1,
+        1,
+        1,
+    ]
 
 
 def test_cohorts_and_trend(scenario):
@@ -224,27 +272,64 @@ def test_cohorts_and_trend(scenario):
     assert c.loc[(2025, 2025)].tolist() == [1, 1, 1.0]
     t = revenue_trend(scenario, account_ids=["A3"], until=AS_OF, scope=ALL, months=12)
     assert t["revenue"].tolist() == [5000.0, 4000.0, 6000.0]
-    hidden = revenue_trend(scenario, account_ids=["A3"], until=AS_OF,
-                           scope=Scope("k2", "kam", "K2"))
+    hidden = revenue_trend(
+        scenario, account_ids=["A3"], until=AS_OF, scope=Scope("k2", "kam", "K2")
+    )
     assert hidden.empty
 
 
 def test_cli_report_retention(scenario, db_path):
     scenario.close()
     out = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "retention", "--db", str(db_path),
-         "--year", "2025", "--as-of", "30.09.2025", "--format", "json"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kam_analytics",
+            "report",
+            "retention",
+            "--db",
+            str(db_path),
+            "--year",
+            "2025",
+            "--as-of",
+            "30.09.2025",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     )
     rows = {r["account_id"]: r for r in json.loads(out.stdout)}
-    assert rows["A3"] == {"account_id": "A3", "kam_id": "K1", "active_start": True,
-                          "active_end": True, "retained": True, "at_risk": True,
-                          "signals": "revenue_drop;satisfaction_drop"}
+    assert rows["A3"] == {
+        "account_id": "A3",
+        "kam_id": "K1",
+        "active_start": True,
+        "active_end": True,
+        "retained": True,
+        "at_risk": True,
+        "signals": "revenue_drop;satisfaction_drop",
+    }
     assert rows["A7"]["kam_id"] is None
     csv = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "retention", "--db", str(db_path),
-         "--year", "2025", "--as-of", "2025-09-30"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "kam_analytics",
+            "report",
+            "retention",
+            "--db",
+            str(db_path),
+            "--year",
+            "2025",
+            "--as-of",
+            "2025-09-30",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     ).stdout.splitlines()
     assert csv[0] == "account_id,kam_id,active_start,active_end,retained,at_risk,signals"
     assert "A2,K1,True,False,False,True,order_gap;mandate_incomplete" in csv

@@ -32,7 +32,8 @@ def test_defaults_on_empty_database(con):
     import datetime as dt
 
     assert RetentionSettings(mandate_check_month=2, mandate_check_day=31).mandate_check_date(
-        2024) == dt.date(2024, 2, 29)
+        2024
+    ) == dt.date(2024, 2, 29)
 
 
 def test_retention_settings_admin_only_and_logged(con):
@@ -42,12 +43,17 @@ def test_retention_settings_admin_only_and_logged(con):
     assert new.activity_window_days == 60 and new.gap_factor == 1.5
     log = list_audit(con, action="settings.retention")
     assert len(log) == 1  # the unchanged gap factor is not logged
-    assert (log.iloc[0]["target"], json.loads(log.iloc[0]["old_value"]),
-            json.loads(log.iloc[0]["new_value"])) == ("retention.activity_window_days", 90, 60)
+    assert (
+        log.iloc[0]["target"],
+        json.loads(log.iloc[0]["old_value"]),
+        json.loads(log.iloc[0]["new_value"]),
+    ) == ("retention.activity_window_days", 90, 60)
     with pytest.raises(ConfigError):
         save_retention_settings(con, ADMIN, {"revenue_drop": 1.5})
     # A broken stored value falls back to the default instead of breaking the metrics.
-    con.execute("UPDATE settings SET value = '\"abc\"' WHERE key = 'retention.activity_window_days'")
+    con.execute(
+        "UPDATE settings SET value = '\"abc\"' WHERE key = 'retention.activity_window_days'"
+    )
     assert get_retention_settings(con).activity_window_days == 90
 
 
@@ -67,15 +73,22 @@ def test_bonus_plan_per_year(con):
 
 
 def test_kam_pay_override_and_fallback(con):
-    con.execute("INSERT INTO kams VALUES ('K1', 'Anna', NULL, 60000, 10000, NULL, NULL), "
-                "('K2', 'Ben', NULL, NULL, NULL, NULL, NULL)")
+    con.execute(
+        "INSERT INTO kams VALUES ('K1', 'Anna', NULL, 60000, 10000, NULL, NULL), "
+        "('K2', 'Ben', NULL, NULL, NULL, NULL, NULL)"
+    )
     save_kam_pay(con, ADMIN, "K1", 2025, target_bonus=12000, base_salary=61000)
     pay = get_kam_pay(con, 2025, ADMIN).set_index("kam_id")
     assert pay.loc["K1", ["base_salary", "target_bonus", "overridden"]].tolist() == [
-        61000.0, 12000.0, True]
+        61000.0,
+        12000.0,
+        True,
+    ]
     assert get_kam_pay(con, 2024, ADMIN).set_index("kam_id").loc["K1", "target_bonus"] == 10000.0
-    assert get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K2", "target_bonus"] != \
-        get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K2", "target_bonus"]  # NaN
+    assert (
+        get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K2", "target_bonus"]
+        != get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K2", "target_bonus"]
+    )  # NaN
     assert get_kam_pay(con, 2025, Scope("b", "kam", "K2"))["kam_id"].tolist() == ["K2"]
     delete_kam_pay(con, ADMIN, "K1", 2025)
     assert get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K1", "target_bonus"] == 10000.0

@@ -37,8 +37,11 @@ def summary_rows(s: KamStanding, lang: str) -> list[tuple[str, object, str]]:
         (t("st_final", lang), s.year_complete, t("ret_yes" if s.year_complete else "ret_no", lang)),
         (t("st_base_salary", lang), _none(s.base_salary), fmt_eur(s.base_salary, lang)),
         (t("st_target_bonus", lang), _none(s.target_bonus), fmt_eur(s.target_bonus, lang)),
-        (t("st_weights", lang), f"{p.w_retention:g}/{p.w_mandate:g}/{p.w_feedback:g}",
-         f"w_r {num(p.w_retention)} · w_m {num(p.w_mandate)} · w_f {num(p.w_feedback)}"),
+        (
+            t("st_weights", lang),
+            f"{p.w_retention:g}/{p.w_mandate:g}/{p.w_feedback:g}",
+            f"w_r {num(p.w_retention)} · w_m {num(p.w_mandate)} · w_f {num(p.w_feedback)}",
+        ),
         (t("st_gate", lang), p.retention_gate, pct(p.retention_gate)),
         (t("st_cap", lang), p.cap, num(p.cap)),
         (t("st_accounts_counted", lang), len(s.counted), str(len(s.counted))),
@@ -46,8 +49,11 @@ def summary_rows(s: KamStanding, lang: str) -> list[tuple[str, object, str]]:
         ("R'", f.R_eff, pct(f.R_eff)),
         ("M", f.M, pct(f.M)),
         ("F", f.F, pct(f.F)),
-        (t("st_weights_used", lang), f"{f.w_r:.4f}/{f.w_m:.4f}/{f.w_f:.4f}",
-         f"{num(f.w_r)} · {num(f.w_m)} · {num(f.w_f)}"),
+        (
+            t("st_weights_used", lang),
+            f"{f.w_r:.4f}/{f.w_m:.4f}/{f.w_f:.4f}",
+            f"{num(f.w_r)} · {num(f.w_m)} · {num(f.w_f)}",
+        ),
         (t("st_score", lang), f.score, num(f.score)),
         (t("st_score_capped", lang), f.capped_score, num(f.capped_score)),
         (t("bonus_now", lang), f.bonus, fmt_eur(f.bonus, lang)),
@@ -98,8 +104,10 @@ def statement_xlsx(s: KamStanding, lang: str = "de") -> bytes:
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 90)
-    money_labels = {t(k, lang) for k in ("st_base_salary", "st_target_bonus", "bonus_now",
-                                          "bonus_best", "bonus_worst")}
+    money_labels = {
+        t(k, lang)
+        for k in ("st_base_salary", "st_target_bonus", "bonus_now", "bonus_best", "bonus_worst")
+    }
     share_labels = {"R", "R'", "M", "F", t("st_gate", lang)}
     row = 0
     for label, raw, shown in summary_rows(s, lang):
@@ -205,13 +213,24 @@ def statement_pdf(s: KamStanding, lang: str = "de", praise: list[str] | None = N
         # The core Helvetica font knows only Latin-1: replace what it cannot print.
         if family == "DejaVu":
             return v
-        return v.replace("·", "*").replace("≥", ">=").replace("→", "->").replace("–", "-").encode(
-            "latin-1", "replace").decode("latin-1")
+        return (
+            v.replace("·", "*")
+            .replace("≥", ">=")
+            .replace("→", "->")
+            .replace("–", "-")
+            .encode("latin-1", "replace")
+            .decode("latin-1")
+        )
 
     pdf.add_page()
     pdf.set_font(family, "B", 15)
-    pdf.cell(0, 9, text(t("st_title", lang, kam=s.name or s.kam_id, year=s.year)),
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        9,
+        text(t("st_title", lang, kam=s.name or s.kam_id, year=s.year)),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font(family, "", 9)
     pdf.multi_cell(0, 5, text(t("st_intro", lang)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
@@ -228,8 +247,13 @@ def statement_pdf(s: KamStanding, lang: str = "de", praise: list[str] | None = N
     pdf.multi_cell(0, 6, text(formula_text(s.plan, lang)), new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 6, text(filled_formula(s.now, s.plan, lang)), new_x="LMARGIN", new_y="NEXT")
     for note in figure_notes(s.now, s.plan, lang):
-        pdf.multi_cell(0, 6, text("• " + note if family == "DejaVu" else "- " + note),
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            6,
+            text("• " + note if family == "DejaVu" else "- " + note),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font(family, "", 8)
     pdf.multi_cell(0, 4.5, text(t("st_rules_text", lang)), new_x="LMARGIN", new_y="NEXT")
 
@@ -256,8 +280,12 @@ def statement_pdf(s: KamStanding, lang: str = "de", praise: list[str] | None = N
     else:
         with pdf.table(col_widths=(40, 40, 40, 30), text_align="LEFT", width=150) as table:
             r = table.row()
-            for h in ("feedback_id", t("st_col_account", lang), t("st_col_date", lang),
-                      t("st_col_score", lang)):
+            for h in (
+                "feedback_id",
+                t("st_col_account", lang),
+                t("st_col_date", lang),
+                t("st_col_score", lang),
+            ):
                 r.cell(text(h))
             for rec in s.surveys.to_dict(orient="records"):
                 r = table.row()
@@ -271,7 +299,11 @@ def statement_pdf(s: KamStanding, lang: str = "de", praise: list[str] | None = N
         pdf.cell(0, 8, text(t("st_praise", lang)), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9)
         for q in praise:
-            pdf.multi_cell(0, 5, text(f"„{q}“" if family == "DejaVu" else f'"{q}"'),
-                           new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0,
+                5,
+                text(f"„{q}“" if family == "DejaVu" else f'"{q}"'),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
     return bytes(pdf.output())
-

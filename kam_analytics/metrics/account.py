@@ -11,11 +11,11 @@ from kam_analytics.access import Scope
 from kam_analytics.errors import NotFoundError
 from kam_analytics.metrics.feedback import list_feedback
 from kam_analytics.metrics.mandates import (
+    QUESTIONS,
+    RATINGS,
     count_answered,
     get_mandate,
     mandate_score,
-    QUESTIONS,
-    RATINGS,
 )
 from kam_analytics.metrics.retention import compute_retention, is_year_complete, resolve_period
 
