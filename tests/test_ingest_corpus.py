@@ -18,8 +18,11 @@ def _rows(con, table):
 
 
 def _problems(plan, severity=None):
-    return [(p.reason, p.row, p.column, p.value, p.message) for p in plan.all_problems
-            if severity is None or p.severity == severity]
+    return [
+        (p.reason, p.row, p.column, p.value, p.message)
+        for p in plan.all_problems
+        if severity is None or p.severity == severity
+    ]
 
 
 def test_sap_title_rows_trailing_minus_serial_dates_total_row(con):
@@ -36,7 +39,8 @@ def test_sap_title_rows_trailing_minus_serial_dates_total_row(con):
     ]
     total = [p for p in res.problems if p.reason == "total_row_dropped"]
     assert [(p.row, p.value, p.message) for p in total] == [
-        (9, "Summe", "Total row at the bottom was not imported")]
+        (9, "Summe", "Total row at the bottom was not imported")
+    ]
 
 
 def test_german_semicolon_csv_cp1252(con):
@@ -86,8 +90,10 @@ def test_legacy_xls(con):
         "SELECT account_id, name, tier, customer_since::VARCHAR, source_row FROM accounts "
         "ORDER BY 1"
     ).fetchall()
-    assert rows == [("00042", "Gamma KG", "KEY", "2019-04-01", 2),
-                    ("00043", "Delta GmbH", "C", "2021-01-15", 3)]
+    assert rows == [
+        ("00042", "Gamma KG", "KEY", "2019-04-01", 2),
+        ("00043", "Delta GmbH", "C", "2021-01-15", 3),
+    ]
 
 
 def test_multi_sheet_auto_and_chosen(con):
@@ -96,12 +102,15 @@ def test_multi_sheet_auto_and_chosen(con):
     [res] = import_files(con, [DATA / "multi_sheet.xlsx"], sheet="Kunden", today=TODAY)
     assert (res.sheet, res.table, res.inserted) == ("Kunden", "accounts", 2)
     assert con.execute("SELECT account_id, tier, kam_id FROM accounts ORDER BY 1").fetchall() == [
-        ("K1", "KEY", "KAM1"), ("K2", "B", "KAM1")]
+        ("K1", "KEY", "KAM1"),
+        ("K2", "B", "KAM1"),
+    ]
 
 
 def test_formula_cells_and_profile_with_computed_column(con):
-    [res] = import_files(con, [DATA / "formulas.xlsx"], profile=DATA / "formulas_profile.toml",
-                         today=TODAY)
+    [res] = import_files(
+        con, [DATA / "formulas.xlsx"], profile=DATA / "formulas_profile.toml", today=TODAY
+    )
     assert res.profile == "formulas_profile"
     rows = con.execute(
         "SELECT shipment_id, ship_mode, freight_cost::DOUBLE, freight_charged::DOUBLE "
@@ -114,8 +123,9 @@ def test_formula_cells_and_profile_with_computed_column(con):
 
 
 def test_superstore_profile_cost_of_goods_and_order_lines(con):
-    import_files(con, [DATA / "orders_superstore.csv"], profile=DATA / "orders_superstore.toml",
-                 today=TODAY)
+    import_files(
+        con, [DATA / "orders_superstore.csv"], profile=DATA / "orders_superstore.toml", today=TODAY
+    )
     rows = con.execute(
         "SELECT order_id, line_no, order_date::VARCHAR, net_revenue::DOUBLE, "
         "cost_of_goods::DOUBLE, currency FROM orders ORDER BY 1, 2"
@@ -129,23 +139,48 @@ def test_superstore_profile_cost_of_goods_and_order_lines(con):
 
 
 BLOCKING = [
-    ("corrupt.xlsx", [("unreadable_file", None, None, None,
-                       "The file cannot be read as an Excel workbook (damaged or not a "
-                       "spreadsheet)")]),
-    ("password_protected.xlsx", [("password_protected", None, None, None,
-                                  "The workbook is password-protected")]),
-    ("err_missing_column.csv", [("missing_column", None, "ship_date", None,
-                                 "Required column ship_date is missing")]),
+    (
+        "corrupt.xlsx",
+        [
+            (
+                "unreadable_file",
+                None,
+                None,
+                None,
+                "The file cannot be read as an Excel workbook (damaged or not a spreadsheet)",
+            )
+        ],
+    ),
+    (
+        "password_protected.xlsx",
+        [("password_protected", None, None, None, "The workbook is password-protected")],
+    ),
+    (
+        "err_missing_column.csv",
+        [("missing_column", None, "ship_date", None, "Required column ship_date is missing")],
+    ),
     ("err_bad_date.csv", [("unparseable_date", 3, "ship_date", "32.13.2025", "Not a date")]),
-    ("err_bad_amount.csv", [("unparseable_amount", 2, "freight_cost", "zwölf",
-                             "Not an amount")]),
-    ("err_missing_key.csv", [("missing_key", 3, "shipment_id", None,
-                              "The key column shipment_id is empty")]),
-    ("err_duplicate_key.csv", [("conflicting_duplicate_key", 3, "shipment_id", "S1",
-                                "Key S1 appears more than once with different values "
-                                "(first in row 2)")]),
-    ("err_unknown_ship_mode.csv", [("unknown_value", 2, "ship_mode", "Brieftaube",
-                                    "Unknown ship_mode")]),
+    ("err_bad_amount.csv", [("unparseable_amount", 2, "freight_cost", "zwölf", "Not an amount")]),
+    (
+        "err_missing_key.csv",
+        [("missing_key", 3, "shipment_id", None, "The key column shipment_id is empty")],
+    ),
+    (
+        "err_duplicate_key.csv",
+        [
+            (
+                "conflicting_duplicate_key",
+                3,
+                "shipment_id",
+                "S1",
+                "Key S1 appears more than once with different values (first in row 2)",
+            )
+        ],
+    ),
+    (
+        "err_unknown_ship_mode.csv",
+        [("unknown_value", 2, "ship_mode", "Brieftaube", "Unknown ship_mode")],
+    ),
     ("err_unknown_tier.csv", [("unknown_value", 2, "tier", "Platin", "Unknown tier")]),
 ]
 
@@ -164,38 +199,47 @@ def test_warnings_exact_and_identical_duplicate_kept_once(con):
         ("duplicate_row", 3, "S1", "Identical duplicate of row 2; imported once"),
         ("negative_freight", 4, "-5", "Negative freight_cost"),
         ("future_date", 5, "2099-02-01", "ship_date lies in the future"),
-        ("orphan_account", 2, "K1", "Account is not in the accounts table (2 rows, first in "
-                                    "row 2)"),
+        (
+            "orphan_account",
+            2,
+            "K1",
+            "Account is not in the accounts table (2 rows, first in row 2)",
+        ),
         ("orphan_account", 4, "NOPE", "Account is not in the accounts table"),
     ]
     assert all(p.severity == "warning" for p in res.problems)
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "kam_analytics", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "kam_analytics", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
 
 
 def test_cli_exit_codes_and_report(db_path):
-    bad = _cli("import", DATA / "err_bad_date.csv", DATA / "accounts_utf8_bom.csv",
-               "--db", db_path)
+    bad = _cli("import", DATA / "err_bad_date.csv", DATA / "accounts_utf8_bom.csv", "--db", db_path)
     assert bad.returncode == 2
-    assert ("err_bad_date.csv, row 3, column 'ship_date': Not a date (value '32.13.2025')"
-            in bad.stderr)
+    assert (
+        "err_bad_date.csv, row 3, column 'ship_date': Not a date (value '32.13.2025')" in bad.stderr
+    )
     listed = _cli("imports", "list", "--db", db_path, "--format", "json")
     assert json.loads(listed.stdout) == []  # nothing was written
     dry = _cli("import", DATA / "accounts_utf8_bom.csv", "--db", db_path, "--dry-run")
     assert dry.returncode == 0
     assert "3 inserted, 0 updated, 0 unchanged, 0 rejected" in dry.stdout
-    ok = _cli("import", DATA / "accounts_utf8_bom.csv", DATA / "multi_sheet.xlsx",
-              "--db", db_path)
+    ok = _cli("import", DATA / "accounts_utf8_bom.csv", DATA / "multi_sheet.xlsx", "--db", db_path)
     assert ok.returncode == 0, ok.stderr
     assert "accounts_utf8_bom.csv -> accounts (import 1): 3 inserted" in ok.stdout
     again = _cli("import", DATA / "accounts_utf8_bom.csv", "--db", db_path)
     assert "already imported as import 1 (same content) - nothing to do" in again.stdout
     listed = json.loads(_cli("imports", "list", "--db", db_path, "--format", "json").stdout)
-    assert [(r["import_id"], r["table_name"], r["rows_inserted"], r["status"])
-            for r in listed] == [(2, "shipments", 2, "done"), (1, "accounts", 3, "done")]
+    assert [(r["import_id"], r["table_name"], r["rows_inserted"], r["status"]) for r in listed] == [
+        (2, "shipments", 2, "done"),
+        (1, "accounts", 3, "done"),
+    ]
     undo = _cli("imports", "undo", "2", "--db", db_path)
     assert undo.returncode == 0
     assert "import 2 undone: 2 inserted row(s) deleted, 0 changed row(s) restored" in undo.stdout

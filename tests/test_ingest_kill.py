@@ -25,19 +25,29 @@ def _snapshot(path):
 
 def test_sigkill_half_way_leaves_database_unchanged(tmp_path, db_path):
     first = tmp_path / "first.csv"
-    first.write_text("shipment_id;account_id;ship_date;ship_mode;freight_cost\n"
-                     "S0;K1;01.01.2025;express;1,00\n", encoding="utf-8")
+    first.write_text(
+        "shipment_id;account_id;ship_date;ship_mode;freight_cost\nS0;K1;01.01.2025;express;1,00\n",
+        encoding="utf-8",
+    )
     big = tmp_path / "big.csv"
-    lines = ["shipment_id;account_id;ship_date;ship_mode;freight_cost",
-             "S0;K1;01.01.2025;express;2,00"]  # an update of the existing row
+    lines = [
+        "shipment_id;account_id;ship_date;ship_mode;freight_cost",
+        "S0;K1;01.01.2025;express;2,00",
+    ]  # an update of the existing row
     lines += [f"S{i};K{i % 50};02.01.2025;standard;{i},50" for i in range(1, 20001)]
     big.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cmd = [sys.executable, "-m", "kam_analytics", "import", "--db", str(db_path)]
     subprocess.run([*cmd, str(first)], check=True, cwd=ROOT, capture_output=True)
     before = _snapshot(db_path)
     env = {**os.environ, "KAM_TEST_PAUSE_AFTER_ROWS": "60"}
-    proc = subprocess.Popen([*cmd, str(big)], cwd=ROOT, env=env, stderr=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [*cmd, str(big)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     deadline = time.time() + 60
     line = ""
     while time.time() < deadline:

@@ -38,11 +38,18 @@ def test_same_file_twice_is_a_noop(con, tmp_path):
 
 
 def test_overlapping_export_inserts_new_updates_changed(con, tmp_path):
-    nov = _csv(tmp_path, "nov.csv", ["1;K1;01.11.2025;Express;10,00",
-                                     "2;K2;02.11.2025;Normal;5,00"])
-    dec = _csv(tmp_path, "dez.csv", ["2;K2;02.11.2025;Normal;5,00",      # unchanged
-                                     "1;K1;01.11.2025;Express;12,50",    # changed
-                                     "3;K1;03.12.2025;Kurier;7,00"])     # new
+    nov = _csv(
+        tmp_path, "nov.csv", ["1;K1;01.11.2025;Express;10,00", "2;K2;02.11.2025;Normal;5,00"]
+    )
+    dec = _csv(
+        tmp_path,
+        "dez.csv",
+        [
+            "2;K2;02.11.2025;Normal;5,00",  # unchanged
+            "1;K1;01.11.2025;Express;12,50",  # changed
+            "3;K1;03.12.2025;Kurier;7,00",
+        ],
+    )  # new
     import_files(con, [nov], today=TODAY)
     [res] = import_files(con, [dec], today=TODAY)
     assert (res.inserted, res.updated, res.unchanged) == (1, 1, 1)
@@ -53,12 +60,15 @@ def test_overlapping_export_inserts_new_updates_changed(con, tmp_path):
     ]
     log = list_imports(con)
     assert log[["rows_inserted", "rows_updated", "rows_unchanged"]].values.tolist() == [
-        [1, 1, 1], [2, 0, 0]]
+        [1, 1, 1],
+        [2, 0, 0],
+    ]
 
 
 def test_undo_restores_exactly_the_previous_rows(con, tmp_path):
-    nov = _csv(tmp_path, "nov.csv", ["1;K1;01.11.2025;Express;10,00",
-                                     "2;K2;02.11.2025;Normal;5,00"])
+    nov = _csv(
+        tmp_path, "nov.csv", ["1;K1;01.11.2025;Express;10,00", "2;K2;02.11.2025;Normal;5,00"]
+    )
     dec = _csv(tmp_path, "dez.csv", ["1;K9;05.11.2025;Normal;12,50", "3;K1;03.12.2025;Kurier;7"])
     import_files(con, [nov], today=TODAY)
     before = _state(con)
@@ -70,7 +80,10 @@ def test_undo_restores_exactly_the_previous_rows(con, tmp_path):
     assert list_imports(con)["status"].tolist() == ["undone", "done"]
     actions = con.execute("SELECT action FROM audit_log ORDER BY audit_id").fetchall()
     assert [a[0] for a in actions if a[0].startswith("import")] == [
-        "import", "import", "import_undo"]
+        "import",
+        "import",
+        "import_undo",
+    ]
     # The same content can be imported again after an undo.
     [again] = import_files(con, [dec], today=TODAY)
     assert (again.status, again.inserted, again.updated) == ("done", 1, 1)
@@ -99,12 +112,17 @@ def test_dry_run_writes_nothing(con, tmp_path):
 def test_synonym_suggestions():
     headers = ["Kunden-Nr.", "Lieferschein-Nr.", "Versandbedingung", "Freight Cost", "Datum"]
     assert suggest_columns(headers, "shipments") == {
-        "shipment_id": "Lieferschein-Nr.", "account_id": "Kunden-Nr.",
-        "ship_mode": "Versandbedingung", "freight_cost": "Freight Cost"}
+        "shipment_id": "Lieferschein-Nr.",
+        "account_id": "Kunden-Nr.",
+        "ship_mode": "Versandbedingung",
+        "freight_cost": "Freight Cost",
+    }
 
 
-@pytest.mark.parametrize("expr", ["__import__('os')", "`a`.real", "`a` ** 2", "f(`a`)",
-                                  "'text'", "`a` if 1 else 2", "[1]"])
+@pytest.mark.parametrize(
+    "expr",
+    ["__import__('os')", "`a`.real", "`a` ** 2", "f(`a`)", "'text'", "`a` if 1 else 2", "[1]"],
+)
 def test_formulas_reject_anything_but_arithmetic(expr):
     with pytest.raises(ConfigError):
         compile_expression(expr)
@@ -123,8 +141,15 @@ def test_profile_roundtrip_and_auto_choice(tmp_path):
     assert m.values == {"ship_mode": {"01": "standard", "02": "express"}}
     assert parse_profile(dump_profile(m), "sap") == m
     save_profile(m, "sap lieferungen", tmp_path)
-    headers = ["Lieferschein-Nr.", "Debitor", "Warenausgang", "Versandbedingung",
-               "Fracht netto", "Mautzuschlag", "Werk"]
+    headers = [
+        "Lieferschein-Nr.",
+        "Debitor",
+        "Warenausgang",
+        "Versandbedingung",
+        "Fracht netto",
+        "Mautzuschlag",
+        "Werk",
+    ]
     assert choose_profile(headers, tmp_path).name == "sap_lieferungen"
     assert choose_profile(headers[:3], tmp_path) is None
     with pytest.raises(ConfigError):

@@ -55,12 +55,20 @@ def test_numeric_cells_pass_through():
 
 
 def test_dates_every_notation():
-    s = pd.Series(["31.12.2025", "2025-12-31", "45657", "2025-01-02 00:00:00", "12/31/2025",
-                   "NULL", "32.13.2025"])
+    s = pd.Series(
+        [
+            "31.12.2025",
+            "2025-12-31",
+            "45657",
+            "2025-01-02 00:00:00",
+            "12/31/2025",
+            "NULL",
+            "32.13.2025",
+        ]
+    )
     values, bad = parse_dates(s)
     got = [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in values]
-    assert got == ["2025-12-31", "2025-12-31", "2024-12-31", "2025-01-02", "2025-12-31", None,
-                   None]
+    assert got == ["2025-12-31", "2025-12-31", "2024-12-31", "2025-01-02", "2025-12-31", None, None]
     assert bad.tolist() == [False] * 6 + [True]
 
 
@@ -73,7 +81,10 @@ def test_dates_excel_serial_numbers_and_profile_format():
 
 def test_ids_keep_leading_zeros_and_drop_float_look():
     assert parse_ids(pd.Series(["00815", "1001.0", " A-7 ", "NULL"])).tolist()[:3] == [
-        "00815", "1001", "A-7"]
+        "00815",
+        "1001",
+        "A-7",
+    ]
     assert parse_ids(pd.Series([1001.0, 42.0])).tolist() == ["1001", "42"]
 
 
@@ -96,7 +107,7 @@ def _format(value: Decimal, style: str, neg: str, currency: bool) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    cents=st.integers(min_value=-10**13, max_value=10**13),
+    cents=st.integers(min_value=-(10**13), max_value=10**13),
     style=st.sampled_from(["de", "en"]),
     neg=st.sampled_from(["minus", "trailing", "parens"]),
     currency=st.booleans(),

@@ -84,7 +84,7 @@ def test_sign_in_page_blocks_everything(app_db):
     assert [x.value for x in at.title] == [t("auth_title")]
     assert page_paths(at) == set()  # no navigation before sign-in
     # The demo database names its demo users, with their passwords.
-    demo = at.dataframe[0].value
+    demo = at.table[0].value.reset_index()
     assert list(demo[t("auth_demo_user")])[:3] == ["admin", "leitung", "kam01"]
     assert list(demo[t("auth_demo_password")])[:3] == ["admin-demo", "leitung-demo", "kam01-demo"]
 
@@ -101,7 +101,7 @@ def test_real_database_shows_no_demo_users(tmp_path, monkeypatch):
     monkeypatch.setenv("KAM_DB", str(path))
     at = new_app().run()
     assert [x.value for x in at.title] == [t("auth_title")]
-    assert len(at.dataframe) == 0
+    assert len(at.table) == 0
     assert not any("demo" in x.lower() for x in texts(at) + [s.value for s in at.subheader])
 
 
@@ -162,39 +162,44 @@ def test_admin_manages_users_and_reads_the_audit_log(app_db):
     assert t("audit_action_signin") in set(log[t("audit_col_action")])
 
 
-def signed_in_app(at: AppTest) -> AppTest:
-    """A fresh AppTest carrying the session of a signed-in `at`, after its first run.
+def fresh(at: AppTest, **state) -> AppTest:
+    """A new AppTest carrying the sign-in session of `at` (plus `state`), after its first run.
 
-    AppTest 1.67 drops the sidebar of the main script from the element tree after the first
-    run of an st.navigation app, so sidebar buttons can only be clicked in a first run.
+    AppTest 1.67 resets Streamlit's pages-folder flag before every run, so after the first
+    run it executes the current page file directly instead of app.py (the sidebar and the
+    gate do not run). A fresh AppTest's first run always starts at app.py, like a browser
+    session, so the gate is tested there.
     """
-    fresh = new_app()
-    for key in ("scope", "auth_method", "auth_last_activity"):
-        fresh.session_state[key] = at.session_state[key]
-    return fresh.run()
+    new = new_app()
+    for key in ("scope", "auth_method", "auth_last_activity", "auth_notice"):
+        if key in at.session_state:
+            new.session_state[key] = at.session_state[key]
+    for key, value in state.items():
+        new.session_state[key] = value
+    return new.run()
 
 
 def test_sign_out(app_db):
-    at = signed_in_app(sign_in(new_app().run(), "kam01"))
+    at = fresh(sign_in(new_app().run(), "kam01"))
     assert [x.value for x in at.title] == [t("ov_title")]
     at.sidebar.button(key="auth_signout").click().run()
     assert "scope" not in at.session_state
-    at.run()  # AppTest shows the page change (to the sign-in page) one run late
+    assert [r[:2] for r in audit_rows(app_db)[-2:]] == [("kam01", "signin"), ("kam01", "signout")]
+    at = fresh(at)
     assert [x.value for x in at.title] == [t("auth_title")]
     assert [s.value for s in at.success] == [t("auth_signed_out")]
-    assert "scope" not in at.session_state
-    assert [r[:2] for r in audit_rows(app_db)[-2:]] == [("kam01", "signin"), ("kam01", "signout")]
+    assert page_paths(at) == set()
 
 
 def test_session_expires_after_eight_hours_idle(app_db):
     at = sign_in(new_app().run(), "kam01")
-    at.session_state["auth_last_activity"] = time.time() - 7.9 * 3600
-    at.run()
-    assert [x.value for x in at.title] == [t("ov_title")]  # 7.9 h: still signed in
-    at.session_state["auth_last_activity"] = time.time() - 8.1 * 3600
-    at.run()
-    assert [x.value for x in at.title] == [t("auth_title")]
-    assert [i.value for i in at.info] == [t("auth_expired", hours=8)]
+    still = fresh(at, auth_last_activity=time.time() - 7.9 * 3600)
+    assert [x.value for x in still.title] == [t("ov_title")]  # 7.9 h idle: still signed in
+    assert still.session_state["auth_last_activity"] > time.time() - 60  # activity renewed
+    gone = fresh(at, auth_last_activity=time.time() - 8.1 * 3600)
+    assert [x.value for x in gone.title] == [t("auth_title")]
+    assert [i.value for i in gone.info] == [t("auth_expired", hours=8)]
+    assert "scope" not in gone.session_state
     assert audit_rows(app_db)[-1][:2] == ("kam01", "signout")
     assert '"expired"' in audit_rows(app_db)[-1][2]
 
@@ -207,9 +212,21 @@ def test_removed_user_is_signed_out_at_once(app_db):
         users.remove_user(con, "kam02", scope=users.Scope.everything())
     finally:
         con.close()
-    at.run()
+    at = fresh(at)
     assert [x.value for x in at.title] == [t("auth_title")]
     assert [w.value for w in at.warning] == [t("auth_removed")]
+
+
+def test_role_change_applies_at_once(app_db):
+    at = sign_in(new_app().run(), "kam03")
+    con = db.connect(app_db)
+    try:
+        users.change_user(con, "kam03", scope=users.Scope.everything(), role="admin")
+    finally:
+        con.close()
+    at = fresh(at)
+    assert at.session_state["scope"] == users.Scope("kam03", "admin", None)
+    assert {"pages/users.py", "pages/audit.py"} <= page_paths(at)
 
 
 def test_company_sign_in_maps_email_to_user(app_db):

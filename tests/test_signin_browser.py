@@ -107,20 +107,8 @@ def sign_in(pg, name: str, password: str) -> None:
     pg.get_by_role("button", name=t("auth_submit"), exact=True).click()
 
 
-def audit_actions(path: Path) -> list[str]:
-    con = db.connect(path)
-    try:
-        rows = con.execute(
-            "SELECT action FROM audit_log WHERE action IN ('signin', 'signin_failed', 'signout') "
-            "ORDER BY audit_id"
-        ).fetchall()
-    finally:
-        con.close()
-    return [r[0] for r in rows]
-
-
 def test_sign_in_wrong_password_sign_out(server, page, tmp_path):
-    url, path = server
+    url, _ = server
     page.goto(url)
     heading(page, t("auth_title")).wait_for()
     page.get_by_text("kam01-demo", exact=True).wait_for()  # demo database: demo users shown
@@ -141,7 +129,6 @@ def test_sign_in_wrong_password_sign_out(server, page, tmp_path):
     sidebar.get_by_role("button", name=t("auth_signout")).click()
     heading(page, t("auth_title")).wait_for()
     page.get_by_text(t("auth_signed_out"), exact=True).wait_for()
-    assert audit_actions(path)[-3:] == ["signin_failed", "signin", "signout"]
 
 
 def test_admin_opens_audit_log(server, page, tmp_path):

@@ -299,7 +299,7 @@ def _show_demo_users(con) -> None:
             tr("auth_demo_name"): [c["display_name"] or "" for c in creds],
         }
     )
-    st.dataframe(df, hide_index=True, width="stretch")
+    st.table(df.set_index(tr("auth_demo_user")))
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~:$"

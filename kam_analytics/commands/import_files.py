@@ -46,8 +46,9 @@ def run(args) -> int:
         blocked = [p for p in plans if p.blocked]
         if blocked:
             errors = sum(1 for p in plans for x in p.all_problems if x.severity == "error")
-            print(f"error: {errors} blocking problem(s) found; nothing was imported",
-                  file=sys.stderr)
+            print(
+                f"error: {errors} blocking problem(s) found; nothing was imported", file=sys.stderr
+            )
             for plan in plans:
                 print(f"{plan.file_name}:", file=sys.stderr)
                 _print_problems(plan.all_problems, sys.stderr)

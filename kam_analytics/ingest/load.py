@@ -94,9 +94,10 @@ def select_account_ids(con) -> set[str]:
 def _classify_sql(table: schema.Table, columns: list[str], source: str) -> str:
     """SELECT of the incoming rows with their action: insert, update or same."""
     key_join = " AND ".join(f"t.{_q(k)} = i.{_q(k)}" for k in table.key)
-    changed = " OR ".join(
-        f"t.{_q(c)} IS DISTINCT FROM i.{_q(c)}" for c in columns if c not in table.key
-    ) or "FALSE"
+    changed = (
+        " OR ".join(f"t.{_q(c)} IS DISTINCT FROM i.{_q(c)}" for c in columns if c not in table.key)
+        or "FALSE"
+    )
     first_key = _q(table.key[0])
     return (
         f"SELECT i.*, CASE WHEN t.{first_key} IS NULL THEN 'insert' "
@@ -107,10 +108,7 @@ def _classify_sql(table: schema.Table, columns: list[str], source: str) -> str:
 
 def _incoming_sql(table: schema.Table, columns: list[str], frame_name: str) -> str:
     casts = [f"{_cast(table.column(c), _q(c))} AS {_q(c)}" for c in columns]
-    return (
-        f"SELECT {', '.join(casts)}, CAST(source_row AS INTEGER) AS source_row "
-        f"FROM {frame_name}"
-    )
+    return f"SELECT {', '.join(casts)}, CAST(source_row AS INTEGER) AS source_row FROM {frame_name}"
 
 
 def count_actions(con, table_name: str, frame: pd.DataFrame, columns: list[str]) -> dict:
@@ -136,9 +134,19 @@ def insert_import_log(con, import_id: int, result: ImportResult, username: str, 
         "rows_inserted, rows_updated, rows_unchanged, rows_rejected, username, imported_at, "
         "status, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?)",
         [
-            import_id, result.file_name, result.sha256, result.sheet, result.profile,
-            result.table, result.inserted, result.updated, result.unchanged, result.rejected,
-            username, dt.datetime.now(), json.dumps(notes, ensure_ascii=False, default=str),
+            import_id,
+            result.file_name,
+            result.sha256,
+            result.sheet,
+            result.profile,
+            result.table,
+            result.inserted,
+            result.updated,
+            result.unchanged,
+            result.rejected,
+            username,
+            dt.datetime.now(),
+            json.dumps(notes, ensure_ascii=False, default=str),
         ],
     )
 
@@ -160,12 +168,25 @@ def write_rows(
     try:
         import_id = con.execute("SELECT nextval('import_id_seq')").fetchall()[0][0]
         tick(0.55, "classify")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _kam_cls AS "
-            + _classify_sql(table, columns, f"({_incoming_sql(table, columns, '_kam_frame')})")
-        )
-        counts = dict(
-            con.execute("SELECT _action, count(*) FROM _kam_cls GROUP BY _action").fetchall()
+        empty = not con.execute(f"SELECT 1 FROM {_q(table.name)} LIMIT 1").fetchall()
+        if empty:
+            # First load of the table: every row is new; skip the join with the target.
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _kam_cls AS SELECT *, 'insert' AS _action FROM ("
+                + _incoming_sql(table, columns, "_kam_frame")
+                + ")"
+            )
+        else:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _kam_cls AS "
+                + _classify_sql(table, columns, f"({_incoming_sql(table, columns, '_kam_frame')})")
+            )
+        counts = (
+            {"insert": len(frame)}
+            if empty
+            else dict(
+                con.execute("SELECT _action, count(*) FROM _kam_cls GROUP BY _action").fetchall()
+            )
         )
         key_list = "[" + ", ".join(f"CAST(c.{_q(k)} AS VARCHAR)" for k in table.key) + "]"
         key_join = " AND ".join(f"t.{_q(k)} = c.{_q(k)}" for k in table.key)
@@ -214,12 +235,21 @@ def write_rows(
         }
         insert_import_log(con, import_id, result, username, notes)
         write_audit(
-            con, username, "import", f"{table.name}:{import_id}", None,
-            {"file": result.file_name, "sha256": result.sha256, "inserted": result.inserted,
-             "updated": result.updated, "unchanged": result.unchanged,
-             "rejected": result.rejected},
+            con,
+            username,
+            "import",
+            f"{table.name}:{import_id}",
+            None,
+            {
+                "file": result.file_name,
+                "sha256": result.sha256,
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "rejected": result.rejected,
+            },
         )
-        con.execute("DROP TABLE IF EXISTS _kam_cls")
+        con.execute(f"DROP {'VIEW' if empty else 'TABLE'} IF EXISTS _kam_cls")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -270,8 +300,7 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
             )
         cols = [c for c in schema.table_columns(table) if c.name not in table.key]
         sets = ", ".join(
-            f"{_q(c.name)} = CAST(json_extract_string(ch.old_row, '$.{c.name}') "
-            f"AS {c.sql_type})"
+            f"{_q(c.name)} = CAST(json_extract_string(ch.old_row, '$.{c.name}') AS {c.sql_type})"
             for c in cols
         )
         restored = con.execute(

@@ -69,7 +69,12 @@ def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None
             raise ImportBlockedError(
                 problems=[
                     Problem(
-                        raw.file_name, raw.sheet, raw.header_row, None, None, "unknown_table",
+                        raw.file_name,
+                        raw.sheet,
+                        raw.header_row,
+                        None,
+                        None,
+                        "unknown_table",
                         "Cannot tell which table this file holds: its headers match none",
                         "Pass --table (accounts, kams, orders, shipments, service_events, "
                         "mandates, feedback) or a --profile with the column mapping. "
@@ -120,8 +125,16 @@ def plan_file(
         return plan
     except OSError as exc:
         plan.problems.append(
-            Problem(file_name, None, None, None, None, "unreadable_file",
-                    f"Cannot open the file: {exc.strerror}", "Check the path.")
+            Problem(
+                file_name,
+                None,
+                None,
+                None,
+                None,
+                "unreadable_file",
+                f"Cannot open the file: {exc.strerror}",
+                "Check the path.",
+            )
         )
         return plan
     if known_accounts is None and con is not None:
@@ -168,7 +181,11 @@ def result_of(plan: FilePlan) -> load.ImportResult:
 
 
 def execute_plans(
-    con, plans: list[FilePlan], *, username: str = "system", dry_run: bool = False,
+    con,
+    plans: list[FilePlan],
+    *,
+    username: str = "system",
+    dry_run: bool = False,
     progress=None,
 ) -> list[load.ImportResult]:
     """Write every planned file (each in its own transaction), or raise if any is blocked."""
@@ -197,13 +214,20 @@ def execute_plans(
                 con, plan.mapping.table, plan.prepared.frame, plan.prepared.columns
             )
             result.inserted, result.updated, result.unchanged = (
-                counts["insert"], counts["update"], counts["same"]
+                counts["insert"],
+                counts["update"],
+                counts["same"],
             )
             result.status = "dry_run"
         else:
             load.write_rows(
-                con, plan.mapping.table, plan.prepared.frame, plan.prepared.columns, result,
-                username, progress=tick,
+                con,
+                plan.mapping.table,
+                plan.prepared.frame,
+                plan.prepared.columns,
+                result,
+                username,
+                progress=tick,
             )
         results[i] = result
         tick(1.0, result.status)

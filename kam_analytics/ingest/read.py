@@ -166,7 +166,11 @@ def _clean_rows(raw: RawSheet) -> RawSheet:
         label = next(c for c in frame.iloc[pos].tolist() if isinstance(c, str) and _TOTAL.match(c))
         raw.notices.append(
             Problem(
-                raw.file_name, raw.sheet, int(raw.rows[pos]), None, label.strip(),
+                raw.file_name,
+                raw.sheet,
+                int(raw.rows[pos]),
+                None,
+                label.strip(),
                 "total_row_dropped",
                 "Total row at the bottom was not imported",
                 "Nothing to do: sums are recomputed from the data rows.",
@@ -240,7 +244,9 @@ def _excel_reader(data: bytes, file_name: str):
         text = str(exc)
         if "password" in text.lower() or "encrypt" in text.lower():
             raise _blocked(
-                file_name, "password_protected", "The workbook is password-protected",
+                file_name,
+                "password_protected",
+                "The workbook is password-protected",
                 "Remove the password in Excel and save the file again.",
             ) from exc
         raise _blocked(
@@ -326,20 +332,26 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
                 s += min(len(fr), 1000) / 1000.0  # prefer sheets with data on ties
                 if s > best:
                     best, index = s, i
-    elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit()
-                                    and sheet not in names):
+    elif isinstance(sheet, int) or (
+        isinstance(sheet, str) and sheet.isdigit() and sheet not in names
+    ):
         index = int(sheet) - 1 if int(sheet) >= 1 else 0
         if index >= len(names):
             raise _blocked(
-                file_name, "missing_sheet", f"The workbook has no sheet number {sheet}",
+                file_name,
+                "missing_sheet",
+                f"The workbook has no sheet number {sheet}",
                 f"Sheets in the file: {', '.join(names)}.",
             )
     else:
         lookup = {n.casefold().strip(): i for i, n in enumerate(names)}
         if str(sheet).casefold().strip() not in lookup:
             raise _blocked(
-                file_name, "missing_sheet", f"The workbook has no sheet named {sheet!r}",
-                f"Sheets in the file: {', '.join(names)}.", sheet=str(sheet),
+                file_name,
+                "missing_sheet",
+                f"The workbook has no sheet named {sheet!r}",
+                f"Sheets in the file: {', '.join(names)}.",
+                sheet=str(sheet),
             )
         index = lookup[str(sheet).casefold().strip()]
     sheet_name = names[index]
@@ -347,8 +359,11 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
         _sh, frame = _load_sheet(reader, index, 0)
     except Exception as exc:
         raise _blocked(
-            file_name, "empty_file", f"The sheet {sheet_name!r} has no data",
-            "Choose the sheet that holds the export.", sheet=sheet_name,
+            file_name,
+            "empty_file",
+            f"The sheet {sheet_name!r} has no data",
+            "Choose the sheet that holds the export.",
+            sheet=sheet_name,
         ) from exc
     candidates = _candidate_rows(frame)
     h = detect_header_row(candidates, known)
@@ -366,8 +381,13 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
         frame.columns = [c if c is not None else "" for c in candidates[h]]
     rows = np.arange(len(frame), dtype="int64") + header_excel_row + 1
     raw = RawSheet(
-        file_name=file_name, sheet=sheet_name, frame=frame, rows=rows, sha256=sha256_of(data),
-        sheet_names=names, header_row=header_excel_row,
+        file_name=file_name,
+        sheet=sheet_name,
+        frame=frame,
+        rows=rows,
+        sha256=sha256_of(data),
+        sheet_names=names,
+        header_row=header_excel_row,
     )
     return _clean_rows(raw)
 
@@ -415,9 +435,17 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
     headers = _unique_headers(sample[h])
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=delim, header=None, skiprows=h + 1, names=headers,
-            dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-            index_col=False, engine="c",
+            io.StringIO(text),
+            sep=delim,
+            header=None,
+            skiprows=h + 1,
+            names=headers,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            index_col=False,
+            engine="c",
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise _blocked(
@@ -429,9 +457,15 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
         ) from exc
     rows = np.arange(len(frame), dtype="int64") + h + 2
     raw = RawSheet(
-        file_name=file_name, sheet=None, frame=frame, rows=rows, sha256=sha256_of(data),
-        header_row=h + 1, decimal_hint={";": ",", ",": "."}.get(delim),
-        encoding=encoding, delimiter=delim,
+        file_name=file_name,
+        sheet=None,
+        frame=frame,
+        rows=rows,
+        sha256=sha256_of(data),
+        header_row=h + 1,
+        decimal_hint={";": ",", ",": "."}.get(delim),
+        encoding=encoding,
+        delimiter=delim,
     )
     return _clean_rows(raw)
 
@@ -444,7 +478,9 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
         data = read_bytes(source)
     except OSError as exc:
         raise _blocked(
-            file_name, "unreadable_file", f"Cannot open the file: {exc.strerror}",
+            file_name,
+            "unreadable_file",
+            f"Cannot open the file: {exc.strerror}",
             "Check the path and the permissions.",
         ) from exc
     if not data:
@@ -456,7 +492,9 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
         return read_excel(data, file_name, sheet=sheet, known=known)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _blocked(
-            file_name, "unreadable_file", "The file is neither a spreadsheet nor a text table",
+            file_name,
+            "unreadable_file",
+            "The file is neither a spreadsheet nor a text table",
             "Upload .xlsx, .xlsm, .xls, .csv or .txt exports.",
         )
     return read_csv(data, file_name, known=known)

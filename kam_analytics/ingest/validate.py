@@ -93,35 +93,63 @@ class _Collector:
     def add(self, reason, message, hint, *, row=None, column=None, value=None, severity="error"):
         self.items.append(
             Problem(
-                self.raw.file_name, self.raw.sheet, row, column, _fmt_value(value), reason,
-                message, hint, severity,
+                self.raw.file_name,
+                self.raw.sheet,
+                row,
+                column,
+                _fmt_value(value),
+                reason,
+                message,
+                hint,
+                severity,
             )
         )
 
-    def rows(self, mask, source: pd.Series | None, reason, message, hint, column,
-             severity="error"):
+    def rows(self, mask, source: pd.Series | None, reason, message, hint, column, severity="error"):
         """One problem per row where mask is true (only the failing rows are visited)."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         for pos in positions:
             value = source.iloc[pos] if source is not None else None
             text = _fmt_value(value)
-            self.add(reason, message.format(value=text, column=column), hint,
-                     row=int(self.raw.rows[pos]), column=column, value=value, severity=severity)
+            self.add(
+                reason,
+                message.format(value=text, column=column),
+                hint,
+                row=int(self.raw.rows[pos]),
+                column=column,
+                value=value,
+                severity=severity,
+            )
 
 
 _KIND_REASON = {
-    "date": ("unparseable_date", "Not a date",
-             "Write dates as 31.12.2025 or 2025-12-31 (or Excel dates), or set date_format "
-             "in the profile's [read] section."),
-    "money": ("unparseable_amount", "Not an amount",
-              "Write amounts like 1.234,56 or 1234.56 (a minus sign, trailing minus or "
-              "parentheses for negatives); no text in the cell."),
-    "number": ("unparseable_number", "Not a number",
-               "Write numbers like 12,5 or 12.5; no text in the cell."),
-    "int": ("unparseable_number", "Not a whole number",
-            "Write whole numbers like 2025; no text in the cell."),
-    "bool": ("unparseable_flag", "Not yes/no",
-             "Use ja/nein, yes/no, true/false, 1/0 or x for yes."),
+    "date": (
+        "unparseable_date",
+        "Not a date",
+        "Write dates as 31.12.2025 or 2025-12-31 (or Excel dates), or set date_format "
+        "in the profile's [read] section.",
+    ),
+    "money": (
+        "unparseable_amount",
+        "Not an amount",
+        "Write amounts like 1.234,56 or 1234.56 (a minus sign, trailing minus or "
+        "parentheses for negatives); no text in the cell.",
+    ),
+    "number": (
+        "unparseable_number",
+        "Not a number",
+        "Write numbers like 12,5 or 12.5; no text in the cell.",
+    ),
+    "int": (
+        "unparseable_number",
+        "Not a whole number",
+        "Write whole numbers like 2025; no text in the cell.",
+    ),
+    "bool": (
+        "unparseable_flag",
+        "Not yes/no",
+        "Use ja/nein, yes/no, true/false, 1/0 or x for yes.",
+    ),
 }
 
 
@@ -214,9 +242,13 @@ def prepare(
             continue
         plan[col] = ("computed", expr)
     for col in table.columns:
-        if col.required and col.name not in plan and not any(
-            p.reason == "missing_column" and f"(mapped to {col.name})" in p.message
-            for p in out.items
+        if (
+            col.required
+            and col.name not in plan
+            and not any(
+                p.reason == "missing_column" and f"(mapped to {col.name})" in p.message
+                for p in out.items
+            )
         ):
             examples = ", ".join(SYNONYMS.get(col.name, ())[:3])
             out.add(
@@ -250,9 +282,14 @@ def prepare(
                 vals, bad = parse.parse_amounts(
                     frame[found], opts["decimal"], opts["nulls"], raw.decimal_hint
                 )
-                out.rows(bad, frame[found], "unparseable_number",
-                         f"Not a number (used to compute {name})",
-                         "Correct the cell; formulas read numbers only.", found)
+                out.rows(
+                    bad,
+                    frame[found],
+                    "unparseable_number",
+                    f"Not a number (used to compute {name})",
+                    "Correct the cell; formulas read numbers only.",
+                    found,
+                )
                 inputs[header] = vals
             source = evaluate_expression(what, inputs, index)
         sources[name] = source
@@ -267,7 +304,10 @@ def prepare(
             if unknown.any():
                 choices = ", ".join(col.choices or ())
                 out.rows(
-                    unknown, text, "unknown_value", f"Unknown {name}",
+                    unknown,
+                    text,
+                    "unknown_value",
+                    f"Unknown {name}",
                     f"Allowed values: {choices}. Map this value in the mapping (profile "
                     f"section [values.{name}]).",
                     where[name],
@@ -278,14 +318,15 @@ def prepare(
     # 3. Keys and required values.
     if "line_no" in table.column_names and "line_no" not in result and "order_id" in result:
         # No position column: number the lines of each order in file order.
-        result["line_no"] = (result.groupby("order_id", dropna=False).cumcount() + 1).astype(
-            "str"
-        )
+        result["line_no"] = (result.groupby("order_id", dropna=False).cumcount() + 1).astype("str")
     for name in table.key:
         if name in result:
             missing = result[name].isna() & ~_already_reported(out, raw, where.get(name))
             out.rows(
-                missing, None, "missing_key", f"The key column {name} is empty",
+                missing,
+                None,
+                "missing_key",
+                f"The key column {name} is empty",
                 f"Every row needs a {name}; fill it in or delete the row.",
                 where.get(name, name),
             )
@@ -294,8 +335,12 @@ def prepare(
             missing = result[col.name].isna().to_numpy().copy()
             missing &= ~_already_reported(out, raw, where.get(col.name))
             out.rows(
-                missing, None, "missing_value", f"Required value {col.name} is empty",
-                f"Fill in {col.name} in this row, or delete the row.", where.get(col.name),
+                missing,
+                None,
+                "missing_value",
+                f"Required value {col.name} is empty",
+                f"Fill in {col.name} in this row, or delete the row.",
+                where.get(col.name),
             )
 
     # 4. Duplicates by key: identical rows are kept once, differing rows block.
@@ -319,7 +364,9 @@ def prepare(
                     "duplicate_row",
                     f"Identical duplicate of row {first_row[k]}; imported once",
                     "Nothing to do; remove the repeated row from the export to silence this.",
-                    row=int(raw.rows[pos]), column=where.get(key[0]), value="/".join(k),
+                    row=int(raw.rows[pos]),
+                    column=where.get(key[0]),
+                    value="/".join(k),
                     severity="warning",
                 )
                 keep[pos] = False
@@ -333,29 +380,46 @@ def prepare(
                     f"Key {'/'.join(k)} appears more than once with different values "
                     f"(first in row {first_row[k]})",
                     "Keep one row per key, or correct the key of one of the rows.",
-                    row=int(raw.rows[pos]), column=where.get(key[0]), value="/".join(k),
+                    row=int(raw.rows[pos]),
+                    column=where.get(key[0]),
+                    value="/".join(k),
                 )
 
     # 5. Warnings.
     for name in NEGATIVE_WARNED:
         if name in result:
             neg = (result[name] < 0).fillna(False).to_numpy() & keep
-            out.rows(neg, result[name], "negative_freight", f"Negative {name}",
-                     "Check the sign; the row is imported as it is.", where[name],
-                     severity="warning")
+            out.rows(
+                neg,
+                result[name],
+                "negative_freight",
+                f"Negative {name}",
+                "Check the sign; the row is imported as it is.",
+                where[name],
+                severity="warning",
+            )
     future = pd.Timestamp(today)
     for col in table.columns:
         if col.kind == "date" and col.name in result and col.name != "customer_since":
             fut = (result[col.name] > future).fillna(False).to_numpy() & keep
-            out.rows(fut, result[col.name], "future_date",
-                     f"{col.name} lies in the future",
-                     "Check the date; the row is imported as it is.", where[col.name],
-                     severity="warning")
+            out.rows(
+                fut,
+                result[col.name],
+                "future_date",
+                f"{col.name} lies in the future",
+                "Check the date; the row is imported as it is.",
+                where[col.name],
+                severity="warning",
+            )
     result["source_row"] = raw.rows.astype("int64")
     if not keep.all():
         result = result[keep].reset_index(drop=True)
     prepared = Prepared(
-        raw=raw, mapping=mapping, frame=result, columns=provided, problems=out.items,
+        raw=raw,
+        mapping=mapping,
+        frame=result,
+        columns=provided,
+        problems=out.items,
         rows_rejected=rejected,
     )
     if known_accounts is not None:
@@ -380,7 +444,11 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
         more = f" ({count} rows, first in row {first})" if count > 1 else ""
         prepared.problems.append(
             Problem(
-                prepared.raw.file_name, prepared.raw.sheet, int(first), header, str(account),
+                prepared.raw.file_name,
+                prepared.raw.sheet,
+                int(first),
+                header,
+                str(account),
                 "orphan_account",
                 f"Account is not in the accounts table{more}",
                 "Import the accounts export too; until then the rows are kept and flagged as "
@@ -390,8 +458,17 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
         )
 
 
-REPORT_COLUMNS = ("severity", "file", "sheet", "row", "column", "value", "reason", "message",
-                  "hint")
+REPORT_COLUMNS = (
+    "severity",
+    "file",
+    "sheet",
+    "row",
+    "column",
+    "value",
+    "reason",
+    "message",
+    "hint",
+)
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

@@ -19,6 +19,15 @@ import xlwt
 HERE = Path(__file__).resolve().parent
 
 
+FIXED = dt.datetime(2026, 1, 2, 8, 0, 0)
+
+
+def _save(wb, name: str) -> None:
+    """Save an openpyxl workbook with fixed timestamps, so regenerating changes nothing."""
+    wb.properties.created = wb.properties.modified = FIXED
+    wb.save(HERE / name)
+
+
 def _csv(name: str, lines: list[str], encoding: str = "utf-8", newline: str = "\r\n") -> None:
     (HERE / name).write_bytes(newline.join(lines).encode(encoding) + newline.encode())
 
@@ -33,15 +42,22 @@ def sap_shipments_xlsx() -> None:
     ws["A2"] = "Mandant 100, erstellt am 02.01.2026"
     ws.append([])
     ws.append(
-        ["Lieferschein-Nr.", "Debitor", "Warenausgang", "Versandbedingung", "Frachtkosten",
-         "Fracht berechnet", "Werk"]
+        [
+            "Lieferschein-Nr.",
+            "Debitor",
+            "Warenausgang",
+            "Versandbedingung",
+            "Frachtkosten",
+            "Fracht berechnet",
+            "Werk",
+        ]
     )
     ws.append(["0080001", 10001, dt.datetime(2025, 12, 1), "02", "1.234,56", 0, "W1"])
     ws.append(["0080002", 10002.0, 46022, "01", 12.5, "12,50", "W1"])  # 46022 = 31.12.2025
     ws.append(["0080003", "10001", "15.12.2025", "Eilzustellung", "99,90-", "(5,00)", "W2"])
     ws.append([None, None, None, None, None, None, None])
     ws.append(["Summe", None, None, None, "1.147,16", None, None])
-    wb.save(HERE / "shipments_sap_title_total.xlsx")
+    _save(wb, "shipments_sap_title_total.xlsx")
 
 
 def multi_sheet_xlsx() -> None:
@@ -59,18 +75,32 @@ def multi_sheet_xlsx() -> None:
     acc.append(["Kundennummer", "Kundenname", "Kundenstufe", "Betreuer"])
     acc.append(["K1", "Alpha GmbH", "Key Account", "KAM1"])
     acc.append(["K2", "Beta AG", "B", "KAM1"])
-    wb.save(HERE / "multi_sheet.xlsx")
+    _save(wb, "multi_sheet.xlsx")
 
 
 def formulas_xlsx() -> None:
     """Formula cells with cached values (xlsxwriter stores the value we give it)."""
     wb = xlsxwriter.Workbook(str(HERE / "formulas.xlsx"))
+    wb.set_properties({"created": FIXED})
     ws = wb.add_worksheet("Lieferungen")
-    ws.write_row(0, 0, ["Lieferschein-Nr.", "Debitor", "Versanddatum", "Versandart",
-                        "Fracht netto", "Mautzuschlag", "Frachtkosten"])
+    ws.write_row(
+        0,
+        0,
+        [
+            "Lieferschein-Nr.",
+            "Debitor",
+            "Versanddatum",
+            "Versandart",
+            "Fracht netto",
+            "Mautzuschlag",
+            "Frachtkosten",
+        ],
+    )
     datef = wb.add_format({"num_format": "dd.mm.yyyy"})
-    rows = [("L-1", "K1", dt.date(2025, 5, 2), "Express", 100.0, 4.5),
-            ("L-2", "K2", dt.date(2025, 5, 3), "Standard", 20.0, 1.25)]
+    rows = [
+        ("L-1", "K1", dt.date(2025, 5, 2), "Express", 100.0, 4.5),
+        ("L-2", "K2", dt.date(2025, 5, 3), "Standard", 20.0, 1.25),
+    ]
     for i, (sid, acc, day, mode, net, toll) in enumerate(rows, start=1):
         ws.write_string(i, 0, sid)
         ws.write_string(i, 1, acc)
@@ -89,8 +119,10 @@ def legacy_xls() -> None:
     for c, h in enumerate(["Kunden-Nr.", "Firma", "Kundenstufe", "Ort", "Kunde seit"]):
         ws.write(0, c, h)
     datef = xlwt.easyxf(num_format_str="DD.MM.YYYY")
-    data = [("00042", "Gamma KG", "Schlüsselkunde", "Köln", dt.date(2019, 4, 1)),
-            ("00043", "Delta GmbH", "C", "Bonn", dt.date(2021, 1, 15))]
+    data = [
+        ("00042", "Gamma KG", "Schlüsselkunde", "Köln", dt.date(2019, 4, 1)),
+        ("00043", "Delta GmbH", "C", "Bonn", dt.date(2021, 1, 15)),
+    ]
     for r, row in enumerate(data, start=1):
         for c, v in enumerate(row):
             ws.write(r, c, v, datef) if isinstance(v, dt.date) else ws.write(r, c, v)
@@ -151,7 +183,7 @@ def csv_files() -> None:
         'table = "shipments"\n\n[columns]\nshipment_id = "Lieferschein-Nr."\n'
         'account_id = "Debitor"\nship_date = "Versanddatum"\nship_mode = "Versandart"\n\n'
         '[values.ship_mode]\n"Express" = "express"\n"Standard" = "standard"\n\n'
-        '[defaults]\nfreight_charged = 0\n\n[computed]\n'
+        "[defaults]\nfreight_charged = 0\n\n[computed]\n"
         'freight_cost = "`Fracht netto` + `Mautzuschlag`"\n\n[read]\nsheet = "Lieferungen"\n',
         encoding="utf-8",
     )
@@ -164,7 +196,9 @@ def error_files() -> None:
     _csv("err_bad_date.csv", [head, "S1;K1;01.02.2025;express;1", "S2;K1;32.13.2025;express;1"])
     _csv("err_bad_amount.csv", [head, "S1;K1;01.02.2025;express;zwölf"])
     _csv("err_missing_key.csv", [head, "S1;K1;01.02.2025;express;1", ";K1;02.02.2025;express;2"])
-    _csv("err_duplicate_key.csv", [head, "S1;K1;01.02.2025;express;1", "S1;K1;01.02.2025;express;2"])
+    _csv(
+        "err_duplicate_key.csv", [head, "S1;K1;01.02.2025;express;1", "S1;K1;01.02.2025;express;2"]
+    )
     _csv("err_unknown_ship_mode.csv", [head, "S1;K1;01.02.2025;Brieftaube;1"])
     _csv("err_unknown_tier.csv", ["account_id;name;tier", "K1;Alpha;Platin"])
     _csv(
