@@ -99,7 +99,9 @@ ACCOUNTS = Table(
     (
         C("account_id", "id", True),
         C("name", "text", True),
-        C("tier", "category", True, TIERS),
+        # Not required: many CRM exports carry no tier; such accounts are imported with a
+        # warning and are neither key accounts nor checked against the matrix until mapped.
+        C("tier", "category", False, TIERS),
         C("kam_id", "id"),
         C("parent_id", "id"),
         C("industry", "text"),

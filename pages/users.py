@@ -88,6 +88,7 @@ with add_tab, st.form("users_add", clear_on_submit=False):
         tr("users_kam"), kam_options, format_func=kam_label, key="users_add_kam"
     )
     new_email = left.text_input(tr("users_email"), key="users_add_email")
+    left, right = st.columns(2)
     pw1 = left.text_input(
         tr("users_password"), type="password", help=tr("users_password_help"), key="users_add_pw1"
     )

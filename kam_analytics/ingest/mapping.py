@@ -581,6 +581,9 @@ def suggest_columns(headers, table: str) -> dict[str, str]:
     return {c: chosen[c] for c in cols if c in chosen}
 
 
+_REFERENCE_KEYS = {"account_id", "kam_id", "year", "line_no"}
+
+
 def score_table(headers, table: str, provided=()) -> float:
     """How well the headers fit a table: required and key columns weigh most."""
     t = schema.IMPORTABLE_TABLES[table]
@@ -589,6 +592,10 @@ def score_table(headers, table: str, provided=()) -> float:
     for col in t.columns:
         if col.name in found:
             score += 3 if col.name in t.key else (2 if col.required else 1)
+            # A key of its own (order_id, shipment_id ...) says more about what a file is than
+            # account_id, which every transaction export carries as a reference.
+            if col.name in t.key and col.name not in _REFERENCE_KEYS:
+                score += 3
     missing_required = [c for c in t.required_columns if c not in found]
     return score - 2.5 * len(missing_required)
 

@@ -259,6 +259,17 @@ def prepare(
                 column=col.name,
             )
 
+    if table.name == "accounts" and "tier" not in plan:
+        out.add(
+            "missing_tier",
+            "The file has no tier column: accounts are imported without a tier",
+            "Accounts without a tier are not key accounts and are not checked against the "
+            "entitlement matrix. Map the column holding KEY/A/B/C (Kundenstufe, Kundengruppe, "
+            "Segment) or set tier in the profile's [defaults] section.",
+            column="tier",
+            severity="warning",
+        )
+
     # 2. Parse every planned column, vectorised; report only the failing cells.
     for name in [c.name for c in table.columns if c.name in plan]:
         col = table.column(name)

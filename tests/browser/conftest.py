@@ -8,6 +8,7 @@ here ever runs `playwright install`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -52,28 +53,33 @@ class Server:
         self.db_path = db_path
         self.log_path = log_path
 
-    def row_counts(self) -> dict[str, int]:
-        """Row counts per table, read from a second (read-only) look at the live file."""
+    @contextlib.contextmanager
+    def peek(self):
+        """A read-only connection to a snapshot of the live file (the app holds it open)."""
         import duckdb
 
-        from kam_analytics import schema
-
-        # The app holds the file open for writing; a copy is the safe way to read it.
-        copy = self.db_path.with_suffix(".peek.duckdb")
+        copy = self.db_path.with_name(f"peek-{time.monotonic_ns()}.duckdb")
         shutil.copy(self.db_path, copy)
         wal = self.db_path.with_name(self.db_path.name + ".wal")
         if wal.exists():
             shutil.copy(wal, copy.with_name(copy.name + ".wal"))
         con = duckdb.connect(str(copy), read_only=True)
         try:
-            return {
-                t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
-                for t in schema.ALL_TABLES
-            }
+            yield con
         finally:
             con.close()
             copy.unlink(missing_ok=True)
             copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+
+    def row_counts(self) -> dict[str, int]:
+        """Row counts per table as the app sees them now."""
+        from kam_analytics import schema
+
+        with self.peek() as con:
+            return {
+                t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]
+                for t in schema.ALL_TABLES
+            }
 
 
 @pytest.fixture(scope="session")
