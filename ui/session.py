@@ -36,8 +36,13 @@ def get_con():
 
 
 def get_scope() -> Scope:
-    """The signed-in user's scope; every metrics call takes it."""
-    return st.session_state.get("scope") or Scope.everything()
+    """The signed-in user's scope; a page opened without sign-in goes to the sign-in page."""
+    scope = st.session_state.get("scope")
+    if scope is None:
+        # Fail closed: a page URL opened before app.py ran must not show data to nobody.
+        st.switch_page("app.py")
+        st.stop()
+    return scope
 
 
 def get_lang() -> str:
