@@ -183,9 +183,11 @@ def sign_in(pg, url: str, name: str, password: str) -> None:
     from kam_analytics.i18n import t
 
     pg.goto(url)
-    settle(pg)
     field = pg.get_by_label(t("auth_username"), exact=True)
-    if field.count() == 0:  # no sign-in gate in this build
+    nav = pg.get_by_test_id("stSidebarNav")
+    field.or_(nav).first.wait_for()  # the sign-in form, or an app without a gate
+    settle(pg)
+    if field.count() == 0:
         return
     field.fill(name)
     pg.get_by_label(t("auth_password"), exact=True).fill(password)
