@@ -7,13 +7,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from babel.dates import get_month_names
 
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.exports.deck import period_label, resolve_period
+from kam_analytics.exports.theme import MUTED_COLOR, money_axis
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
 from kam_analytics.metrics import overview as ov
+from ui.downloads import download_table, review_pack_download, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import format_frame, plotly_config
+from ui.widgets import format_frame
 
 _LOCALE = {"de": "de_DE", "en": "en_GB"}
-_MODE_COLOURS = {"silent": "#c0392b", "waived": "#f0a30a", "billed": "#2e7d32"}
 
 con, scope, lang = get_con(), get_scope(), get_lang()
 
@@ -33,7 +35,7 @@ if not years:
     st.stop()
 
 today = dt.date.today()
-col_year, col_as_of, _ = st.columns([1, 1, 3])
+col_year, col_as_of, _, col_pack = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
 default_year = today.year if today.year in years else years[-1]
 year = col_year.selectbox(tr("ov_year"), years, index=years.index(default_year), key="ov_year")
 as_of = col_as_of.date_input(
@@ -44,6 +46,10 @@ as_of = col_as_of.date_input(
     format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
     key=f"ov_as_of_{year}",
 )
+
+with col_pack:
+    # management and admins only (the helper checks the scope); built on click
+    review_pack_download(year, as_of=as_of)
 
 kpi = ov.select_overview_kpis(con, scope, year, as_of)
 st.caption(tr("ov_caption", as_of=fmt_date(kpi["as_of"], lang), year=year))
@@ -83,75 +89,84 @@ c5.metric(
     border=True,
 )
 
-separators = ",." if lang == "de" else ".,"
 months = get_month_names("abbreviated", locale=_LOCALE[lang])
+period = period_label(*resolve_period(year, as_of), lang)
+theme = session_theme()
 left, right = st.columns(2)
 
 by_month = ov.select_revenue_by_month(con, scope, year, as_of)
 labels = [months[m] for m in by_month["month"]]
 fig = go.Figure()
-fig.add_bar(x=labels, y=by_month["revenue"], name=str(year), marker_color="#1f4e79")
+fig.add_bar(x=labels, y=by_month["revenue"], name=str(year), marker_color=theme.primary)
 fig.add_scatter(
     x=labels,
     y=by_month["revenue_prev"],
     name=str(year - 1),
     mode="lines+markers",
-    line={"color": "#9aa5b1", "dash": "dot"},
+    line={"color": MUTED_COLOR, "dash": "dot"},
 )
-fig.update_layout(
-    title=tr("ov_chart_revenue"),
-    separators=separators,
-    yaxis_title=tr("ov_revenue_axis"),
-    yaxis_tickformat=",.0f",
-    legend={"orientation": "h", "y": -0.15},
-    margin={"t": 50, "b": 10},
-    height=380,
-)
-left.plotly_chart(fig, config=plotly_config(f"umsatz_{year}"), key="ov_revenue_chart")
+fig.update_layout(yaxis_title=tr("ov_revenue_axis"))
+with left:
+    show_chart(
+        money_axis(fig, lang),
+        f"umsatz_{year}_je_monat",
+        title=tr("ov_chart_revenue"),
+        period=period,
+        key="ov_revenue_chart",
+    )
 
 by_tier = ov.select_service_value_by_tier(con, scope, year, as_of)
 fig = go.Figure()
-for mode, colour in _MODE_COLOURS.items():
+for mode, colour in theme.billing_colors().items():
     part = by_tier[by_tier["billing_mode"] == mode]
     fig.add_bar(
-        x=part["tier"], y=part["list_value"], name=tr(f"ov_mode_{mode}"), marker_color=colour
+        x=[tier_label(t, lang) for t in part["tier"]],
+        y=part["list_value"],
+        name=tr(f"ov_mode_{mode}"),
+        marker_color=colour,
     )
-fig.update_layout(
-    title=tr("ov_chart_services"),
-    barmode="stack",
-    separators=separators,
-    xaxis_title=tr("ov_tier"),
-    yaxis_title=tr("ov_value_axis"),
-    yaxis_tickformat=",.0f",
-    legend={"orientation": "h", "y": -0.2, "title": {"text": tr("ov_mode")}},
-    margin={"t": 50, "b": 10},
-    height=380,
-)
-right.plotly_chart(fig, config=plotly_config(f"leistungswert_{year}"), key="ov_service_chart")
+fig.update_layout(barmode="stack", xaxis_title=tr("ov_tier"), yaxis_title=tr("ov_value_axis"))
+with right:
+    show_chart(
+        money_axis(fig, lang),
+        f"leistungswert_{year}_nach_kundenstufe",
+        title=tr("ov_chart_services"),
+        period=period,
+        key="ov_service_chart",
+    )
 
 st.subheader(tr("ov_key_table"))
 keys = ov.select_key_accounts(con, scope, year, as_of)
 if keys.empty:
     st.info(tr("no_data"))
 else:
-    shown = keys[
+    raw = keys[
         ["account_id", "name", "kam_name", "revenue", "revenue_prev", "change", "last_order"]
-    ].copy()
+    ]
+    key_labels = {
+        "account_id": tr("ov_col_account_id"),
+        "name": tr("ov_col_name"),
+        "kam_name": tr("ov_col_kam"),
+        "revenue": tr("ov_col_revenue", year=year),
+        "revenue_prev": tr("ov_col_revenue_prev", year=year - 1),
+        "change": tr("ov_col_change"),
+        "last_order": tr("ov_col_last_order"),
+    }
+    shown = raw.copy()
     shown["last_order"] = [fmt_date(d, lang) if pd.notna(d) else "–" for d in shown["last_order"]]
     shown = format_frame(shown, money=("revenue", "revenue_prev"), pct=("change",))
     st.dataframe(
-        shown.rename(
-            columns={
-                "account_id": tr("ov_col_account_id"),
-                "name": tr("ov_col_name"),
-                "kam_name": tr("ov_col_kam"),
-                "revenue": tr("ov_col_revenue", year=year),
-                "revenue_prev": tr("ov_col_revenue_prev", year=year - 1),
-                "change": tr("ov_col_change"),
-                "last_order": tr("ov_col_last_order"),
-            }
-        ),
+        shown.rename(columns=key_labels),
         hide_index=True,
         width="stretch",
         height=min(35 * (len(shown) + 1) + 3, 600),  # every key account without scrolling
+    )
+    download_table(
+        raw,
+        f"schluesselkunden_{year}",
+        money_cols=("revenue", "revenue_prev"),
+        pct_cols=("change",),
+        labels=key_labels,
+        title=f"{tr('ov_key_table')} ({period})",
+        key="ov_keys_dl",
     )

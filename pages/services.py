@@ -11,12 +11,22 @@ from kam_analytics.i18n import (
     select_service_names,
     tier_label,
 )
+from kam_analytics.exports.deck import period_label, resolve_period
+from kam_analytics.exports.theme import money_axis
 from kam_analytics.metrics import services as sv
 from kam_analytics.schema import BILLING_MODES, TIERS
+from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import plotly_config, show_table
+from ui.widgets import show_table
 
-MODE_COLOURS = {"silent": "#c0392b", "waived": "#f0a30a", "billed": "#2e7d32"}
+# file name part of each summary table (German, like the chart file names)
+DIM_FILE = {
+    "account": "nach_kunde",
+    "tier": "nach_kundenstufe",
+    "kam": "nach_kam",
+    "service": "nach_leistung",
+    "month": "nach_monat",
+}
 MONEY = (
     "cost",
     "list_value",
@@ -97,6 +107,8 @@ labels = {
     "source_row": tr("svc_source_row"),
 }
 
+period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
+file_year = str(year) if year else "alle_jahre"
 total_value = float(events["list_value"].sum())
 silent = float(events.loc[events["billing_mode"] == "silent", "list_value"].sum())
 k1, k2, k3, k4, k5 = st.columns(5)
@@ -114,6 +126,7 @@ st.caption(tr("svc_ladder_caption"))
 ladder = sv.billing_ladder(events, "tier")
 groups = list(dict.fromkeys(ladder["tier"]))
 ordered = [t for t in [*TIERS, ""] if t in groups]
+mode_colours = session_theme().billing_colors()
 fig = go.Figure()
 for mode in BILLING_MODES:
     part = ladder[ladder["billing_mode"] == mode].set_index("tier").reindex(ordered)
@@ -122,7 +135,7 @@ for mode in BILLING_MODES:
         x=part["list_value"],
         name=billing_mode_label(mode, lang),
         orientation="h",
-        marker_color=MODE_COLOURS[mode],
+        marker_color=mode_colours[mode],
         customdata=part["share"],
         hovertemplate="%{y}: %{x:,.0f} € (%{customdata:.0%})<extra>"
         + billing_mode_label(mode, lang)
@@ -130,18 +143,18 @@ for mode in BILLING_MODES:
     )
 fig.update_layout(
     barmode="stack",
-    height=120 + 55 * len(ordered),
-    separators=",." if lang == "de" else ".,",
-    legend={"orientation": "h", "y": 1.15, "x": 0, "traceorder": "normal"},
-    margin={"l": 10, "r": 10, "t": 40, "b": 10},
-    yaxis={"autorange": "reversed"},
-    xaxis={
-        "tickformat": ",.0f",
-        "ticksuffix": " €" if lang == "de" else "",
-        "tickprefix": "€" if lang == "en" else "",
-    },
+    height=max(420, 260 + 60 * len(ordered)),
+    legend={"traceorder": "normal"},
+    yaxis={"autorange": "reversed", "automargin": True},
+    xaxis_title=tr("svc_value_axis"),
 )
-st.plotly_chart(fig, config=plotly_config("leistungen_abrechnungsart"), key="svc_ladder")
+show_chart(
+    money_axis(fig, lang, "x"),
+    f"leistungen_{file_year}_nach_abrechnungsart",
+    title=tr("svc_ladder_chart"),
+    period=period,
+    key="svc_ladder",
+)
 
 st.subheader(tr("svc_tables_title"))
 dims = {
@@ -159,6 +172,15 @@ for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
         if "tier" in summary:
             summary["tier"] = [tier_label(t, lang) if t else "–" for t in summary["tier"]]
         show_table(summary, labels, money=MONEY, ints=("events",))
+        download_table(
+            summary,
+            f"leistungen_{file_year}_{DIM_FILE[dim]}",
+            money_cols=MONEY,
+            int_cols=("events",),
+            labels=labels,
+            title=f"{tr('svc_tables_title')}: {dims[dim]} ({period})",
+            key=f"svc_dl_{dim}",
+        )
 
 st.subheader(tr("svc_drill_title"))
 st.caption(tr("svc_drill_caption"))
@@ -210,3 +232,11 @@ if account:
     rows["billing_mode"] = [billing_mode_label(m, lang) for m in rows["billing_mode"]]
     st.caption(tr("svc_drill_sum", n=len(rows), value=fmt_eur(rows["list_value"].sum(), lang)))
     show_table(rows, labels, money=MONEY)
+    download_table(
+        rows,
+        f"leistungen_{file_year}_{account}_einzelnachweis",
+        money_cols=MONEY,
+        labels=labels,
+        title=f"{tr('svc_drill_title')}: {account_names[account]} ({period})",
+        key="svc_dl_drill",
+    )

@@ -184,15 +184,16 @@ def sign_in(pg, url: str, name: str, password: str) -> None:
 
     pg.goto(url)
     field = pg.get_by_label(t("auth_username"), exact=True)
-    nav = pg.get_by_test_id("stSidebarNav")
-    field.or_(nav).first.wait_for()  # the sign-in form, or an app without a gate
+    # The sign-in form, or (an app without a gate) the overview. Not the sidebar navigation:
+    # on a fresh server's first run Streamlit shows its pages-folder navigation for a moment.
+    field.or_(heading(pg, t("ov_title"))).first.wait_for()
     settle(pg)
     if field.count() == 0:
         return
     field.fill(name)
     pg.get_by_label(t("auth_password"), exact=True).fill(password)
     pg.get_by_role("button", name=t("auth_submit"), exact=True).click()
-    pg.get_by_test_id("stSidebarNav").wait_for()
+    pg.get_by_test_id("stSidebar").get_by_role("button", name=t("auth_signout")).wait_for()
     settle(pg)
 
 
