@@ -583,6 +583,10 @@ def suggest_columns(headers, table: str) -> dict[str, str]:
 
 _REFERENCE_KEYS = {"account_id", "kam_id", "year", "line_no"}
 
+# Event-like exports often carry no id of their own; the id is then derived from the row's
+# content, so that re-importing the same rows still creates no duplicate.
+DERIVED_KEYS = {"service_events": "event_id", "feedback": "feedback_id"}
+
 
 def score_table(headers, table: str, provided=()) -> float:
     """How well the headers fit a table: required and key columns weigh most."""
@@ -596,7 +600,9 @@ def score_table(headers, table: str, provided=()) -> float:
             # account_id, which every transaction export carries as a reference.
             if col.name in t.key and col.name not in _REFERENCE_KEYS:
                 score += 3
-    missing_required = [c for c in t.required_columns if c not in found]
+    missing_required = [
+        c for c in t.required_columns if c not in found and DERIVED_KEYS.get(table) != c
+    ]
     return score - 2.5 * len(missing_required)
 
 
@@ -607,7 +613,9 @@ def detect_table(headers) -> tuple[str | None, dict[str, float]]:
     def key_found(name):
         table = schema.IMPORTABLE_TABLES[name]
         found = suggest_columns(headers, name)
-        return all(k in found or table.column(k).default for k in table.key)
+        return all(
+            k in found or table.column(k).default or DERIVED_KEYS.get(name) == k for k in table.key
+        )
 
     fitting = [n for n in scores if key_found(n) and scores[n] > 0]
     if not fitting:
@@ -677,6 +685,21 @@ def map_categories(text: pd.Series, column: str, user_map: dict | None = None) -
         lookup[normalize_value(k)] = v
     uniques = text.dropna().unique()
     mapped = {u: lookup.get(normalize_value(u)) for u in uniques}
+    return text.map(mapped).astype("str")
+
+
+def map_service_codes(text: pd.Series, user_map: dict | None = None) -> pd.Series:
+    """Service codes from codes or German/English catalogue names; unknown values pass through."""
+    from kam_analytics.catalogue import DEFAULT_SERVICES
+
+    lookup = {}
+    for code, name_de, name_en, *_rest in DEFAULT_SERVICES:
+        for label in (code, name_de, name_en):
+            lookup[normalize_value(label)] = code
+    for k, v in (user_map or {}).items():
+        lookup[normalize_value(k)] = v
+    uniques = text.dropna().unique()
+    mapped = {u: lookup.get(normalize_value(u), u) for u in uniques}
     return text.map(mapped).astype("str")
 
 

@@ -17,11 +17,13 @@ from kam_analytics import schema
 from kam_analytics.errors import ConfigError, Problem
 from kam_analytics.ingest import parse
 from kam_analytics.ingest.mapping import (
+    DERIVED_KEYS,
     SYNONYMS,
     Mapping,
     compile_expression,
     evaluate_expression,
     map_categories,
+    map_service_codes,
     normalize_header,
 )
 from kam_analytics.ingest.read import RawSheet
@@ -245,6 +247,7 @@ def prepare(
         if (
             col.required
             and col.name not in plan
+            and DERIVED_KEYS.get(table.name) != col.name
             and not any(
                 p.reason == "missing_column" and f"(mapped to {col.name})" in p.message
                 for p in out.items
@@ -324,12 +327,28 @@ def prepare(
                     where[name],
                 )
             values = mapped
+        elif name == "service_code":
+            # Exports name services in words ("Schulung beim Kunden"); codes are what the
+            # catalogue and the matrix know.
+            values = map_service_codes(values, mapping.values.get(name))
         result[name] = values
 
     # 3. Keys and required values.
     if "line_no" in table.column_names and "line_no" not in result and "order_id" in result:
         # No position column: number the lines of each order in file order.
         result["line_no"] = (result.groupby("order_id", dropna=False).cumcount() + 1).astype("str")
+    derived = DERIVED_KEYS.get(table.name)
+    if derived and derived not in result and n:
+        hashes = pd.util.hash_pandas_object(result.astype("str"), index=False)
+        result[derived] = ["H" + format(int(h), "016x") for h in hashes.to_numpy()]
+        out.add(
+            "derived_key",
+            f"The file has no {derived} column: ids were derived from each row's content",
+            f"Nothing to do: re-importing the same rows creates no duplicates. Map a column to "
+            f"{derived} if the export has an id of its own.",
+            column=derived,
+            severity="warning",
+        )
     for name in table.key:
         if name in result:
             missing = result[name].isna() & ~_already_reported(out, raw, where.get(name))

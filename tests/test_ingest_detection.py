@@ -1,0 +1,80 @@
+"""Exports that real systems produce: table detection, derived ids, service names, no tier."""
+
+import subprocess
+import sys
+
+import duckdb
+
+from kam_analytics.ingest.mapping import detect_table
+
+SUPERSTORE = [
+    "Row ID", "Order ID", "Order Date", "Ship Date", "Ship Mode", "Customer ID",
+    "Customer Name", "Segment", "Country", "City", "State", "Postal Code", "Region",
+    "Product ID", "Category", "Sub-Category", "Product Name", "Sales", "Quantity",
+    "Discount", "Profit",
+]  # fmt: skip
+
+
+def run_import(path, db):
+    return subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "import", str(path), "--db", str(db)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_order_lines_with_customer_columns_are_orders_not_accounts():
+    table, scores = detect_table(SUPERSTORE)
+    assert table == "orders"
+    assert scores["orders"] > scores["accounts"]
+
+
+def test_plain_customer_list_is_accounts():
+    assert detect_table(["Kundennummer", "Name", "Kundengruppe", "Ort"])[0] == "accounts"
+
+
+def test_service_export_without_id_gets_content_ids_and_codes_from_names(tmp_path):
+    path = tmp_path / "leistungen.csv"
+    path.write_text(
+        "Kunde;Datum;Leistung;Menge;Kosten;Listenwert;Berechnet\n"
+        "100;01.05.2025;Trainingsmaßnahme beim Kunden;1;900;1.800,00;0\n"
+        "101;01.06.2025;INNOVATION_WS;1;2400;4.500,00;0\n",
+        encoding="cp1252",
+    )
+    db = tmp_path / "kam.duckdb"
+    first = run_import(path, db)
+    assert first.returncode == 0, first.stderr
+    assert "-> service_events" in first.stdout
+    assert "2 inserted" in first.stdout
+    assert "no event_id column" in first.stdout
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        "SELECT service_code, list_value FROM service_events ORDER BY date"
+    ).fetchall()
+    ids = [r[0] for r in con.execute("SELECT event_id FROM service_events").fetchall()]
+    con.close()
+    assert [(code, float(v)) for code, v in rows] == [
+        ("TRAINING", 1800.0),
+        ("INNOVATION_WS", 4500.0),
+    ]
+    assert all(i.startswith("H") and len(i) == 17 for i in ids)
+    # The same rows in another file (other name, same content) update nothing and add nothing.
+    again = tmp_path / "leistungen_kopie.csv"
+    again.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    second = run_import(again, db)
+    assert second.returncode == 0, second.stderr
+    assert "0 inserted" in second.stdout and "2 unchanged" in second.stdout
+
+
+def test_accounts_without_tier_import_with_a_warning(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("CustomerID,CompanyName,City\nALFKI,Alfreds Futterkiste,Berlin\n")
+    db = tmp_path / "kam.duckdb"
+    result = run_import(path, db)
+    assert result.returncode == 0, result.stderr
+    assert "no tier column" in result.stdout
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT account_id, name, tier FROM accounts").fetchall() == [
+        ("ALFKI", "Alfreds Futterkiste", None)
+    ]
+    con.close()
