@@ -12,19 +12,20 @@ st.set_page_config(page_title="KAM Analytics", page_icon="📊", layout="wide")
 # roles: a tuple of the roles that get the page (admin, management, kam); omitted/None = all.
 PAGES = [
     ("pages/overview.py", "nav_overview", ":material/dashboard:"),
-    ("pages/audit.py", "nav_audit", ":material/history:", ("admin",)),
-    ("pages/users.py", "nav_users", ":material/group:", ("admin",)),
     ("pages/services.py", "nav_services", ":material/handshake:"),
     ("pages/giveaways.py", "nav_giveaways", ":material/money_off:"),
     ("pages/matrix.py", "nav_matrix", ":material/table_view:"),
     ("pages/profitability.py", "nav_profitability", ":material/trending_up:"),
-    ("pages/data_import.py", "nav_import", ":material/upload:", ("admin", "management")),
     ("pages/retention.py", "nav_retention", ":material/favorite:"),
     ("pages/mandate.py", "nav_mandate", ":material/assignment:"),
     ("pages/bonus.py", "nav_bonus", ":material/savings:"),
     ("pages/account.py", "nav_account", ":material/business:"),
+    # Importing is the data steward's (admin's) job.
+    ("pages/data_import.py", "nav_import", ":material/upload:", ("admin",)),
     # Everyone reads the settings; only admins change them (the page checks the role).
     ("pages/settings.py", "nav_settings", ":material/settings:", ("admin", "management", "kam")),
+    ("pages/users.py", "nav_users", ":material/group:", ("admin",)),
+    ("pages/audit.py", "nav_audit", ":material/history:", ("admin",)),
 ]
 
 with st.sidebar:

@@ -213,7 +213,7 @@ def page_settings(con, scope):
     get_retention_settings(con)
     get_bonus_plan(con, year)
     pay = get_kam_pay(con, year, scope)
-    log = list_audit(con, limit=500)
+    log = list_audit(con, scope, limit=500)
     return pay, log
 
 

@@ -7,6 +7,8 @@ import json
 
 import pandas as pd
 
+from kam_analytics.access import Scope
+
 
 def _to_json(value) -> str | None:
     if value is None:
@@ -23,8 +25,10 @@ def write_audit(con, username: str, action: str, target: str = "", old=None, new
     )
 
 
-def list_audit(con, limit: int = 500, action: str | None = None) -> pd.DataFrame:
-    """Newest audit entries first, optionally of one action."""
+def list_audit(con, scope: Scope, limit: int = 500, action: str | None = None) -> pd.DataFrame:
+    """Newest audit entries first, optionally of one action (admin and management only)."""
+    # The log holds other KAMs' pay and ratings: refuse here, not only in the page.
+    scope.require_role("admin", "management")
     return con.execute(
         'SELECT audit_id, "at", username, action, target, old_value, new_value FROM audit_log '
         "WHERE ? IS NULL OR action = ? ORDER BY audit_id DESC LIMIT ?",

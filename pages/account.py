@@ -6,12 +6,13 @@ import datetime as dt
 import streamlit as st
 
 from kam_analytics.errors import KamError
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
 from kam_analytics.metrics.account import account_summary, select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
 from kam_analytics.metrics.retention import explain_signals, select_order_years
-from kam_analytics.schema import FEEDBACK_KINDS
+from kam_analytics.schema import ACCOUNT_STATUSES, FEEDBACK_KINDS
+from ui.downloads import deck_download, download_table
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
 
@@ -42,11 +43,23 @@ except KamError as exc:
     st.stop()
 info = s["info"]
 
-st.header(f"{info['name']} ({info['account_id']})")
+h_name, h_deck = st.columns([3, 1], vertical_alignment="bottom")
+h_name.header(f"{info['name']} ({info['account_id']})")
+with h_deck:
+    # the value deck for the customer meeting; the account list is already the user's scope
+    deck_download(account_id, year, key=f"acc_deck_{account_id}_{year}")
 i1, i2, i3, i4 = st.columns(4)
-i1.metric(tr("acc_tier"), info["tier"] or "–", border=True)
+i1.metric(tr("acc_tier"), tier_label(info["tier"], lang) if info["tier"] else "–", border=True)
 i2.metric(tr("acc_kam"), info["kam_name"] or info["kam_id"] or "–", border=True)
-i3.metric(tr("acc_status"), info["status"] or "–", border=True)
+i3.metric(
+    tr("acc_status"),
+    (
+        tr(f"acc_status_{info['status']}")
+        if info["status"] in ACCOUNT_STATUSES
+        else info["status"] or "–"
+    ),
+    border=True,
+)
 i4.metric(tr("acc_since"), fmt_date(info["customer_since"], lang), border=True)
 where = ", ".join(str(x) for x in (info["city"], info["country"], info["industry"]) if x)
 group = (
@@ -71,6 +84,7 @@ with left:
             fmt_eur(services["list_value"].sum(), lang),
             delta=f"{tr('acc_unbilled')}: {fmt_eur(services['unbilled_value'].sum(), lang)}",
             delta_color="off",
+            delta_arrow="off",
             border=True,
         )
         cols = {
@@ -85,6 +99,15 @@ with left:
             services[list(cols)],
             labels=cols,
             money=("cost", "list_value", "billed_amount", "unbilled_value"),
+        )
+        download_table(
+            services[list(cols)],
+            f"leistungen_{year}_{account_id}",
+            money_cols=("cost", "list_value", "billed_amount", "unbilled_value"),
+            int_cols=("events",),
+            labels=cols,
+            title=f"{tr('acc_services', year=year)}: {info['name']} ({account_id})",
+            key="acc_dl_services",
         )
 with right:
     ent = s["entitlement"]
@@ -103,18 +126,25 @@ if rev.empty:
     st.caption(tr("no_data"))
 else:
     rev = rev.assign(year=rev["year"].astype(str))
-    show_table(
+    rev_labels = {
+        "year": tr("year"),
+        "orders": tr("acc_orders"),
+        "net_revenue": tr("acc_net_revenue"),
+        "cost_of_goods": tr("acc_cogs"),
+        "margin": tr("acc_margin"),
+        "margin_pct": tr("acc_margin_pct"),
+    }
+    rev_money = ("net_revenue", "cost_of_goods", "margin")
+    show_table(rev, labels=rev_labels, money=rev_money, pct=("margin_pct",))
+    download_table(
         rev,
-        labels={
-            "year": tr("year"),
-            "orders": tr("acc_orders"),
-            "net_revenue": tr("acc_net_revenue"),
-            "cost_of_goods": tr("acc_cogs"),
-            "margin": tr("acc_margin"),
-            "margin_pct": tr("acc_margin_pct"),
-        },
-        money=("net_revenue", "cost_of_goods", "margin"),
-        pct=("margin_pct",),
+        f"umsatz_{account_id}_je_jahr",
+        money_cols=rev_money,
+        pct_cols=("margin_pct",),
+        int_cols=("orders",),
+        labels=rev_labels,
+        title=f"{tr('acc_revenue')}: {info['name']} ({account_id})",
+        key="acc_dl_revenue",
     )
 
 st.subheader(tr("acc_retention"))
@@ -165,7 +195,9 @@ with m_right:
     else:
         show_table(
             fb[["date", "kind", "score", "comment"]].assign(
-                kind=[tr(f"fb_kind_{k}") for k in fb["kind"]]
+                date=[fmt_date(d, lang) for d in fb["date"]],
+                kind=[tr(f"fb_kind_{k}") for k in fb["kind"]],
+                comment=[c if isinstance(c, str) else "" for c in fb["comment"]],
             ),
             labels={
                 "date": tr("fb_date"),
@@ -173,6 +205,7 @@ with m_right:
                 "score": tr("st_col_score"),
                 "comment": tr("fb_comment"),
             },
+            ints=("score",),
         )
     with st.expander(tr("fb_add")), st.form(f"acc_feedback_{account_id}"):
         kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))

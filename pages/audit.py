@@ -6,6 +6,7 @@ import streamlit as st
 from kam_analytics import users
 from kam_analytics.i18n import fmt_date
 from ui.auth import require_page_role
+from ui.downloads import download_table
 from ui.session import get_con, get_lang, tr
 
 scope = require_page_role("admin")
@@ -55,3 +56,5 @@ else:
     )
     st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * len(shown), 700))
     st.caption(tr("audit_count", n=len(entries)))
+    # the shown table (time as text): a date cell in Excel would drop the time of day
+    download_table(shown, "audit_log", title=tr("audit_title"), key="audit_dl")

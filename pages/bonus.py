@@ -9,6 +9,7 @@ from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import bonus as bn
 from kam_analytics.metrics.retention import explain_signals, select_order_years
+from ui.downloads import download_table
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
 
@@ -100,12 +101,14 @@ lost = w1.multiselect(
     options,
     format_func=lambda a: f"{a} {labels.get(a, '')}",
     key=f"bn_lost_{kam_id}_{year}",
+    placeholder=tr("bn_choose_accounts"),
 )
 kept = w2.multiselect(
     tr("bonus_mark_kept"),
     [o for o in options if o not in lost],
     format_func=lambda a: f"{a} {labels.get(a, '')}",
     key=f"bn_kept_{kam_id}_{year}",
+    placeholder=tr("bn_choose_accounts"),
 )
 if lost or kept:
     wf = bn.get_standing(
@@ -142,7 +145,25 @@ st.markdown(f"**{tr('bonus_accounts_counted')}**")
 if n:
     table = counted.copy()
     table["why"] = [" ".join(explain_signals(r, lang)) for r in table.to_dict(orient="records")]
-    show_table(table[list(cols)], labels=cols, pct=("mandate_score",))
+    ratings = ("contact_rating", "objectives_rating", "success_measures_rating", "support_rating")
+    show_table(
+        table[list(cols)],
+        labels=cols,
+        pct=("mandate_score",),
+        ints=(*ratings, "surveys"),
+    )
+    flags = ("active_start", "active_end", "at_risk")
+    download_table(
+        table[list(cols)].assign(
+            **{c: [tr("ret_yes") if v else tr("ret_no") for v in table[c]] for c in flags}
+        ),
+        f"bonus_{s.kam_id}_{year}_kunden",
+        pct_cols=("mandate_score",),
+        int_cols=("surveys",),
+        labels=cols,
+        title=f"{tr('bonus_accounts_counted')}: {s.name or s.kam_id} ({year})",
+        key="bn_dl_counted",
+    )
 else:
     st.caption(tr("no_data"))
 others = s.accounts[~s.accounts["counted"]] if len(s.accounts) else s.accounts
@@ -153,9 +174,11 @@ st.markdown(f"**{tr('bonus_surveys')}**")
 if len(s.surveys):
     show_table(
         s.surveys[["feedback_id", "account_id", "date", "score", "comment"]].assign(
-            date=[fmt_date(d, lang) for d in s.surveys["date"]]
+            date=[fmt_date(d, lang) for d in s.surveys["date"]],
+            comment=[c if isinstance(c, str) else "" for c in s.surveys["comment"]],
         ),
         labels={
+            "feedback_id": tr("bn_col_feedback_id"),
             "account_id": tr("st_col_account"),
             "date": tr("st_col_date"),
             "score": tr("st_col_score"),
@@ -175,15 +198,17 @@ if quotes:
 d1, d2 = st.columns(2)
 d1.download_button(
     tr("bonus_pdf"),
-    data=statement_pdf(s, lang, praise=quotes),
+    data=lambda: statement_pdf(s, lang, praise=quotes),  # built on click
     file_name=f"bonus_{s.kam_id}_{year}.pdf",
     mime="application/pdf",
+    on_click="ignore",
     icon=":material/picture_as_pdf:",
 )
 d2.download_button(
     tr("bonus_xlsx"),
-    data=statement_xlsx(s, lang),
+    data=lambda: statement_xlsx(s, lang),
     file_name=f"bonus_{s.kam_id}_{year}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
     icon=":material/table_view:",
 )

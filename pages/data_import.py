@@ -20,7 +20,7 @@ from kam_analytics.ingest.validate import problems_csv, problems_frame, resolve_
 from ui.auth import require_page_role
 from ui.session import get_con, tr
 
-scope = require_page_role("admin", "management")
+scope = require_page_role("admin")
 con = get_con()
 st.title(tr("imp_title"))
 st.caption(tr("imp_intro"))

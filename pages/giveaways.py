@@ -1,11 +1,15 @@
 """Verschenkte Leistungen: off-policy services, giveaways with their leakage in euros and
 invisible value, totals by account, KAM, service and tier, each traceable to its rows."""
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics.exports.deck import period_label, resolve_period
+from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
     billing_mode_label,
+    fmt_date,
     fmt_eur,
     fmt_number,
     policy_label,
@@ -15,10 +19,10 @@ from kam_analytics.i18n import (
 from kam_analytics.metrics import giveaways as gv
 from kam_analytics.metrics import services as sv
 from kam_analytics.schema import TIERS
+from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import plotly_config, show_table
+from ui.widgets import show_table
 
-FINDING_COLOURS = {"off_policy": "#A23B3B", "giveaway": "#D08C2E", "invisible": "#3E7CB1"}
 MONEY = ("leakage", "unbilled_value", "list_value", "billed_amount")
 
 con, scope, lang = get_con(), get_scope(), get_lang()
@@ -66,6 +70,15 @@ if found.empty:
     st.stop()
 
 finding_label = {f: tr(f"gv_finding_{f}") for f in gv.FINDINGS}
+period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
+file_year = str(year) if year else "alle_jahre"
+# the company palette's red / amber / blue, the same colours as in the review pack
+_theme = session_theme()
+finding_colours = {
+    "off_policy": _theme.colors[6 % len(_theme.colors)],
+    "giveaway": _theme.colors[3 % len(_theme.colors)],
+    "invisible": _theme.colors[1 % len(_theme.colors)],
+}
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(tr("gv_leakage_total"), fmt_eur(found["leakage"].sum(), lang, 0), border=True)
 for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
@@ -127,6 +140,19 @@ def readable(df):
     return out
 
 
+def show_dates(df):
+    """Dates and import times as German/English text for the screen (downloads keep dates)."""
+    out = df.copy()
+    if "date" in out:
+        out["date"] = [fmt_date(d, lang) for d in out["date"]]
+    if "imported_at" in out:
+        out["imported_at"] = [
+            f"{fmt_date(d, lang)} {pd.Timestamp(d):%H:%M}" if pd.notna(d) else "–"
+            for d in out["imported_at"]
+        ]
+    return out
+
+
 # Worst accounts at a glance: leakage per account, split by finding.
 by_account = gv.totals_by(found, "account_id")
 top = by_account[by_account["leakage"] > 0].head(15)
@@ -141,22 +167,22 @@ if not top.empty:
             x=[float(part.get(a, 0.0)) for a in top_ids],
             name=finding_label[finding],
             orientation="h",
-            marker_color=FINDING_COLOURS[finding],
+            marker_color=finding_colours[finding],
         )
     fig.update_layout(
         barmode="stack",
-        height=140 + 28 * len(top),
-        separators=",." if lang == "de" else ".,",
-        legend={"orientation": "h", "y": 1.08, "x": 0, "traceorder": "normal"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"autorange": "reversed"},
-        xaxis={
-            "tickformat": ",.0f",
-            "ticksuffix": " €" if lang == "de" else "",
-            "tickprefix": "€" if lang == "en" else "",
-        },
+        height=max(460, 240 + 30 * len(top)),
+        legend={"traceorder": "normal"},
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis_title=tr("gv_leakage"),
     )
-    st.plotly_chart(fig, config=plotly_config("verschenkte_leistungen"), key="gv_chart")
+    show_chart(
+        money_axis(fig, lang, "x"),
+        f"verschenkte_leistungen_{file_year}_nach_kunde",
+        title=tr("gv_leakage_chart"),
+        period=period,
+        key="gv_chart",
+    )
 
 tabs = st.tabs(
     [
@@ -187,14 +213,34 @@ with tabs[0]:
             "source_row",
         ]
     ]
-    show_table(readable(shown), labels, money=MONEY)
-for tab, by in zip(tabs[1:], ("account_id", "kam_id", "service_code", "tier"), strict=True):
+    show_table(show_dates(readable(shown)), labels, money=MONEY)
+    download_table(
+        readable(shown),
+        f"verschenkte_leistungen_{file_year}_befunde",
+        money_cols=MONEY,
+        labels=labels,
+        title=f"{tr('gv_title')}: {tr('gv_tab_findings')} ({period})",
+        key="gv_dl_findings",
+    )
+TOTAL_FILES = {
+    "account_id": ("nach_kunde", "svc_by_account"),
+    "kam_id": ("nach_kam", "svc_by_kam"),
+    "service_code": ("nach_leistung", "svc_by_service"),
+    "tier": ("nach_kundenstufe", "svc_by_tier"),
+}
+COUNTS = ("n_off_policy", "n_giveaway", "n_invisible")
+for tab, by in zip(tabs[1:], TOTAL_FILES, strict=True):
     with tab:
-        show_table(
-            readable(gv.totals_by(found, by)),
-            labels,
-            money=MONEY,
-            ints=("n_off_policy", "n_giveaway", "n_invisible"),
+        totals = readable(gv.totals_by(found, by))
+        show_table(totals, labels, money=MONEY, ints=COUNTS)
+        download_table(
+            totals,
+            f"verschenkte_leistungen_{file_year}_{TOTAL_FILES[by][0]}",
+            money_cols=MONEY,
+            int_cols=COUNTS,
+            labels=labels,
+            title=f"{tr('gv_title')}: {tr(TOTAL_FILES[by][1])} ({period})",
+            key=f"gv_dl_{by}",
         )
 
 st.subheader(tr("gv_drill_title"))
@@ -229,4 +275,12 @@ if account:
         ]
     ]
     st.caption(tr("gv_drill_sum", n=len(rows), value=fmt_eur(rows["leakage"].sum(), lang)))
-    show_table(readable(rows), labels, money=MONEY)
+    show_table(show_dates(readable(rows)), labels, money=MONEY)
+    download_table(
+        readable(rows),
+        f"verschenkte_leistungen_{file_year}_{account}",
+        money_cols=MONEY,
+        labels=labels,
+        title=f"{tr('gv_drill_title')}: {account_names[account]} ({period})",
+        key="gv_dl_drill",
+    )

@@ -10,6 +10,7 @@ from kam_analytics.metrics import mandates as md
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.retention import select_order_years
 from kam_analytics.schema import FEEDBACK_KINDS
+from ui.downloads import download_table
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
 
@@ -19,7 +20,9 @@ st.caption(tr("man_caption"))
 
 today = dt.date.today()
 years = sorted(set(select_order_years(con, scope)) | {today.year, today.year + 1})
-year = st.selectbox(tr("year"), years, index=years.index(today.year), key="md_year")
+year = st.columns([1, 4])[0].selectbox(
+    tr("year"), years, index=years.index(today.year), key="md_year"
+)
 
 overview = md.mandate_overview(con, year=year, scope=scope)
 if overview.empty:
@@ -39,6 +42,15 @@ labels = {
 }
 show_table(
     overview[list(labels)], labels=labels, pct=("completeness", "score_so_far", "score_year_end")
+)
+download_table(
+    overview[list(labels)],
+    f"kam_auftrag_{year}_uebersicht",
+    pct_cols=("completeness", "score_so_far", "score_year_end"),
+    int_cols=("answered", "rated"),
+    labels=labels,
+    title=f"{tr('man_title')}: {tr('man_overview')} ({year})",
+    key="md_dl_overview",
 )
 
 st.subheader(tr("man_edit"))

@@ -10,6 +10,7 @@ from kam_analytics.errors import KamError
 from kam_analytics.exports import matrix_sheet as ms
 from kam_analytics.i18n import fmt_eur, policy_label, tier_label
 from kam_analytics.schema import POLICIES, TIERS
+from ui.downloads import XLSX_MIME, chromium_ready, download_table
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
 
@@ -61,47 +62,76 @@ shown = shown[["service", "unit", "list_value", *TIERS]].rename(
 st.dataframe(_style(shown), hide_index=True, width="stretch", height=38 + 35 * len(shown))
 st.caption(f"{ms.EXCLUSIVE_MARK} {tr('mx_exclusive_note')}")
 
-# Downloads: PDF and XLSX are instant; the PNG needs chromium and takes a few seconds.
+# Downloads are built on click, on another thread: each gets its own cursor.
 d1, d2, d3, _ = st.columns([1, 1, 1, 2])
 stem = f"{tr('mx_file_prefix')}_{year}"
+
+
+def _on_click(build):
+    """A no-argument builder for st.download_button that uses a fresh cursor."""
+
+    def run() -> bytes:
+        cur = con.cursor()
+        try:
+            return build(cur, year, lang)
+        finally:
+            cur.close()
+
+    return run
+
+
 d1.download_button(
-    tr("mx_dl_pdf"), ms.matrix_pdf(con, year, lang), f"{stem}.pdf", "application/pdf", key="mx_pdf"
+    tr("mx_dl_pdf"),
+    _on_click(ms.matrix_pdf),
+    f"{stem}.pdf",
+    "application/pdf",
+    key="mx_pdf",
+    on_click="ignore",
+    icon=":material/picture_as_pdf:",
 )
 d2.download_button(
     tr("mx_dl_xlsx"),
-    ms.matrix_xlsx(con, year, lang),
+    _on_click(ms.matrix_xlsx),
     f"{stem}.xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    XLSX_MIME,
     key="mx_xlsx",
+    on_click="ignore",
+    icon=":material/table_view:",
 )
-png_key = ("mx_png", year, lang)
-if st.session_state.get("mx_png_key") == png_key and st.session_state.get("mx_png"):
+if chromium_ready():
+    # A4 landscape at 2x; kaleido takes a few seconds the first time
     d3.download_button(
-        tr("mx_dl_png"), st.session_state["mx_png"], f"{stem}.png", "image/png", key="mx_png_dl"
+        tr("dl_png"),
+        _on_click(ms.matrix_png),
+        f"{stem}.png",
+        "image/png",
+        key="mx_png_dl",
+        on_click="ignore",
+        icon=":material/image:",
     )
-elif d3.button(tr("mx_make_png"), key="mx_png_make"):
-    try:
-        with st.spinner(tr("mx_making_png")):
-            st.session_state["mx_png"] = ms.matrix_png(con, year, lang)
-        st.session_state["mx_png_key"] = png_key
-        st.rerun()
-    except KamError as exc:
-        st.warning(f"{exc.message}. {exc.hint}")
+else:
+    st.info(tr("dl_chromium_missing"), icon=":material/info:")
 
 if not is_admin:
     st.subheader(tr("mx_catalogue_title"))
     catalogue = cat.select_catalogue(con, active_only=True)
     name_col = "name_en" if lang == "en" else "name_de"
-    show_table(
-        catalogue[["service_code", name_col, "unit", "cost", "list_value"]],
-        {
-            "service_code": tr("mx_code"),
-            name_col: tr("service"),
-            "unit": tr("mx_unit"),
-            "cost": tr("svc_cost"),
-            "list_value": tr("mx_list_value"),
-        },
-        money=("cost", "list_value"),
+    cat_labels = {
+        "service_code": tr("mx_code"),
+        name_col: tr("service"),
+        "unit": tr("mx_unit"),
+        "cost": tr("svc_cost"),
+        "list_value": tr("mx_list_value"),
+    }
+    cat_cols = ["service_code", name_col, "unit", "cost", "list_value"]
+    show_table(catalogue[cat_cols], cat_labels, money=("cost", "list_value"))
+    download_table(
+        catalogue[cat_cols],
+        f"leistungskatalog_{year}",
+        money_cols=("cost", "list_value"),
+        labels=cat_labels,
+        title=tr("mx_catalogue_title"),
+        key="mx_dl_catalogue",
     )
     st.stop()
 
@@ -158,12 +188,12 @@ edited_cat = st.data_editor(
         "name_de": st.column_config.TextColumn(tr("mx_name_de")),
         "name_en": st.column_config.TextColumn(tr("mx_name_en")),
         "unit": st.column_config.TextColumn(tr("mx_unit")),
-        "cost": st.column_config.NumberColumn(tr("svc_cost"), min_value=0, format="%.2f €"),
+        "cost": st.column_config.NumberColumn(tr("svc_cost"), min_value=0, format="euro"),
         "list_value": st.column_config.NumberColumn(
-            tr("mx_list_value"), min_value=0, format="%.2f €"
+            tr("mx_list_value"), min_value=0, format="euro"
         ),
         "surcharge_fixed": st.column_config.NumberColumn(
-            tr("mx_surcharge_fixed"), min_value=0, format="%.2f €"
+            tr("mx_surcharge_fixed"), min_value=0, format="euro"
         ),
         "surcharge_pct": st.column_config.NumberColumn(
             tr("mx_surcharge_pct"), min_value=0, format="%.1f %%"

@@ -89,10 +89,11 @@ c5.metric(
     border=True,
 )
 
+# Full width, one under the other: the charts carry slide-sized titles and legends that a
+# half-width column would cut off.
 months = get_month_names("abbreviated", locale=_LOCALE[lang])
 period = period_label(*resolve_period(year, as_of), lang)
 theme = session_theme()
-left, right = st.columns(2)
 
 by_month = ov.select_revenue_by_month(con, scope, year, as_of)
 labels = [months[m] for m in by_month["month"]]
@@ -106,14 +107,13 @@ fig.add_scatter(
     line={"color": MUTED_COLOR, "dash": "dot"},
 )
 fig.update_layout(yaxis_title=tr("ov_revenue_axis"))
-with left:
-    show_chart(
-        money_axis(fig, lang),
-        f"umsatz_{year}_je_monat",
-        title=tr("ov_chart_revenue"),
-        period=period,
-        key="ov_revenue_chart",
-    )
+show_chart(
+    money_axis(fig, lang),
+    f"umsatz_{year}_je_monat",
+    title=tr("ov_chart_revenue"),
+    period=period,
+    key="ov_revenue_chart",
+)
 
 by_tier = ov.select_service_value_by_tier(con, scope, year, as_of)
 fig = go.Figure()
@@ -126,14 +126,13 @@ for mode, colour in theme.billing_colors().items():
         marker_color=colour,
     )
 fig.update_layout(barmode="stack", xaxis_title=tr("ov_tier"), yaxis_title=tr("ov_value_axis"))
-with right:
-    show_chart(
-        money_axis(fig, lang),
-        f"leistungswert_{year}_nach_kundenstufe",
-        title=tr("ov_chart_services"),
-        period=period,
-        key="ov_service_chart",
-    )
+show_chart(
+    money_axis(fig, lang),
+    f"leistungswert_{year}_nach_kundenstufe",
+    title=tr("ov_chart_services"),
+    period=period,
+    key="ov_service_chart",
+)
 
 st.subheader(tr("ov_key_table"))
 keys = ov.select_key_accounts(con, scope, year, as_of)

@@ -4,12 +4,15 @@ whale curve and tier-fit alerts."""
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics.exports.deck import period_label, resolve_period
+from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
 from kam_analytics.metrics import profitability as pf
 from kam_analytics.metrics import services as sv
 from kam_analytics.schema import TIERS
+from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import plotly_config, show_table
+from ui.widgets import show_table
 
 MONEY = (
     "revenue",
@@ -52,6 +55,8 @@ if profit.empty:
     st.info(tr("no_data"))
     st.stop()
 
+period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
+file_year = str(year) if year else "alle_jahre"
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(tr("pf_revenue"), fmt_eur(profit["revenue"].sum(), lang, 0), border=True)
 k2.metric(tr("pf_gross_margin"), fmt_eur(profit["gross_margin"].sum(), lang, 0), border=True)
@@ -92,27 +97,26 @@ fig.add_scatter(
     x=[0, *curve["account_share"]],
     y=[0, *curve["cumulative"]],
     mode="lines+markers" if len(curve) <= 60 else "lines",
-    line={"color": "#1F3A5F", "width": 3},
+    line={"color": session_theme().primary, "width": 3},
     marker={"size": 6},
     text=["", *[f"{a} {n}" for a, n in zip(curve["account_id"], curve["name"], strict=True)]],
     hovertemplate="%{text}<br>%{y:,.0f} €<extra></extra>",
     name=tr("pf_cumulative"),
 )
-fig.add_hline(y=float(curve["net_contribution"].sum()), line_dash="dot", line_color="#6C757D")
+fig.add_hline(y=float(curve["net_contribution"].sum()), line_dash="dot", line_color=MUTED_COLOR)
 fig.update_layout(
-    height=420,
-    separators=",." if lang == "de" else ".,",
-    margin={"l": 10, "r": 10, "t": 20, "b": 10},
+    height=520,
     xaxis={"title": tr("pf_whale_x"), "tickformat": ".0%"},
-    yaxis={
-        "title": tr("pf_cumulative"),
-        "tickformat": ",.0f",
-        "ticksuffix": " €" if lang == "de" else "",
-        "tickprefix": "€" if lang == "en" else "",
-    },
+    yaxis_title=tr("pf_cumulative"),
     showlegend=False,
 )
-st.plotly_chart(fig, config=plotly_config("walkurve"), key="pf_whale")
+show_chart(
+    money_axis(fig, lang),
+    f"walkurve_{file_year}_deckungsbeitrag",
+    title=tr("pf_whale_chart"),
+    period=period,
+    key="pf_whale",
+)
 peak = float(curve["cumulative"].max())
 total = float(curve["net_contribution"].sum())
 if total:
@@ -136,8 +140,26 @@ else:
         ", ".join(names.get(c, c) for c in d.split(", ")) if d else "" for d in shown["detail"]
     ]
     show_table(shown, labels, money=("value", "threshold"))
+    download_table(
+        shown,
+        f"profitabilitaet_{file_year}_stufenpassung",
+        money_cols=("value", "threshold"),
+        labels=labels,
+        title=f"{tr('pf_alerts_title')} ({period})",
+        key="pf_dl_alerts",
+    )
 
 st.subheader(tr("pf_table_title"))
 shown = profit.sort_values("net_contribution", ascending=False).copy()
 shown["tier"] = [tier_label(t, lang) if isinstance(t, str) else "–" for t in shown["tier"]]
 show_table(shown, labels, money=MONEY, ints=("cogs_missing",))
+download_table(
+    shown,
+    f"profitabilitaet_{file_year}_alle_kunden",
+    money_cols=MONEY,
+    pct_cols=("cumulative_share",),
+    int_cols=("cogs_missing",),
+    labels=labels,
+    title=f"{tr('pf_title')}: {tr('pf_table_title')} ({period})",
+    key="pf_dl_table",
+)

@@ -6,12 +6,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.errors import KamError
-from kam_analytics.i18n import fmt_pct
+from kam_analytics.exports.deck import period_label, resolve_period
+from kam_analytics.exports.theme import apply_theme, money_axis
+from kam_analytics.i18n import fmt_date, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
+from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import plotly_config, show_table
+from ui.widgets import show_table
 
 con, scope, lang = get_con(), get_scope(), get_lang()
 settings = get_retention_settings(con)
@@ -43,6 +46,18 @@ if detail.empty:
     st.info(tr("no_data"))
     st.stop()
 
+period = period_label(*resolve_period(year, as_of), lang)
+
+
+def yes_no(df):
+    """Flags as Ja/Nein (Yes/No) for downloads, where True/False would be English in German."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "b":
+            out[col] = [tr("ret_yes") if v else tr("ret_no") for v in out[col]]
+    return out
+
+
 started = int(detail["active_start"].sum())
 retained = int(detail["retained"].sum())
 k1, k2, k3, k4, k5 = st.columns(5)
@@ -65,14 +80,23 @@ summary_labels = {
     "rate": tr("ret_m_rate"),
 }
 left, right = st.columns([3, 2])
-with left:
-    st.subheader(tr("ret_by_kam"))
-    show_table(
-        rt.summarize_retention(detail, ["kam_id", "kam_name"]), labels=summary_labels, pct=("rate",)
-    )
-with right:
-    st.subheader(tr("ret_by_tier"))
-    show_table(rt.summarize_retention(detail, ["tier"]), labels=summary_labels, pct=("rate",))
+for column, by, title, stem in (
+    (left, ["kam_id", "kam_name"], "ret_by_kam", "je_kam"),
+    (right, ["tier"], "ret_by_tier", "je_kundenstufe"),
+):
+    with column:
+        st.subheader(tr(title))
+        summary = rt.summarize_retention(detail, by)
+        show_table(summary, labels=summary_labels, pct=("rate",))
+        download_table(
+            summary,
+            f"kundenbindung_{year}_{stem}",
+            pct_cols=("rate",),
+            int_cols=("accounts", "active_start", "retained", "lost", "at_risk"),
+            labels=summary_labels,
+            title=f"{tr('ret_title')}: {tr(title)} ({period})",
+            key=f"rt_dl_{stem}",
+        )
 
 st.subheader(tr("ret_at_risk_title"))
 risky = detail[detail["at_risk"]]
@@ -112,14 +136,33 @@ if chosen:
             name=f"{acc} {account_names.get(acc) or ''}",
         )
     fig.update_layout(
-        height=380,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=520,
         xaxis_title=tr("ret_month"),
-        yaxis_title=tr("ret_revenue") + " (€)",
-        separators=",." if lang == "de" else ".,",
+        yaxis_title=tr("ret_revenue"),
+        # month ticks as numbers: plotly's own month names would be English on a German page
+        xaxis={"tickformat": "%m.%Y" if lang == "de" else "%b %Y", "hoverformat": "%m.%Y"},
         legend={"orientation": "h"},
     )
-    st.plotly_chart(fig, config=plotly_config("umsatzverlauf"), width="stretch")
+    trend_period = (
+        f"{fmt_date(trend['month'].min(), lang)} – {fmt_date(as_of, lang)}"
+        if len(trend)
+        else period
+    )
+    # themed here, not in show_chart, so the legend of long account names can go under the
+    # plot instead of over the title
+    apply_theme(
+        money_axis(fig, lang),
+        title=tr("ret_trend_title"),
+        period=trend_period,
+        lang=lang,
+        theme=session_theme(),
+    )
+    fig.update_layout(
+        height=460 + 30 * len(chosen),
+        legend={"y": -0.3, "yanchor": "top", "x": 0, "xanchor": "left"},
+        margin={"b": 110 + 30 * len(chosen)},
+    )
+    show_chart(fig, f"umsatzverlauf_{year}_je_kunde", key="rt_trend_chart")
 
 st.subheader(tr("ret_cohort_title"))
 st.caption(tr("ret_cohort_caption"))
@@ -146,12 +189,19 @@ else:
         )
     )
     heat.update_layout(
-        height=120 + 40 * len(pivot),
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=max(420, 260 + 45 * len(pivot)),
         xaxis_title=tr("year"),
         yaxis_title=tr("ret_cohort"),
+        xaxis={"type": "category"},
+        yaxis={"type": "category", "automargin": True},
     )
-    st.plotly_chart(heat, config=plotly_config("kohorten"), width="stretch")
+    show_chart(
+        heat,
+        f"kohorten_{year}_kundenbindung",
+        title=tr("ret_cohort_title"),
+        period=f"{tr('as_of')} {fmt_date(as_of, lang)}",
+        key="rt_cohort_chart",
+    )
 
 with st.expander(tr("ret_details")):
     cols = {
@@ -180,4 +230,13 @@ with st.expander(tr("ret_details")):
         labels=cols,
         money=("revenue_t12", "revenue_prev12"),
         pct=("revenue_change",),
+    )
+    download_table(
+        yes_no(detail[list(cols)]),
+        f"kundenbindung_{year}_alle_kunden",
+        money_cols=("revenue_t12", "revenue_prev12"),
+        pct_cols=("revenue_change",),
+        labels=cols,
+        title=f"{tr('ret_title')}: {tr('ret_details')} ({period})",
+        key="rt_dl_details",
     )

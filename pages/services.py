@@ -1,18 +1,20 @@
 """Leistungen: service value per account, tier, KAM, service and month, the billing-mode ladder
 and a drill-down to the source rows with the import they came from."""
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics.exports.deck import period_label, resolve_period
+from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
     billing_mode_label,
+    fmt_date,
     fmt_eur,
     fmt_pct,
     select_service_names,
     tier_label,
 )
-from kam_analytics.exports.deck import period_label, resolve_period
-from kam_analytics.exports.theme import money_axis
 from kam_analytics.metrics import services as sv
 from kam_analytics.schema import BILLING_MODES, TIERS
 from ui.downloads import download_table, session_theme, show_chart
@@ -182,6 +184,20 @@ for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
             key=f"svc_dl_{dim}",
         )
 
+
+def show_dates(df):
+    """Dates and import times as German/English text for the screen (downloads keep dates)."""
+    out = df.copy()
+    if "date" in out:
+        out["date"] = [fmt_date(d, lang) for d in out["date"]]
+    if "imported_at" in out:
+        out["imported_at"] = [
+            f"{fmt_date(d, lang)} {pd.Timestamp(d):%H:%M}" if pd.notna(d) else "–"
+            for d in out["imported_at"]
+        ]
+    return out
+
+
 st.subheader(tr("svc_drill_title"))
 st.caption(tr("svc_drill_caption"))
 accounts = (
@@ -231,7 +247,7 @@ if account:
     rows["service_code"] = [names.get(c, c) for c in rows["service_code"]]
     rows["billing_mode"] = [billing_mode_label(m, lang) for m in rows["billing_mode"]]
     st.caption(tr("svc_drill_sum", n=len(rows), value=fmt_eur(rows["list_value"].sum(), lang)))
-    show_table(rows, labels, money=MONEY)
+    show_table(show_dates(rows), labels, money=MONEY)
     download_table(
         rows,
         f"leistungen_{file_year}_{account}_einzelnachweis",

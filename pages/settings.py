@@ -2,10 +2,12 @@
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from kam_analytics.audit import list_audit
 from kam_analytics.errors import KamError
+from kam_analytics.i18n import fmt_date
 from kam_analytics.settings_store import (
     BonusPlan,
     delete_kam_pay,
@@ -16,10 +18,11 @@ from kam_analytics.settings_store import (
     save_kam_pay,
     save_retention_settings,
 )
-from ui.session import get_con, get_scope, tr
+from ui.downloads import download_table
+from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
 
-con, scope = get_con(), get_scope()
+con, scope, lang = get_con(), get_scope(), get_lang()
 admin = scope.role == "admin"
 st.title(tr("set_title"))
 if not admin:
@@ -94,6 +97,16 @@ else:
         "overridden": tr("set_pay_overridden"),
     }
     show_table(pay[list(labels)], labels=labels, money=("base_salary", "target_bonus"))
+    download_table(
+        pay[list(labels)].assign(
+            overridden=[tr("ret_yes") if v else tr("ret_no") for v in pay["overridden"]]
+        ),
+        f"kam_verguetung_{plan_year}",
+        money_cols=("base_salary", "target_bonus"),
+        labels=labels,
+        title=f"{tr('set_pay')} ({plan_year})",
+        key="set_dl_pay",
+    )
     if admin:
         names = dict(zip(pay["kam_id"], pay["name"], strict=True))
         kam_id = st.selectbox(
@@ -132,9 +145,28 @@ else:
 
 if scope.sees_all:
     st.subheader(tr("set_changes"))
-    log = list_audit(con, limit=500)
+    log = list_audit(con, scope, limit=500)
     log = log[log["action"].astype(str).str.startswith("settings.")].head(50)
     if log.empty:
         st.caption(tr("no_data"))
     else:
-        show_table(log[["at", "username", "action", "target", "old_value", "new_value"]])
+
+        def _action(action: str) -> str:
+            key = "set_action_" + str(action).replace(".", "_")
+            label = tr(key)
+            return action if label == key else label
+
+        show_table(
+            log[["at", "username", "action", "target", "old_value", "new_value"]].assign(
+                at=[f"{fmt_date(ts, lang)} {pd.Timestamp(ts):%H:%M}" for ts in log["at"]],
+                action=[_action(a) for a in log["action"]],
+            ),
+            labels={
+                "at": tr("audit_col_at"),
+                "username": tr("audit_col_user"),
+                "action": tr("audit_col_action"),
+                "target": tr("audit_col_target"),
+                "old_value": tr("set_col_old"),
+                "new_value": tr("set_col_new"),
+            },
+        )

@@ -193,3 +193,15 @@ def test_report_as_unknown_user_is_refused(demo_users_db):
     assert done.returncode == 2
     assert "There is no user 'niemand'" in done.stderr
     assert done.stdout == ""
+
+
+def test_audit_log_is_refused_to_a_kam_below_the_page(con):
+    import pytest
+
+    from kam_analytics.audit import list_audit, write_audit
+    from kam_analytics.errors import AccessDeniedError
+
+    write_audit(con, "root", "settings.kam_pay", "KAM01", {"target_bonus": 1}, {"target_bonus": 2})
+    with pytest.raises(AccessDeniedError):
+        list_audit(con, Scope("anna", "kam", "KAM02"))
+    assert list(list_audit(con, Scope("chef", "management"))["target"]) == ["KAM01"]

@@ -55,7 +55,7 @@ def test_kam_answers_own_account_only(scenario):
     with pytest.raises(AccessDeniedError):
         md.save_mandate_ratings(scenario, ANNA, "A2", 2025, {"contact_rating": 100})
     md.save_mandate_answers(scenario, BOSS, "A2", 2025, {"success_measures": "QBR"})
-    entry = list_audit(scenario, action="mandate.answers").iloc[-1]
+    entry = list_audit(scenario, Scope.everything(), action="mandate.answers").iloc[-1]
     assert entry["username"] == "anna" and entry["target"] == "A2/2025"
 
 

@@ -41,7 +41,7 @@ def test_retention_settings_admin_only_and_logged(con):
         save_retention_settings(con, BOSS, {"activity_window_days": 60})
     new = save_retention_settings(con, ADMIN, {"activity_window_days": 60, "gap_factor": 1.5})
     assert new.activity_window_days == 60 and new.gap_factor == 1.5
-    log = list_audit(con, action="settings.retention")
+    log = list_audit(con, Scope.everything(), action="settings.retention")
     assert len(log) == 1  # the unchanged gap factor is not logged
     assert (
         log.iloc[0]["target"],
@@ -67,7 +67,7 @@ def test_bonus_plan_per_year(con):
         save_bonus_plan(con, ADMIN, 2024, BonusPlan(0, 0, 0, 0.5, 1.2))
     with pytest.raises(AccessDeniedError):
         save_bonus_plan(con, BOSS, 2024, BonusPlan())
-    log = list_audit(con, action="settings.bonus_plan")
+    log = list_audit(con, Scope.everything(), action="settings.bonus_plan")
     assert len(log) == 1 and pd.isna(log.iloc[0]["old_value"])
     assert json.loads(log.iloc[0]["new_value"])["retention_gate"] == 0.6
 
@@ -92,7 +92,7 @@ def test_kam_pay_override_and_fallback(con):
     assert get_kam_pay(con, 2025, Scope("b", "kam", "K2"))["kam_id"].tolist() == ["K2"]
     delete_kam_pay(con, ADMIN, "K1", 2025)
     assert get_kam_pay(con, 2025, ADMIN).set_index("kam_id").loc["K1", "target_bonus"] == 10000.0
-    log = list_audit(con, action="settings.kam_pay")
+    log = list_audit(con, Scope.everything(), action="settings.kam_pay")
     assert len(log) == 2 and pd.isna(log.iloc[0]["new_value"])  # newest first: the reset
 
 

@@ -30,7 +30,6 @@ ADMIN_ONLY_PAGES = frozenset(
     {
         "pages/audit.py",
         "pages/users.py",
-        "pages/settings.py",
         "pages/data_import.py",
         "pages/import.py",
         "pages/imports.py",

@@ -70,7 +70,8 @@ def download_table(
     ints = [rename.get(c, c) for c in int_cols]
     stem = safe_name(name)
     key = key or f"dl_{stem}"
-    left, right, _ = st.columns([1, 1, 4])
+    # buttons side by side, each as wide as its label (fixed columns cut labels off)
+    left = right = st.container(horizontal=True)
     with left:
         st.download_button(
             tr("dl_xlsx"),
@@ -151,7 +152,8 @@ def show_chart(
         st.info(tr("dl_chromium_missing"), icon=":material/info:")
         return
     fig_json = fig.to_json()
-    left, right, _ = st.columns([1, 1, 4])
+    # buttons side by side, each as wide as its label (fixed columns cut labels off)
+    left = right = st.container(horizontal=True)
     with left:
         st.download_button(
             tr("dl_png"),

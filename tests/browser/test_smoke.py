@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kam_analytics.i18n import t
+from kam_analytics.i18n import fmt_pct, t
 from tests.browser.conftest import Steps, heading, main_text, settle, sign_in
 from tests.conftest import require_chromium
 
@@ -39,11 +39,18 @@ def test_overview_shows_demo_numbers(app_server, page):
     steps.shot("overview")
 
     text = main_text(page)
-    for key in ("ov_key_accounts", "ov_revenue", "ov_service_value", "ov_unbilled_share",
-                "ov_retention"):
+    for key in (
+        "ov_key_accounts",
+        "ov_revenue",
+        "ov_service_value",
+        "ov_unbilled_share",
+        "ov_retention",
+    ):
         assert t(key) in text, key
     assert kpi["key_accounts"] == 12
     assert metric_value(page, t("ov_key_accounts")) == "12"
     revenue = metric_value(page, t("ov_revenue"))
     assert "€" in revenue and any(ch.isdigit() for ch in revenue)
-    assert metric_value(page, t("ov_unbilled_share")).endswith("%")
+    # the shares on the cards are exactly the library's figures, German-formatted
+    assert metric_value(page, t("ov_unbilled_share")) == fmt_pct(kpi["unbilled_share"], "de")
+    assert metric_value(page, t("ov_retention")) == fmt_pct(kpi["retention"], "de")
