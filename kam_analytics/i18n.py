@@ -133,3 +133,11 @@ def policy_label(policy: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """An entitlement policy in words: free, waived, billed, not offered."""
     key = f"term_policy_{policy}"
     return t(key, lang) if key in load_labels()[lang] else policy
+
+
+def fmt_datetime(value, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A timestamp as 31.12.2025 14:05 in German, 31 Dec 2025 14:05 in English."""
+    if _is_missing(value) or (hasattr(value, "isoformat") and str(value) == "NaT"):
+        return "–"
+    stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return f"{fmt_date(stamp.date(), lang)} {stamp:%H:%M}"

@@ -5,6 +5,7 @@ import streamlit as st
 
 from kam_analytics import schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
+from kam_analytics.i18n import fmt_datetime
 from kam_analytics.ingest.load import list_imports, undo_import
 from kam_analytics.ingest.mapping import (
     auto_mapping,
@@ -18,7 +19,7 @@ from kam_analytics.ingest.profiles import choose_profile, list_profiles, save_pr
 from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import problems_csv, problems_frame, resolve_header
 from ui.auth import require_page_role
-from ui.session import get_con, tr
+from ui.session import get_con, get_lang, tr
 
 scope = require_page_role("admin")
 con = get_con()
@@ -195,7 +196,14 @@ history = list_imports(con)
 if history.empty:
     st.caption(tr("imp_no_history"))
 else:
-    st.dataframe(history.drop(columns=["sha256"]), hide_index=True)
+    shown = history.drop(columns=["sha256"]).copy()
+    for col in ("imported_at", "undone_at"):
+        shown[col] = [fmt_datetime(v, get_lang()) for v in shown[col]]
+    shown["status"] = [tr(f"imp_status_{v}") for v in shown["status"]]
+    shown = shown.astype("object").where(shown.notna(), "")
+    st.dataframe(
+        shown.rename(columns={c: tr(f"imp_hist_{c}") for c in shown.columns}), hide_index=True
+    )
     done = history[history["status"] == "done"]
     if not done.empty:
         u1, u2 = st.columns([3, 1])

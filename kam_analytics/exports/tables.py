@@ -166,7 +166,8 @@ def _csv_number(value: float, decimals: int | None) -> str:
     elif float(value).is_integer():
         text = str(int(value))
     else:
-        text = format(float(value), ".15g")
+        # Shares and ratios: four decimals are what a spreadsheet user can read and use.
+        text = f"{float(value):.4f}".rstrip("0").rstrip(".")
     return text.replace(".", ",")
 
 
