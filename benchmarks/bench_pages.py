@@ -53,12 +53,6 @@ if str(ROOT) not in sys.path:
 # --- the product: what each page file calls, with its default widget values ------------------
 
 
-def _ctx(con, scope) -> dict:
-    """Defaults the pages derive before their main query (year, as-of date)."""
-    today = dt.date.today()
-    return {"today": today, "year": today.year, "as_of": today}
-
-
 def page_overview(con, scope):
     """pages/overview.py."""
     from kam_analytics.metrics import overview as ov
@@ -85,7 +79,9 @@ def page_services(con, scope):
     year = opts["years"][0] if opts["years"] else None
     events = sv.select_service_events(con, scope, year=year)
     out = [sv.billing_ladder(events, "tier")]
-    out += [sv.summarise_events(events, [d]) for d in ("account", "tier", "kam", "service", "month")]
+    out += [
+        sv.summarise_events(events, [d]) for d in ("account", "tier", "kam", "service", "month")
+    ]
     return events, out
 
 
@@ -179,7 +175,9 @@ def page_bonus(con, scope):
     today = dt.date.today()
     sorted(set(select_order_years(con, scope)) | {today.year})
     kams = bn.select_kams(con, scope)
-    s = bn.get_standing(con, kam_id=kams["kam_id"].iloc[0], year=today.year, as_of=today, scope=scope)
+    s = bn.get_standing(
+        con, kam_id=kams["kam_id"].iloc[0], year=today.year, as_of=today, scope=scope
+    )
     bn.formula_text(s.plan, "de")
     bn.filled_formula(s.now, s.plan, "de")
     bn.figure_notes(s.now, s.plan, "de")
@@ -200,8 +198,9 @@ def page_account(con, scope):
     today = dt.date.today()
     options = select_account_options(con, scope)
     sorted(set(select_order_years(con, scope)) | {today.year})
-    return account_summary(con, account_id=options["account_id"].iloc[0], year=today.year,
-                           scope=scope)
+    return account_summary(
+        con, account_id=options["account_id"].iloc[0], year=today.year, scope=scope
+    )
 
 
 def page_settings(con, scope):
@@ -336,22 +335,38 @@ def _analyst_events(con, year: int | None):
     derived[e["billed_amount"] >= e["list_value"]] = "billed"
     e["billing_mode"] = given.where(given.isin(["silent", "waived", "billed"]), derived)
     e = e.merge(acc[["account_id", "name", "tier", "kam_id"]], on="account_id", how="inner")
-    e = e.merge(kams[["kam_id", "name"]].rename(columns={"name": "kam_name"}), on="kam_id",
-                how="left")
+    e = e.merge(
+        kams[["kam_id", "name"]].rename(columns={"name": "kam_name"}), on="kam_id", how="left"
+    )
     e["month"] = e["date"].dt.strftime("%Y-%m")
     return e, acc
 
 
 def _analyst_summaries(e):
     out = []
-    for keys in (["account_id", "name", "tier", "kam_name"], ["tier"], ["kam_id", "kam_name"],
-                 ["service_code"], ["month"]):
+    for keys in (
+        ["account_id", "name", "tier", "kam_name"],
+        ["tier"],
+        ["kam_id", "kam_name"],
+        ["service_code"],
+        ["month"],
+    ):
         work = e.copy()
         for mode in ("silent", "waived", "billed"):
             work[f"value_{mode}"] = work["list_value"].where(work["billing_mode"] == mode, 0.0)
-        out.append(work.groupby(keys, dropna=False)[
-            ["cost", "list_value", "billed_amount", "unbilled_value", "value_silent",
-             "value_waived", "value_billed"]].sum())
+        out.append(
+            work.groupby(keys, dropna=False)[
+                [
+                    "cost",
+                    "list_value",
+                    "billed_amount",
+                    "unbilled_value",
+                    "value_silent",
+                    "value_waived",
+                    "value_billed",
+                ]
+            ].sum()
+        )
     out.append(e.groupby(["tier", "billing_mode"])["list_value"].sum())
     return out
 
@@ -360,8 +375,9 @@ def _activity(orders, acc, day, window=90):
     """Account ids active on `day` (an order in the `window` days before it, CRM status wins)."""
     pd = _pd()
     d = pd.Timestamp(day)
-    recent = orders[(orders["order_date"] > d - pd.Timedelta(days=window))
-                    & (orders["order_date"] <= d)]["account_id"].unique()
+    recent = orders[
+        (orders["order_date"] > d - pd.Timedelta(days=window)) & (orders["order_date"] <= d)
+    ]["account_id"].unique()
     active = acc["account_id"].isin(recent)
     active = active.where(acc["status"].astype(object) != "lost", False)
     active = active.where(acc["status"].astype(object) != "active", True)
@@ -398,17 +414,25 @@ def analyst_overview(con):
         "unbilled": e["unbilled_value"].sum(),
         "retained": int((a_start & a_end).sum()),
     }
-    by_month = orders[(orders["order_date"] >= pd.Timestamp(year - 1, 1, 1))
-                      & (orders["order_date"] <= end)]
-    by_month = by_month.groupby([by_month["order_date"].dt.year,
-                                 by_month["order_date"].dt.month])["net_revenue"].sum()
+    by_month = orders[
+        (orders["order_date"] >= pd.Timestamp(year - 1, 1, 1)) & (orders["order_date"] <= end)
+    ]
+    by_month = by_month.groupby([by_month["order_date"].dt.year, by_month["order_date"].dt.month])[
+        "net_revenue"
+    ].sum()
     by_tier = e.groupby(["tier", "billing_mode"])["list_value"].sum()
     ko = orders[orders["account_id"].isin(key["account_id"])]
     keys = key.merge(kams[["kam_id", "name"]], on="kam_id", how="left").assign(
         revenue=ko[(ko["order_date"] >= start) & (ko["order_date"] <= end)]
-        .groupby("account_id")["net_revenue"].sum().reindex(key["account_id"]).to_numpy(),
-        last_order=ko[ko["order_date"] <= end].groupby("account_id")["order_date"].max()
-        .reindex(key["account_id"]).to_numpy(),
+        .groupby("account_id")["net_revenue"]
+        .sum()
+        .reindex(key["account_id"])
+        .to_numpy(),
+        last_order=ko[ko["order_date"] <= end]
+        .groupby("account_id")["order_date"]
+        .max()
+        .reindex(key["account_id"])
+        .to_numpy(),
     )
     return kpi, by_month, by_tier, keys.sort_values("revenue", ascending=False)
 
@@ -435,8 +459,10 @@ def analyst_giveaways(con):
     e["finding"] = finding
     e["leakage"] = e["unbilled_value"].where(e["finding"].isin(["off_policy", "giveaway"]), 0)
     found = e[e["finding"].notna()]
-    return [found.groupby([by, "finding"])["leakage"].sum()
-            for by in ("account_id", "kam_id", "service_code", "tier")]
+    return [
+        found.groupby([by, "finding"])["leakage"].sum()
+        for by in ("account_id", "kam_id", "service_code", "tier")
+    ]
 
 
 def analyst_profitability(con):
@@ -448,8 +474,9 @@ def analyst_profitability(con):
     o = orders.groupby("account_id")[["net_revenue", "cost_of_goods"]].sum()
     s = e.groupby("account_id")[["cost", "list_value", "billed_amount"]].sum()
     p = acc.set_index("account_id").join(o).join(s).fillna(0)
-    p["net_contribution"] = (p["net_revenue"] - p["cost_of_goods"].astype(float) - p["cost"]
-                             + p["billed_amount"])
+    p["net_contribution"] = (
+        p["net_revenue"] - p["cost_of_goods"].astype(float) - p["cost"] + p["billed_amount"]
+    )
     p = p.sort_values("net_contribution", ascending=False)
     p["cumulative"] = p["net_contribution"].cumsum()
     return p
@@ -469,15 +496,21 @@ def _analyst_retention_frame(con):
     ko = ko.sort_values(["account_id", "order_date"])
     days = ko.drop_duplicates(["account_id", "order_date"])
     gaps = days.groupby("account_id")["order_date"].diff().dt.days
-    stats = pd.DataFrame({
-        "last_order": days.groupby("account_id")["order_date"].max(),
-        "median_gap": gaps.groupby(days["account_id"]).median(),
-        "rev_t12": ko[ko["order_date"] > end - pd.DateOffset(months=12)]
-        .groupby("account_id")["net_revenue"].sum(),
-        "rev_prev12": ko[(ko["order_date"] <= end - pd.DateOffset(months=12))
-                         & (ko["order_date"] > end - pd.DateOffset(months=24))]
-        .groupby("account_id")["net_revenue"].sum(),
-    })
+    stats = pd.DataFrame(
+        {
+            "last_order": days.groupby("account_id")["order_date"].max(),
+            "median_gap": gaps.groupby(days["account_id"]).median(),
+            "rev_t12": ko[ko["order_date"] > end - pd.DateOffset(months=12)]
+            .groupby("account_id")["net_revenue"]
+            .sum(),
+            "rev_prev12": ko[
+                (ko["order_date"] <= end - pd.DateOffset(months=12))
+                & (ko["order_date"] > end - pd.DateOffset(months=24))
+            ]
+            .groupby("account_id")["net_revenue"]
+            .sum(),
+        }
+    )
     key = key.set_index("account_id").join(stats)
     key["active_start"] = _activity(orders, key.reset_index(), start).to_numpy()
     key["active_end"] = _activity(orders, key.reset_index(), end).to_numpy()
@@ -486,16 +519,20 @@ def _analyst_retention_frame(con):
     surveys["date"] = pd.to_datetime(surveys["date"])
     surveys = surveys[surveys["date"] <= end].sort_values(["account_id", "date"])
     last2 = surveys.groupby("account_id").tail(2)
-    drop = last2.groupby("account_id")["score"].agg(lambda s: s.iloc[0] - s.iloc[-1]
-                                                    if len(s) == 2 else 0)
+    drop = last2.groupby("account_id")["score"].agg(
+        lambda s: s.iloc[0] - s.iloc[-1] if len(s) == 2 else 0
+    )
     key["sat_drop"] = drop.reindex(key.index).fillna(0)
     m = mandates[mandates["year"] == today.year].set_index("account_id")
     answered = m[["contact", "objectives", "success_measures", "support"]].notna().sum(axis=1)
     key["answered"] = answered.reindex(key.index).fillna(0)
     since = (end - key["last_order"]).dt.days
-    key["at_risk"] = ((since > 1.5 * key["median_gap"])
-                      | (key["rev_t12"].fillna(0) <= 0.75 * key["rev_prev12"].fillna(0))
-                      | (key["sat_drop"] >= 2) | (key["answered"] < 4))
+    key["at_risk"] = (
+        (since > 1.5 * key["median_gap"])
+        | (key["rev_t12"].fillna(0) <= 0.75 * key["rev_prev12"].fillna(0))
+        | (key["sat_drop"] >= 2)
+        | (key["answered"] < 4)
+    )
     return key, orders, feedback, mandates
 
 
@@ -526,8 +563,11 @@ def analyst_bonus(con):
     counted = mine[mine["active_start"]]
     r = counted["active_end"].mean()
     m = mandates[(mandates["year"] == year) & mandates["account_id"].isin(counted.index)]
-    ratings = m[["contact_rating", "objectives_rating", "success_measures_rating",
-                 "support_rating"]].astype(float).mean(axis=1)
+    ratings = (
+        m[["contact_rating", "objectives_rating", "success_measures_rating", "support_rating"]]
+        .astype(float)
+        .mean(axis=1)
+    )
     fb = feedback[feedback["account_id"].isin(counted.index) & (feedback["kind"] == "survey")]
     fb = fb[pd.to_datetime(fb["date"]).dt.year == year]
     return r, ratings.mean(), fb["score"].astype(float).mean() / 10
@@ -540,11 +580,15 @@ def analyst_mandate(con):
     sorted(orders["order_date"].dt.year.unique())
     acc = _load(con, "accounts")
     mandates = _load(con, "mandates")
-    m = acc[acc["tier"] == "KEY"].merge(mandates[mandates["year"] == year], on="account_id",
-                                        how="left")
+    m = acc[acc["tier"] == "KEY"].merge(
+        mandates[mandates["year"] == year], on="account_id", how="left"
+    )
     m["answered"] = m[["contact", "objectives", "success_measures", "support"]].notna().sum(axis=1)
-    m["score"] = m[["contact_rating", "objectives_rating", "success_measures_rating",
-                    "support_rating"]].astype(float).mean(axis=1)
+    m["score"] = (
+        m[["contact_rating", "objectives_rating", "success_measures_rating", "support_rating"]]
+        .astype(float)
+        .mean(axis=1)
+    )
     return m
 
 
@@ -559,8 +603,11 @@ def analyst_account(con):
     a = acc.sort_values("account_id").iloc[0]
     o = orders[orders["account_id"] == a["account_id"]]
     rev = o.groupby(o["order_date"].dt.year)[["net_revenue", "cost_of_goods"]].sum()
-    svc = e[e["account_id"] == a["account_id"]].groupby("service_code")[
-        ["cost", "list_value", "billed_amount", "unbilled_value"]].sum()
+    svc = (
+        e[e["account_id"] == a["account_id"]]
+        .groupby("service_code")[["cost", "list_value", "billed_amount", "unbilled_value"]]
+        .sum()
+    )
     ent = matrix[(matrix["tier"] == a["tier"])]
     fb = feedback[feedback["account_id"] == a["account_id"]]
     md = mandates[(mandates["account_id"] == a["account_id"]) & (mandates["year"] == year)]
@@ -605,8 +652,7 @@ def child_measure(name: str, db_path: str, warm: int, analyst: bool) -> dict:
 
     fn = target(name)
     scope = Scope(username="bench", role="admin")
-    # Import everything the function needs before the clock starts: the app imports its
-    # modules once per process, not per click. Run on a throwaway in-memory connection.
+    # Modules were imported before (_preimport): the app imports them once per process.
     con = db.connect(db_path, read_only=True)
     t = time.perf_counter()
     fn(con, scope)
@@ -630,13 +676,23 @@ def _preimport(name: str) -> None:
     import importlib
 
     for module in (
-        "pandas", "kam_analytics.metrics.overview", "kam_analytics.metrics.services",
-        "kam_analytics.metrics.giveaways", "kam_analytics.metrics.profitability",
-        "kam_analytics.metrics.retention", "kam_analytics.metrics.mandates",
-        "kam_analytics.metrics.bonus", "kam_analytics.metrics.account",
-        "kam_analytics.exports.matrix_sheet", "kam_analytics.exports.bonus_statement",
-        "kam_analytics.ingest.load", "kam_analytics.ingest.profiles", "kam_analytics.users",
-        "kam_analytics.audit", "kam_analytics.settings_store", "kam_analytics.commands.report",
+        "pandas",
+        "kam_analytics.metrics.overview",
+        "kam_analytics.metrics.services",
+        "kam_analytics.metrics.giveaways",
+        "kam_analytics.metrics.profitability",
+        "kam_analytics.metrics.retention",
+        "kam_analytics.metrics.mandates",
+        "kam_analytics.metrics.bonus",
+        "kam_analytics.metrics.account",
+        "kam_analytics.exports.matrix_sheet",
+        "kam_analytics.exports.bonus_statement",
+        "kam_analytics.ingest.load",
+        "kam_analytics.ingest.profiles",
+        "kam_analytics.users",
+        "kam_analytics.audit",
+        "kam_analytics.settings_store",
+        "kam_analytics.commands.report",
         "kam_analytics.i18n",
     ):
         importlib.import_module(module)
@@ -698,8 +754,13 @@ def measure_import(rows: int, reps: int) -> dict:
     path = bi.make_file(rows)
     runs = [bi.run_import(path) for _ in range(reps)]
     best = statistics.median(r["import_s"] for r in runs)
-    return {"rows": rows, "file": str(path), "import_s": best,
-            "import_runs": [r["import_s"] for r in runs], "rows_loaded": runs[0]["rows"]}
+    return {
+        "rows": rows,
+        "file": str(path),
+        "import_s": best,
+        "import_runs": [r["import_s"] for r in runs],
+        "rows_loaded": runs[0]["rows"],
+    }
 
 
 def measure_import_analyst(rows: int) -> float:
@@ -729,10 +790,15 @@ def main(argv=None) -> int:
     ap.add_argument("--db", default=str(LARGE_DB), help="large demo database (built if missing)")
     ap.add_argument("--reps", type=int, default=3, help="fresh processes per page (median)")
     ap.add_argument("--warm", type=int, default=5, help="warm repeats per process (median)")
-    ap.add_argument("--pages", help="comma-separated subset of pages/reports (e.g. overview,report:bonus)")
+    ap.add_argument(
+        "--pages", help="comma-separated subset of pages/reports (e.g. overview,report:bonus)"
+    )
     ap.add_argument("--skip-import", action="store_true", help="skip the 100,000-row import")
-    ap.add_argument("--skip-openpyxl", action="store_true",
-                    help="skip the analyst's pandas.read_excel(openpyxl) of the import file")
+    ap.add_argument(
+        "--skip-openpyxl",
+        action="store_true",
+        help="skip the analyst's pandas.read_excel(openpyxl) of the import file",
+    )
     ap.add_argument("--import-rows", type=int, default=100_000)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--no-analyst", action="store_true", help=argparse.SUPPRESS)
@@ -754,10 +820,12 @@ def main(argv=None) -> int:
     con = db.connect(db_path, read_only=True)
     counts = db.count_rows(con)
     con.close()
-    print(f"database: {db_path} ({db_path.stat().st_size / 1e6:.0f} MB); "
-          + (f"built in {build_s:.1f} s" if build_s is not None else "reused")
-          + f"; {counts['accounts']:,} accounts, {counts['orders']:,} order lines, "
-          f"{counts['shipments']:,} shipments, {counts['service_events']:,} service events")
+    print(
+        f"database: {db_path} ({db_path.stat().st_size / 1e6:.0f} MB); "
+        + (f"built in {build_s:.1f} s" if build_s is not None else "reused")
+        + f"; {counts['accounts']:,} accounts, {counts['orders']:,} order lines, "
+        f"{counts['shipments']:,} shipments, {counts['service_events']:,} service events"
+    )
 
     names = [*PAGES, *(f"report:{k}" for k in REPORT_KINDS)]
     if args.pages:
@@ -765,12 +833,17 @@ def main(argv=None) -> int:
     rows = []
     for name in names:
         t = time.perf_counter()
-        runs = [run_child(["--child", name, "--db", str(db_path), "--warm", str(args.warm)])
-                for _ in range(args.reps)]
+        runs = [
+            run_child(["--child", name, "--db", str(db_path), "--warm", str(args.warm)])
+            for _ in range(args.reps)
+        ]
         cold = statistics.median(r["cold_s"] for r in runs)
         warm = statistics.median(r["warm_s"] for r in runs)
-        analyst = (statistics.median(r["analyst_s"] for r in runs)
-                   if all("analyst_s" in r for r in runs) else None)
+        analyst = (
+            statistics.median(r["analyst_s"] for r in runs)
+            if all("analyst_s" in r for r in runs)
+            else None
+        )
         is_report = name.startswith("report:")
         row = {
             "name": name,
@@ -798,40 +871,57 @@ def main(argv=None) -> int:
         imp["ratio"] = imp["analyst_s"] / imp["import_s"] if imp["analyst_s"] else None
 
     print()
-    head = (f"{'page / report':<20}{'cold s':>8}{'warm s':>8}{'analyst s':>11}"
-            f"{'x cold':>8}{'x warm':>8}  {'budget':<7}{'>=5x':<5}")
+    head = (
+        f"{'page / report':<20}{'cold s':>8}{'warm s':>8}{'analyst s':>11}"
+        f"{'x cold':>8}{'x warm':>8}  {'budget':<7}{'>=5x':<5}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['name']:<20}{_fmt(r['cold_s']):>8}{_fmt(r['warm_s']):>8}"
-              f"{_fmt(r['analyst_s']):>11}"
-              f"{_ratio(r['ratio_cold']):>8}{_ratio(r['ratio_warm']):>8}  "
-              f"{_verdict(r['budget_ok']):<7}{_verdict(r['ratio_ok']):<5}")
+        print(
+            f"{r['name']:<20}{_fmt(r['cold_s']):>8}{_fmt(r['warm_s']):>8}"
+            f"{_fmt(r['analyst_s']):>11}"
+            f"{_ratio(r['ratio_cold']):>8}{_ratio(r['ratio_warm']):>8}  "
+            f"{_verdict(r['budget_ok']):<7}{_verdict(r['ratio_ok']):<5}"
+        )
     print()
-    print(f"budgets: page warm <= {WARM_BUDGET_S} s and cold <= {COLD_BUDGET_S} s; report <= "
-          f"{REPORT_BUDGET_S} s; ratio = analyst / product (cold, the stricter), >= {MIN_RATIO}")
+    print(
+        f"budgets: page warm <= {WARM_BUDGET_S} s and cold <= {COLD_BUDGET_S} s; report <= "
+        f"{REPORT_BUDGET_S} s; ratio = analyst / product (cold, the stricter), >= {MIN_RATIO}"
+    )
     mem_ok = mem["peak_rss_mb"] < MEMORY_BUDGET_MB
-    print(f"peak memory (app libraries + every page and report twice): "
-          f"{mem['peak_rss_mb']:.0f} MB  (< {MEMORY_BUDGET_MB} MB) {_verdict(mem_ok)}")
+    print(
+        f"peak memory (app libraries + every page and report twice): "
+        f"{mem['peak_rss_mb']:.0f} MB  (< {MEMORY_BUDGET_MB} MB) {_verdict(mem_ok)}"
+    )
     if imp:
         ratio = f"{imp['ratio']:.1f} x" if imp["ratio"] else "–"
-        print(f"import of {imp['rows']:,} rows (xlsx, read + validate + load): "
-              f"{imp['import_s']:.2f} s; pandas.read_excel(openpyxl) alone: "
-              f"{_fmt(imp['analyst_s'])} s; ratio {ratio}")
+        print(
+            f"import of {imp['rows']:,} rows (xlsx, read + validate + load): "
+            f"{imp['import_s']:.2f} s; pandas.read_excel(openpyxl) alone: "
+            f"{_fmt(imp['analyst_s'])} s; ratio {ratio}"
+        )
 
     failed = [r["name"] for r in rows if not r["budget_ok"] or r["ratio_ok"] is False]
     if not mem_ok:
         failed.append("memory")
     results = {
         "measured_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "database": {"path": str(db_path), "build_s": build_s, "rows": counts},
         "reps": args.reps,
         "warm_repeats": args.warm,
-        "budgets": {"page_warm_s": WARM_BUDGET_S, "page_cold_s": COLD_BUDGET_S,
-                    "report_s": REPORT_BUDGET_S, "memory_mb": MEMORY_BUDGET_MB,
-                    "min_ratio": MIN_RATIO},
+        "budgets": {
+            "page_warm_s": WARM_BUDGET_S,
+            "page_cold_s": COLD_BUDGET_S,
+            "report_s": REPORT_BUDGET_S,
+            "memory_mb": MEMORY_BUDGET_MB,
+            "min_ratio": MIN_RATIO,
+        },
         "pages": [r for r in rows if r["kind"] == "page"],
         "reports": [r for r in rows if r["kind"] == "report"],
         "memory": {**mem, "ok": mem_ok},
@@ -840,8 +930,10 @@ def main(argv=None) -> int:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    print(f"\nwritten: {OUT / 'results.json'}" + (f"; FAILED: {', '.join(failed)}" if failed
-                                                    else "; every budget met"))
+    print(
+        f"\nwritten: {OUT / 'results.json'}"
+        + (f"; FAILED: {', '.join(failed)}" if failed else "; every budget met")
+    )
     return 1 if failed else 0
 
 

@@ -95,7 +95,7 @@ def test_visible_pages_accepts_three_and_four_tuples():
         ("pages/a.py", "a", "i"),
         ("pages/b.py", "b", "i", ("admin", "management")),
         ("pages/c.py", "c", "i", None),
-        ("pages/settings.py", "s", "i"),  # known admin page listed as a 3-tuple
+        ("pages/users.py", "s", "i"),  # known admin page listed as a 3-tuple
     ]
     assert [p for p, _, _ in visible_pages(pages, Scope(role="kam", kam_id="K1"))] == [
         "pages/a.py",
