@@ -20,6 +20,9 @@ PAGES = [
     ("pages/mandate.py", "nav_mandate", ":material/assignment:"),
     ("pages/bonus.py", "nav_bonus", ":material/savings:"),
     ("pages/account.py", "nav_account", ":material/business:"),
+]
+# Data and administration, shown under their own heading in the navigation.
+ADMIN_PAGES = [
     # Importing is the data steward's (admin's) job.
     ("pages/data_import.py", "nav_import", ":material/upload:", ("admin",)),
     # Everyone reads the settings; only admins change them (the page checks the role).
@@ -40,12 +43,15 @@ with st.sidebar:
 # Nobody gets past this line without signing in: it shows the sign-in form and stops.
 scope = require_sign_in()
 
-nav = st.navigation(
-    [
-        st.Page(path, title=tr(label), icon=icon, default=(i == 0))
-        for i, (path, label, icon) in enumerate(visible_pages(PAGES, scope))
+sections = {
+    tr(section): [
+        st.Page(path, title=tr(label), icon=icon, default=(path == PAGES[0][0]))
+        for path, label, icon in visible_pages(entries, scope)
     ]
-)
+    for section, entries in (("nav_section_analysis", PAGES), ("nav_section_admin", ADMIN_PAGES))
+}
+# expanded: every page stays listed; a collapsed "view more" would hide the admin pages.
+nav = st.navigation({k: v for k, v in sections.items() if v}, expanded=True)
 with st.sidebar:
     sidebar_account(scope)
     st.caption(f"{tr('sidebar_database')}: `{db_path()}`")

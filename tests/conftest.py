@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import sys
@@ -61,3 +62,16 @@ def require_chromium():
             pytest.fail("chromium is missing under CI: .ci/run should have installed it")
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     return path
+
+
+def app_page_entries() -> list[tuple]:
+    """Every (path, label, icon[, roles]) entry of app.py's PAGES and ADMIN_PAGES, unrun."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    entries = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in ("PAGES", "ADMIN_PAGES") for t in node.targets
+        ):
+            entries += ast.literal_eval(node.value)
+    assert entries, "no PAGES in app.py"
+    return entries

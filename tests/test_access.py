@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import io
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from kam_analytics import db, users
 from kam_analytics.access import Scope, visible_account_ids
 from kam_analytics.errors import AccessDeniedError
+from tests.conftest import app_page_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_KINDS = ("services", "giveaways", "retention", "bonus")
@@ -63,14 +63,8 @@ def test_require_role():
 
 
 def app_pages() -> list[tuple]:
-    """The PAGES list of app.py, read without running Streamlit."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    raise AssertionError("no PAGES in app.py")
+    """The page entries of app.py, read without running Streamlit."""
+    return app_page_entries()
 
 
 @pytest.mark.parametrize("role", ["admin", "management", "kam"])

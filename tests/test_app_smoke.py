@@ -7,7 +7,6 @@ database has the user `admin`); `signed_in_app` is the one place to adapt when t
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import re
 import shutil
@@ -18,20 +17,15 @@ from streamlit.testing.v1 import AppTest
 
 from kam_analytics.access import Scope
 from kam_analytics.i18n import t
+from tests.conftest import app_page_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 
 
 def app_pages() -> list[str]:
-    """The page paths of the PAGES list in app.py, parsed without running app.py."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "PAGES" for target in node.targets
-        ):
-            return [entry[0] for entry in ast.literal_eval(node.value)]
-    raise AssertionError("no PAGES list in app.py")
+    """The page paths of app.py's navigation, parsed without running app.py."""
+    return [entry[0] for entry in app_page_entries()]
 
 
 @pytest.fixture(scope="module")

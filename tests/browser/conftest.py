@@ -82,14 +82,13 @@ class Server:
             }
 
 
-@pytest.fixture(scope="session")
-def app_server(demo_db, tmp_path_factory):
-    """The app (streamlit run app.py) on a free port against a copy of the small demo."""
+@contextlib.contextmanager
+def running_app(folder: Path, demo_db: Path):
+    """Start the app on a free port against a copy of the demo (with demo users); stop it after."""
     require_chromium()
     from kam_analytics import db, users
 
-    folder = tmp_path_factory.mktemp("browser")
-    path = folder / "journeys.duckdb"
+    path = folder / "app.duckdb"
     shutil.copy(demo_db, path)
     con = db.connect(path)
     try:
@@ -134,6 +133,20 @@ def app_server(demo_db, tmp_path_factory):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_db, tmp_path_factory):
+    """The app shared by the journeys (one server per test session)."""
+    with running_app(tmp_path_factory.mktemp("browser"), demo_db) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_server(demo_db, tmp_path):
+    """An app of its own for one test (sign-in locks and audit entries stay private)."""
+    with running_app(tmp_path, demo_db) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -173,8 +173,8 @@ def test_journey_1_data_steward_imports_and_undoes(app_server, page, tmp_path):
     choose(page, t("imp_undo_select"), re.compile(rf"^{feedback_import}: {xlsx_file.name}"))
     page.get_by_role("button", name=t("imp_undo"), exact=True).click()
     settle(page)
-    # The page confirms with st.success and reruns at once, so the confirmation flashes by;
-    # what stays visible is that the import can no longer be chosen for undo.
+    # The confirmation survives the rerun that refreshes the history (kept in session state).
+    page.get_by_text(t("imp_undo_done", id=feedback_import, deleted=2, restored=0)).wait_for()
     for _ in range(60):
         undone = app_server.row_counts()
         if undone["feedback"] == before["feedback"]:
@@ -331,6 +331,8 @@ def test_journey_3_kam_own_accounts_mandate_deck(app_server, page, tmp_path):
             break
         page.wait_for_timeout(500)
     assert saved == [(contact,)]
+    # the confirmation is shown after the rerun (it used to vanish with st.rerun())
+    page.get_by_text(t("man_saved"), exact=True).first.wait_for()
     steps.shot("mandate-saved")
     # what the KAM sees after leaving and coming back: the saved answer
     open_page(page, t("nav_overview"))
