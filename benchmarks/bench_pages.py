@@ -71,30 +71,29 @@ def page_overview(con, scope):
 
 def page_services(con, scope):
     """pages/services.py (no filter but the default year, all five summary tabs, the ladder)."""
+    from kam_analytics.cache import memoised
     from kam_analytics.i18n import select_service_names
     from kam_analytics.metrics import services as sv
 
     select_service_names(con, "de")
-    opts = sv.filter_options(con, scope)
+    opts = memoised(sv.filter_options)(con, scope)
     year = opts["years"][0] if opts["years"] else None
-    events = sv.select_service_events(con, scope, year=year)
-    out = [sv.billing_ladder(events, "tier")]
-    out += [
-        sv.summarise_events(events, [d]) for d in ("account", "tier", "kam", "service", "month")
-    ]
-    return events, out
+    summaries = memoised(sv.summarise_service_events)(con, scope, year=year)
+    ladder = sv.ladder_from_summary(summaries["tier"], "tier")
+    return summaries, ladder
 
 
 def page_giveaways(con, scope):
     """pages/giveaways.py (default year, the four total tabs)."""
+    from kam_analytics.cache import memoised
     from kam_analytics.i18n import select_service_names
     from kam_analytics.metrics import giveaways as gv
     from kam_analytics.metrics import services as sv
 
     select_service_names(con, "de")
-    opts = sv.filter_options(con, scope)
+    opts = memoised(sv.filter_options)(con, scope)
     year = opts["years"][0] if opts["years"] else None
-    found = gv.select_findings(con, scope, year=year)
+    found = memoised(gv.select_findings)(con, scope, year=year)
     totals = [gv.totals_by(found, by) for by in ("account_id", "kam_id", "service_code", "tier")]
     return found, totals
 
@@ -118,15 +117,16 @@ def page_matrix(con, scope):
 
 def page_profitability(con, scope):
     """pages/profitability.py (default year)."""
+    from kam_analytics.cache import memoised
     from kam_analytics.i18n import select_service_names
     from kam_analytics.metrics import profitability as pf
     from kam_analytics.metrics import services as sv
 
-    opts = sv.filter_options(con, scope)
+    opts = memoised(sv.filter_options)(con, scope)
     year = opts["years"][0] if opts["years"] else None
-    profit = pf.account_profitability(con, year=year, scope=scope)
+    profit = memoised(pf.account_profitability)(con, year=year, as_of=None, scope=scope)
     curve = pf.whale_curve(profit)
-    alerts = pf.tier_fit_alerts(con, year=year, scope=scope)
+    alerts = memoised(pf.tier_fit_alerts)(con, year=year, scope=scope)
     select_service_names(con, "de")
     return profit, curve, alerts
 
@@ -167,8 +167,7 @@ def page_mandate(con, scope):
 
 
 def page_bonus(con, scope):
-    """pages/bonus.py (current year, today, first KAM, statement PDF + XLSX built eagerly)."""
-    from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
+    """pages/bonus.py (current year, today, first KAM; the statement files are built on click)."""
     from kam_analytics.metrics import bonus as bn
     from kam_analytics.metrics.retention import explain_signals, select_order_years
 
@@ -184,9 +183,7 @@ def page_bonus(con, scope):
     for r in s.counted.to_dict(orient="records"):
         explain_signals(r, "de")
     praise = bn.standing_praise(con, s, scope)
-    quotes = [str(c) for c in praise["comment"]]
-    statement_pdf(s, "de", praise=quotes)
-    statement_xlsx(s, "de")
+    [str(c) for c in praise["comment"]]
     return s
 
 

@@ -39,14 +39,22 @@ def _freeze(value):
     return value
 
 
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
 def _copy(value):
+    """A copy the caller may change: containers are rebuilt, immutable leaves shared."""
+    if isinstance(value, _IMMUTABLE):
+        return value
     if hasattr(value, "copy") and hasattr(value, "columns"):  # a DataFrame
         return value.copy()
     if isinstance(value, tuple):
         return tuple(_copy(v) for v in value)
-    if isinstance(value, dict | list):
-        return copy.deepcopy(value)
-    return value
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def call_cached(fn: Callable, con, *args, **kwargs):

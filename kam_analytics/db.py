@@ -109,6 +109,9 @@ def ensure_schema(con, db_path: Path) -> None:
         for ddl in schema.VIEWS:
             con.execute(ddl)
         con.execute(
+            "INSERT OR IGNORE INTO schema_meta VALUES ('database_id', CAST(uuid() AS VARCHAR))"
+        )
+        con.execute(
             "INSERT OR REPLACE INTO schema_meta VALUES ('schema_version', ?)",
             [str(schema.SCHEMA_VERSION)],
         )
@@ -149,9 +152,16 @@ def count_rows(con) -> dict[str, int]:
 
 
 def data_version(con) -> str:
-    """A token that changes whenever imported or edited data changes (for caches)."""
+    """A token that changes whenever imported or edited data changes (for caches).
+
+    It names the database too (file path and the id stored at creation), so that two files
+    or two in-memory databases at the same import count never share a cached result.
+    """
     row = con.execute(
-        "SELECT count(*), max(import_id), max(coalesce(undone_at, imported_at)) FROM import_log"
+        "SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),"
+        " (SELECT value FROM schema_meta WHERE key = 'database_id'),"
+        " count(*), max(import_id), max(coalesce(undone_at, imported_at)),"
+        " (SELECT max(audit_id) FROM audit_log)"
+        " FROM import_log"
     ).fetchall()[0]
-    audit = con.execute("SELECT max(audit_id) FROM audit_log").fetchall()[0][0]
-    return f"{row[0]}:{row[1]}:{row[2]}:{audit}"
+    return ":".join(str(v) for v in row)

@@ -13,12 +13,16 @@ class KamError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, hint: str = "", code: str | None = None):
+    def __init__(
+        self, message: str, hint: str = "", code: str | None = None, params: dict | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
         if code:
             self.code = code
+        # Values formatted into message/hint, so the page can show them in another language.
+        self.params = dict(params or {})
 
     def __str__(self) -> str:
         return f"{self.message} — {self.hint}" if self.hint else self.message
@@ -85,6 +89,9 @@ class Problem:
     message: str  # what is wrong, in words
     hint: str  # how to fix it
     severity: str = "error"  # "error" blocks the import, "warning" does not
+    # Values formatted into message/hint ("variant" picks one of several texts of a reason),
+    # so the page can show the problem in German (kam_analytics.ingest.messages).
+    params: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain dict for tables, CSV and JSON output."""
@@ -124,4 +131,5 @@ class ImportBlockedError(KamError):
         super().__init__(
             f"{len(errors)} blocking problem(s) found; nothing was imported",
             "Fix the rows listed in the report and upload the file again.",
+            params={"n": len(errors)},
         )

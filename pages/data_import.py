@@ -5,6 +5,7 @@ import streamlit as st
 
 from kam_analytics import schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
+from kam_analytics.exports.tables import frame_to_csv_de
 from kam_analytics.i18n import fmt_datetime
 from kam_analytics.ingest.load import list_imports, undo_import
 from kam_analytics.ingest.mapping import (
@@ -14,15 +15,22 @@ from kam_analytics.ingest.mapping import (
     mapping_table,
     suggest_values,
 )
+from kam_analytics.ingest.messages import (
+    error_text,
+    localised_problems_frame,
+    problem_text,
+    result_text,
+)
 from kam_analytics.ingest.pipeline import execute_plans, plan_file
 from kam_analytics.ingest.profiles import choose_profile, list_profiles, save_profile
 from kam_analytics.ingest.read import list_sheets, read_source
-from kam_analytics.ingest.validate import problems_csv, problems_frame, resolve_header
+from kam_analytics.ingest.validate import resolve_header
 from ui.auth import require_page_role
 from ui.session import get_con, get_lang, tr
 
 scope = require_page_role("admin")
 con = get_con()
+lang = get_lang()
 st.title(tr("imp_title"))
 st.caption(tr("imp_intro"))
 
@@ -60,7 +68,7 @@ for n, upload in enumerate(files or []):
         try:
             raw = _read(data, upload.name, sheet)
         except ImportBlockedError as exc:
-            st.error(str(exc.problems[0]))
+            st.error(problem_text(exc.problems[0], lang))
             continue
         saved = choose_profile(raw.headers)
         names = [None, *profiles]
@@ -125,6 +133,7 @@ for n, upload in enumerate(files or []):
                     disabled=["value", "rows"],
                     column_config={
                         "value": st.column_config.TextColumn(tr("imp_value_file")),
+                        "rows": st.column_config.NumberColumn(tr("imp_value_rows")),
                         "canonical": st.column_config.SelectboxColumn(
                             tr("imp_value_canonical"), options=choices
                         ),
@@ -144,13 +153,13 @@ for n, upload in enumerate(files or []):
                 path = save_profile(mapping, pname)
                 st.success(tr("imp_profile_saved", path=path))
             except ConfigError as exc:
-                st.error(str(exc))
+                st.error(error_text(exc, lang))
 
         try:
             mapping.check()
             plan = plan_file(data, upload.name, mapping=mapping, sheet=sheet, con=con)
         except KamError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
             continue
         plans.append(plan)
         st.markdown(f"**{tr('imp_report')}**")
@@ -165,10 +174,13 @@ for n, upload in enumerate(files or []):
             st.success(tr("imp_ok", rows=rows))
         if problems:
             st.caption(tr("imp_warnings", n=len(problems) - len(errors)))
-            st.dataframe(problems_frame(problems), hide_index=True, height=250)
+            report = localised_problems_frame(problems, lang)
+            st.dataframe(
+                report.astype("object").where(report.notna(), ""), hide_index=True, height=250
+            )
             st.download_button(
                 tr("imp_download_report"),
-                problems_csv(problems),
+                frame_to_csv_de(report),
                 file_name=f"pruefbericht_{upload.name}.csv",
                 mime="text/csv",
                 key=f"{fkey}_report",
@@ -186,19 +198,22 @@ if plans:
             )
             bar.progress(1.0, text=tr("imp_done"))
             for r in results:
-                st.success(r.summary())
+                st.success(result_text(r, lang))
             st.cache_data.clear()
         except KamError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
 
 st.subheader(tr("imp_history"))
+# The undo confirmation is kept across the rerun that refreshes the history.
+if undo_message := st.session_state.pop("imp_undo_flash", None):
+    st.success(undo_message)
 history = list_imports(con)
 if history.empty:
     st.caption(tr("imp_no_history"))
 else:
     shown = history.drop(columns=["sha256"]).copy()
     for col in ("imported_at", "undone_at"):
-        shown[col] = [fmt_datetime(v, get_lang()) for v in shown[col]]
+        shown[col] = [fmt_datetime(v, lang) for v in shown[col]]
     shown["status"] = [tr(f"imp_status_{v}") for v in shown["status"]]
     shown = shown.astype("object").where(shown.notna(), "")
     st.dataframe(
@@ -216,14 +231,13 @@ else:
         if u2.button(tr("imp_undo")):
             try:
                 res = undo_import(con, chosen, scope.username)
-                st.success(
-                    tr(
-                        "imp_undo_done",
-                        id=res["import_id"],
-                        deleted=res["deleted"],
-                        restored=res["restored"],
-                    )
+            except KamError as exc:
+                st.error(error_text(exc, lang))
+            else:
+                st.session_state["imp_undo_flash"] = tr(
+                    "imp_undo_done",
+                    id=res["import_id"],
+                    deleted=res["deleted"],
+                    restored=res["restored"],
                 )
                 st.rerun()
-            except KamError as exc:
-                st.error(str(exc))

@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics.cache import memoised
 from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
@@ -30,7 +31,7 @@ names = select_service_names(con, lang)
 st.title(tr("gv_title"))
 st.caption(tr("gv_intro"))
 
-opts = sv.filter_options(con, scope)
+opts = memoised(sv.filter_options)(con, scope)
 kam_names = dict(opts["kams"])
 c_year, c_tier, c_kam, c_service = st.columns([1, 2, 2, 3])
 year = c_year.selectbox(
@@ -62,7 +63,9 @@ services = c_service.multiselect(
     placeholder=tr("all"),
 )
 
-found = gv.select_findings(
+# The policy check runs in DuckDB; memoised per data version, so a widget click that comes
+# back to the same filters repeats no query.
+found = memoised(gv.select_findings)(
     con, scope, year=year, tiers=tiers or None, kam_ids=kams or None, services=services or None
 )
 if found.empty:

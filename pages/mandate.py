@@ -66,6 +66,10 @@ mandate = md.get_mandate(con, account_id, year, scope)
 may_answer = md.can_answer(scope, owners.get(account_id))
 may_rate = md.can_rate(scope)
 
+# st.rerun() discards what this run drew: the confirmation is shown by the next run.
+if saved_message := st.session_state.pop("md_saved_flash", None):
+    st.success(saved_message)
+
 left, right = st.columns([3, 2])
 with left, st.form(f"md_answers_{account_id}_{year}"):
     st.markdown(f"**{tr('man_answers')}**")
@@ -85,7 +89,7 @@ with left, st.form(f"md_answers_{account_id}_{year}"):
     if st.form_submit_button(tr("man_save_answers"), disabled=not may_answer):
         try:
             md.save_mandate_answers(con, scope, account_id, year, answers)
-            st.success(tr("man_saved"))
+            st.session_state["md_saved_flash"] = tr("man_saved")
             st.rerun()
         except KamError as exc:
             st.error(str(exc))
@@ -110,7 +114,7 @@ with right, st.form(f"md_ratings_{account_id}_{year}"):
     if st.form_submit_button(tr("man_save_ratings"), disabled=not may_rate):
         try:
             md.save_mandate_ratings(con, scope, account_id, year, ratings)
-            st.success(tr("man_saved"))
+            st.session_state["md_saved_flash"] = tr("man_saved")
             st.rerun()
         except KamError as exc:
             st.error(str(exc))

@@ -4,6 +4,7 @@ whale curve and tier-fit alerts."""
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics.cache import memoised
 from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
@@ -31,7 +32,7 @@ con, scope, lang = get_con(), get_scope(), get_lang()
 st.title(tr("pf_title"))
 st.caption(tr("pf_intro"))
 
-opts = sv.filter_options(con, scope)
+opts = memoised(sv.filter_options)(con, scope)
 c_year, c_tier, _ = st.columns([1, 2, 3])
 year = c_year.selectbox(
     tr("year"),
@@ -48,7 +49,8 @@ tiers = c_tier.multiselect(
     placeholder=tr("all"),
 )
 
-profit = pf.account_profitability(con, year=year, scope=scope)
+# memoised per data version; tier_fit_alerts reuses the same cached result
+profit = memoised(pf.account_profitability)(con, year=year, as_of=None, scope=scope)
 if tiers:
     profit = profit[profit["tier"].isin(tiers)].reset_index(drop=True)
 if profit.empty:
@@ -126,7 +128,7 @@ if total:
 
 st.subheader(tr("pf_alerts_title"))
 st.caption(tr("pf_alerts_caption"))
-alerts = pf.tier_fit_alerts(con, year=year, scope=scope)
+alerts = memoised(pf.tier_fit_alerts)(con, year=year, scope=scope)
 if tiers:
     alerts = alerts[alerts["tier"].isin(tiers)]
 if alerts.empty:

@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics.cache import memoised
 from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
@@ -44,7 +45,7 @@ names = select_service_names(con, lang)
 st.title(tr("svc_title"))
 st.caption(tr("svc_intro"))
 
-opts = sv.filter_options(con, scope)
+opts = memoised(sv.filter_options)(con, scope)
 kam_names = dict(opts["kams"])
 c_year, c_tier, c_kam, c_service = st.columns([1, 2, 2, 3])
 year = c_year.selectbox(
@@ -76,10 +77,12 @@ services = c_service.multiselect(
     placeholder=tr("all"),
 )
 
-events = sv.select_service_events(
-    con, scope, year=year, tiers=tiers or None, kam_ids=kams or None, services=services or None
-)
-if events.empty:
+filters = {"tiers": tiers or None, "kam_ids": kams or None, "services": services or None}
+# Every table and KPI is grouped in DuckDB (one query, memoised per data version); only the
+# drill-down below fetches event rows, for the one account the user opened.
+summaries = memoised(sv.summarise_service_events)(con, scope, year=year, **filters)
+totals = summaries["total"]
+if not totals["events"]:
     st.info(tr("no_data"))
     st.stop()
 
@@ -111,13 +114,13 @@ labels = {
 
 period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
 file_year = str(year) if year else "alle_jahre"
-total_value = float(events["list_value"].sum())
-silent = float(events.loc[events["billing_mode"] == "silent", "list_value"].sum())
+total_value = totals["list_value"]
+silent = totals["value_silent"]
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(tr("svc_list_value"), fmt_eur(total_value, lang, 0), border=True)
-k2.metric(tr("svc_cost"), fmt_eur(events["cost"].sum(), lang, 0), border=True)
-k3.metric(tr("svc_billed"), fmt_eur(events["billed_amount"].sum(), lang, 0), border=True)
-k4.metric(tr("svc_unbilled"), fmt_eur(events["unbilled_value"].sum(), lang, 0), border=True)
+k2.metric(tr("svc_cost"), fmt_eur(totals["cost"], lang, 0), border=True)
+k3.metric(tr("svc_billed"), fmt_eur(totals["billed_amount"], lang, 0), border=True)
+k4.metric(tr("svc_unbilled"), fmt_eur(totals["unbilled_value"], lang, 0), border=True)
 k5.metric(
     tr("svc_silent_share"), fmt_pct(silent / total_value if total_value else 0, lang), border=True
 )
@@ -125,7 +128,7 @@ k5.metric(
 # The ladder: how much of the value customers (and our own staff) never saw, per tier.
 st.subheader(tr("svc_ladder_title"))
 st.caption(tr("svc_ladder_caption"))
-ladder = sv.billing_ladder(events, "tier")
+ladder = sv.ladder_from_summary(summaries["tier"], "tier")
 groups = list(dict.fromkeys(ladder["tier"]))
 ordered = [t for t in [*TIERS, ""] if t in groups]
 mode_colours = session_theme().billing_colors()
@@ -168,7 +171,7 @@ dims = {
 }
 for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
     with tab:
-        summary = sv.summarise_events(events, [dim])
+        summary = summaries[dim].copy()
         if "service_code" in summary:
             summary["service_code"] = [names.get(c, c) for c in summary["service_code"]]
         if "tier" in summary:
@@ -201,7 +204,7 @@ def show_dates(df):
 st.subheader(tr("svc_drill_title"))
 st.caption(tr("svc_drill_caption"))
 accounts = (
-    events[["account_id", "account_name"]]
+    summaries["account"][["account_id", "account_name"]]
     .drop_duplicates()
     .sort_values("account_id")
     .itertuples(index=False)
@@ -217,14 +220,17 @@ account = d1.selectbox(
     key="svc_drill_account",
 )
 if account:
-    codes = sorted(set(events.loc[events["account_id"] == account, "service_code"]))
+    events = memoised(sv.select_service_events)(
+        con, scope, year=year, account_id=account, **filters
+    )
+    codes = sorted(set(events["service_code"]))
     service = d2.selectbox(
         tr("service"),
         [None, *codes],
         format_func=lambda c: tr("all") if c is None else names.get(c, c),
         key="svc_drill_service",
     )
-    rows = events[events["account_id"] == account]
+    rows = events
     if service:
         rows = rows[rows["service_code"] == service]
     rows = rows[

@@ -333,3 +333,20 @@ def test_cli_report_retention(scenario, db_path):
     ).stdout.splitlines()
     assert csv[0] == "account_id,kam_id,active_start,active_end,retained,at_risk,signals"
     assert "A2,K1,True,False,False,True,order_gap;mandate_incomplete" in csv
+
+
+def test_one_account_only(scenario):
+    # The account page asks for one account: same numbers as in the full computation.
+    one = compute_retention(
+        scenario, year=2025, as_of=AS_OF, scope=ALL, tiers=None, account_ids=["A2"]
+    )
+    assert list(one["account_id"]) == ["A2"]
+    a2 = one.iloc[0]
+    assert (a2["median_gap_days"], a2["gap_limit_days"]) == (91.0, 136.5)
+    assert (a2["days_since_last_order"], a2["order_dates"]) == (213, 4)
+    assert "order_gap" in a2["signals"]
+    # ... and not beyond what the scope may see
+    hidden = compute_retention(
+        scenario, year=2025, as_of=AS_OF, scope=Scope("k2", "kam", "K2"), account_ids=["A2"]
+    )
+    assert hidden.empty

@@ -271,10 +271,17 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
     """Restore the rows an import inserted or changed to their state before it."""
     log = select_import(con, import_id)
     if log is None:
-        raise NotFoundError(f"There is no import {import_id}", "See `imports list` for the ids.")
+        raise NotFoundError(
+            f"There is no import {import_id}",
+            "See `imports list` for the ids.",
+            params={"variant": "import", "id": import_id},
+        )
     if log["status"] != "done":
         raise KamError(
-            f"Import {import_id} was already undone", "Nothing to do.", code="already_undone"
+            f"Import {import_id} was already undone",
+            "Nothing to do.",
+            code="already_undone",
+            params={"id": import_id},
         )
     table = schema.IMPORTABLE_TABLES[log["table_name"]]
     key_list = "[" + ", ".join(f"CAST(t.{_q(k)} AS VARCHAR)" for k in table.key) + "]"
@@ -297,6 +304,7 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
                 f"{', '.join(map(str, ids))}",
                 "Undo the later import(s) first, newest first.",
                 code="undo_conflict",
+                params={"id": import_id, "ids": ", ".join(map(str, ids))},
             )
         cols = [c for c in schema.table_columns(table) if c.name not in table.key]
         sets = ", ".join(

@@ -652,6 +652,11 @@ class Mapping:
             raise ConfigError(
                 f"Unknown table {self.table!r}",
                 f"Use one of: {', '.join(schema.IMPORTABLE_TABLES)}.",
+                code="mapping_unknown_table",
+                params={
+                    "table": repr(self.table),
+                    "tables": ", ".join(schema.IMPORTABLE_TABLES),
+                },
             )
         names = set(schema.IMPORTABLE_TABLES[self.table].column_names)
         for section in (self.columns, self.defaults, self.computed, self.values):
@@ -660,6 +665,13 @@ class Mapping:
                     raise ConfigError(
                         f"Column {col!r} is not a column of table {self.table!r}",
                         f"Canonical columns of {self.table}: {', '.join(sorted(names))}.",
+                        code="mapping_unknown_column",
+                        params={
+                            "column": repr(col),
+                            "table": repr(self.table),
+                            "table_name": self.table,
+                            "columns": ", ".join(sorted(names)),
+                        },
                     )
         for expr in self.computed.values():
             compile_expression(expr)
@@ -730,6 +742,8 @@ def compile_expression(expr: str) -> tuple[ast.AST, dict[str, str]]:
             f"Cannot read the formula {expr!r}",
             "Use numbers, + - * / and parentheses, and quote headers with backticks: "
             "`Fracht netto` + `Maut`.",
+            code="formula_syntax",
+            params={"formula": repr(expr)},
         ) from exc
     for node in ast.walk(tree):
         ok = isinstance(
@@ -755,6 +769,8 @@ def compile_expression(expr: str) -> tuple[ast.AST, dict[str, str]]:
             raise ConfigError(
                 f"The formula {expr!r} contains something other than arithmetic",
                 "Only numbers, `headers`, + - * / and parentheses are allowed.",
+                code="formula_not_arithmetic",
+                params={"formula": repr(expr)},
             )
         if isinstance(node, ast.Name) and node.id not in names:
             # A bare word: allowed as a header without spaces (UnitPrice * Quantity).

@@ -79,6 +79,7 @@ def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None
                         "Pass --table (accounts, kams, orders, shipments, service_events, "
                         "mandates, feedback) or a --profile with the column mapping. "
                         f"Headers found: {', '.join(raw.headers[:20])}.",
+                        params={"headers": ", ".join(raw.headers[:20])},
                     )
                 ]
             )
@@ -86,7 +87,10 @@ def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None
         from kam_analytics.errors import ConfigError
 
         raise ConfigError(
-            f"Unknown table {table!r}", f"Use one of: {', '.join(schema.IMPORTABLE_TABLES)}."
+            f"Unknown table {table!r}",
+            f"Use one of: {', '.join(schema.IMPORTABLE_TABLES)}.",
+            code="mapping_unknown_table",
+            params={"table": repr(table), "tables": ", ".join(schema.IMPORTABLE_TABLES)},
         )
     return auto_mapping(raw.headers, table)
 
@@ -134,6 +138,7 @@ def plan_file(
                 "unreadable_file",
                 f"Cannot open the file: {exc.strerror}",
                 "Check the path.",
+                params={"variant": "open_path", "detail": exc.strerror},
             )
         )
         return plan

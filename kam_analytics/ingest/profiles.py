@@ -108,7 +108,9 @@ def save_profile(mapping: Mapping, name: str, folder=None) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip()).strip("._")
     if not safe:
         raise ConfigError(
-            "The profile name is empty", "Give the profile a name, e.g. sap_lieferungen."
+            "The profile name is empty",
+            "Give the profile a name, e.g. sap_lieferungen.",
+            code="profile_name_empty",
         )
     folder = Path(folder) if folder else profile_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -60,10 +60,9 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _blocked(file_name, reason, message, hint, sheet=None) -> ImportBlockedError:
-    return ImportBlockedError(
-        problems=[Problem(file_name, sheet, None, None, None, reason, message, hint)]
-    )
+def _blocked(file_name, reason, message, hint, sheet=None, **params) -> ImportBlockedError:
+    problem = Problem(file_name, sheet, None, None, None, reason, message, hint, params=params)
+    return ImportBlockedError(problems=[problem])
 
 
 def read_bytes(source) -> bytes:
@@ -175,6 +174,7 @@ def _clean_rows(raw: RawSheet) -> RawSheet:
                 "Total row at the bottom was not imported",
                 "Nothing to do: sums are recomputed from the data rows.",
                 severity="warning",
+                params={"label": label.strip()},
             )
         )
     if len(positions) != len(frame):
@@ -237,6 +237,7 @@ def _excel_reader(data: bytes, file_name: str):
             "The workbook is password-protected",
             "Open it in Excel, remove the password (File > Info > Protect Workbook) and save "
             "it again, or export the data without a password.",
+            variant="info",
         )
     try:
         return fastexcel.read_excel(data)
@@ -248,6 +249,7 @@ def _excel_reader(data: bytes, file_name: str):
                 "password_protected",
                 "The workbook is password-protected",
                 "Remove the password in Excel and save the file again.",
+                variant="resave",
             ) from exc
         raise _blocked(
             file_name,
@@ -255,6 +257,7 @@ def _excel_reader(data: bytes, file_name: str):
             "The file cannot be read as an Excel workbook (damaged or not a spreadsheet)",
             "Open it in Excel and save it again as .xlsx, or export it again from the source "
             "system.",
+            variant="excel",
         ) from exc
 
 
@@ -317,7 +320,9 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
     reader = _excel_reader(data, file_name)
     names = list(reader.sheet_names)
     if not names:
-        raise _blocked(file_name, "empty_file", "The workbook has no sheets", "Export again.")
+        raise _blocked(
+            file_name, "empty_file", "The workbook has no sheets", "Export again.", variant="sheets"
+        )
     if sheet is None:
         index = 0
         if len(names) > 1:
@@ -342,6 +347,9 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
                 "missing_sheet",
                 f"The workbook has no sheet number {sheet}",
                 f"Sheets in the file: {', '.join(names)}.",
+                variant="number",
+                number=sheet,
+                sheets=", ".join(names),
             )
     else:
         lookup = {n.casefold().strip(): i for i, n in enumerate(names)}
@@ -352,6 +360,9 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
                 f"The workbook has no sheet named {sheet!r}",
                 f"Sheets in the file: {', '.join(names)}.",
                 sheet=str(sheet),
+                variant="name",
+                name=repr(sheet),
+                sheets=", ".join(names),
             )
         index = lookup[str(sheet).casefold().strip()]
     sheet_name = names[index]
@@ -364,6 +375,8 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
             f"The sheet {sheet_name!r} has no data",
             "Choose the sheet that holds the export.",
             sheet=sheet_name,
+            variant="sheet",
+            name=repr(sheet_name),
         ) from exc
     candidates = _candidate_rows(frame)
     h = detect_header_row(candidates, known)
@@ -454,6 +467,8 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
             f"The file cannot be read as a table: {exc}",
             "Check that every row has the same number of columns as the header "
             "(quote values that contain the delimiter).",
+            variant="table",
+            detail=str(exc),
         ) from exc
     rows = np.arange(len(frame), dtype="int64") + h + 2
     raw = RawSheet(
@@ -482,6 +497,8 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
             "unreadable_file",
             f"Cannot open the file: {exc.strerror}",
             "Check the path and the permissions.",
+            variant="open",
+            detail=exc.strerror,
         ) from exc
     if not data:
         raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
@@ -496,6 +513,7 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
             "unreadable_file",
             "The file is neither a spreadsheet nor a text table",
             "Upload .xlsx, .xlsm, .xls, .csv or .txt exports.",
+            variant="binary",
         )
     return read_csv(data, file_name, known=known)
 

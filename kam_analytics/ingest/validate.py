@@ -92,7 +92,18 @@ class _Collector:
         self.raw = raw
         self.items: list[Problem] = []
 
-    def add(self, reason, message, hint, *, row=None, column=None, value=None, severity="error"):
+    def add(
+        self,
+        reason,
+        message,
+        hint,
+        *,
+        row=None,
+        column=None,
+        value=None,
+        severity="error",
+        params=None,
+    ):
         self.items.append(
             Problem(
                 self.raw.file_name,
@@ -104,10 +115,21 @@ class _Collector:
                 message,
                 hint,
                 severity,
+                dict(params or {}),
             )
         )
 
-    def rows(self, mask, source: pd.Series | None, reason, message, hint, column, severity="error"):
+    def rows(
+        self,
+        mask,
+        source: pd.Series | None,
+        reason,
+        message,
+        hint,
+        column,
+        severity="error",
+        params=None,
+    ):
         """One problem per row where mask is true (only the failing rows are visited)."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         for pos in positions:
@@ -121,6 +143,7 @@ class _Collector:
                 column=column,
                 value=value,
                 severity=severity,
+                params={**(params or {}), "value": text, "column": column},
             )
 
 
@@ -220,6 +243,12 @@ def prepare(
                 f"Check the header row of the file, or map {col} to another column. "
                 f"Columns in the file: {', '.join(headers[:30])}.",
                 column=header,
+                params={
+                    "variant": "mapped",
+                    "header": header,
+                    "column": col,
+                    "headers": ", ".join(headers[:30]),
+                },
             )
         else:
             plan[col] = ("column", found)
@@ -231,7 +260,14 @@ def prepare(
         try:
             _tree, names = compile_expression(expr)
         except ConfigError as exc:
-            out.add("invalid_formula", exc.message, exc.hint, column=col, value=expr)
+            out.add(
+                "invalid_formula",
+                exc.message,
+                exc.hint,
+                column=col,
+                value=expr,
+                params={"variant": exc.code, "formula": repr(expr)},
+            )
             continue
         missing = [h for h in names.values() if resolve_header(headers, h) is None]
         if missing:
@@ -240,6 +276,12 @@ def prepare(
                 f"Column '{missing[0]}' (used to compute {col}) is not in the file",
                 f"Check the formula {expr!r} against the headers of the file.",
                 column=missing[0],
+                params={
+                    "variant": "computed",
+                    "header": missing[0],
+                    "column": col,
+                    "formula": repr(expr),
+                },
             )
             continue
         plan[col] = ("computed", expr)
@@ -260,6 +302,7 @@ def prepare(
                 f"Map a column of the file to {col.name} (headers such as {examples} are "
                 f"recognised), or give a constant in the profile's [defaults] section.",
                 column=col.name,
+                params={"variant": "required", "column": col.name, "examples": examples},
             )
 
     if table.name == "accounts" and "tier" not in plan:
@@ -303,6 +346,7 @@ def prepare(
                     f"Not a number (used to compute {name})",
                     "Correct the cell; formulas read numbers only.",
                     found,
+                    params={"variant": "computed", "name": name},
                 )
                 inputs[header] = vals
             source = evaluate_expression(what, inputs, index)
@@ -310,7 +354,16 @@ def prepare(
         values, bad = _parse_column(col.kind, source, opts, raw.decimal_hint)
         if bad is not None and bad.any():
             reason, message, hint = _KIND_REASON[col.kind]
-            out.rows(bad, source, reason, message, hint, where[name])
+            variant = {"int": "int"}.get(col.kind)
+            out.rows(
+                bad,
+                source,
+                reason,
+                message,
+                hint,
+                where[name],
+                params={"variant": variant} if variant else None,
+            )
         if col.kind == "category":
             text = values
             mapped = map_categories(text, name, mapping.values.get(name))
@@ -325,6 +378,7 @@ def prepare(
                     f"Allowed values: {choices}. Map this value in the mapping (profile "
                     f"section [values.{name}]).",
                     where[name],
+                    params={"name": name, "choices": choices},
                 )
             values = mapped
         elif name == "service_code":
@@ -348,6 +402,7 @@ def prepare(
             f"{derived} if the export has an id of its own.",
             column=derived,
             severity="warning",
+            params={"derived": derived},
         )
     for name in table.key:
         if name in result:
@@ -359,6 +414,7 @@ def prepare(
                 f"The key column {name} is empty",
                 f"Every row needs a {name}; fill it in or delete the row.",
                 where.get(name, name),
+                params={"name": name},
             )
     for col in table.columns:
         if col.required and col.name in result and col.name not in table.key:
@@ -371,6 +427,7 @@ def prepare(
                 f"Required value {col.name} is empty",
                 f"Fill in {col.name} in this row, or delete the row.",
                 where.get(col.name),
+                params={"name": col.name},
             )
 
     # 4. Duplicates by key: identical rows are kept once, differing rows block.
@@ -398,6 +455,7 @@ def prepare(
                     column=where.get(key[0]),
                     value="/".join(k),
                     severity="warning",
+                    params={"first_row": first_row[k]},
                 )
                 keep[pos] = False
                 rejected += 1
@@ -413,6 +471,7 @@ def prepare(
                     row=int(raw.rows[pos]),
                     column=where.get(key[0]),
                     value="/".join(k),
+                    params={"key": "/".join(k), "first_row": first_row[k]},
                 )
 
     # 5. Warnings.
@@ -427,6 +486,7 @@ def prepare(
                 "Check the sign; the row is imported as it is.",
                 where[name],
                 severity="warning",
+                params={"name": name},
             )
     future = pd.Timestamp(today)
     for col in table.columns:
@@ -440,6 +500,7 @@ def prepare(
                 "Check the date; the row is imported as it is.",
                 where[col.name],
                 severity="warning",
+                params={"name": col.name},
             )
     result["source_row"] = raw.rows.astype("int64")
     if not keep.all():
@@ -484,6 +545,7 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
                 "Import the accounts export too; until then the rows are kept and flagged as "
                 "orphans.",
                 "warning",
+                {"variant": "many", "count": int(count), "first": int(first)} if count > 1 else {},
             )
         )
 

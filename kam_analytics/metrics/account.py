@@ -132,7 +132,10 @@ def account_summary(
     """Everything about one visible account for the account page."""
     year, as_of = resolve_period(year, as_of)
     info = select_account_info(con, account_id, scope)
-    ret = compute_retention(con, year=year, as_of=as_of, scope=scope, tiers=None)
+    # this one account only: its signals do not depend on the other accounts
+    ret = compute_retention(
+        con, year=year, as_of=as_of, scope=scope, tiers=None, account_ids=[account_id]
+    )
     ret = ret[ret["account_id"] == account_id]
     mandate = get_mandate(con, account_id, year, scope)
     ratings = [mandate[r] for r in RATINGS]

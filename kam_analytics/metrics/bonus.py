@@ -27,6 +27,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
@@ -136,22 +137,36 @@ class KamStanding:
         return sorted(c.loc[c["at_risk"], "account_id"])
 
 
+def _retention_share(ids, active, lost=(), kept=()) -> float:
+    """R: share of the counted accounts `ids` (flags `active`) active at the end, with the
+    accounts in `kept` forced active and those in `lost` forced inactive (lost wins)."""
+    lost, kept = set(lost), set(kept)
+    flags = [
+        False if acc in lost else True if acc in kept else bool(flag)
+        for acc, flag in zip(ids, active, strict=True)
+    ]
+    return sum(flags) / len(flags)
+
+
+def _mandate_and_feedback(counted: pd.DataFrame, surveys: pd.DataFrame):
+    """M and F of the counted accounts (None when undefined); independent of lost / kept."""
+    # numpy sum / count: what pandas' mean does (pairwise sum), without its per-call overhead
+    scores = counted["mandate_score"].to_numpy(dtype=np.float64)
+    scores = scores[~np.isnan(scores)]
+    M = float(scores.sum() / len(scores)) if len(scores) else None
+    mine = surveys["account_id"].isin(counted["account_id"]).to_numpy(dtype=bool)
+    s = surveys["score"].to_numpy(dtype=np.float64)[mine]
+    s = s[~np.isnan(s)]
+    F = float(np.clip(s, 0, 10).sum() / len(s)) / 10.0 if len(s) else None
+    return M, F
+
+
 def _figures_for(plan, target, counted: pd.DataFrame, surveys: pd.DataFrame, lost=(), kept=()):
     """R, M, F from the counted accounts with some forced lost / kept, and the formula."""
     if counted.empty:
         return compute_bonus_figures(plan, target, None, None, None)
-    active = counted.set_index("account_id")["active_end"].astype(bool).copy()
-    for acc in kept:
-        if acc in active.index:
-            active[acc] = True
-    for acc in lost:
-        if acc in active.index:
-            active[acc] = False
-    R = float(active.mean())
-    scores = counted["mandate_score"].dropna()
-    M = float(scores.mean()) if len(scores) else None
-    s = surveys[surveys["account_id"].isin(counted["account_id"])]["score"].dropna()
-    F = float(s.clip(0, 10).mean()) / 10.0 if len(s) else None
+    R = _retention_share(counted["account_id"], counted["active_end"], lost, kept)
+    M, F = _mandate_and_feedback(counted, surveys)
     return compute_bonus_figures(plan, target, R, M, F)
 
 
@@ -233,9 +248,13 @@ def compute_standings(
             "Mark each account either lost or kept.",
         )
     complete = is_year_complete(year, as_of)
+    # rows of each KAM's accounts, computed once instead of one mask per KAM
+    rows_of = accounts.groupby("kam_id", sort=False).indices if not accounts.empty else {}
+    no_rows = accounts.iloc[0:0]
     out = []
     for kam in kams.itertuples(index=False):
-        mine = accounts[accounts["kam_id"] == kam.kam_id].reset_index(drop=True)
+        idx = rows_of.get(kam.kam_id)
+        mine = (accounts.iloc[idx] if idx is not None else no_rows).reset_index(drop=True)
         counted = mine[mine["counted"]] if not mine.empty else mine
         target = pay["target_bonus"].get(kam.kam_id) if kam.kam_id in pay.index else None
         base = pay["base_salary"].get(kam.kam_id) if kam.kam_id in pay.index else None
@@ -244,21 +263,24 @@ def compute_standings(
         my_surveys = surveys[surveys["account_id"].isin(counted["account_id"])].reset_index(
             drop=True
         )
-        now = _figures_for(plan, target, counted, my_surveys, lost_all, kept_all)
-        if complete:
-            best = worst = now
+        if counted.empty:
+            now = best = worst = compute_bonus_figures(plan, target, None, None, None)
         else:
-            risky = (
-                set(counted.loc[counted["at_risk"].astype(bool), "account_id"])
-                if len(counted)
-                else set()
-            )
-            best = _figures_for(
-                plan, target, counted, my_surveys, lost_all - risky, kept_all | risky
-            )
-            worst = _figures_for(
-                plan, target, counted, my_surveys, lost_all | risky, kept_all - risky
-            )
+            # M and F do not depend on which accounts are lost or kept: computed once
+            M, F = _mandate_and_feedback(counted, my_surveys)
+            ids, active = list(counted["account_id"]), list(counted["active_end"])
+
+            def figures(lost_ids, kept_ids, ids=ids, active=active, M=M, F=F, target=target):
+                R = _retention_share(ids, active, lost_ids, kept_ids)
+                return compute_bonus_figures(plan, target, R, M, F)
+
+            now = figures(lost_all, kept_all)
+            if complete:
+                best = worst = now
+            else:
+                risky = set(counted.loc[counted["at_risk"].astype(bool), "account_id"])
+                best = figures(lost_all - risky, kept_all | risky)
+                worst = figures(lost_all | risky, kept_all - risky)
         name = None if _missing(kam.name) or kam.name is pd.NA else str(kam.name)
         out.append(
             KamStanding(

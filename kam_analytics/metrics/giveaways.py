@@ -23,7 +23,12 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.catalogue import select_matrix
-from kam_analytics.metrics.services import select_service_events
+from kam_analytics.metrics.services import (
+    _SQL_EVENTS,
+    MONEY,
+    _money,
+    _params,
+)
 
 FINDINGS = ("off_policy", "giveaway", "invisible")
 REPORT_COLUMNS = [
@@ -49,6 +54,67 @@ def policies_for_years(con, years) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["year", "service_code", "tier", "policy"])
     return pd.concat(frames, ignore_index=True)
+
+
+# The filtered events of services._SQL_EVENTS checked in DuckDB against the effective policy
+# of their year (bound as lists: year, service_code, tier, policy; year -1 = no date).
+_SQL_CHECKED = """
+WITH pol AS (
+    SELECT UNNEST($p_year) AS year, UNNEST($p_code) AS service_code,
+           UNNEST($p_tier) AS tier, UNNEST($p_policy) AS policy
+),
+ev AS ({events}),
+checked AS (
+    SELECT ev.*, pol.policy,
+        CASE
+            WHEN pol.policy = 'not_offered' THEN 'off_policy'
+            WHEN pol.policy = 'billed' AND ev.unbilled_value > 0 THEN 'giveaway'
+            WHEN pol.policy = 'waived' AND ev.billing_mode = 'silent' THEN 'invisible'
+        END AS finding,
+        CASE
+            WHEN pol.policy = 'not_offered' THEN greatest(ev.unbilled_value, 0)
+            WHEN pol.policy = 'billed' AND ev.unbilled_value > 0 THEN ev.unbilled_value
+            ELSE 0
+        END AS leakage
+    FROM ev
+    LEFT JOIN pol
+      ON pol.year = COALESCE(year(ev.date), -1)
+     AND pol.service_code = ev.service_code
+     AND pol.tier = ev.tier
+)
+{select}
+"""
+_FINDINGS_SELECT = "SELECT * FROM checked WHERE finding IS NOT NULL"
+_LEAKAGE_SELECT = """SELECT account_id, SUM(leakage) AS leakage FROM checked
+WHERE finding IS NOT NULL GROUP BY account_id ORDER BY account_id"""
+_SQL_EVENT_YEARS = """
+SELECT DISTINCT COALESCE(year(e.date), -1) AS y FROM service_events_all e
+WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?))
+"""
+
+
+def _policy_params(con, scope: Scope, year: int | None) -> dict:
+    """The effective matrices the events of `year` (None = all) need, as bound lists."""
+    if year is None:
+        years = [r[0] for r in con.execute(_SQL_EVENT_YEARS, [scope.kam_param]).fetchall()]
+    else:
+        years = [int(year)]
+    pol = policies_for_years(con, years)
+    return {
+        "p_year": [int(y) for y in pol["year"]],
+        "p_code": [str(c) for c in pol["service_code"]],
+        "p_tier": [str(t) for t in pol["tier"]],
+        "p_policy": [str(p) for p in pol["policy"]],
+    }
+
+
+def _checked_query(con, scope, select, *, year, as_of, account_id, tiers, kam_ids, services):
+    events_sql = _SQL_EVENTS.strip().rsplit("ORDER BY", 1)[0]
+    params = {
+        **_params(scope, year, as_of, account_id, tiers, kam_ids, services),
+        **_policy_params(con, scope, year),
+    }
+    return con.execute(_SQL_CHECKED.format(events=events_sql, select=select), params).df()
 
 
 def check_events(con, events: pd.DataFrame) -> pd.DataFrame:
@@ -89,10 +155,15 @@ def select_findings(
     services=None,
     account_id: str | None = None,
 ) -> pd.DataFrame:
-    """Every finding with its event's columns (account, KAM, import), worst first."""
-    events = select_service_events(
+    """Every finding with its event's columns (account, KAM, import), worst first.
+
+    The policy check runs in DuckDB; equal to check_events(select_service_events(...)) with
+    the rows that have a finding.
+    """
+    found = _checked_query(
         con,
         scope,
+        _FINDINGS_SELECT + " ORDER BY date, source_table, source_id",
         year=year,
         as_of=as_of,
         account_id=account_id,
@@ -100,8 +171,10 @@ def select_findings(
         kam_ids=kam_ids,
         services=services,
     )
-    checked = check_events(con, events)
-    found = checked[checked["finding"].notna()]
+    found = _money(found, MONEY)
+    found["date"] = pd.to_datetime(found["date"]).dt.date
+    found["finding"] = found["finding"].astype(object)
+    found["leakage"] = pd.to_numeric(found["leakage"]).astype("float64").round(2)
     return found.sort_values(
         ["leakage", "source_id", "source_table"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
@@ -111,11 +184,27 @@ def report_giveaways(
     con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
 ) -> pd.DataFrame:
     """One row per finding (off_policy, giveaway, invisible), worst leakage first, dates ISO."""
-    found = select_findings(con, scope, year=year, as_of=as_of)
-    out = found[REPORT_COLUMNS].copy()
-    out["date"] = [None if pd.isna(d) else d.isoformat() for d in found["date"]]
-    out["leakage"] = out["leakage"].astype("float64").round(2)
-    return out.reset_index(drop=True)
+    cols = ", ".join(
+        c if c != "date" else "strftime(date, '%Y-%m-%d') AS date" for c in REPORT_COLUMNS
+    )
+    found = _checked_query(
+        con,
+        scope,
+        f"SELECT {cols} FROM checked WHERE finding IS NOT NULL",
+        year=year,
+        as_of=as_of,
+        account_id=None,
+        tiers=None,
+        kam_ids=None,
+        services=None,
+    )
+    found["date"] = found["date"].astype(object).where(found["date"].notna(), None)
+    found["finding"] = found["finding"].astype(object)
+    found["leakage"] = pd.to_numeric(found["leakage"]).astype("float64").round(2)
+    out = found.sort_values(
+        ["leakage", "source_id", "source_table"], ascending=[False, True, True], kind="stable"
+    )
+    return out[REPORT_COLUMNS].reset_index(drop=True)
 
 
 def totals_by(findings: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -129,7 +218,7 @@ def totals_by(findings: pd.DataFrame, by: str) -> pd.DataFrame:
     out_cols = [*cols, *(f"n_{f}" for f in FINDINGS), "leakage", "unbilled_value", "list_value"]
     if findings.empty:
         return pd.DataFrame(columns=out_cols)
-    work = findings.copy()
+    work = findings[[*cols, "finding", "leakage", "unbilled_value", "list_value"]].copy()
     for col in cols:
         work[col] = work[col].astype(object).where(work[col].notna(), "")
     for f in FINDINGS:
@@ -146,8 +235,17 @@ def leakage_by_account(
     con, scope: Scope, *, year: int | None = None, as_of: dt.date | None = None
 ) -> dict[str, float]:
     """{account_id: total leakage} for the accounts with findings."""
-    found = select_findings(con, scope, year=year, as_of=as_of)
-    if found.empty:
-        return {}
-    sums = found.groupby("account_id")["leakage"].sum().round(2)
-    return {str(k): float(v) for k, v in sums.items()}
+    sums = _checked_query(
+        con,
+        scope,
+        _LEAKAGE_SELECT,
+        year=year,
+        as_of=as_of,
+        account_id=None,
+        tiers=None,
+        kam_ids=None,
+        services=None,
+    )
+    return {
+        str(a): round(float(v), 2) for a, v in zip(sums["account_id"], sums["leakage"], strict=True)
+    }

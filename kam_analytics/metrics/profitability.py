@@ -14,9 +14,9 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.catalogue import exclusive_services, select_matrix
-from kam_analytics.metrics.giveaways import leakage_by_account
-from kam_analytics.metrics.services import select_service_events
+from kam_analytics.cache import memoised
+from kam_analytics.catalogue import exclusive_services
+from kam_analytics.metrics.giveaways import leakage_by_account, policies_for_years
 
 COLUMNS = [
     "account_id",
@@ -72,6 +72,59 @@ ORDER BY a.account_id
 """
 
 
+# List value of B and C accounts' events per account and service, for the services that are
+# exclusive to KEY in the matrix of the event's year (bound as lists year, service_code).
+_SQL_EXCLUSIVE = """
+WITH excl AS (SELECT UNNEST($x_year) AS year, UNNEST($x_code) AS service_code)
+SELECT e.account_id, a.name AS account_name, a.tier,
+       SUM(e.list_value) AS value,
+       string_agg(DISTINCT e.service_code, ', ' ORDER BY e.service_code) AS codes
+FROM service_events_all e
+JOIN accounts a ON a.account_id = e.account_id AND a.tier IN ('B', 'C')
+SEMI JOIN excl ON excl.year = year(e.date) AND excl.service_code = e.service_code
+WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
+  AND ($year IS NULL OR year(e.date) = $year)
+  AND ($as_of IS NULL OR e.date <= $as_of)
+  AND a.name IS NOT NULL
+GROUP BY e.account_id, a.name, a.tier
+ORDER BY e.account_id, a.name, a.tier
+"""
+_SQL_YEARS = """
+SELECT DISTINCT year(e.date) AS y FROM service_events_all e
+JOIN accounts a ON a.account_id = e.account_id
+WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?))
+  AND a.tier IN ('B', 'C') AND e.date IS NOT NULL
+"""
+
+
+def _exclusive_by_account(con, *, year, as_of, scope: Scope) -> pd.DataFrame:
+    """B/C accounts' list value of KEY-exclusive services: account_id, account_name, tier, value, codes."""
+    if year is None:
+        years = [int(r[0]) for r in con.execute(_SQL_YEARS, [scope.kam_param]).fetchall()]
+    else:
+        years = [int(year)]
+    x_year, x_code = [], []
+    if years:
+        pol = policies_for_years(con, years)
+        for y, matrix in pol.groupby("year", sort=True):
+            for code, excl in exclusive_services(matrix).items():
+                if excl:
+                    x_year.append(int(y))
+                    x_code.append(str(code))
+    df = con.execute(
+        _SQL_EXCLUSIVE,
+        {
+            "x_year": x_year,
+            "x_code": x_code,
+            "year": None if year is None else int(year),
+            "as_of": as_of,
+            "kam": scope.kam_param,
+        },
+    ).df()
+    df["value"] = pd.to_numeric(df["value"]).astype("float64").round(2)
+    return df[["account_id", "account_name", "tier", "value", "codes"]]
+
+
 def account_profitability(
     con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
 ) -> pd.DataFrame:
@@ -115,7 +168,7 @@ def tier_fit_alerts(
     - `leakage_over_margin`: a KEY account's giveaway leakage exceeds its gross margin.
     Columns: account_id, name, tier, alert, value, threshold, detail.
     """
-    profit = account_profitability(con, year=year, as_of=as_of, scope=scope)
+    profit = memoised(account_profitability)(con, year=year, as_of=as_of, scope=scope)
     rows = []
     key = profit[profit["tier"] == "KEY"]
     median = float(key["service_value"].median()) if len(key) else None
@@ -133,31 +186,9 @@ def tier_fit_alerts(
                     "",
                 )
             )
-    events = select_service_events(con, scope, year=year, as_of=as_of, tiers=["B", "C"])
-    if not events.empty:
-        years = sorted({d.year for d in pd.to_datetime(events["date"]).dropna()})
-        exclusive = {y: exclusive_services(select_matrix(con, y)) for y in years}
-        events = events[pd.to_datetime(events["date"]).notna()]
-        is_excl = [
-            exclusive.get(d.year, {}).get(code, False)
-            for d, code in zip(pd.to_datetime(events["date"]), events["service_code"], strict=True)
-        ]
-        hits = events[is_excl]
-        for (acc, name, tier), part in hits.groupby(
-            ["account_id", "account_name", "tier"], sort=True
-        ):
-            codes = ", ".join(sorted(set(part["service_code"])))
-            rows.append(
-                (
-                    acc,
-                    name,
-                    tier,
-                    "key_exclusive",
-                    round(float(part["list_value"].sum()), 2),
-                    None,
-                    codes,
-                )
-            )
+    excl = _exclusive_by_account(con, year=year, as_of=as_of, scope=scope)
+    for r in excl.itertuples():
+        rows.append((r.account_id, r.account_name, r.tier, "key_exclusive", r.value, None, r.codes))
     leak = leakage_by_account(con, scope, year=year, as_of=as_of)
     for r in key.itertuples():
         value = leak.get(r.account_id, 0.0)

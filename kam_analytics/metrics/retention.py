@@ -91,9 +91,16 @@ def is_year_complete(year: int, as_of: dt.date) -> bool:
 # --- queries -------------------------------------------------------------------------------
 
 
-def select_accounts(con, scope: Scope, tiers: tuple[str, ...] | None = ("KEY",)) -> pd.DataFrame:
-    """Visible accounts (of `tiers`, all when None) with their current KAM and CRM status."""
+def select_accounts(
+    con,
+    scope: Scope,
+    tiers: tuple[str, ...] | None = ("KEY",),
+    account_ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """Visible accounts (of `tiers`, all when None; only `account_ids` when given) with their
+    current KAM and CRM status."""
     tier_list = list(tiers) if tiers else None
+    id_list = list(account_ids) if account_ids is not None else None
     return con.execute(
         """
         SELECT a.account_id, a.name, a.tier, a.kam_id, k.name AS kam_name,
@@ -102,60 +109,77 @@ def select_accounts(con, scope: Scope, tiers: tuple[str, ...] | None = ("KEY",))
         LEFT JOIN kams k ON k.kam_id = a.kam_id
         WHERE a.account_id IN (SELECT account_id FROM visible_accounts(?))
           AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], a.tier))
+          AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], a.account_id))
         ORDER BY a.account_id
         """,
-        [scope.kam_param, tier_list, tier_list],
+        [scope.kam_param, tier_list, tier_list, id_list, id_list],
     ).df()
 
 
 def select_order_stats(
-    con, scope: Scope, start: dt.date, as_of: dt.date, window: int
+    con,
+    scope: Scope,
+    start: dt.date,
+    as_of: dt.date,
+    window: int,
+    tiers: tuple[str, ...] | None = None,
+    account_ids: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Per visible account: activity at start and as-of, last order, median gap, revenues."""
-    t12 = shift_months(as_of, -12)
-    t24 = shift_months(as_of, -24)
+    """Per visible account (of `tiers` / `account_ids`, all when None): activity at start and
+    as-of, first and last order, distinct order dates, median gap, trailing revenues.
+
+    Everything is aggregated in DuckDB over the chosen accounts' orders only: one row per
+    account and order date first, then the gaps between consecutive dates (lag) and the
+    aggregates. Revenues are summed as exact decimals and converted to DOUBLE at the end.
+    """
+    tier_list = list(tiers) if tiers else None
+    id_list = list(account_ids) if account_ids is not None else None
     return con.execute(
         """
-        WITH o AS (
-            SELECT account_id, order_date, CAST(net_revenue AS DOUBLE) AS revenue
+        WITH chosen AS (
+            SELECT account_id FROM accounts
+            WHERE account_id IN (SELECT account_id FROM visible_accounts($k))
+              AND ($tiers::VARCHAR[] IS NULL OR list_contains($tiers::VARCHAR[], tier))
+              AND ($ids::VARCHAR[] IS NULL OR list_contains($ids::VARCHAR[], account_id))
+        ),
+        d AS (
+            SELECT account_id, order_date, sum(net_revenue) AS revenue
             FROM orders
             WHERE order_date IS NOT NULL AND order_date <= $as_of
-              AND account_id IN (SELECT account_id FROM visible_accounts($k))
+              AND account_id IN (SELECT account_id FROM chosen)
+            GROUP BY account_id, order_date
         ),
-        d AS (SELECT DISTINCT account_id, order_date FROM o),
         g AS (
-            SELECT account_id,
+            SELECT account_id, order_date, revenue,
                    date_diff('day', lag(order_date) OVER (
                        PARTITION BY account_id ORDER BY order_date), order_date) AS gap
             FROM d
-        ),
-        gaps AS (
-            SELECT account_id, CAST(median(gap) AS DOUBLE) AS median_gap
-            FROM g WHERE gap IS NOT NULL GROUP BY account_id
-        ),
-        agg AS (
-            SELECT account_id,
-                   bool_or(order_date BETWEEN $start - CAST($w AS INTEGER) AND $start)
-                       AS orders_active_start,
-                   bool_or(order_date BETWEEN $as_of - CAST($w AS INTEGER) AND $as_of)
-                       AS orders_active_end,
-                   min(order_date) AS first_order,
-                   max(order_date) AS last_order,
-                   count(DISTINCT order_date) AS order_dates,
-                   COALESCE(sum(revenue) FILTER (WHERE order_date > $t12), 0) AS revenue_t12,
-                   COALESCE(sum(revenue) FILTER (WHERE order_date > $t24 AND order_date <= $t12), 0)
-                       AS revenue_prev12
-            FROM o GROUP BY account_id
         )
-        SELECT agg.*, gaps.median_gap FROM agg LEFT JOIN gaps USING (account_id)
+        SELECT account_id,
+               bool_or(order_date BETWEEN $start - CAST($w AS INTEGER) AND $start)
+                   AS orders_active_start,
+               bool_or(order_date BETWEEN $as_of - CAST($w AS INTEGER) AND $as_of)
+                   AS orders_active_end,
+               min(order_date) AS first_order,
+               max(order_date) AS last_order,
+               count(*) AS order_dates,
+               CAST(COALESCE(sum(revenue) FILTER (WHERE order_date > $t12), 0) AS DOUBLE)
+                   AS revenue_t12,
+               CAST(COALESCE(sum(revenue) FILTER (WHERE order_date > $t24
+                                                    AND order_date <= $t12), 0) AS DOUBLE)
+                   AS revenue_prev12,
+               CAST(median(gap) AS DOUBLE) AS median_gap
+        FROM g GROUP BY account_id
         """,
         {
             "as_of": as_of,
             "start": start,
             "w": int(window),
-            "t12": t12,
-            "t24": t24,
+            "t12": shift_months(as_of, -12),
+            "t24": shift_months(as_of, -24),
             "k": scope.kam_param,
+            "tiers": tier_list,
+            "ids": id_list,
         },
     ).df()
 
@@ -223,13 +247,17 @@ def compute_retention(
     scope: Scope,
     tiers: tuple[str, ...] | None = ("KEY",),
     settings: RetentionSettings | None = None,
+    account_ids: list[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per visible account of `tiers` with every flag and the numbers behind it."""
+    """One row per visible account of `tiers` (and of `account_ids` when given) with every
+    flag and the numbers behind it."""
     year, as_of = resolve_period(year, as_of)
     settings = settings or get_retention_settings(con)
     start = dt.date(year, 1, 1)
-    accounts = select_accounts(con, scope, tiers)
-    stats = select_order_stats(con, scope, start, as_of, settings.activity_window_days)
+    accounts = select_accounts(con, scope, tiers, account_ids)
+    stats = select_order_stats(
+        con, scope, start, as_of, settings.activity_window_days, tiers, account_ids
+    )
     surveys = select_latest_surveys(con, scope, as_of)
     mandates = select_mandate_answered(con, scope, year)
     df = accounts.merge(stats, on="account_id", how="left")
@@ -364,6 +392,52 @@ def select_order_dates(
     ).df()
 
 
+def select_cohort_counts(
+    con, scope: Scope, as_of: dt.date, window: int, tiers: tuple[str, ...] | None
+) -> pd.DataFrame:
+    """Per cohort (year of the first order up to `as_of`) and later year up to `as_of`'s year:
+    accounts and how many had an order in [year end - window, year end], year end being
+    31 December or `as_of` for its own year. Visible accounts of `tiers` (all when None)."""
+    tier_list = list(tiers) if tiers else None
+    return con.execute(
+        """
+        WITH d AS (
+            SELECT DISTINCT o.account_id, o.order_date
+            FROM orders o JOIN accounts a USING (account_id)
+            WHERE o.order_date IS NOT NULL AND o.order_date <= $as_of
+              AND o.account_id IN (SELECT account_id FROM visible_accounts($k))
+              AND ($tiers::VARCHAR[] IS NULL OR list_contains($tiers::VARCHAR[], a.tier))
+        ),
+        f AS (SELECT account_id, year(min(order_date)) AS cohort FROM d GROUP BY account_id),
+        fy AS (
+            SELECT account_id, cohort, unnest(range(cohort, $last + 1)) AS year FROM f
+        ),
+        y AS (
+            SELECT account_id, cohort, year,
+                   least(make_date(CAST(year AS INTEGER), 12, 31), $as_of) AS year_end
+            FROM fy
+        ),
+        act AS (
+            SELECT DISTINCT y.account_id, y.year
+            FROM y JOIN d ON d.account_id = y.account_id
+             AND d.order_date BETWEEN y.year_end - CAST($w AS INTEGER) AND y.year_end
+        )
+        SELECT y.cohort, CAST(y.year AS BIGINT) AS year, count(*) AS accounts,
+               count(act.account_id) AS active
+        FROM y LEFT JOIN act ON act.account_id = y.account_id AND act.year = y.year
+        GROUP BY y.cohort, y.year
+        ORDER BY y.cohort, y.year
+        """,
+        {
+            "as_of": as_of,
+            "k": scope.kam_param,
+            "tiers": tier_list,
+            "w": int(window),
+            "last": as_of.year,
+        },
+    ).df()
+
+
 def cohort_table(
     con,
     *,
@@ -378,28 +452,19 @@ def cohort_table(
     as-of date for the as-of year; judged from orders only (the CRM status is today's).
     """
     settings = settings or get_retention_settings(con)
-    window = settings.activity_window_days
-    dates = select_order_dates(con, scope, as_of, tiers)
+    counts = select_cohort_counts(con, scope, as_of, settings.activity_window_days, tiers)
     cols = ["cohort", "year", "accounts", "active", "share"]
-    if dates.empty:
+    if counts.empty:
         return pd.DataFrame(columns=cols)
-    dates["order_date"] = pd.to_datetime(dates["order_date"])
-    rows: dict[tuple[int, int], list[int]] = {}
-    for _acc, grp in dates.groupby("account_id"):
-        days = np.sort(grp["order_date"].to_numpy(dtype="datetime64[D]"))
-        first = pd.Timestamp(days[0]).year
-        for year in range(first, as_of.year + 1):
-            end = min(dt.date(year, 12, 31), as_of)
-            d = np.datetime64(end, "D")
-            lo = np.searchsorted(days, d - np.timedelta64(window, "D"), side="left")
-            hi = np.searchsorted(days, d, side="right")
-            cell = rows.setdefault((first, year), [0, 0])
-            cell[0] += 1
-            cell[1] += int(hi > lo)
-    out = pd.DataFrame(
-        [(c, y, n, a, a / n) for (c, y), (n, a) in sorted(rows.items())], columns=cols
+    return pd.DataFrame(
+        [
+            (int(c), int(y), int(n), int(a), int(a) / int(n))
+            for c, y, n, a in counts[["cohort", "year", "accounts", "active"]].itertuples(
+                index=False
+            )
+        ],
+        columns=cols,
     )
-    return out
 
 
 def revenue_trend(

@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.schema import BILLING_MODES
+from kam_analytics.schema import BILLING_MODES, TIERS
 
 MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
 REPORT_COLUMNS = [
@@ -96,6 +96,58 @@ WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
 ORDER BY e.date, e.source_table, e.source_id
 """
 
+# The filtered events of _SQL_EVENTS, grouped once per summary dimension (GROUPING SETS) plus
+# the grand total. Key columns are COALESCEd to '' before grouping, as summarise_events does.
+_SQL_SUMMARY = """
+WITH ev AS (
+    SELECT
+        COALESCE(e.account_id, '') AS account_id,
+        COALESCE(a.name, '') AS account_name,
+        COALESCE(a.tier, '') AS tier,
+        COALESCE(a.kam_id, '') AS kam_id,
+        COALESCE(k.name, '') AS kam_name,
+        COALESCE(strftime(e.date, '%Y-%m'), '') AS month,
+        COALESCE(e.service_code, '') AS service_code,
+        COALESCE(e.billing_mode, '') AS billing_mode,
+        e.cost,
+        e.list_value,
+        e.billed_amount,
+        e.unbilled_value
+    FROM service_events_all e
+    JOIN accounts a ON a.account_id = e.account_id
+    LEFT JOIN kams k ON k.kam_id = a.kam_id
+    WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
+      AND ($year IS NULL OR year(e.date) = $year)
+      AND ($as_of IS NULL OR e.date <= $as_of)
+      AND ($account IS NULL OR e.account_id = $account)
+      AND ($tiers IS NULL OR list_contains($tiers, COALESCE(a.tier, '')))
+      AND ($kams IS NULL OR list_contains($kams, COALESCE(a.kam_id, '')))
+      AND ($services IS NULL OR list_contains($services, e.service_code))
+)
+SELECT
+    {grp} AS grp,{cols}
+    COUNT(*) AS events,
+    COALESCE(SUM(cost), 0) AS cost,
+    COALESCE(SUM(list_value), 0) AS list_value,
+    COALESCE(SUM(billed_amount), 0) AS billed_amount,
+    COALESCE(SUM(unbilled_value), 0) AS unbilled_value,
+    COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'silent'), 0) AS value_silent,
+    COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'waived'), 0) AS value_waived,
+    COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'billed'), 0) AS value_billed
+FROM ev
+GROUP BY GROUPING SETS ({sets})
+"""
+_KEY_ORDER = (
+    "account_id",
+    "account_name",
+    "tier",
+    "kam_id",
+    "kam_name",
+    "month",
+    "service_code",
+    "billing_mode",
+)
+
 
 def _as_list(values) -> list[str] | None:
     if values is None:
@@ -141,20 +193,110 @@ def select_service_events(
     `kam_ids` selects accounts without tier / without KAM.
     """
     df = con.execute(
-        _SQL_EVENTS,
-        {
-            "kam": scope.kam_param,
-            "year": None if year is None else int(year),
-            "as_of": as_of,
-            "account": account_id,
-            "tiers": _as_list(tiers),
-            "kams": _as_list(kam_ids),
-            "services": _as_list(services),
-        },
+        _SQL_EVENTS, _params(scope, year, as_of, account_id, tiers, kam_ids, services)
     ).df()
     df = _money(df, MONEY)
     df["date"] = pd.to_datetime(df["date"]).dt.date
     return df
+
+
+def _params(scope, year, as_of, account_id, tiers, kam_ids, services) -> dict:
+    return {
+        "kam": scope.kam_param,
+        "year": None if year is None else int(year),
+        "as_of": as_of,
+        "account": account_id,
+        "tiers": _as_list(tiers),
+        "kams": _as_list(kam_ids),
+        "services": _as_list(services),
+    }
+
+
+def _grouping_id(keys: list[str], used: list[str]) -> int:
+    """DuckDB's GROUPING(*used) value for a grouping set of `keys` (bit set = not grouped)."""
+    return sum(1 << (len(used) - 1 - i) for i, col in enumerate(used) if col not in keys)
+
+
+def _sort_summary(out: pd.DataFrame, by: list[str], keys: list[str]) -> pd.DataFrame:
+    sort_cols = ["month"] if by == ["month"] else ["list_value", *keys]
+    ascending = [True] if by == ["month"] else [False, *([True] * len(keys))]
+    return out.sort_values(sort_cols, ascending=ascending, kind="stable").reset_index(drop=True)
+
+
+def summarise_service_events(
+    con,
+    scope: Scope,
+    *,
+    year: int | None = None,
+    as_of: dt.date | None = None,
+    account_id: str | None = None,
+    tiers=None,
+    kam_ids=None,
+    services=None,
+    dims=("account", "tier", "kam", "service", "month"),
+) -> dict:
+    """The page's figures grouped in DuckDB: one query, one GROUPING SET per dimension.
+
+    Returns {dim: summary} for every dimension in `dims` (each equal to
+    `summarise_events(select_service_events(...), [dim])`) and "total": a dict with events,
+    cost, list_value, billed_amount, unbilled_value and value_<mode> over all filtered events.
+    """
+    sets = {dim: DIMENSIONS[dim] for dim in dims}
+    value_cols = [*MONEY, *(f"value_{m}" for m in BILLING_MODES)]
+    used = [c for c in _KEY_ORDER if any(c in keys for keys in sets.values())]
+    sql = _SQL_SUMMARY.format(
+        grp=f"GROUPING({', '.join(used)})" if used else "0",
+        cols="".join(f" {c}," for c in used),
+        sets=", ".join(["()", *(f"({', '.join(keys)})" for keys in sets.values())]),
+    )
+    df = con.execute(sql, _params(scope, year, as_of, account_id, tiers, kam_ids, services)).df()
+    df = _money(df, value_cols)
+    df["events"] = df["events"].astype("int64")
+    grand = df[df["grp"] == _grouping_id([], used)]
+    total = {"events": 0, **dict.fromkeys(value_cols, 0.0)}
+    if len(grand):
+        row = grand.iloc[0]
+        total = {"events": int(row["events"]), **{c: float(row[c]) for c in value_cols}}
+    result: dict = {"total": total}
+    for dim, keys in sets.items():
+        part = df[df["grp"] == _grouping_id(keys, used)]
+        out = part[[*keys, "events", *value_cols]].reset_index(drop=True)
+        if total["events"] == 0:
+            out = pd.DataFrame(columns=[*keys, "events", *value_cols])
+        result[dim] = _sort_summary(out, [dim], keys)
+    return result
+
+
+def ladder_from_summary(summary: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """billing_ladder's table from a summary with value_<mode> columns (e.g. by tier).
+
+    Groups in the order of TIERS when `by` is "tier" (no tier last), else as given.
+    """
+    keys = [by] if by else []
+    rows = []
+    if by:
+        groups = list(summary[by])
+        if by == "tier":
+            groups = [t for t in [*TIERS, ""] if t in groups] + [
+                g for g in groups if g not in (*TIERS, "")
+            ]
+        indexed = summary.set_index(by)
+        parts = [(g, indexed.loc[g]) for g in groups]
+    else:
+        parts = [(None, summary.sum(numeric_only=True))]
+    for group, part in parts:
+        total = float(part["list_value"])
+        for mode in BILLING_MODES:
+            value = round(float(part[f"value_{mode}"]), 2)
+            row = {
+                "billing_mode": mode,
+                "list_value": value,
+                "share": value / total if total else 0.0,
+            }
+            if by:
+                row = {by: group, **row}
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[*keys, "billing_mode", "list_value", "share"])
 
 
 def summarise_events(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -171,9 +313,7 @@ def summarise_events(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         work[key] = work[key].astype(object).where(work[key].notna(), "")
     out = work.groupby(keys, as_index=False, sort=False)[["events", *value_cols]].sum()
     out = _money(out, value_cols)
-    sort_cols = ["month"] if by == ["month"] else ["list_value", *keys]
-    ascending = [True] if by == ["month"] else [False, *([True] * len(keys))]
-    return out.sort_values(sort_cols, ascending=ascending, kind="stable").reset_index(drop=True)
+    return _sort_summary(out, by, keys)
 
 
 def billing_ladder(events: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -205,10 +345,10 @@ def billing_ladder(events: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 def filter_options(con, scope: Scope) -> dict[str, list]:
     """Choices for the page filters: years with events, tiers, KAMs and services in scope."""
-    years = con.execute(
-        "SELECT DISTINCT year(e.date) AS y FROM service_events_all e "
+    pairs = con.execute(
+        "SELECT year(e.date) AS y, e.service_code FROM service_events_all e "
         "WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?)) "
-        "AND e.date IS NOT NULL ORDER BY y DESC",
+        "GROUP BY ALL",
         [scope.kam_param],
     ).fetchall()
     kams = con.execute(
@@ -217,20 +357,19 @@ def filter_options(con, scope: Scope) -> dict[str, list]:
         "AND a.kam_id IS NOT NULL ORDER BY a.kam_id",
         [scope.kam_param],
     ).fetchall()
-    services = con.execute(
-        "SELECT DISTINCT e.service_code FROM service_events_all e "
-        "WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?)) "
-        "ORDER BY e.service_code",
-        [scope.kam_param],
-    ).fetchall()
     accounts = con.execute(
         "SELECT a.account_id, a.name FROM accounts a "
         "WHERE a.account_id IN (SELECT account_id FROM visible_accounts(?)) ORDER BY a.account_id",
         [scope.kam_param],
     ).fetchall()
     return {
-        "years": [int(r[0]) for r in years],
+        "years": sorted({int(y) for y, _code in pairs if y is not None}, reverse=True),
         "kams": [(r[0], r[1] or r[0]) for r in kams],
-        "services": [r[0] for r in services],
+        "services": _sorted_codes({code for _y, code in pairs}),
         "accounts": [(r[0], r[1] or r[0]) for r in accounts],
     }
+
+
+def _sorted_codes(codes: set) -> list:
+    """Service codes as ORDER BY service_code gives them (NULL last)."""
+    return sorted(c for c in codes if c is not None) + ([None] if None in codes else [])

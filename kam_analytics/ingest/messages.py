@@ -1,0 +1,110 @@
+"""Import problems, import errors and results in the interface language.
+
+Problem.message/hint and KamError.message/hint stay English: the command line prints them and
+scripts parse them. The page renders the same findings from their reason/code and `params`
+through the templates in locales/import_problems.toml; without a template (or when a
+placeholder is missing) the English text is shown as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from kam_analytics.errors import KamError, Problem
+from kam_analytics.i18n import load_labels, t
+from kam_analytics.ingest.validate import REPORT_COLUMNS, problems_frame
+
+
+def template_key(prefix: str, code: str, params: dict) -> str:
+    """The label key stem of a reason/code and its variant: prob_missing_column_mapped."""
+    variant = params.get("variant")
+    return f"{prefix}{code}_{variant}" if variant else f"{prefix}{code}"
+
+
+def _render(stem: str, params: dict, lang: str, message: str, hint: str) -> tuple[str, str]:
+    labels = load_labels().get(lang, {})
+    msg_t, hint_t = labels.get(f"{stem}_msg"), labels.get(f"{stem}_hint")
+    if msg_t is None or hint_t is None:
+        return message, hint
+    try:
+        return msg_t.format(**params), hint_t.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return message, hint
+
+
+def localise_problem(problem: Problem, lang: str) -> tuple[str, str]:
+    """(message, hint) of an import problem in `lang`; the English text when no template fits."""
+    params = getattr(problem, "params", None) or {}
+    stem = template_key("prob_", problem.reason, params)
+    return _render(stem, params, lang, problem.message, problem.hint)
+
+
+def localise_error(exc: KamError, lang: str) -> tuple[str, str]:
+    """(message, hint) of an error shown on the import page, by its code; else the English."""
+    params = getattr(exc, "params", None) or {}
+    stem = template_key("imperr_", exc.code, params)
+    return _render(stem, params, lang, exc.message, exc.hint)
+
+
+def error_text(exc: KamError, lang: str) -> str:
+    """An error as one line, like str(exc), in `lang`."""
+    message, hint = localise_error(exc, lang)
+    return f"{message} — {hint}" if hint else message
+
+
+def problem_text(problem: Problem, lang: str) -> str:
+    """A problem as one line with its location, like str(problem), in `lang`."""
+    message, hint = localise_problem(problem, lang)
+    where = problem.file
+    if problem.sheet:
+        where += f", {t('prob_where_sheet', lang)} {problem.sheet!r}"
+    if problem.row is not None:
+        where += f", {t('prob_where_row', lang)} {problem.row}"
+    if problem.column:
+        where += f", {t('prob_where_column', lang)} {problem.column!r}"
+    val = ""
+    if problem.value not in (None, ""):
+        val = f" ({t('prob_where_value', lang)} {problem.value!r})"
+    return f"{where}: {message}{val}. {hint}"
+
+
+def localised_problems_frame(problems: list[Problem], lang: str) -> pd.DataFrame:
+    """The validation report in `lang`: texts and severities translated, headers translated."""
+    shown = []
+    for p in problems:
+        message, hint = localise_problem(p, lang)
+        shown.append(replace(p, message=message, hint=hint))
+    # problems_frame sorts errors first by the code "error": translate severity afterwards.
+    frame = problems_frame(shown)
+    if not frame.empty:
+        is_error = frame["severity"] == "error"
+        frame["severity"] = [
+            t("prob_sev_error" if e else "prob_sev_warning", lang) for e in is_error
+        ]
+    return frame.rename(columns={c: t(f"prob_col_{c}", lang) for c in REPORT_COLUMNS})
+
+
+def result_text(result, lang: str) -> str:
+    """ImportResult.summary() in `lang`."""
+    where = result.file_name + (f" [{result.sheet}]" if result.sheet else "")
+    if result.status == "noop":
+        return t("prob_result_noop", lang, where=where, id=result.previous_import_id)
+    errors = sum(1 for p in result.problems if p.severity == "error")
+    if result.status == "blocked":
+        return t("prob_result_blocked", lang, where=where, table=result.table, n=errors)
+    key = "prob_result_dry_run" if result.status == "dry_run" else "prob_result_done"
+    text = t(
+        key,
+        lang,
+        where=where,
+        table=result.table,
+        id=result.import_id,
+        inserted=result.inserted,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=result.rejected,
+    )
+    warn = len(result.problems) - errors
+    return text + (t("prob_result_warnings", lang, n=warn) if warn else "")
