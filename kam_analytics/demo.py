@@ -392,6 +392,11 @@ def write_demo(
     try:
         con.execute("BEGIN TRANSACTION")
         _write(con, data, scale, seed, today)
+        # Same seed, same bytes: the database id (a random uuid elsewhere) is derived too.
+        con.execute(
+            "UPDATE schema_meta SET value = ? WHERE key = 'database_id'",
+            [f"demo-{scale}-{seed}-{today.isoformat()}"],
+        )
         con.execute("COMMIT")
         if with_users:
             from kam_analytics.users import seed_demo_users

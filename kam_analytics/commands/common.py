@@ -45,9 +45,7 @@ def scope_for_args(con, args) -> Scope:
 
 def _json_default(value):
     if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
-        return value.isoformat()[:10] if isinstance(value, dt.date) and not isinstance(
-            value, dt.datetime
-        ) else value.isoformat()
+        return value.isoformat()
     if hasattr(value, "item"):
         return value.item()
     return str(value)
