@@ -19,10 +19,9 @@ from kam_analytics.i18n import (
 )
 from kam_analytics.metrics import giveaways as gv
 from kam_analytics.metrics import services as sv
-from kam_analytics.schema import TIERS
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import show_table
+from ui.widgets import filter_bar, show_table
 
 MONEY = ("leakage", "unbilled_value", "list_value", "billed_amount")
 
@@ -32,42 +31,12 @@ st.title(tr("gv_title"))
 st.caption(tr("gv_intro"))
 
 opts = memoised(sv.filter_options)(con, scope)
-kam_names = dict(opts["kams"])
-c_year, c_tier, c_kam, c_service = st.columns([1, 2, 2, 3])
-year = c_year.selectbox(
-    tr("year"),
-    [None, *opts["years"]],
-    index=1 if opts["years"] else 0,
-    format_func=lambda y: tr("all") if y is None else str(y),
-    key="gv_year",
-)
-tiers = c_tier.multiselect(
-    tr("tier"),
-    list(TIERS),
-    format_func=lambda x: tier_label(x, lang),
-    key="gv_tiers",
-    placeholder=tr("all"),
-)
-kams = c_kam.multiselect(
-    tr("kam"),
-    list(kam_names),
-    format_func=lambda k: kam_names.get(k, k),
-    key="gv_kams",
-    placeholder=tr("all"),
-)
-services = c_service.multiselect(
-    tr("service"),
-    opts["services"],
-    format_func=lambda c: names.get(c, c),
-    key="gv_services",
-    placeholder=tr("all"),
-)
+filters = filter_bar("gv", opts)
+year = filters.pop("year")
 
 # The policy check runs in DuckDB; memoised per data version, so a widget click that comes
 # back to the same filters repeats no query.
-found = memoised(gv.select_findings)(
-    con, scope, year=year, tiers=tiers or None, kam_ids=kams or None, services=services or None
-)
+found = memoised(gv.select_findings)(con, scope, year=year, **filters)
 if found.empty:
     st.success(tr("gv_none"))
     st.stop()

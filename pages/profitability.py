@@ -10,10 +10,9 @@ from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
 from kam_analytics.metrics import profitability as pf
 from kam_analytics.metrics import services as sv
-from kam_analytics.schema import TIERS
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import show_table
+from ui.widgets import filter_bar, show_table
 
 MONEY = (
     "revenue",
@@ -33,23 +32,9 @@ st.title(tr("pf_title"))
 st.caption(tr("pf_intro"))
 
 opts = memoised(sv.filter_options)(con, scope)
-c_year, c_tier, _ = st.columns([1, 2, 3])
-year = c_year.selectbox(
-    tr("year"),
-    [None, *opts["years"]],
-    index=1 if opts["years"] else 0,
-    format_func=lambda y: tr("all") if y is None else str(y),
-    key="pf_year",
-)
-tiers = c_tier.multiselect(
-    tr("tier"),
-    list(TIERS),
-    format_func=lambda x: tier_label(x, lang),
-    key="pf_tiers",
-    placeholder=tr("all"),
-)
+filters = filter_bar("pf", opts, kams=False, services=False)
+year, tiers = filters["year"], filters["tiers"]
 
-# memoised per data version; tier_fit_alerts reuses the same cached result
 profit = memoised(pf.account_profitability)(con, year=year, as_of=None, scope=scope)
 if tiers:
     profit = profit[profit["tier"].isin(tiers)].reset_index(drop=True)

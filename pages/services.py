@@ -20,7 +20,7 @@ from kam_analytics.metrics import services as sv
 from kam_analytics.schema import BILLING_MODES, TIERS
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import show_table
+from ui.widgets import filter_bar, show_table
 
 # file name part of each summary table (German, like the chart file names)
 DIM_FILE = {
@@ -46,38 +46,8 @@ st.title(tr("svc_title"))
 st.caption(tr("svc_intro"))
 
 opts = memoised(sv.filter_options)(con, scope)
-kam_names = dict(opts["kams"])
-c_year, c_tier, c_kam, c_service = st.columns([1, 2, 2, 3])
-year = c_year.selectbox(
-    tr("year"),
-    [None, *opts["years"]],
-    index=1 if opts["years"] else 0,
-    format_func=lambda y: tr("all") if y is None else str(y),
-    key="svc_year",
-)
-tiers = c_tier.multiselect(
-    tr("tier"),
-    [*TIERS, ""],
-    format_func=lambda x: tier_label(x, lang) if x else tr("svc_no_tier"),
-    key="svc_tiers",
-    placeholder=tr("all"),
-)
-kams = c_kam.multiselect(
-    tr("kam"),
-    list(kam_names),
-    format_func=lambda k: kam_names.get(k, k),
-    key="svc_kams",
-    placeholder=tr("all"),
-)
-services = c_service.multiselect(
-    tr("service"),
-    opts["services"],
-    format_func=lambda c: names.get(c, c),
-    key="svc_services",
-    placeholder=tr("all"),
-)
-
-filters = {"tiers": tiers or None, "kam_ids": kams or None, "services": services or None}
+filters = filter_bar("svc", opts, no_tier=True)
+year = filters.pop("year")
 # Every table and KPI is grouped in DuckDB (one query, memoised per data version); only the
 # drill-down below fetches event rows, for the one account the user opened.
 summaries = memoised(sv.summarise_service_events)(con, scope, year=year, **filters)

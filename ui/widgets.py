@@ -50,3 +50,69 @@ def plotly_config(filename: str, width: int = 1920, height: int = 1080) -> dict:
             "scale": 2,
         },
     }
+
+
+def filter_bar(
+    prefix: str,
+    opts: dict,
+    *,
+    kams: bool = True,
+    services: bool = True,
+    no_tier: bool = False,
+) -> dict:
+    """Year, tier, KAM and service pickers in one row; returns the chosen filters.
+
+    `opts` is metrics.services.filter_options(); an empty choice means "all" (None). With
+    `no_tier` the tier picker offers accounts without a tier as well.
+    """
+    from kam_analytics.i18n import select_service_names, tier_label
+    from kam_analytics.schema import TIERS
+    from ui.session import get_con, tr
+
+    lang = get_lang()
+    widths = [1, 2] + ([2] if kams else []) + ([3] if services else [])
+    cols = st.columns(widths if len(widths) > 2 else [1, 2, 3])
+    year = cols[0].selectbox(
+        tr("year"),
+        [None, *opts["years"]],
+        index=1 if opts["years"] else 0,
+        format_func=lambda y: tr("all") if y is None else str(y),
+        key=f"{prefix}_year",
+    )
+    tier_choices = [*TIERS, ""] if no_tier else list(TIERS)
+    chosen = {"year": year, "tiers": None, "kam_ids": None, "services": None}
+    chosen["tiers"] = (
+        cols[1].multiselect(
+            tr("tier"),
+            tier_choices,
+            format_func=lambda x: tier_label(x, lang) if x else tr("svc_no_tier"),
+            key=f"{prefix}_tiers",
+            placeholder=tr("all"),
+        )
+        or None
+    )
+    if kams:
+        kam_names = dict(opts["kams"])
+        chosen["kam_ids"] = (
+            cols[2].multiselect(
+                tr("kam"),
+                list(kam_names),
+                format_func=lambda k: kam_names.get(k, k),
+                key=f"{prefix}_kams",
+                placeholder=tr("all"),
+            )
+            or None
+        )
+    if services:
+        names = select_service_names(get_con(), lang)
+        chosen["services"] = (
+            cols[-1].multiselect(
+                tr("service"),
+                opts["services"],
+                format_func=lambda c: names.get(c, c),
+                key=f"{prefix}_services",
+                placeholder=tr("all"),
+            )
+            or None
+        )
+    return chosen
