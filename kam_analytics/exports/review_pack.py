@@ -20,7 +20,6 @@ from kam_analytics.exports.deck import (
     CONTENT_BOTTOM,
     CONTENT_TOP,
     MARGIN,
-    MODE_ORDER,
     SLIDE_W,
     add_chart,
     add_kpi_tiles,
@@ -28,6 +27,7 @@ from kam_analytics.exports.deck import (
     add_table,
     add_text,
     add_title_slide,
+    chart_services_by_mode,
     chart_theme,
     new_presentation,
     period_label,
@@ -37,7 +37,6 @@ from kam_analytics.exports.deck import (
 )
 from kam_analytics.exports.theme import MUTED_COLOR, Theme, load_theme, money_axis
 from kam_analytics.i18n import (
-    billing_mode_label,
     fmt_date,
     fmt_eur,
     fmt_number,
@@ -149,26 +148,6 @@ def signal_labels(signals: str, lang: str) -> str:
 
 def _chunks(rows: list, size: int = ROWS_PER_SLIDE) -> list[list]:
     return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
-
-
-def chart_value_by_service(by_service: pd.DataFrame, ctx, period: str) -> go.Figure:
-    """Key accounts' service value per service, stacked by billing mode."""
-    data = by_service.sort_values("list_value", ascending=True)
-    colors = ctx.theme.billing_colors()
-    fig = go.Figure()
-    for mode in MODE_ORDER:
-        fig.add_bar(
-            y=[wrap_label(n, 30) for n in data["name"]],
-            x=data[f"value_{mode}"],
-            orientation="h",
-            name=billing_mode_label(mode, ctx.lang),
-            marker_color=colors[mode],
-        )
-    fig.update_layout(barmode="stack", bargap=0.3)
-    chart_theme(fig, ctx, period)
-    money_axis(fig, ctx.lang, axis="x")
-    fig.update_yaxes(automargin=True, ticksuffix="  ")
-    return fig
 
 
 def chart_leakage(leak_srv: pd.DataFrame, ctx, period: str) -> go.Figure:
@@ -361,7 +340,7 @@ def build_review_pack(
         add_chart(
             slide,
             ctx,
-            chart_value_by_service(data.by_service, ctx, period),
+            chart_services_by_mode(data.by_service, ctx, period),
             MARGIN,
             CONTENT_TOP,
             SLIDE_W - 2 * MARGIN,

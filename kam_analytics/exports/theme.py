@@ -36,6 +36,7 @@ GRID_COLOR = "#E3E7EC"
 SEPARATORS = {"de": ",.", "en": ".,"}
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+HEX_COLOR = _HEX  # public: settings_store validates saved colours with the same rule
 
 
 @dataclass(frozen=True)
