@@ -300,3 +300,109 @@ def delete_kam_pay(con, scope: Scope, kam_id: str, year: int) -> None:
         {"base_salary": old[0][0], "target_bonus": old[0][1]},
         None,
     )
+
+
+# --- appearance and language -----------------------------------------------------------------
+
+# Settings keys read by exports/theme.load_theme and i18n.select_default_language.
+APPEARANCE_KEYS = ("company_name", "theme_colors", "theme_font", "default_language")
+MAX_COLORS = 10
+MAX_TEXT = 100
+_BAD_FONT_CHARS = set("<>{};") | {chr(c) for c in range(32)}
+
+
+def get_appearance(con) -> dict:
+    """Company name, chart colours, font and default language, with the theme/i18n defaults."""
+    # Imported here so that the metrics, which use this module, do not load plotly.
+    from kam_analytics.exports.theme import DEFAULT_COLORS, DEFAULT_FONT, HEX_COLOR
+    from kam_analytics.exports.theme import select_settings as select_theme_settings
+    from kam_analytics.i18n import select_default_language
+
+    stored = select_theme_settings(con, ("company_name", "theme_colors", "theme_font"))
+    colors = stored.get("theme_colors")
+    if isinstance(colors, str):
+        colors = colors.split(",")
+    colors = [
+        c.strip().upper()
+        for c in (colors if isinstance(colors, list) else [])
+        if isinstance(c, str) and HEX_COLOR.match(c.strip())
+    ]
+    font = stored.get("theme_font")
+    company = stored.get("company_name")
+    return {
+        "company_name": company.strip() if isinstance(company, str) else "",
+        "theme_colors": colors or list(DEFAULT_COLORS),
+        "theme_font": font.strip() if isinstance(font, str) and font.strip() else DEFAULT_FONT,
+        "default_language": select_default_language(con),
+    }
+
+
+def _clean_appearance(name: str, value):
+    """One appearance value validated and normalised, or ConfigError."""
+    from kam_analytics.exports.theme import HEX_COLOR
+    from kam_analytics.i18n import LANGUAGES
+
+    if name == "theme_colors":
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_COLORS:
+            raise ConfigError(
+                f"The chart palette needs 1 to {MAX_COLORS} colours",
+                "Choose at least one colour and no more than ten.",
+                params={"max": MAX_COLORS},
+            )
+        out = []
+        for color in value:
+            if not isinstance(color, str) or not HEX_COLOR.match(color.strip()):
+                raise ConfigError(
+                    f"Colour {color!r} is not a hex colour",
+                    "Write colours as # and six hex digits, e.g. #1F4E79.",
+                    params={"color": color},
+                )
+            out.append(color.strip().upper())
+        return out
+    if name == "theme_font":
+        font = value.strip() if isinstance(value, str) else ""
+        if not font or len(font) > MAX_TEXT or _BAD_FONT_CHARS & set(font):
+            raise ConfigError(
+                f"Font {value!r} is not a valid font family",
+                f"Enter font names separated by commas (at most {MAX_TEXT} characters), "
+                "e.g. Liberation Sans, Arial, sans-serif.",
+                params={"font": value},
+            )
+        return font
+    if name == "company_name":
+        if value is None:
+            value = ""
+        if not isinstance(value, str) or len(value.strip()) > MAX_TEXT:
+            raise ConfigError(
+                "The company name must be text of at most 100 characters",
+                f"Use at most {MAX_TEXT} characters.",
+                params={"max": MAX_TEXT},
+            )
+        return value.strip()
+    if name == "default_language":
+        if value not in LANGUAGES:
+            raise ConfigError(
+                f"Language {value!r} is not supported",
+                f"Choose one of: {', '.join(LANGUAGES)}.",
+                params={"lang": value},
+            )
+        return value
+    raise ConfigError(
+        f"Unknown appearance setting {name!r}",
+        f"Use one of: {', '.join(APPEARANCE_KEYS)}.",
+    )
+
+
+def save_appearance(con, scope: Scope, new: dict) -> dict:
+    """Validate and store company name, colours, font, default language (admin only); logged."""
+    scope.require_role("admin")
+    # Validate everything before writing anything: a bad colour must not leave a half save.
+    cleaned = {name: _clean_appearance(name, value) for name, value in new.items()}
+    old = get_appearance(con)
+    for name, value in cleaned.items():
+        if value != old[name]:
+            upsert_setting(con, name, value, scope.username)
+            write_audit(con, scope.username, "settings.appearance", name, old[name], value)
+    return get_appearance(con)

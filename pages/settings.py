@@ -1,29 +1,34 @@
-"""Einstellungen: retention parameters, bonus plan per year, KAM pay per year (admins edit)."""
+"""Einstellungen: retention, bonus plan, KAM pay, appearance and language (admins edit)."""
 
 import datetime as dt
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.audit import list_audit
 from kam_analytics.errors import KamError
-from kam_analytics.i18n import fmt_date
+from kam_analytics.exports.theme import DEFAULT_COLORS, DEFAULT_FONT, Theme, apply_theme, money_axis
+from kam_analytics.i18n import LANGUAGES, fmt_date
 from kam_analytics.settings_store import (
     BonusPlan,
     delete_kam_pay,
+    get_appearance,
     get_bonus_plan,
     get_kam_pay,
     get_retention_settings,
+    save_appearance,
     save_bonus_plan,
     save_kam_pay,
     save_retention_settings,
 )
 from ui.downloads import download_table
 from ui.session import get_con, get_lang, get_scope, tr
-from ui.widgets import show_table
+from ui.widgets import plotly_config, show_table
 
 con, scope, lang = get_con(), get_scope(), get_lang()
 admin = scope.role == "admin"
+MAX_PICKERS = 8  # the palette editor offers up to 8 colours (the store accepts 10)
 st.title(tr("set_title"))
 if not admin:
     st.info(tr("set_readonly"))
@@ -142,6 +147,93 @@ else:
             if b2.form_submit_button(tr("set_pay_reset"), disabled=not bool(row["overridden"])):
                 delete_kam_pay(con, scope, kam_id, plan_year)
                 st.rerun()
+
+st.subheader(tr("set_appearance"))
+st.caption(tr("set_app_caption"))
+look = get_appearance(con)
+# Widgets outside a form, so the preview follows every colour pick before saving.
+c1, c2 = st.columns([3, 1])
+company = c1.text_input(
+    tr("set_app_company"),
+    look["company_name"],
+    max_chars=100,
+    disabled=not admin,
+    key="set_app_company",
+)
+stored_colors = list(look["theme_colors"])[:MAX_PICKERS]
+n_colors = c2.number_input(
+    tr("set_app_n_colors"), 1, MAX_PICKERS, len(stored_colors), disabled=not admin, key="set_app_n"
+)
+picker_cols = st.columns(MAX_PICKERS)
+colors = []
+for i in range(int(n_colors)):
+    default = (
+        stored_colors[i] if i < len(stored_colors) else DEFAULT_COLORS[i % len(DEFAULT_COLORS)]
+    )
+    colors.append(
+        picker_cols[i].color_picker(
+            tr("set_app_color", n=i + 1), default, disabled=not admin, key=f"set_app_color_{i}"
+        )
+    )
+c1, c2 = st.columns([3, 1])
+font = c1.text_input(
+    tr("set_app_font"), look["theme_font"], max_chars=100, disabled=not admin, key="set_app_font"
+)
+default_lang = c2.selectbox(
+    tr("set_app_language"),
+    LANGUAGES,
+    index=LANGUAGES.index(look["default_language"]),
+    format_func=lambda code: tr(f"set_app_lang_{code}"),
+    disabled=not admin,
+    key="set_app_language",
+)
+
+st.markdown(f"**{tr('set_app_preview')}**")
+preview_theme = Theme(
+    colors=tuple(c.upper() for c in colors),
+    font=font.strip() or DEFAULT_FONT,
+    company=company.strip(),
+)
+preview = go.Figure(
+    [
+        go.Bar(
+            name=tr("set_app_series", n=i + 1),
+            x=["Q1", "Q2", "Q3", "Q4"],
+            y=[12000 + 2500 * i + 3000 * q + (q % 2) * 1500 for q in range(4)],
+        )
+        for i in range(len(colors))
+    ]
+)
+apply_theme(
+    preview,
+    title=tr("set_app_preview_title"),
+    period=tr("set_app_period"),
+    lang=lang,
+    theme=preview_theme,
+)
+money_axis(preview, lang)
+preview.update_layout(barmode="group", height=460)
+st.plotly_chart(
+    preview, config=plotly_config("preview"), width="stretch", key="set_app_preview", theme=None
+)
+if st.button(tr("set_save"), disabled=not admin, key="set_app_save"):
+    try:
+        save_appearance(
+            con,
+            scope,
+            {
+                "company_name": company,
+                "theme_colors": colors,
+                "theme_font": font,
+                "default_language": default_lang,
+            },
+        )
+        # Charts of this session read the theme once (ui.downloads.session_theme): reload it.
+        # The default language is left alone: it is for new sessions, not the one saving it.
+        st.session_state.pop("_export_theme", None)
+        st.success(tr("set_saved") + " " + tr("set_app_applies"))
+    except KamError as exc:
+        st.error(str(exc))
 
 if scope.sees_all:
     st.subheader(tr("set_changes"))

@@ -164,3 +164,188 @@ def test_settings_page_read_only_for_kam(demo_copy, monkeypatch):
     assert not at.exception
     assert all(n.disabled for n in at.number_input)
     assert len(at.dataframe) == 1  # only their own pay row, no change log
+
+
+# --- appearance and language ---------------------------------------------------------------
+
+
+def test_appearance_defaults_come_from_theme_and_i18n(con):
+    from kam_analytics.exports.theme import DEFAULT_COLORS, DEFAULT_FONT
+    from kam_analytics.settings_store import get_appearance
+
+    assert get_appearance(con) == {
+        "company_name": "",
+        "theme_colors": list(DEFAULT_COLORS),
+        "theme_font": DEFAULT_FONT,
+        "default_language": "de",
+    }
+
+
+def test_appearance_round_trip_feeds_theme_and_language(con):
+    from kam_analytics.exports.theme import DEFAULT_COLORS, apply_theme, load_theme
+    from kam_analytics.i18n import select_default_language
+    from kam_analytics.settings_store import get_appearance, save_appearance
+
+    saved = save_appearance(
+        con,
+        ADMIN,
+        {
+            "company_name": "  Müller Großhandel GmbH ",
+            "theme_colors": ["#1f4e79", "#C00000", " #00b050 "],
+            "theme_font": "Liberation Serif, serif",
+            "default_language": "en",
+        },
+    )
+    expected = {
+        "company_name": "Müller Großhandel GmbH",
+        "theme_colors": ["#1F4E79", "#C00000", "#00B050"],
+        "theme_font": "Liberation Serif, serif",
+        "default_language": "en",
+    }
+    assert saved == expected
+    assert get_appearance(con) == expected
+    assert select_default_language(con) == "en"
+    theme = load_theme(con)
+    # The three saved colours first, topped up with the remaining default colours.
+    assert theme.colors[:3] == ("#1F4E79", "#C00000", "#00B050")
+    assert theme.colors[3:] == DEFAULT_COLORS  # none of the three is a default colour
+    assert theme.font == "Liberation Serif, serif"
+    assert theme.company == "Müller Großhandel GmbH"
+    import plotly.graph_objects as go
+
+    fig = apply_theme(go.Figure(go.Bar(x=[1], y=[2])), title="T", lang="en", theme=theme)
+    assert list(fig.layout.colorway[:3]) == ["#1F4E79", "#C00000", "#00B050"]
+    assert fig.layout.font.family == "Liberation Serif, serif"
+    assert "Müller Großhandel GmbH" in fig.layout.title.subtitle.text
+    # A partial save changes only what it names.
+    assert save_appearance(con, ADMIN, {"default_language": "de"})["theme_font"] == (
+        "Liberation Serif, serif"
+    )
+    assert select_default_language(con) == "de"
+
+
+def test_appearance_validation(con):
+    from kam_analytics.settings_store import get_appearance, save_appearance
+
+    before = get_appearance(con)
+    bad = [
+        ({"theme_colors": ["#1f4e7"]}, "not a hex colour"),
+        ({"theme_colors": ["1f4e79"]}, "not a hex colour"),
+        ({"theme_colors": ["#1F4E79", "red"]}, "not a hex colour"),
+        ({"theme_colors": []}, "1 to 10 colours"),
+        ({"theme_colors": ["#000000"] * 11}, "1 to 10 colours"),
+        ({"default_language": "fr"}, "not supported"),
+        ({"theme_font": "   "}, "not a valid font"),
+        ({"theme_font": "A" * 101}, "not a valid font"),
+        ({"theme_font": "Arial; color: red"}, "not a valid font"),
+        ({"company_name": "X" * 101}, "at most 100 characters"),
+        ({"colour": "#000000"}, "Unknown appearance setting"),
+        # Nothing is written when one value of several is bad.
+        ({"company_name": "Neu", "theme_colors": ["#12345G"]}, "not a hex colour"),
+    ]
+    for new, message in bad:
+        with pytest.raises(ConfigError) as err:
+            save_appearance(con, ADMIN, new)
+        assert message in err.value.message, (new, err.value.message)
+        assert err.value.hint
+    assert get_appearance(con) == before
+    assert list_audit(con, ADMIN, action="settings.appearance").empty
+    # Ten colours and 100 characters are the upper limits, not errors.
+    saved = save_appearance(
+        con, ADMIN, {"theme_colors": ["#00000A"] * 10, "company_name": "Y" * 100}
+    )
+    assert len(saved["theme_colors"]) == 10 and saved["company_name"] == "Y" * 100
+
+
+def test_appearance_admin_only_and_logged(con):
+    from kam_analytics.exports.theme import DEFAULT_COLORS
+    from kam_analytics.settings_store import save_appearance
+
+    with pytest.raises(AccessDeniedError):
+        save_appearance(con, BOSS, {"default_language": "en"})
+    with pytest.raises(AccessDeniedError):
+        save_appearance(con, Scope("kam02", "kam", "KAM02"), {"company_name": "X"})
+    assert list_audit(con, ADMIN, action="settings.appearance").empty
+
+    save_appearance(
+        con,
+        ADMIN,
+        {"theme_colors": ["#1F4E79"], "default_language": "de", "company_name": "ACME"},
+    )
+    log = list_audit(con, ADMIN, action="settings.appearance")
+    # default_language "de" is unchanged, so it is neither written nor logged.
+    rows = {
+        r.target: (json.loads(r.old_value), json.loads(r.new_value), r.username)
+        for r in log.itertuples()
+    }
+    assert rows == {
+        "theme_colors": (list(DEFAULT_COLORS), ["#1F4E79"], "root"),
+        "company_name": ("", "ACME", "root"),
+    }
+    stored = con.execute(
+        "SELECT key, CAST(value AS VARCHAR), updated_by FROM settings "
+        "WHERE key IN ('theme_colors', 'company_name', 'default_language') ORDER BY key"
+    ).fetchall()
+    assert [(k, json.loads(v), u) for k, v, u in stored] == [
+        ("company_name", "ACME", "root"),
+        ("theme_colors", ["#1F4E79"], "root"),
+    ]
+
+
+def test_settings_page_appearance_admin_edits(demo_copy, monkeypatch):
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    at = _run_page(demo_copy, "settings", "admin", "admin")
+    assert not at.exception, at.exception
+    assert "Erscheinungsbild und Sprache" in [s.value for s in at.subheader]
+    pickers = [at.color_picker(key=f"set_app_color_{i}") for i in range(8)]
+    assert [p.value.upper() for p in pickers] == [
+        "#1F3A5F",
+        "#3E7CB1",
+        "#8AA29E",
+        "#D08C2E",
+        "#6C757D",
+        "#4C8C4A",
+        "#A23B3B",
+        "#B8C4D6",
+    ]
+    assert not any(p.disabled for p in pickers)
+    assert not at.text_input(key="set_app_font").disabled
+    assert at.selectbox(key="set_app_language").value == "de"
+    # Three colours, a new first one, English as default -> saved, logged, read back.
+    at.number_input(key="set_app_n").set_value(3).run()
+    at.color_picker(key="set_app_color_0").pick("#1f4e79").run()
+    at.text_input(key="set_app_company").input("Beispiel AG").run()
+    at.selectbox(key="set_app_language").set_value("en").run()
+    at.button(key="set_app_save").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("Gespeichert" in s.value for s in at.success)
+
+    from kam_analytics import db
+    from kam_analytics.i18n import select_default_language
+    from kam_analytics.settings_store import get_appearance
+
+    con = db.connect(demo_copy)
+    try:
+        assert get_appearance(con) == {
+            "company_name": "Beispiel AG",
+            "theme_colors": ["#1F4E79", "#3E7CB1", "#8AA29E"],
+            "theme_font": "Liberation Sans, Arial, Helvetica, sans-serif",
+            "default_language": "en",
+        }
+        assert select_default_language(con) == "en"
+    finally:
+        con.close()
+
+
+def test_settings_page_appearance_read_only_for_management(demo_copy, monkeypatch):
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    at = _run_page(demo_copy, "settings", "leitung", "management")
+    assert not at.exception, at.exception
+    assert "Erscheinungsbild und Sprache" in [s.value for s in at.subheader]
+    assert len(at.color_picker) == 8
+    assert all(p.disabled for p in at.color_picker)
+    assert at.text_input(key="set_app_company").disabled
+    assert at.text_input(key="set_app_font").disabled
+    assert at.selectbox(key="set_app_language").disabled
+    assert at.button(key="set_app_save").disabled
