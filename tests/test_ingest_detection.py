@@ -78,3 +78,35 @@ def test_accounts_without_tier_import_with_a_warning(tmp_path):
         ("ALFKI", "Alfreds Futterkiste", None)
     ]
     con.close()
+
+
+def test_orders_of_unknown_accounts_get_placeholders_until_undone(tmp_path):
+    path = tmp_path / "auftraege.csv"
+    path.write_text(
+        "Auftrag;Kunde;Datum;Umsatz\nA1;0815;01.03.2025;1.000,00\nA2;0815;02.03.2025;500,00\n"
+        "A3;4711;03.03.2025;250,00\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "kam.duckdb"
+    result = run_import(path, db)
+    assert result.returncode == 0, result.stderr
+    assert "2 placeholder account(s) created" in result.stdout
+    report = subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db)],
+        capture_output=True,
+        text=True,
+    )
+    assert [line.split(",")[:3] for line in report.stdout.splitlines()[1:]] == [
+        ["0815", "0815", ""],
+        ["4711", "4711", ""],
+    ]
+    undo = subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "imports", "undo", "1", "--db", str(db)],
+        capture_output=True,
+        text=True,
+    )
+    assert undo.returncode == 0, undo.stderr
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM accounts").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM orders").fetchall() == [(0,)]
+    con.close()

@@ -116,6 +116,8 @@ def test_synonym_suggestions():
         "account_id": "Kunden-Nr.",
         "ship_mode": "Versandbedingung",
         "freight_cost": "Freight Cost",
+        # A plain "Datum" is the ship date when the file names no more specific date.
+        "ship_date": "Datum",
     }
 
 

@@ -43,6 +43,7 @@ class ImportResult:
     rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
     previous_import_id: int | None = None  # for a no-op: the import that loaded this content
+    placeholders: int = 0  # accounts created for account ids the accounts table lacked
 
     def summary(self) -> str:
         """One line for the command line and the page."""
@@ -61,6 +62,7 @@ class ImportResult:
             f"{where} -> {self.table} ({verb}): {self.inserted} inserted, {self.updated} "
             f"updated, {self.unchanged} unchanged, {self.rejected} rejected"
             + (f", {warn} warning(s)" if warn else "")
+            + (f"; {self.placeholders} placeholder account(s) created" if self.placeholders else "")
         )
 
 
@@ -151,6 +153,17 @@ def insert_import_log(con, import_id: int, result: ImportResult, username: str, 
     )
 
 
+def insert_placeholder_accounts(con, import_id: int) -> int:
+    """Add an account row (name = id) for each account id of _kam_cls not in accounts."""
+    return con.execute(
+        "INSERT INTO accounts (account_id, name, import_id) "
+        "SELECT DISTINCT account_id, account_id, ? FROM _kam_cls "
+        "WHERE account_id IS NOT NULL "
+        "AND account_id NOT IN (SELECT account_id FROM accounts)",
+        [import_id],
+    ).fetchall()[0][0]
+
+
 def write_rows(
     con,
     table_name: str,
@@ -221,6 +234,10 @@ def write_rows(
                 f"SELECT {cols}, ?, source_row FROM _kam_cls WHERE _action = 'insert'",
                 [import_id],
             )
+        if table.name != "accounts" and "account_id" in columns:
+            # Rows of unknown accounts stay visible in every per-account report: the account
+            # gets a placeholder (name = its id, no tier) until the accounts export fills it in.
+            result.placeholders = insert_placeholder_accounts(con, import_id)
         pause = os.environ.get(PAUSE_ENV)
         if pause:
             print(f"KAM_TEST_PAUSED import {import_id}", file=sys.stderr, flush=True)
@@ -320,6 +337,9 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
         deleted = con.execute(
             f"DELETE FROM {_q(table.name)} WHERE import_id = ?", [import_id]
         ).fetchall()[0][0]
+        if table.name != "accounts":
+            # Placeholder accounts this import created (still untouched by a later import).
+            con.execute("DELETE FROM accounts WHERE import_id = ?", [import_id])
         con.execute(
             "UPDATE import_log SET status = 'undone', undone_at = ? WHERE import_id = ?",
             [dt.datetime.now(), import_id],

@@ -187,6 +187,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Rechnungsdatum",
         "Invoice Date",
         "Fakturadatum",
+        # A plain date column, last: only when the file names no more specific one.
+        "Datum",
+        "Date",
     ),
     "net_revenue": (
         "Umsatz",
@@ -259,6 +262,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Delivery Date",
         "Goods Issue Date",
         "Dispatch Date",
+        "Datum",
+        "Date",
     ),
     "ship_mode": (
         "Versandart",
