@@ -519,7 +519,7 @@ def prepare(
 
 
 def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
-    """Warn about rows whose account is not known (they are kept, flagged as orphans)."""
+    """Warn about rows whose account is not known (kept; a placeholder account is created)."""
     frame = prepared.frame
     if prepared.table == "accounts" or "account_id" not in frame:
         return
@@ -542,8 +542,8 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
                 str(account),
                 "orphan_account",
                 f"Account is not in the accounts table{more}",
-                "Import the accounts export too; until then the rows are kept and flagged as "
-                "orphans.",
+                "Import the accounts export too; until then the rows are kept and a placeholder "
+                "account (name = id, no tier) stands in for it.",
                 "warning",
                 {"variant": "many", "count": int(count), "first": int(first)} if count > 1 else {},
             )
