@@ -110,3 +110,24 @@ def test_orders_of_unknown_accounts_get_placeholders_until_undone(tmp_path):
     assert con.execute("SELECT count(*) FROM accounts").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM orders").fetchall() == [(0,)]
     con.close()
+
+
+def test_survey_tool_export_is_feedback_of_kind_survey(tmp_path):
+    path = tmp_path / "nps.csv"
+    path.write_text(
+        "Survey ID,Company ID,Submission Date,NPS Score,Feedback\n"
+        "1,0815,2025-03-05,9,Great service\n2,0815,2025-06-03,4,Late deliveries\n"
+    )
+    db = tmp_path / "kam.duckdb"
+    result = run_import(path, db)
+    assert result.returncode == 0, result.stderr
+    assert "-> feedback" in result.stdout and "imported as a survey" in result.stdout
+    con = duckdb.connect(str(db))
+    rows = con.execute(
+        "SELECT feedback_id, account_id, score, kind, comment FROM feedback ORDER BY 1"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("1", "0815", 9.0, "survey", "Great service"),
+        ("2", "0815", 4.0, "survey", "Late deliveries"),
+    ]

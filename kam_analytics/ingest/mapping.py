@@ -49,6 +49,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Client ID",
         "Partner",
         "Partner ID",
+        "Company ID",
+        "Firmen-ID",
     ),
     "name": (
         "Name",
@@ -213,6 +215,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "LineTotal",
         "Umsatzerlöse",
         "Erlös",
+        "Total",
+        "Total Amount",
+        "Order Total",
     ),
     "cost_of_goods": (
         "Wareneinsatz",
@@ -342,6 +347,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Activity Date",
         "Survey Date",
         "Created Date",
+        "Submission Date",
+        "Response Date",
+        "Submitted",
     ),
     "service_code": (
         "Leistung",
@@ -395,9 +403,31 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "Survey ID",
         "ResponseId",
     ),
-    "score": ("Bewertung", "Punkte", "Note", "Zufriedenheit", "Score", "Rating", "NPS"),
+    "score": (
+        "Bewertung",
+        "Punkte",
+        "Note",
+        "Zufriedenheit",
+        "Score",
+        "Rating",
+        "NPS",
+        "NPS Score",
+        "Satisfaction",
+        "Satisfaction Score",
+        "CSAT",
+    ),
     "kind": ("Art", "Typ", "Feedbackart", "Kind", "Type", "Feedback Type", "Category"),
-    "comment": ("Kommentar", "Bemerkung", "Anmerkung", "Text", "Comment", "Comments", "Notes"),
+    "comment": (
+        "Kommentar",
+        "Bemerkung",
+        "Anmerkung",
+        "Text",
+        "Comment",
+        "Comments",
+        "Notes",
+        "Feedback",
+        "Freitext",
+    ),
 }
 
 # Categorical values: file value (normalised) -> canonical value, per canonical column.

@@ -285,6 +285,16 @@ def prepare(
             )
             continue
         plan[col] = ("computed", expr)
+    if table.name == "feedback" and "kind" not in plan and "score" in plan:
+        # Survey-tool exports (NPS, CSAT) have a score and no kind: they are surveys.
+        plan["kind"] = ("constant", "survey")
+        out.add(
+            "default_kind",
+            "The file has no kind column: every row is imported as a survey",
+            "Map a column to kind (survey / praise / complaint) if the export mixes them.",
+            column="kind",
+            severity="warning",
+        )
     for col in table.columns:
         if (
             col.required
