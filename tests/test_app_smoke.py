@@ -97,3 +97,43 @@ def test_overview_shows_kpis_charts_and_key_accounts(lang, app_db, monkeypatch):
     this_year = dt.date.today().year
     assert [int(y) for y in year.options] == list(range(this_year - 3, this_year + 1))
     assert int(year.value) == this_year
+
+
+@pytest.fixture(scope="module")
+def sparse_db(tmp_path_factory):
+    """What a first real import leaves: orders of unknown accounts, no tiers, no KAMs, no
+    key accounts, no services, no matrix beyond the default catalogue."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("sparse")
+    export = folder / "auftraege.csv"
+    export.write_text(
+        "Auftrag;Kunde;Datum;Umsatz\nA1;0815;01.03.2025;1.000,00\nA2;4711;02.03.2025;500,00\n",
+        encoding="utf-8",
+    )
+    path = folder / "sparse.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "kam_analytics", "import", str(export), "--db", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    from kam_analytics import db, users
+
+    con = db.connect(path)
+    try:
+        users.add_user(con, "admin", "admin", scope=Scope.everything(), password="admin-sparse")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.mark.parametrize("page", app_pages())
+def test_page_opens_on_a_sparse_database(page, sparse_db, monkeypatch):
+    """A meeting must not crash because the data is thin: every page renders, no exception."""
+    at = signed_in_app(sparse_db, monkeypatch)
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = len(at.title) + len(at.header) + len(at.subheader) + len(at.metric)
+    assert shown >= 1, f"{page} shows no title, header or metric"
