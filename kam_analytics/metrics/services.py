@@ -60,7 +60,17 @@ GROUP BY a.account_id, a.name, a.tier, a.kam_id
 ORDER BY a.account_id
 """
 
-_SQL_EVENTS = """
+# The page filters, shared by the event rows and their summaries (all bound parameters).
+_EVENT_FILTERS = """WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
+  AND ($year IS NULL OR year(e.date) = $year)
+  AND ($as_of IS NULL OR e.date <= $as_of)
+  AND ($account IS NULL OR e.account_id = $account)
+  AND ($tiers IS NULL OR list_contains($tiers, COALESCE(a.tier, '')))
+  AND ($kams IS NULL OR list_contains($kams, COALESCE(a.kam_id, '')))
+  AND ($services IS NULL OR list_contains($services, e.service_code))
+"""
+
+_SQL_EVENTS = f"""
 SELECT
     e.source_table,
     e.source_id,
@@ -86,14 +96,7 @@ FROM service_events_all e
 JOIN accounts a ON a.account_id = e.account_id
 LEFT JOIN kams k ON k.kam_id = a.kam_id
 LEFT JOIN import_log il ON il.import_id = e.import_id
-WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
-  AND ($year IS NULL OR year(e.date) = $year)
-  AND ($as_of IS NULL OR e.date <= $as_of)
-  AND ($account IS NULL OR e.account_id = $account)
-  AND ($tiers IS NULL OR list_contains($tiers, COALESCE(a.tier, '')))
-  AND ($kams IS NULL OR list_contains($kams, COALESCE(a.kam_id, '')))
-  AND ($services IS NULL OR list_contains($services, e.service_code))
-ORDER BY e.date, e.source_table, e.source_id
+{_EVENT_FILTERS}ORDER BY e.date, e.source_table, e.source_id
 """
 
 # The filtered events of _SQL_EVENTS, grouped once per summary dimension (GROUPING SETS) plus
@@ -116,14 +119,7 @@ WITH ev AS (
     FROM service_events_all e
     JOIN accounts a ON a.account_id = e.account_id
     LEFT JOIN kams k ON k.kam_id = a.kam_id
-    WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
-      AND ($year IS NULL OR year(e.date) = $year)
-      AND ($as_of IS NULL OR e.date <= $as_of)
-      AND ($account IS NULL OR e.account_id = $account)
-      AND ($tiers IS NULL OR list_contains($tiers, COALESCE(a.tier, '')))
-      AND ($kams IS NULL OR list_contains($kams, COALESCE(a.kam_id, '')))
-      AND ($services IS NULL OR list_contains($services, e.service_code))
-)
+    {_EVENT_FILTERS})
 SELECT
     {grp} AS grp,{cols}
     COUNT(*) AS events,
@@ -136,7 +132,7 @@ SELECT
     COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'billed'), 0) AS value_billed
 FROM ev
 GROUP BY GROUPING SETS ({sets})
-"""
+""".replace("{_EVENT_FILTERS}", _EVENT_FILTERS)
 _KEY_ORDER = (
     "account_id",
     "account_name",
