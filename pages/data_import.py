@@ -82,7 +82,11 @@ for n, upload in enumerate(files or []):
         profile = profiles.get(pick) if pick else None
         guess = profile.table if profile else (detect_table(raw.headers)[0] or tables[0])
         table = c3.selectbox(
-            tr("imp_table"), tables, index=tables.index(guess), key=f"{fkey}_table"
+            tr("imp_table"),
+            tables,
+            index=tables.index(guess),
+            format_func=lambda name: f"{tr(f'table_{name}')} ({name})",
+            key=f"{fkey}_table",
         )
         st.caption(tr("imp_header_row", row=raw.header_row, n=len(raw.frame)))
         st.markdown(f"**{tr('imp_preview')}**")
@@ -215,6 +219,7 @@ else:
     for col in ("imported_at", "undone_at"):
         shown[col] = [fmt_datetime(v, lang) for v in shown[col]]
     shown["status"] = [tr(f"imp_status_{v}") for v in shown["status"]]
+    shown["table_name"] = [tr(f"table_{v}") for v in shown["table_name"]]
     shown = shown.astype("object").where(shown.notna(), "")
     st.dataframe(
         shown.rename(columns={c: tr(f"imp_hist_{c}") for c in shown.columns}), hide_index=True
@@ -223,7 +228,7 @@ else:
     if not done.empty:
         u1, u2 = st.columns([3, 1])
         labels = {
-            int(r.import_id): f"{r.import_id}: {r.file_name} → {r.table_name} "
+            int(r.import_id): f"{r.import_id}: {r.file_name} → {tr(f'table_{r.table_name}')} "
             f"({pd.Timestamp(r.imported_at):%d.%m.%Y %H:%M})"
             for r in done.itertuples()
         }

@@ -8,7 +8,7 @@ import streamlit as st
 from kam_analytics.errors import KamError
 from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import apply_theme, money_axis
-from kam_analytics.i18n import fmt_date, fmt_pct
+from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
 from kam_analytics.metrics import retention as rt
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
@@ -33,7 +33,13 @@ as_of = c_as_of.date_input(
     format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
     key=f"rt_as_of_{year}",
 )
-tiers = c_tier.multiselect(tr("ret_tiers"), list(TIERS), default=["KEY"], key="rt_tiers")
+tiers = c_tier.multiselect(
+    tr("ret_tiers"),
+    list(TIERS),
+    default=["KEY"],
+    format_func=lambda x: tier_label(x, lang),
+    key="rt_tiers",
+)
 
 try:
     detail = rt.compute_retention(
