@@ -210,11 +210,26 @@ def sign_in(pg, url: str, name: str, password: str) -> None:
     settle(pg)
 
 
-def open_page(pg, label: str) -> None:
-    """Click the sidebar navigation link with exactly `label`."""
+def open_page(pg, label: str, expect_heading: str | None = None) -> None:
+    """Click the sidebar navigation link with exactly `label` (and wait for its heading).
+
+    A click that lands while a rerun repaints the sidebar can be lost; with `expect_heading`
+    the click is repeated until the page's heading shows.
+    """
     nav = pg.get_by_test_id("stSidebarNav")
-    nav.get_by_role("link", name=re.compile(rf"^\W*{re.escape(label)}\W*$")).first.click()
-    settle(pg)
+    link = nav.get_by_role("link", name=re.compile(rf"^\W*{re.escape(label)}\W*$")).first
+    for attempt in range(3):
+        settle(pg)
+        link.click()
+        settle(pg)
+        if expect_heading is None:
+            return
+        try:
+            heading(pg, expect_heading).wait_for(timeout=20_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
 
 
 def main_text(pg) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kam_analytics.i18n import t
+from tests.browser.conftest import heading, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +16,6 @@ WAIT_MS = 60_000
 def server(fresh_server):
     """(url, database path) of an app of this test's own."""
     return fresh_server.url, fresh_server.db_path
-
-
-def heading(pg, text: str):
-    return pg.get_by_role("heading", name=text, exact=True).first
 
 
 def sign_in(pg, name: str, password: str) -> None:
@@ -56,8 +53,7 @@ def test_admin_opens_audit_log(server, page, tmp_path):
     page.goto(url)
     sign_in(page, "admin", "admin-demo")
     heading(page, t("ov_title")).wait_for()
-    page.get_by_test_id("stSidebarNav").get_by_text(t("nav_audit"), exact=True).click()
-    heading(page, t("audit_title")).wait_for()
+    open_page(page, t("nav_audit"), expect_heading=t("audit_title"))
     page.get_by_test_id("stDataFrame").first.wait_for()
     page.wait_for_timeout(500)
     page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
