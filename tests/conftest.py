@@ -75,3 +75,18 @@ def app_page_entries() -> list[tuple]:
             entries += ast.literal_eval(node.value)
     assert entries, "no PAGES in app.py"
     return entries
+
+
+def run_cli(*args, check: bool = False, stdin: str | None = None):
+    """`python -m kam_analytics ARGS` in a subprocess from the repo root; output as text."""
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "kam_analytics", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        input=stdin,
+        timeout=300,
+        check=check,
+    )

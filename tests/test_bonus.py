@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +20,7 @@ from kam_analytics.metrics.bonus import (
     what_if_bonus,
 )
 from kam_analytics.settings_store import BonusPlan, save_bonus_plan
-from tests.conftest import ROOT
+from tests.conftest import run_cli
 from tests.test_retention import (
     add_account,
     add_mandate,
@@ -273,25 +271,17 @@ def test_statement_exports(scenario):
 
 def test_cli_report_bonus(scenario, db_path):
     scenario.close()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kam_analytics",
-            "report",
-            "bonus",
-            "--db",
-            str(db_path),
-            "--year",
-            "2025",
-            "--as-of",
-            "2025-09-30",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    out = run_cli(
+        "report",
+        "bonus",
+        "--db",
+        str(db_path),
+        "--year",
+        "2025",
+        "--as-of",
+        "2025-09-30",
+        "--format",
+        "json",
         check=True,
     )
     rows = {r["kam_id"]: r for r in json.loads(out.stdout)}
@@ -308,23 +298,15 @@ def test_cli_report_bonus(scenario, db_path):
         "bonus_best": 0.0,
         "bonus_worst": 0.0,
     }
-    csv = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kam_analytics",
-            "report",
-            "bonus",
-            "--db",
-            str(db_path),
-            "--year",
-            "2025",
-            "--as-of",
-            "2025-09-30",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    csv = run_cli(
+        "report",
+        "bonus",
+        "--db",
+        str(db_path),
+        "--year",
+        "2025",
+        "--as-of",
+        "2025-09-30",
         check=True,
     ).stdout.splitlines()
     assert csv[0] == "kam_id,name,accounts,R,M,F,target_bonus,bonus,bonus_best,bonus_worst"

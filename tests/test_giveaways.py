@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from kam_analytics.metrics.giveaways import (
     select_findings,
     totals_by,
 )
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = Scope.everything()
@@ -222,23 +221,8 @@ def test_totals_worst_first(fixture_con):
 
 def test_command_line_giveaways(fixture_con, db_path):
     fixture_con.close()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kam_analytics",
-            "report",
-            "giveaways",
-            "--db",
-            str(db_path),
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    out = run_cli(
+        "report", "giveaways", "--db", str(db_path), "--format", "json", check=True
     ).stdout
     rows = json.loads(out)
     assert [tuple(r.values()) for r in rows] == [tuple(e) for e in EXPECTED_ALL]

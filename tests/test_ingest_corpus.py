@@ -2,13 +2,11 @@
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pytest
 
 from kam_analytics.ingest.pipeline import import_files, plan_files
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, run_cli
 
 TODAY = dt.date(2026, 1, 15)
 
@@ -212,38 +210,33 @@ def test_warnings_exact_and_identical_duplicate_kept_once(con):
     assert all(p.severity == "warning" for p in res.problems)
 
 
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "kam_analytics", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-
-
 def test_cli_exit_codes_and_report(db_path):
-    bad = _cli("import", DATA / "err_bad_date.csv", DATA / "accounts_utf8_bom.csv", "--db", db_path)
+    bad = run_cli(
+        "import", DATA / "err_bad_date.csv", DATA / "accounts_utf8_bom.csv", "--db", db_path
+    )
     assert bad.returncode == 2
     assert (
         "err_bad_date.csv, row 3, column 'ship_date': Not a date (value '32.13.2025')" in bad.stderr
     )
-    listed = _cli("imports", "list", "--db", db_path, "--format", "json")
+    listed = run_cli("imports", "list", "--db", db_path, "--format", "json")
     assert json.loads(listed.stdout) == []  # nothing was written
-    dry = _cli("import", DATA / "accounts_utf8_bom.csv", "--db", db_path, "--dry-run")
+    dry = run_cli("import", DATA / "accounts_utf8_bom.csv", "--db", db_path, "--dry-run")
     assert dry.returncode == 0
     assert "3 inserted, 0 updated, 0 unchanged, 0 rejected" in dry.stdout
-    ok = _cli("import", DATA / "accounts_utf8_bom.csv", DATA / "multi_sheet.xlsx", "--db", db_path)
+    ok = run_cli(
+        "import", DATA / "accounts_utf8_bom.csv", DATA / "multi_sheet.xlsx", "--db", db_path
+    )
     assert ok.returncode == 0, ok.stderr
     assert "accounts_utf8_bom.csv -> accounts (import 1): 3 inserted" in ok.stdout
-    again = _cli("import", DATA / "accounts_utf8_bom.csv", "--db", db_path)
+    again = run_cli("import", DATA / "accounts_utf8_bom.csv", "--db", db_path)
     assert "already imported as import 1 (same content) - nothing to do" in again.stdout
-    listed = json.loads(_cli("imports", "list", "--db", db_path, "--format", "json").stdout)
+    listed = json.loads(run_cli("imports", "list", "--db", db_path, "--format", "json").stdout)
     assert [(r["import_id"], r["table_name"], r["rows_inserted"], r["status"]) for r in listed] == [
         (2, "shipments", 2, "done"),
         (1, "accounts", 3, "done"),
     ]
-    undo = _cli("imports", "undo", "2", "--db", db_path)
+    undo = run_cli("imports", "undo", "2", "--db", db_path)
     assert undo.returncode == 0
     assert "import 2 undone: 2 inserted row(s) deleted, 0 changed row(s) restored" in undo.stdout
-    assert _cli("imports", "undo", "2", "--db", db_path).returncode == 2
-    assert _cli("imports", "undo", "99", "--db", db_path).returncode == 2
+    assert run_cli("imports", "undo", "2", "--db", db_path).returncode == 2
+    assert run_cli("imports", "undo", "99", "--db", db_path).returncode == 2

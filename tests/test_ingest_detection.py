@@ -1,11 +1,9 @@
 """Exports that real systems produce: table detection, derived ids, service names, no tier."""
 
-import subprocess
-import sys
-
 import duckdb
 
 from kam_analytics.ingest.mapping import detect_table
+from tests.conftest import run_cli
 
 SUPERSTORE = [
     "Row ID", "Order ID", "Order Date", "Ship Date", "Ship Mode", "Customer ID",
@@ -16,11 +14,7 @@ SUPERSTORE = [
 
 
 def run_import(path, db):
-    return subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "import", str(path), "--db", str(db)],
-        capture_output=True,
-        text=True,
-    )
+    return run_cli("import", path, "--db", db)
 
 
 def test_order_lines_with_customer_columns_are_orders_not_accounts():
@@ -91,20 +85,12 @@ def test_orders_of_unknown_accounts_get_placeholders_until_undone(tmp_path):
     result = run_import(path, db)
     assert result.returncode == 0, result.stderr
     assert "2 placeholder account(s) created" in result.stdout
-    report = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db)],
-        capture_output=True,
-        text=True,
-    )
+    report = run_cli("report", "services", "--db", db)
     assert [line.split(",")[:3] for line in report.stdout.splitlines()[1:]] == [
         ["0815", "0815", ""],
         ["4711", "4711", ""],
     ]
-    undo = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "imports", "undo", "1", "--db", str(db)],
-        capture_output=True,
-        text=True,
-    )
+    undo = run_cli("imports", "undo", 1, "--db", db)
     assert undo.returncode == 0, undo.stderr
     con = duckdb.connect(str(db))
     assert con.execute("SELECT count(*) FROM accounts").fetchall() == [(0,)]

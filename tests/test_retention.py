@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -35,7 +33,7 @@ from kam_analytics.metrics.retention import (
     shift_months,
     summarize_retention,
 )
-from tests.conftest import ROOT
+from tests.conftest import run_cli
 
 D = dt.date
 ALL = Scope.everything()
@@ -280,25 +278,17 @@ def test_cohorts_and_trend(scenario):
 
 def test_cli_report_retention(scenario, db_path):
     scenario.close()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kam_analytics",
-            "report",
-            "retention",
-            "--db",
-            str(db_path),
-            "--year",
-            "2025",
-            "--as-of",
-            "30.09.2025",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    out = run_cli(
+        "report",
+        "retention",
+        "--db",
+        str(db_path),
+        "--year",
+        "2025",
+        "--as-of",
+        "30.09.2025",
+        "--format",
+        "json",
         check=True,
     )
     rows = {r["account_id"]: r for r in json.loads(out.stdout)}
@@ -312,23 +302,15 @@ def test_cli_report_retention(scenario, db_path):
         "signals": "revenue_drop;satisfaction_drop",
     }
     assert rows["A7"]["kam_id"] is None
-    csv = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kam_analytics",
-            "report",
-            "retention",
-            "--db",
-            str(db_path),
-            "--year",
-            "2025",
-            "--as-of",
-            "2025-09-30",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    csv = run_cli(
+        "report",
+        "retention",
+        "--db",
+        str(db_path),
+        "--year",
+        "2025",
+        "--as-of",
+        "2025-09-30",
         check=True,
     ).stdout.splitlines()
     assert csv[0] == "account_id,kam_id,active_start,active_end,retained,at_risk,signals"

@@ -12,8 +12,6 @@ The read-only pages (matrix, settings) offer editing to admins only. The command
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from kam_analytics import db, users
 from kam_analytics.access import Scope
 from kam_analytics.i18n import t
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -226,16 +225,6 @@ def cli_db(demo_db, tmp_path_factory):
     finally:
         con.close()
     return path
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kam_analytics", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize("account", ["K10012", "K10009"])

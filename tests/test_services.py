@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +20,7 @@ from kam_analytics.metrics.services import (
     select_service_events,
     summarise_events,
 )
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = Scope.everything()
@@ -144,25 +143,8 @@ def test_tier_filter_selects_accounts_without_tier(fixture_con):
 
 def test_command_line_json(fixture_con, db_path):
     fixture_con.close()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kam_analytics",
-            "report",
-            "services",
-            "--db",
-            str(db_path),
-            "--year",
-            "2025",
-            "--format",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    out = run_cli(
+        "report", "services", "--db", str(db_path), "--year", "2025", "--format", "json", check=True
     ).stdout
     rows = json.loads(out)
     assert list(rows[0]) == REPORT_COLUMNS
@@ -171,14 +153,7 @@ def test_command_line_json(fixture_con, db_path):
     assert by_id["K1"]["value_waived"] == 15120.0
     assert by_id["Z1"]["list_value"] == 0
     assert by_id["N1"]["tier"] is None
-    csv = subprocess.run(
-        [sys.executable, "-m", "kam_analytics", "report", "services", "--db", str(db_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    csv = run_cli("report", "services", "--db", str(db_path), check=True).stdout
     assert csv.splitlines()[0] == ",".join(REPORT_COLUMNS)
     assert len(csv.splitlines()) == 8
 
