@@ -150,8 +150,12 @@ def _alternation(tokens) -> str:
 
 
 def _figures(value) -> set[str]:
-    """How a money figure is printed in either language, to the cent (collisions are unlikely)."""
-    if value is None or pd.isna(value) or abs(float(value)) < 100:
+    """How a money figure is printed in either language, to the cent.
+
+    Whole hundreds are left out: catalogue prices are round, so a KAM's own service sums hit
+    round salaries and targets of others by chance (22.100,00 € on a date-dependent demo).
+    """
+    if value is None or pd.isna(value) or abs(float(value)) < 100 or float(value) % 100 == 0:
         return set()
     return {normalise(fmt_eur(float(value), lang)) for lang in ("de", "en")}
 
@@ -167,6 +171,7 @@ def load_facts(path: Path, username: str) -> Facts:
         own = visible_account_ids(con, scope)
         accounts = con.execute("SELECT account_id, name, kam_id FROM accounts").df()
         kams = con.execute("SELECT kam_id, name, email, base_salary, target_bonus FROM kams").df()
+        prices = con.execute("SELECT cost, list_value FROM service_catalogue").fetchall()
         everyone = Scope.everything()
         standings = bn.compute_standings(con, year=THIS_YEAR, as_of=None, scope=everyone)
     finally:
@@ -191,7 +196,10 @@ def load_facts(path: Path, username: str) -> Facts:
             own_figs |= _figures(s.now.bonus) | _figures(s.best.bonus) | _figures(s.worst.bonus)
         elif s.kam_id not in seen_kams:
             figures |= _figures(s.now.bonus) | _figures(s.best.bonus) | _figures(s.worst.bonus)
-    figures -= own_figs
+    # Catalogue prices are shown to everyone (matrix, account page): another KAM's bonus that
+    # happens to equal a list value is no leak.
+    public = {fig for row in prices for value in row for fig in _figures(value)}
+    figures -= own_figs | public
     secrets = FOREIGN_SECRETS if "K10009" in own else FOREIGN_SECRETS | {GROUP_PRAISE}
     forbidden = (
         {normalise(x) for x in secrets}
@@ -232,7 +240,9 @@ def test_forbidden_sets_are_real(facts):
     assert f6.forbidden_kam_ids == {f"KAM{i:02d}" for i in range(1, 11)} - {"KAM06"}
     assert "Jan Petersen" in f6.forbidden_kam_names and "Markus Neumann" in f2.forbidden_kam_names
     # Target bonuses and base salaries of the others are there to be caught (cents, both languages)
-    assert {"12.700,00 €", "€12,700.00", "74.500,00 €"} <= f6.forbidden_figures
+    # The other KAMs' bonus standings are there to be caught (cents, both languages)
+    assert len(f6.forbidden_figures) >= 20
+    assert "12.700,00 €" not in f6.forbidden_figures  # whole hundreds: see _figures
     assert f2.leaks(f"„{GROUP_PRAISE}“ 33.333,33 €") == ["33.333,33 €", GROUP_PRAISE]
     assert f6.leaks(GROUP_PRAISE) == []
     # Token matching: a forbidden id inside a longer word is no leak, a whole one is
@@ -245,10 +255,10 @@ def test_forbidden_sets_are_real(facts):
     # Visible names are masked first; escaped markdown and line breaks are normalised
     assert f2.leaks("Spreeoptik Feinkost GmbH") == []
     assert f2.leaks("Spreeoptik Feinkost<br>AG") == ["Spreeoptik Feinkost AG"]
-    assert f6.leaks("Albrecht Logistik KG, 22\\.800,00 €") == [
-        "22.800,00 €",
-        "Albrecht Logistik KG",
-    ]
+    fig = sorted(f6.forbidden_figures)[0].replace(".", "\\.")
+    assert f6.leaks(f"Albrecht Logistik KG, {fig}") == sorted(
+        [sorted(f6.forbidden_figures)[0], "Albrecht Logistik KG"]
+    )
     assert f6.leaks("0,K10012,Albrecht Logistik KG") == ["Albrecht Logistik KG", "K10012"]  # CSV
 
 
