@@ -39,6 +39,7 @@ from kam_analytics import db, users
 from kam_analytics.access import Scope, visible_account_ids
 from kam_analytics.errors import AccessDeniedError, KamError, NotFoundError
 from kam_analytics.i18n import fmt_eur, t
+from kam_analytics.periods import default_as_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -514,7 +515,7 @@ def page_tables(con, scope: Scope) -> dict[str, pd.DataFrame]:
     from kam_analytics.metrics.services import report_services
     from kam_analytics.settings_store import get_kam_pay
 
-    as_of = ov.default_as_of(THIS_YEAR, dt.date.today())
+    as_of = default_as_of(THIS_YEAR, dt.date.today())
     tables: dict[str, pd.DataFrame] = {
         "overview key accounts": ov.select_key_accounts(con, scope, THIS_YEAR, as_of),
         "overview revenue by month": ov.select_revenue_by_month(con, scope, THIS_YEAR, as_of),

@@ -43,6 +43,7 @@ from kam_analytics.metrics.services import (
     select_service_events,
     summarise_events,
 )
+from kam_analytics.periods import period_bounds, period_label
 from kam_analytics.schema import BILLING_MODES
 
 SLIDE_W = Emu(12192000)  # 13.333 in: the exact 16:9 size PowerPoint uses
@@ -55,24 +56,6 @@ PX_PER_INCH = 100
 EXPRESS = "EXPRESS_FREIGHT"
 # Customer-facing order of the billing modes: what was invoiced first, what was free last.
 MODE_ORDER = ("billed", "waived", "silent")
-
-
-# --- period -------------------------------------------------------------------------------
-
-
-def resolve_period(year: int, as_of: dt.date | None = None, today: dt.date | None = None):
-    """(start, end) of the deck period: the calendar year, cut at as_of / today when running."""
-    start = dt.date(int(year), 1, 1)
-    end = dt.date(int(year), 12, 31)
-    cut = as_of or today or dt.date.today()
-    return start, min(end, cut) if cut >= start else end
-
-
-def period_label(start: dt.date, end: dt.date, lang: str) -> str:
-    """'2025' for a full calendar year, else '01.01.2026 – 25.11.2026'."""
-    if start.month == 1 and start.day == 1 and end == dt.date(start.year, 12, 31):
-        return str(start.year)
-    return f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"
 
 
 # --- slide helpers (shared with review_pack) -----------------------------------------------
@@ -460,7 +443,7 @@ def collect_account_data(
 ) -> AccountDeckData:
     """Gather the deck's numbers for one account and year from the metrics functions."""
     account = select_account(con, account_id, scope)
-    start, end = resolve_period(year, as_of)
+    start, end = period_bounds(year, as_of)
     events = select_service_events(con, scope, year=year, as_of=end, account_id=account_id)
     names = select_service_names(con, lang)
 

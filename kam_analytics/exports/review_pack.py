@@ -30,8 +30,6 @@ from kam_analytics.exports.deck import (
     chart_services_by_mode,
     chart_theme,
     new_presentation,
-    period_label,
-    resolve_period,
     save_presentation,
     wrap_label,
 )
@@ -51,6 +49,7 @@ from kam_analytics.metrics.giveaways import select_findings, totals_by
 from kam_analytics.metrics.overview import select_key_accounts
 from kam_analytics.metrics.retention import compute_retention
 from kam_analytics.metrics.services import report_services, select_service_events, summarise_events
+from kam_analytics.periods import period_bounds, period_label
 
 ROWS_PER_SLIDE = 12
 
@@ -77,7 +76,7 @@ def collect_review_data(
     con, year: int, *, scope: Scope, as_of: dt.date | None = None, lang: str = "de"
 ) -> ReviewData:
     """Gather the review pack's numbers from the metrics functions."""
-    start, end = resolve_period(year, as_of)
+    start, end = period_bounds(year, as_of)
     services = report_services(con, year=year, as_of=end, scope=scope)
     names = select_service_names(con, lang)
 

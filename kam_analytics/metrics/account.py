@@ -17,7 +17,8 @@ from kam_analytics.metrics.mandates import (
     get_mandate,
     mandate_score,
 )
-from kam_analytics.metrics.retention import compute_retention, is_year_complete, resolve_period
+from kam_analytics.metrics.retention import compute_retention
+from kam_analytics.periods import is_year_complete, resolve_period
 
 
 def select_account_options(con, scope: Scope) -> pd.DataFrame:
