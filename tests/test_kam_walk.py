@@ -642,7 +642,8 @@ def chromium():
 
 def test_customer_decks_show_only_the_account(walk_db, facts, chromium):
     """Every own account's deck (PPTX text and the data its charts plot) stays inside scope."""
-    from kam_analytics.exports.deck import build_account_deck, collect_account_data
+    from kam_analytics.exports.deck import build_account_deck
+    from kam_analytics.metrics.account_value import collect_account_data
 
     found, built = {}, []
     con = db.connect(walk_db)
