@@ -528,8 +528,9 @@ def page_tables(con, scope: Scope) -> dict[str, pd.DataFrame]:
     }
     events = sv.select_service_events(con, scope, year=None)
     tables["service events"] = events
+    summaries = sv.summarise_service_events(con, scope, year=None)
     for dim in ("account", "tier", "kam", "service", "month"):
-        tables[f"services by {dim}"] = sv.summarise_events(events, [dim])
+        tables[f"services by {dim}"] = summaries[dim]
     found = gv.select_findings(con, scope, year=None)
     tables["giveaway findings"] = found
     for by in ("account_id", "kam_id", "service_code", "tier"):

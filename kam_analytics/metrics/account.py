@@ -82,7 +82,7 @@ def select_account(con, account_id: str, scope: Scope) -> dict:
     return dict(zip(keys, row[:8], strict=True))
 
 
-def select_monthly_revenue(con, account_id: str, since: dt.date, until: dt.date, scope: Scope):
+def select_monthly_revenue(con, account_id: str, start: dt.date, end: dt.date, scope: Scope):
     """Net revenue of one account per month between two dates (months without orders are 0)."""
     df = con.execute(
         "SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, "
@@ -90,9 +90,9 @@ def select_monthly_revenue(con, account_id: str, since: dt.date, until: dt.date,
         "WHERE o.account_id = ? AND o.order_date BETWEEN ? AND ? "
         "AND o.account_id IN (SELECT account_id FROM visible_accounts(?)) "
         "GROUP BY 1 ORDER BY 1",
-        [account_id, since, until, scope.kam_param],
+        [account_id, start, end, scope.kam_param],
     ).df()
-    months = pd.date_range(since.replace(day=1), until, freq="MS").date
+    months = pd.date_range(start.replace(day=1), end, freq="MS").date
     full = pd.DataFrame({"month": months})
     if not df.empty:
         df["month"] = pd.to_datetime(df["month"]).dt.date

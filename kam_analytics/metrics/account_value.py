@@ -18,12 +18,11 @@ from kam_analytics.i18n import select_service_names
 from kam_analytics.metrics.account import select_account, select_monthly_revenue
 from kam_analytics.metrics.mandates import get_mandate
 from kam_analytics.metrics.services import (
-    billing_ladder,
+    ladder_from_summary,
     select_service_events,
-    summarise_events,
+    summarise_service_events,
 )
 from kam_analytics.periods import period_bounds
-from kam_analytics.schema import BILLING_MODES
 
 EXPRESS = "EXPRESS_FREIGHT"
 
@@ -62,26 +61,12 @@ def collect_account_data(
     events = select_service_events(con, scope, year=year, as_of=end, account_id=account_id)
     names = select_service_names(con, lang)
 
-    by_service = summarise_events(events, ["service"])
-    if not by_service.empty:
-        qty = events.groupby("service_code")["quantity"].sum().astype("float64")
-        by_service["quantity"] = by_service["service_code"].map(qty).fillna(0.0)
-    else:
-        by_service["quantity"] = []
+    filters = {"year": year, "as_of": end, "account_id": account_id}
+    summary = summarise_service_events(con, scope, **filters, dims=("service",), quantity=True)
+    by_service = summary["service"]
     by_service["name"] = [names.get(c, c) for c in by_service["service_code"]]
-
-    ladder = billing_ladder(events)
-    totals = {
-        "events": int(len(events)),
-        "list_value": round(float(events["list_value"].sum()), 2),
-        "billed_amount": round(float(events["billed_amount"].sum()), 2),
-        "unbilled_value": round(float(events["unbilled_value"].sum()), 2),
-        "cost": round(float(events["cost"].sum()), 2),
-    }
-    for mode in BILLING_MODES:
-        totals[f"value_{mode}"] = round(
-            float(events.loc[events["billing_mode"] == mode, "list_value"].sum()), 2
-        )
+    totals = {k: v for k, v in summary["total"].items() if k != "quantity"}
+    ladder = ladder_from_summary(summary["total"])
 
     matrix = select_matrix(con, year)
     excl_flags = exclusive_services(matrix)
@@ -103,23 +88,20 @@ def collect_account_data(
     )
     exclusive = exclusive.sort_values(["list_value", "name"], ascending=[False, True])
 
-    ex = events[events["service_code"] == EXPRESS]
+    ex = summarise_service_events(con, scope, **filters, services=[EXPRESS], dims=("month",))
     express = {
-        "shipments": int(len(ex)),
-        "freight_cost": round(float(ex["cost"].sum()), 2),
-        "list_value": round(float(ex["list_value"].sum()), 2),
-        "charged": round(float(ex["billed_amount"].sum()), 2),
-        "absorbed": round(float(ex["unbilled_value"].sum()), 2),
+        "shipments": ex["total"]["events"],
+        "freight_cost": ex["total"]["cost"],
+        "list_value": ex["total"]["list_value"],
+        "charged": ex["total"]["billed_amount"],
+        "absorbed": ex["total"]["unbilled_value"],
     }
     months = pd.date_range(start, end, freq="MS").strftime("%Y-%m")
-    ex_month = ex.assign(month=[d.strftime("%Y-%m") for d in ex["date"]])
-    express_monthly = pd.DataFrame({"month": months})
-    grouped = ex_month.groupby("month").agg(
-        shipments=("source_id", "count"),
-        absorbed=("unbilled_value", "sum"),
-        charged=("billed_amount", "sum"),
-    )
-    express_monthly = express_monthly.merge(grouped, on="month", how="left").fillna(0)
+    grouped = ex["month"].rename(
+        columns={"events": "shipments", "unbilled_value": "absorbed", "billed_amount": "charged"}
+    )[["month", "shipments", "absorbed", "charged"]]
+    express_monthly = pd.DataFrame({"month": months}).merge(grouped, on="month", how="left")
+    express_monthly = express_monthly.fillna(0)
 
     mandate = get_mandate(con, account_id, year, scope)
     since = dt.date(end.year - 1, 1, 1)

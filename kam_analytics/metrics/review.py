@@ -14,8 +14,9 @@ from kam_analytics.metrics import bonus as bonus_metrics
 from kam_analytics.metrics.giveaways import select_findings, totals_by
 from kam_analytics.metrics.overview import select_key_accounts
 from kam_analytics.metrics.retention import compute_retention
-from kam_analytics.metrics.services import report_services, select_service_events, summarise_events
+from kam_analytics.metrics.services import report_services, summarise_service_events
 from kam_analytics.periods import period_bounds
+from kam_analytics.schema import TIERS
 
 
 @dataclass
@@ -44,15 +45,14 @@ def collect_review_data(
     services = report_services(con, year=year, as_of=end, scope=scope)
     names = select_service_names(con, lang)
 
-    events = select_service_events(con, scope, year=year, as_of=end)
-    key_events = events[events["tier"] == "KEY"]
-    by_service = summarise_events(key_events, ["service"])
+    by_service = summarise_service_events(
+        con, scope, year=year, as_of=end, tiers=["KEY"], dims=("service",)
+    )["service"]
     by_service["name"] = [names.get(c, c) for c in by_service["service_code"]]
+    by_tier = summarise_service_events(con, scope, year=year, as_of=end, dims=("tier",))["tier"]
     by_tier = (
-        services.groupby("tier", dropna=False)[["list_value", "unbilled_value"]]
-        .sum()
-        .round(2)
-        .reindex(["KEY", "A", "B", "C"])
+        by_tier.set_index("tier")[["list_value", "unbilled_value"]]
+        .reindex(list(TIERS))
         .fillna(0.0)
         .reset_index()
     )
