@@ -56,11 +56,12 @@ if str(ROOT) not in sys.path:
 def page_overview(con, scope):
     """pages/overview.py."""
     from kam_analytics.metrics import overview as ov
+    from kam_analytics.periods import default_as_of
 
     today = dt.date.today()
     years = ov.select_data_years(con, scope)
     year = today.year if today.year in years else years[-1]
-    as_of = ov.default_as_of(year, today)
+    as_of = default_as_of(year, today)
     return (
         ov.select_overview_kpis(con, scope, year, as_of),
         ov.select_revenue_by_month(con, scope, year, as_of),

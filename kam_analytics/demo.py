@@ -39,6 +39,7 @@ import pyarrow as pa
 from numpy.random import PCG64, Generator
 
 from kam_analytics import catalogue, db, schema
+from kam_analytics.settings_store import upsert_setting
 
 STORIES = {
     "slipping_key_account": (
@@ -1044,11 +1045,10 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
     )
 
     stories = {k: (list(v) if isinstance(v, list) else str(v)) for k, v in data["stories"].items()}
-    con.execute(
-        "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by)"
-        " VALUES ('demo', ?, ?, 'demo')",
-        [
-            json.dumps({"scale": scale, "seed": seed, "today": today.isoformat(), **stories}),
-            dt.datetime.combine(today, dt.time(6, 0)),
-        ],
+    upsert_setting(
+        con,
+        "demo",
+        {"scale": scale, "seed": seed, "today": today.isoformat(), **stories},
+        "demo",
+        updated_at=dt.datetime.combine(today, dt.time(6, 0)),
     )

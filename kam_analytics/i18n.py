@@ -93,17 +93,6 @@ def normalise_lang(lang: str | None) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def select_default_language(con) -> str:
-    """The interface language for new sessions: settings key `default_language`, else German."""
-    rows = con.execute(
-        "SELECT CAST(value AS VARCHAR) FROM settings WHERE key = 'default_language'"
-    ).fetchall()
-    if not rows or rows[0][0] is None:
-        return DEFAULT_LANGUAGE
-    raw = rows[0][0].strip().strip('"')
-    return normalise_lang(raw)
-
-
 def select_service_names(con, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """Service code -> service name in `lang` from the catalogue (name_de / name_en)."""
     rows = con.execute(

@@ -1,7 +1,11 @@
-"""Editable settings: retention parameters, the bonus plan per year and KAM pay per year.
+"""Editable settings: the one reader and writer of the `settings` table, and the one place for
+every default — retention parameters, the bonus plan per year, KAM pay per year, appearance
+(company name, chart colours, font) and the default language.
 
-Every value has a default from DOMAIN.md, so an empty database works. Only admins change
-settings; every change is written to the audit log (old -> new).
+Every value has a default (DOMAIN.md for the numbers), so an empty database works. Only admins
+change settings; every change is written to the audit log (old -> new). The chart theme
+(exports/theme.py) reads its colours and font from here; this module imports nothing from
+`exports`.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
@@ -16,17 +21,77 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import ConfigError, NotFoundError
+from kam_analytics.i18n import LANGUAGES, normalise_lang
+
+# --- reading and writing the settings table ------------------------------------------------
+
+
+def _decode(raw):
+    """A stored value: JSON decoded; text that is not JSON is kept as it is."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return raw
+
+
+def select_settings(con, prefix: str = "", keys: tuple[str, ...] | None = None) -> dict:
+    """Stored settings whose key starts with `prefix` (and is one of `keys` when given).
+
+    Returns {key: decoded JSON value}; missing and NULL values are left out.
+    """
+    rows = con.execute(
+        "SELECT key, CAST(value AS VARCHAR) FROM settings WHERE starts_with(key, ?) "
+        "AND (CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, key))",
+        [prefix, None if keys is None else list(keys), None if keys is None else list(keys)],
+    ).fetchall()
+    return {key: _decode(raw) for key, raw in rows if raw is not None}
+
+
+def get_setting(con, key: str, default=None):
+    """One stored setting (decoded), or `default` when it is not stored."""
+    return select_settings(con, keys=(key,)).get(key, default)
+
+
+def upsert_setting(con, key: str, value, username: str, updated_at: dt.datetime | None = None):
+    """Write one setting (stored as JSON); the only writer of the settings table."""
+    con.execute(
+        "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+        [key, json.dumps(value), updated_at or dt.datetime.now(), username],
+    )
+
 
 # --- retention parameters ------------------------------------------------------------------
 
-# key in the settings table -> (default, minimum, maximum)
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The retention parameters as used by the metrics; the defaults are DOMAIN.md's."""
+
+    activity_window_days: int = 90  # active on d = an order in [d - window, d]
+    gap_factor: float = 1.5  # order gap > factor x median gap between orders
+    revenue_drop: float = 0.25  # trailing 12 months down by this share or more
+    satisfaction_drop: float = 2.0  # latest survey score down by this many points
+    mandate_check_month: int = 6  # mandate completeness checked after the end of
+    mandate_check_day: int = 30  # ... this month/day (default: after 30 June)
+
+    def mandate_check_date(self, year: int) -> dt.date:
+        """The date after which an incomplete mandate counts as a risk signal."""
+        month = int(self.mandate_check_month)
+        day = int(self.mandate_check_day)
+        while day > 28:
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                day -= 1
+        return dt.date(year, month, day)
+
+
+DEFAULT_RETENTION = RetentionSettings()
+# key in the settings table -> default (from RetentionSettings, the one place for them)
 RETENTION_DEFAULTS: dict[str, float] = {
-    "retention.activity_window_days": 90,  # active on d = an order in [d - window, d]
-    "retention.gap_factor": 1.5,  # order gap > factor x median gap between orders
-    "retention.revenue_drop": 0.25,  # trailing 12 months down by this share or more
-    "retention.satisfaction_drop": 2.0,  # latest survey score down by this many points
-    "retention.mandate_check_month": 6,  # mandate completeness checked after the end of
-    "retention.mandate_check_day": 30,  # ... this month/day (default: after 30 June)
+    f"retention.{f.name}": getattr(DEFAULT_RETENTION, f.name) for f in fields(RetentionSettings)
 }
 RETENTION_LIMITS: dict[str, tuple[float, float]] = {
     "retention.activity_window_days": (1, 3650),
@@ -41,43 +106,6 @@ _INT_KEYS = {
     "retention.mandate_check_month",
     "retention.mandate_check_day",
 }
-
-
-@dataclass(frozen=True)
-class RetentionSettings:
-    """The retention parameters as used by the metrics."""
-
-    activity_window_days: int = 90
-    gap_factor: float = 1.5
-    revenue_drop: float = 0.25
-    satisfaction_drop: float = 2.0
-    mandate_check_month: int = 6
-    mandate_check_day: int = 30
-
-    def mandate_check_date(self, year: int) -> dt.date:
-        """The date after which an incomplete mandate counts as a risk signal."""
-        month = int(self.mandate_check_month)
-        day = int(self.mandate_check_day)
-        while day > 28:
-            try:
-                return dt.date(year, month, day)
-            except ValueError:
-                day -= 1
-        return dt.date(year, month, day)
-
-
-def select_settings(con, prefix: str) -> dict[str, object]:
-    """Raw settings whose key starts with `prefix`: {key: decoded JSON value}."""
-    rows = con.execute(
-        "SELECT key, value FROM settings WHERE starts_with(key, ?)", [prefix]
-    ).fetchall()
-    out = {}
-    for key, value in rows:
-        try:
-            out[key] = json.loads(value) if isinstance(value, str) else value
-        except json.JSONDecodeError:
-            continue
-    return out
 
 
 def _valid_number(value) -> bool:
@@ -100,14 +128,6 @@ def get_retention_settings(con) -> RetentionSettings:
             value = default
         values[key.split(".", 1)[1]] = int(value) if key in _INT_KEYS else float(value)
     return RetentionSettings(**values)
-
-
-def upsert_setting(con, key: str, value, username: str) -> None:
-    """Write one setting (JSON value)."""
-    con.execute(
-        "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-        [key, json.dumps(value), dt.datetime.now(), username],
-    )
 
 
 def save_retention_settings(con, scope: Scope, new: RetentionSettings | dict) -> RetentionSettings:
@@ -304,21 +324,35 @@ def delete_kam_pay(con, scope: Scope, kam_id: str, year: int) -> None:
 
 # --- appearance and language -----------------------------------------------------------------
 
-# Settings keys read by exports/theme.load_theme and i18n.select_default_language.
+# Settings keys read by get_appearance (and through it by exports/theme.load_theme).
 APPEARANCE_KEYS = ("company_name", "theme_colors", "theme_font", "default_language")
+# Sober default palette: a dark company blue first, then muted companions.
+DEFAULT_COLORS = (
+    "#1F3A5F",  # company blue
+    "#3E7CB1",  # light blue
+    "#8AA29E",  # sage
+    "#D08C2E",  # amber (accents, warnings)
+    "#6C757D",  # grey
+    "#4C8C4A",  # green
+    "#A23B3B",  # red
+    "#B8C4D6",  # pale blue
+)
+DEFAULT_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MAX_COLORS = 10
 MAX_TEXT = 100
 _BAD_FONT_CHARS = set("<>{};") | {chr(c) for c in range(32)}
 
 
-def get_appearance(con) -> dict:
-    """Company name, chart colours, font and default language, with the theme/i18n defaults."""
-    # Imported here so that the metrics, which use this module, do not load plotly.
-    from kam_analytics.exports.theme import DEFAULT_COLORS, DEFAULT_FONT, HEX_COLOR
-    from kam_analytics.exports.theme import select_settings as select_theme_settings
-    from kam_analytics.i18n import select_default_language
+def get_default_language(con) -> str:
+    """The interface language for new sessions: settings key `default_language`, else German."""
+    value = get_setting(con, "default_language")
+    return normalise_lang(value.strip().strip('"') if isinstance(value, str) else None)
 
-    stored = select_theme_settings(con, ("company_name", "theme_colors", "theme_font"))
+
+def get_appearance(con) -> dict:
+    """Company name, chart colours, font and default language; defaults where none is stored."""
+    stored = select_settings(con, keys=("company_name", "theme_colors", "theme_font"))
     colors = stored.get("theme_colors")
     if isinstance(colors, str):
         colors = colors.split(",")
@@ -333,15 +367,12 @@ def get_appearance(con) -> dict:
         "company_name": company.strip() if isinstance(company, str) else "",
         "theme_colors": colors or list(DEFAULT_COLORS),
         "theme_font": font.strip() if isinstance(font, str) and font.strip() else DEFAULT_FONT,
-        "default_language": select_default_language(con),
+        "default_language": get_default_language(con),
     }
 
 
 def _clean_appearance(name: str, value):
     """One appearance value validated and normalised, or ConfigError."""
-    from kam_analytics.exports.theme import HEX_COLOR
-    from kam_analytics.i18n import LANGUAGES
-
     if name == "theme_colors":
         if isinstance(value, str):
             value = value.split(",")

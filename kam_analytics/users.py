@@ -17,6 +17,7 @@ from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import AuthenticationError, ConfigError, NotFoundError
 from kam_analytics.schema import ROLES
+from kam_analytics.settings_store import get_setting, upsert_setting
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_MINUTES = 15
@@ -500,20 +501,12 @@ def demo_password(username: str) -> str:
 
 def is_demo_database(con) -> bool:
     """True if the database was written by `demo` (the sign-in page may then show demo users)."""
-    rows = con.execute("SELECT value FROM settings WHERE key = ?", [DEMO_SETTING]).fetchall()
-    if not rows or rows[0][0] is None:
-        return False
-    value = rows[0][0]
-    return json.loads(value) is True if isinstance(value, str) else value is True
+    return get_setting(con, DEMO_SETTING) is True
 
 
 def mark_demo_database(con) -> None:
     """Set the setting demo_database = true."""
-    con.execute(
-        "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) "
-        "VALUES (?, ?, ?, 'demo')",
-        [DEMO_SETTING, "true", dt.datetime.now()],
-    )
+    upsert_setting(con, DEMO_SETTING, True, "demo")
 
 
 def demo_user_specs(con) -> list[dict]:

@@ -9,6 +9,7 @@ from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import bonus as bn
 from kam_analytics.metrics.retention import explain_signals, select_order_years
+from kam_analytics.periods import default_as_of
 from ui.downloads import download_table
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
@@ -23,7 +24,7 @@ c_year, c_as_of, c_kam = st.columns([1, 1, 3])
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="bn_year")
 as_of = c_as_of.date_input(
     tr("as_of"),
-    value=min(dt.date(year, 12, 31), max(today, dt.date(year, 1, 1))),
+    value=default_as_of(year, today),
     min_value=dt.date(year, 1, 1),
     max_value=dt.date(year, 12, 31),
     format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",

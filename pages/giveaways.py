@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.cache import memoised
-from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
     billing_mode_label,
@@ -19,6 +18,7 @@ from kam_analytics.i18n import (
 )
 from kam_analytics.metrics import giveaways as gv
 from kam_analytics.metrics import services as sv
+from kam_analytics.periods import period_bounds, period_label
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import filter_bar, show_table
@@ -42,7 +42,7 @@ if found.empty:
     st.stop()
 
 finding_label = {f: tr(f"gv_finding_{f}") for f in gv.FINDINGS}
-period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
+period = period_label(*period_bounds(year), lang) if year else tr("svc_all_years")
 file_year = str(year) if year else "alle_jahre"
 # the company palette's red / amber / blue, the same colours as in the review pack
 _theme = session_theme()

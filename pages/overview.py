@@ -7,10 +7,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from babel.dates import get_month_names
 
-from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
 from kam_analytics.metrics import overview as ov
+from kam_analytics.periods import default_as_of, period_bounds, period_label
 from ui.downloads import download_table, review_pack_download, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import format_frame
@@ -40,7 +40,7 @@ default_year = today.year if today.year in years else years[-1]
 year = col_year.selectbox(tr("ov_year"), years, index=years.index(default_year), key="ov_year")
 as_of = col_as_of.date_input(
     tr("ov_as_of"),
-    value=ov.default_as_of(year, today),
+    value=default_as_of(year, today),
     min_value=dt.date(year, 1, 1),
     max_value=dt.date(year, 12, 31),
     format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
@@ -92,7 +92,7 @@ c5.metric(
 # Full width, one under the other: the charts carry slide-sized titles and legends that a
 # half-width column would cut off.
 months = get_month_names("abbreviated", locale=_LOCALE[lang])
-period = period_label(*resolve_period(year, as_of), lang)
+period = period_label(*period_bounds(year, as_of), lang)
 theme = session_theme()
 
 by_month = ov.select_revenue_by_month(con, scope, year, as_of)

@@ -5,11 +5,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.cache import memoised
-from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
 from kam_analytics.metrics import profitability as pf
 from kam_analytics.metrics import services as sv
+from kam_analytics.periods import period_bounds, period_label
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import filter_bar, show_table
@@ -42,7 +42,7 @@ if profit.empty:
     st.info(tr("no_data"))
     st.stop()
 
-period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
+period = period_label(*period_bounds(year), lang) if year else tr("svc_all_years")
 file_year = str(year) if year else "alle_jahre"
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(tr("pf_revenue"), fmt_eur(profit["revenue"].sum(), lang, 0), border=True)

@@ -6,10 +6,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.errors import KamError
-from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import apply_theme, money_axis
 from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
 from kam_analytics.metrics import retention as rt
+from kam_analytics.periods import default_as_of, period_bounds, period_label
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
 from ui.downloads import download_table, session_theme, show_chart
@@ -27,7 +27,7 @@ c_year, c_as_of, c_tier = st.columns([1, 1, 3])
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="rt_year")
 as_of = c_as_of.date_input(
     tr("as_of"),
-    value=min(dt.date(year, 12, 31), max(today, dt.date(year, 1, 1))),
+    value=default_as_of(year, today),
     min_value=dt.date(year, 1, 1),
     max_value=dt.date(year, 12, 31),
     format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
@@ -52,7 +52,7 @@ if detail.empty:
     st.info(tr("no_data"))
     st.stop()
 
-period = period_label(*resolve_period(year, as_of), lang)
+period = period_label(*period_bounds(year, as_of), lang)
 
 
 def yes_no(df):

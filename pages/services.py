@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.cache import memoised
-from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
     billing_mode_label,
@@ -17,6 +16,7 @@ from kam_analytics.i18n import (
     tier_label,
 )
 from kam_analytics.metrics import services as sv
+from kam_analytics.periods import period_bounds, period_label
 from kam_analytics.schema import BILLING_MODES, TIERS
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
@@ -82,7 +82,7 @@ labels = {
     "source_row": tr("svc_source_row"),
 }
 
-period = period_label(*resolve_period(year), lang) if year else tr("svc_all_years")
+period = period_label(*period_bounds(year), lang) if year else tr("svc_all_years")
 file_year = str(year) if year else "alle_jahre"
 total_value = totals["list_value"]
 silent = totals["value_silent"]

@@ -8,9 +8,11 @@ import streamlit as st
 
 from kam_analytics.audit import list_audit
 from kam_analytics.errors import KamError
-from kam_analytics.exports.theme import DEFAULT_COLORS, DEFAULT_FONT, Theme, apply_theme, money_axis
+from kam_analytics.exports.theme import Theme, apply_theme, money_axis
 from kam_analytics.i18n import LANGUAGES, fmt_date
 from kam_analytics.settings_store import (
+    DEFAULT_COLORS,
+    DEFAULT_FONT,
     BonusPlan,
     delete_kam_pay,
     get_appearance,

@@ -14,9 +14,10 @@ from kam_analytics import db
 from kam_analytics.access import Scope
 from kam_analytics.errors import AccessDeniedError, NotFoundError
 from kam_analytics.exports import charts
-from kam_analytics.exports.deck import build_account_deck, collect_account_data
+from kam_analytics.exports.deck import build_account_deck
 from kam_analytics.exports.review_pack import build_review_pack
 from kam_analytics.i18n import fmt_eur, fmt_number
+from kam_analytics.metrics.account_value import collect_account_data
 from kam_analytics.metrics.services import report_services
 from tests.conftest import require_chromium
 

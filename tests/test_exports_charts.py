@@ -10,6 +10,7 @@ import pytest
 
 from kam_analytics.errors import ExportError
 from kam_analytics.exports import charts, theme
+from kam_analytics.settings_store import DEFAULT_COLORS, DEFAULT_FONT
 from tests.conftest import require_chromium
 
 
@@ -104,7 +105,7 @@ def test_theme_from_settings(con):
     th = theme.load_theme(con)
     assert th.colors[:2] == ("#004488", "#BB5566")
     assert "not a colour" not in th.colors
-    assert len(th.colors) == 2 + len(theme.DEFAULT_COLORS)
+    assert len(th.colors) == 2 + len(DEFAULT_COLORS)
     assert th.font_name == "DejaVu Sans"
     fig = theme.apply_theme(go.Figure(), title="T", period="2025", lang="en", theme=th)
     assert fig.layout.colorway[0] == "#004488"
@@ -115,8 +116,8 @@ def test_theme_from_settings(con):
 
 def test_default_theme_without_settings(con):
     th = theme.load_theme(con)
-    assert th.colors == theme.DEFAULT_COLORS
-    assert th.font == theme.DEFAULT_FONT
+    assert th.colors == DEFAULT_COLORS
+    assert th.font == DEFAULT_FONT
 
 
 def test_missing_chromium_is_a_plain_error(monkeypatch):

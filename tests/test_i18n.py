@@ -20,7 +20,6 @@ from kam_analytics.i18n import (
     fmt_number,
     fmt_pct,
     load_labels,
-    select_default_language,
     select_service_names,
     tier_label,
 )
@@ -137,14 +136,6 @@ def test_terms():
 def test_service_names_by_language(con):
     assert select_service_names(con, "de")["TRAINING"] == "Trainingsmaßnahme beim Kunden"
     assert select_service_names(con, "en")["TRAINING"] == "Training at the customer"
-
-
-def test_default_language_from_settings(con):
-    assert select_default_language(con) == "de"
-    con.execute("INSERT INTO settings (key, value) VALUES ('default_language', '\"en\"')")
-    assert select_default_language(con) == "en"
-    con.execute("UPDATE settings SET value = '\"fr\"' WHERE key = 'default_language'")
-    assert select_default_language(con) == "de"
 
 
 KEY_LIKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")

@@ -39,6 +39,7 @@ from kam_analytics import db, users
 from kam_analytics.access import Scope, visible_account_ids
 from kam_analytics.errors import AccessDeniedError, KamError, NotFoundError
 from kam_analytics.i18n import fmt_eur, t
+from kam_analytics.periods import default_as_of
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -524,7 +525,7 @@ def page_tables(con, scope: Scope) -> dict[str, pd.DataFrame]:
     from kam_analytics.metrics.services import report_services
     from kam_analytics.settings_store import get_kam_pay
 
-    as_of = ov.default_as_of(THIS_YEAR, dt.date.today())
+    as_of = default_as_of(THIS_YEAR, dt.date.today())
     tables: dict[str, pd.DataFrame] = {
         "overview key accounts": ov.select_key_accounts(con, scope, THIS_YEAR, as_of),
         "overview revenue by month": ov.select_revenue_by_month(con, scope, THIS_YEAR, as_of),
@@ -537,8 +538,9 @@ def page_tables(con, scope: Scope) -> dict[str, pd.DataFrame]:
     }
     events = sv.select_service_events(con, scope, year=None)
     tables["service events"] = events
+    summaries = sv.summarise_service_events(con, scope, year=None)
     for dim in ("account", "tier", "kam", "service", "month"):
-        tables[f"services by {dim}"] = sv.summarise_events(events, [dim])
+        tables[f"services by {dim}"] = summaries[dim]
     found = gv.select_findings(con, scope, year=None)
     tables["giveaway findings"] = found
     for by in ("account_id", "kam_id", "service_code", "tier"):
@@ -651,7 +653,8 @@ def chromium():
 
 def test_customer_decks_show_only_the_account(walk_db, facts, chromium):
     """Every own account's deck (PPTX text and the data its charts plot) stays inside scope."""
-    from kam_analytics.exports.deck import build_account_deck, collect_account_data
+    from kam_analytics.exports.deck import build_account_deck
+    from kam_analytics.metrics.account_value import collect_account_data
 
     found, built = {}, []
     con = db.connect(walk_db)

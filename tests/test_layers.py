@@ -49,3 +49,43 @@ def test_every_page_file_is_in_navigation():
     assert pages, "no pages"
     missing = [p for p in pages if f"pages/{p}" not in app]
     assert missing == []
+
+
+PERIOD_HELPERS = {
+    "resolve",
+    "resolve_period",
+    "period_bounds",
+    "period_label",
+    "default_as_of",
+    "is_year_complete",
+    "same_day_last_year",
+    "shift_months",
+}
+
+
+def _code_files() -> list[Path]:
+    files = [ROOT / "app.py"]
+    for folder in ("kam_analytics", "pages", "ui", "benchmarks"):
+        files += sorted((ROOT / folder).rglob("*.py"))
+    return files
+
+
+def test_period_and_label_helpers_come_from_their_owners():
+    """Periods live in kam_analytics/periods.py only; nobody imports them or labels from exports."""
+    offenders = []
+    for path in _code_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.lstrip("_") in PERIOD_HELPERS:
+                if rel != "kam_analytics/periods.py":
+                    offenders.append(f"{rel}: defines {node.name}")
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "kam_analytics.exports"
+            ):
+                for alias in node.names:
+                    # wrap_label breaks chart text into lines; it names nothing
+                    label = alias.name.endswith("_label") and alias.name != "wrap_label"
+                    if alias.name in PERIOD_HELPERS or label:
+                        offenders.append(f"{rel}: imports {alias.name} from {node.module}")
+    assert offenders == []

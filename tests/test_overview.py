@@ -121,9 +121,6 @@ def test_as_of_defaults_to_year_end_and_is_capped(tiny):
     assert (full["key_active_start"], full["key_retained"]) == (3, 1)
     capped = ov.select_overview_kpis(tiny, ALL, YEAR, dt.date(2026, 3, 1))
     assert capped["as_of"] == dt.date(2025, 12, 31) and capped["revenue"] == 4999
-    assert ov.default_as_of(2025, dt.date(2026, 2, 1)) == dt.date(2025, 12, 31)
-    assert ov.default_as_of(2026, dt.date(2026, 2, 1)) == dt.date(2026, 2, 1)
-    assert ov.default_as_of(2027, dt.date(2026, 2, 1)) == dt.date(2027, 1, 1)
 
 
 def test_data_years(tiny):

@@ -28,11 +28,10 @@ from kam_analytics.metrics.retention import (
     cohort_table,
     compute_retention,
     report_retention,
-    resolve_period,
     revenue_trend,
-    shift_months,
     summarize_retention,
 )
+from kam_analytics.periods import shift_months
 from tests.conftest import run_cli
 
 D = dt.date
@@ -226,17 +225,6 @@ def test_year_end_default_and_kam_scope(scenario):
     assert list(kam["account_id"]) == ["A4", "A5", "A6"]
     nobody = report_retention(scenario, year=2025, as_of=AS_OF, scope=Scope("x", "kam", None))
     assert nobody.empty and list(nobody.columns)[0] == "account_id"
-
-
-def test_resolve_period():
-    today = D(2026, 11, 25)
-    assert resolve_period(2025, None, today) == (2025, D(2025, 12, 31))
-    assert resolve_period(2026, None, today) == (2026, today)
-    assert resolve_period(None, None, today) == (2026, today)
-    assert resolve_period(None, D(2024, 3, 1), today) == (2024, D(2024, 3, 1))
-    assert resolve_period(2024, D(2025, 3, 1), today) == (2024, D(2024, 12, 31))
-    assert shift_months(D(2024, 3, 31), -1) == D(2024, 2, 29)
-    assert shift_months(D(2025, 9, 30), -12) == D(2024, 9, 30)
 
 
 def test_summary_per_kam(scenario):

@@ -15,10 +15,10 @@ from kam_analytics import db
 from kam_analytics.access import Scope
 from kam_analytics.metrics.services import (
     REPORT_COLUMNS,
-    billing_ladder,
+    ladder_from_summary,
     report_services,
     select_service_events,
-    summarise_events,
+    summarise_service_events,
 )
 from tests.conftest import run_cli
 
@@ -116,8 +116,10 @@ def test_surcharge_rule_sets_express_list_value(fixture_con):
 
 
 def test_summary_and_ladder(fixture_con):
-    ev = select_service_events(fixture_con, ALL, year=2025, tiers=["KEY"])
-    by_service = summarise_events(ev, ["service"])
+    summary = summarise_service_events(
+        fixture_con, ALL, year=2025, tiers=["KEY"], dims=("service", "month"), quantity=True
+    )
+    by_service = summary["service"]
     assert list(by_service["service_code"]) == [
         "CUSTOM_DEV",
         "TRAINING",
@@ -126,12 +128,17 @@ def test_summary_and_ladder(fixture_con):
     ]
     assert list(by_service["list_value"]) == [30000.0, 9000.0, 4500.0, 200.0]
     assert list(by_service["events"]) == [2, 2, 1, 2]
-    ladder = billing_ladder(ev)
+    ladder = ladder_from_summary(summary["total"])
     assert list(ladder["billing_mode"]) == ["silent", "waived", "billed"]
     assert list(ladder["list_value"]) == [28580.0, 15120.0, 0.0]
-    by_month = summarise_events(ev, ["month"])
+    assert list(ladder["share"]) == [28580 / 43700, 15120 / 43700, 0.0]
+    by_month = summary["month"]
     assert list(by_month["month"]) == ["2025-02", "2025-03", "2025-04", "2025-05", "2025-11"]
     assert list(by_month["list_value"]) == [4500.0, 15120.0, 15080.0, 9000.0, 0.0]
+    assert summary["total"]["events"] == 7 and summary["total"]["list_value"] == 43700.0
+    none = summarise_service_events(fixture_con, ALL, year=2030, dims=("service",))
+    assert none["total"]["events"] == 0 and none["service"].empty
+    assert str(none["service"]["list_value"].dtype) == "float64"
 
 
 def test_tier_filter_selects_accounts_without_tier(fixture_con):
@@ -229,6 +236,17 @@ def test_invariants_services(events, shipments, year):
         assert totals[2] == express + plain
         ev = select_service_events(con, ALL, year=year)
         assert len(ev) == express + plain
+        # the SQL summaries (the only implementation) add up to the event rows
+        summary = summarise_service_events(con, ALL, year=year, quantity=True)
+        assert summary["total"]["events"] == len(ev)
+        for col in ("cost", "list_value", "billed_amount", "unbilled_value", "quantity"):
+            assert abs(summary["total"][col] - float(ev[col].fillna(0).sum())) < 0.005
+        for dim in ("account", "tier", "kam", "service", "month"):
+            assert int(summary[dim]["events"].sum()) == len(ev)
+            assert (
+                abs(float(summary[dim]["list_value"].sum()) - summary["total"]["list_value"])
+                < 0.005
+            )
         assert set(ev["billing_mode"]) <= {"silent", "waived", "billed"}
     finally:
         con.close()

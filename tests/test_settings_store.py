@@ -169,9 +169,8 @@ def test_settings_page_read_only_for_kam(demo_copy, monkeypatch):
 # --- appearance and language ---------------------------------------------------------------
 
 
-def test_appearance_defaults_come_from_theme_and_i18n(con):
-    from kam_analytics.exports.theme import DEFAULT_COLORS, DEFAULT_FONT
-    from kam_analytics.settings_store import get_appearance
+def test_appearance_defaults_come_from_the_settings_store(con):
+    from kam_analytics.settings_store import DEFAULT_COLORS, DEFAULT_FONT, get_appearance
 
     assert get_appearance(con) == {
         "company_name": "",
@@ -182,9 +181,13 @@ def test_appearance_defaults_come_from_theme_and_i18n(con):
 
 
 def test_appearance_round_trip_feeds_theme_and_language(con):
-    from kam_analytics.exports.theme import DEFAULT_COLORS, apply_theme, load_theme
-    from kam_analytics.i18n import select_default_language
-    from kam_analytics.settings_store import get_appearance, save_appearance
+    from kam_analytics.exports.theme import apply_theme, load_theme
+    from kam_analytics.settings_store import (
+        DEFAULT_COLORS,
+        get_appearance,
+        get_default_language,
+        save_appearance,
+    )
 
     saved = save_appearance(
         con,
@@ -204,7 +207,7 @@ def test_appearance_round_trip_feeds_theme_and_language(con):
     }
     assert saved == expected
     assert get_appearance(con) == expected
-    assert select_default_language(con) == "en"
+    assert get_default_language(con) == "en"
     theme = load_theme(con)
     # The three saved colours first, topped up with the remaining default colours.
     assert theme.colors[:3] == ("#1F4E79", "#C00000", "#00B050")
@@ -221,7 +224,7 @@ def test_appearance_round_trip_feeds_theme_and_language(con):
     assert save_appearance(con, ADMIN, {"default_language": "de"})["theme_font"] == (
         "Liberation Serif, serif"
     )
-    assert select_default_language(con) == "de"
+    assert get_default_language(con) == "de"
 
 
 def test_appearance_validation(con):
@@ -322,8 +325,7 @@ def test_settings_page_appearance_admin_edits(demo_copy, monkeypatch):
     assert any("Gespeichert" in s.value for s in at.success)
 
     from kam_analytics import db
-    from kam_analytics.i18n import select_default_language
-    from kam_analytics.settings_store import get_appearance
+    from kam_analytics.settings_store import get_appearance, get_default_language
 
     con = db.connect(demo_copy)
     try:
@@ -333,7 +335,7 @@ def test_settings_page_appearance_admin_edits(demo_copy, monkeypatch):
             "theme_font": "Liberation Sans, Arial, Helvetica, sans-serif",
             "default_language": "en",
         }
-        assert select_default_language(con) == "en"
+        assert get_default_language(con) == "en"
     finally:
         con.close()
 
@@ -349,3 +351,48 @@ def test_settings_page_appearance_read_only_for_management(demo_copy, monkeypatc
     assert at.text_input(key="set_app_font").disabled
     assert at.selectbox(key="set_app_language").disabled
     assert at.button(key="set_app_save").disabled
+
+
+def test_default_language_from_settings(con):
+    from kam_analytics.settings_store import get_default_language
+
+    assert get_default_language(con) == "de"
+    con.execute("INSERT INTO settings (key, value) VALUES ('default_language', '\"en\"')")
+    assert get_default_language(con) == "en"
+    con.execute("UPDATE settings SET value = '\"fr\"' WHERE key = 'default_language'")
+    assert get_default_language(con) == "de"
+
+
+def test_one_reader_and_writer_of_settings(con):
+    from kam_analytics.settings_store import get_setting, select_settings, upsert_setting
+
+    assert get_setting(con, "nothing", "dflt") == "dflt"
+    upsert_setting(con, "retention.gap_factor", 2.5, "admin")
+    upsert_setting(con, "company_name", "Muster AG", "admin")
+    con.execute("INSERT INTO settings (key, value) VALUES ('theme_font', NULL)")
+    assert select_settings(con, "retention.") == {"retention.gap_factor": 2.5}
+    # NULL values are left out, as if not stored
+    assert select_settings(con, keys=("company_name", "theme_font")) == {
+        "company_name": "Muster AG"
+    }
+    assert get_retention_settings(con).gap_factor == 2.5
+
+
+def test_retention_defaults_have_one_source():
+    from kam_analytics.settings_store import DEFAULT_RETENTION, RETENTION_DEFAULTS
+
+    assert RETENTION_DEFAULTS["retention.activity_window_days"] == 90
+    assert DEFAULT_RETENTION.activity_window_days == 90
+    assert RETENTION_DEFAULTS == {f"retention.{k}": v for k, v in vars(DEFAULT_RETENTION).items()}
+
+
+def test_settings_store_imports_nothing_from_exports():
+    import ast
+    from pathlib import Path
+
+    import kam_analytics.settings_store as store
+
+    tree = ast.parse(Path(store.__file__).read_text(encoding="utf-8"))
+    modules = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in modules if "exports" in m or m.startswith("plotly")]

@@ -50,10 +50,10 @@ def get_lang() -> str:
     if "lang" in st.session_state:
         return st.session_state["lang"]
     if "_default_lang" not in st.session_state:
-        from kam_analytics.i18n import select_default_language
+        from kam_analytics.settings_store import get_default_language
 
         try:
-            st.session_state["_default_lang"] = select_default_language(get_con())
+            st.session_state["_default_lang"] = get_default_language(get_con())
         except Exception:  # noqa: BLE001 - an unreadable setting must not break the page
             st.session_state["_default_lang"] = DEFAULT_LANGUAGE
     return st.session_state["_default_lang"]

@@ -16,6 +16,7 @@ from kam_analytics.catalogue import matrix_source_year, matrix_wide, select_cata
 from kam_analytics.errors import ExportError
 from kam_analytics.i18n import fmt_date, fmt_eur, policy_label, t, tier_label
 from kam_analytics.schema import POLICIES, TIERS
+from kam_analytics.settings_store import DEFAULT_COLORS
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
@@ -28,7 +29,7 @@ POLICY_FILL = {
     "billed": "#F6E2B8",
     "not_offered": "#E6E6E6",
 }
-HEADER_FILL = "#1F3A5F"
+HEADER_FILL = DEFAULT_COLORS[0]  # the company blue of the default palette
 EXCLUSIVE_MARK = "★"
 
 

@@ -8,15 +8,14 @@ never ranked (bonus figures are personal performance data, see DOMAIN.md).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 from pptx.util import Inches
 
 from kam_analytics.access import Scope
 from kam_analytics.exports import charts
-from kam_analytics.exports.deck import (
+from kam_analytics.exports.deck_charts import chart_leakage, chart_services_by_mode
+from kam_analytics.exports.slides import (
     CONTENT_BOTTOM,
     CONTENT_TOP,
     MARGIN,
@@ -27,105 +26,24 @@ from kam_analytics.exports.deck import (
     add_table,
     add_text,
     add_title_slide,
-    chart_services_by_mode,
-    chart_theme,
     new_presentation,
-    period_label,
-    resolve_period,
     save_presentation,
-    wrap_label,
 )
-from kam_analytics.exports.theme import MUTED_COLOR, Theme, load_theme, money_axis
+from kam_analytics.exports.theme import MUTED_COLOR, Theme, load_theme
 from kam_analytics.i18n import (
     fmt_date,
     fmt_eur,
     fmt_number,
     fmt_pct,
     normalise_lang,
-    select_service_names,
     t,
     tier_label,
 )
 from kam_analytics.metrics import bonus as bonus_metrics
-from kam_analytics.metrics.giveaways import select_findings, totals_by
-from kam_analytics.metrics.overview import select_key_accounts
-from kam_analytics.metrics.retention import compute_retention
-from kam_analytics.metrics.services import report_services, select_service_events, summarise_events
+from kam_analytics.metrics.review import collect_review_data
+from kam_analytics.periods import period_label
 
 ROWS_PER_SLIDE = 12
-
-
-@dataclass
-class ReviewData:
-    """Everything the review pack shows."""
-
-    year: int
-    start: dt.date
-    end: dt.date
-    key_accounts: pd.DataFrame  # account_id, name, kam_name, revenue, list_value, unbilled, status
-    services: pd.DataFrame  # per account (report_services)
-    by_service: pd.DataFrame  # key accounts, per service with value by mode
-    by_tier: pd.DataFrame  # tier, list_value, unbilled_value
-    findings: pd.DataFrame
-    leakage_by_account: pd.DataFrame
-    leakage_by_service: pd.DataFrame
-    retention: pd.DataFrame
-    standings: list
-
-
-def collect_review_data(
-    con, year: int, *, scope: Scope, as_of: dt.date | None = None, lang: str = "de"
-) -> ReviewData:
-    """Gather the review pack's numbers from the metrics functions."""
-    start, end = resolve_period(year, as_of)
-    services = report_services(con, year=year, as_of=end, scope=scope)
-    names = select_service_names(con, lang)
-
-    events = select_service_events(con, scope, year=year, as_of=end)
-    key_events = events[events["tier"] == "KEY"]
-    by_service = summarise_events(key_events, ["service"])
-    by_service["name"] = [names.get(c, c) for c in by_service["service_code"]]
-    by_tier = (
-        services.groupby("tier", dropna=False)[["list_value", "unbilled_value"]]
-        .sum()
-        .round(2)
-        .reindex(["KEY", "A", "B", "C"])
-        .fillna(0.0)
-        .reset_index()
-    )
-
-    retention = compute_retention(con, year=year, as_of=end, scope=scope, tiers=("KEY",))
-    key = select_key_accounts(con, scope, year, end)
-    key = key.merge(
-        services[["account_id", "list_value", "unbilled_value"]], on="account_id", how="left"
-    )
-    if not retention.empty:
-        key = key.merge(
-            retention[["account_id", "active_start", "retained", "lost", "at_risk", "signals"]],
-            on="account_id",
-            how="left",
-        )
-    findings = select_findings(con, scope, year=year, as_of=end)
-    leak_acc = totals_by(findings, "account_id")
-    leak_srv = totals_by(findings, "service_code")
-    if not leak_srv.empty:
-        leak_srv["name"] = [names.get(c, c) for c in leak_srv["service_code"]]
-    standings = bonus_metrics.compute_standings(con, year=year, as_of=end, scope=scope)
-    standings = sorted(standings, key=lambda s: ((s.name or s.kam_id).casefold(), s.kam_id))
-    return ReviewData(
-        year=int(year),
-        start=start,
-        end=end,
-        key_accounts=key,
-        services=services,
-        by_service=by_service,
-        by_tier=by_tier,
-        findings=findings,
-        leakage_by_account=leak_acc,
-        leakage_by_service=leak_srv,
-        retention=retention,
-        standings=standings,
-    )
 
 
 def _status(row: dict, lang: str) -> str:
@@ -148,28 +66,6 @@ def signal_labels(signals: str, lang: str) -> str:
 
 def _chunks(rows: list, size: int = ROWS_PER_SLIDE) -> list[list]:
     return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
-
-
-def chart_leakage(leak_srv: pd.DataFrame, ctx, period: str) -> go.Figure:
-    """Leakage per service (off-policy and giveaways), largest on top."""
-    data = leak_srv[leak_srv["leakage"] > 0].sort_values("leakage", ascending=True)
-    fig = go.Figure(
-        go.Bar(
-            y=[wrap_label(n, 24) for n in data["name"]],
-            x=data["leakage"],
-            orientation="h",
-            marker_color=ctx.theme.colors[6 % len(ctx.theme.colors)],
-            text=[fmt_eur(v, ctx.lang, 0) for v in data["leakage"]],
-            textposition="outside",
-            cliponaxis=False,
-        )
-    )
-    fig.update_layout(showlegend=False, bargap=0.35)
-    chart_theme(fig, ctx, period)
-    money_axis(fig, ctx.lang, axis="x")
-    fig.update_xaxes(nticks=4, tickangle=0, range=[0, float(data["leakage"].max() or 1) * 1.3])
-    fig.update_yaxes(automargin=True, ticksuffix="  ")
-    return fig
 
 
 def _ratio(value, lang: str) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from kam_analytics.settings_store import DEFAULT_COLORS
+
 # Excel number formats. The thousands and decimal marks follow the reader's Excel locale.
 MONEY_FORMAT = '#,##0.00 "€"'
 PCT_FORMAT = "0.0%"
@@ -22,7 +24,7 @@ NUMBER_FORMAT = "#,##0.00"
 DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-HEADER_FILL = "#1F3A5F"
+HEADER_FILL = DEFAULT_COLORS[0]  # the company blue of the default palette
 MAX_COL_WIDTH = 60
 
 

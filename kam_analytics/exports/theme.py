@@ -1,42 +1,26 @@
 """One plotly theme for every chart: company colours and font, language number formats, footer.
 
-Colours and font come from the settings keys `theme_colors` (JSON list of hex colours) and
-`theme_font` (CSS font family); without them a sober blue-grey palette is used. Every chart
+Colours, font and company name come from settings_store.get_appearance (the owner of the
+settings and their defaults: without stored values a sober blue-grey palette). Every chart
 carries its title, the period and the data source inside the image, so a PNG pasted into a
 slide still says what it shows.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
 from kam_analytics.i18n import DEFAULT_LANGUAGE, t
+from kam_analytics.settings_store import DEFAULT_COLORS, DEFAULT_FONT, get_appearance
 
-# Sober default palette: a dark company blue first, then muted companions.
-DEFAULT_COLORS = (
-    "#1F3A5F",  # company blue
-    "#3E7CB1",  # light blue
-    "#8AA29E",  # sage
-    "#D08C2E",  # amber (accents, warnings)
-    "#6C757D",  # grey
-    "#4C8C4A",  # green
-    "#A23B3B",  # red
-    "#B8C4D6",  # pale blue
-)
-DEFAULT_FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 TEXT_COLOR = "#222B36"
 MUTED_COLOR = "#6C757D"
 GRID_COLOR = "#E3E7EC"
 
 # Plotly `separators`: first the decimal mark, then the thousands separator.
 SEPARATORS = {"de": ",.", "en": ".,"}
-
-_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
-HEX_COLOR = _HEX  # public: settings_store validates saved colours with the same rule
 
 
 @dataclass(frozen=True)
@@ -67,43 +51,16 @@ class Theme:
         }
 
 
-def select_settings(con, keys: tuple[str, ...]) -> dict:
-    """Values of the given settings keys, parsed from JSON (missing keys are left out)."""
-    rows = con.execute(
-        "SELECT key, CAST(value AS VARCHAR) FROM settings WHERE list_contains(?, key)",
-        [list(keys)],
-    ).fetchall()
-    out = {}
-    for key, raw in rows:
-        if raw is None:
-            continue
-        try:
-            out[key] = json.loads(raw)
-        except (TypeError, ValueError):
-            out[key] = raw
-    return out
-
-
 def load_theme(con=None) -> Theme:
-    """The company theme from settings, falling back to the default palette and font."""
+    """The company theme from the appearance settings (defaults where none are stored)."""
     if con is None:
         return Theme()
-    values = select_settings(con, ("theme_colors", "theme_font", "company_name"))
-    colors = values.get("theme_colors")
-    if isinstance(colors, str):
-        colors = [c.strip() for c in colors.split(",")]
-    if isinstance(colors, list):
-        colors = tuple(c for c in colors if isinstance(c, str) and _HEX.match(c.strip()))
-    if not colors:
-        colors = DEFAULT_COLORS
+    look = get_appearance(con)
+    colors = tuple(look["theme_colors"])
     # Short custom palettes are topped up so that charts with many series stay distinct.
     if len(colors) < len(DEFAULT_COLORS):
-        colors = tuple(colors) + tuple(c for c in DEFAULT_COLORS if c not in colors)
-    font = values.get("theme_font")
-    font = font.strip() if isinstance(font, str) and font.strip() else DEFAULT_FONT
-    company = values.get("company_name")
-    company = company.strip() if isinstance(company, str) else ""
-    return Theme(colors=tuple(colors), font=font, company=company)
+        colors = colors + tuple(c for c in DEFAULT_COLORS if c not in colors)
+    return Theme(colors=colors, font=look["theme_font"], company=look["company_name"])
 
 
 def chart_footer(lang: str, period: str | None, source: str | None, company: str = "") -> str:

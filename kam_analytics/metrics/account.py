@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import NotFoundError
+from kam_analytics.errors import AccessDeniedError, NotFoundError
 from kam_analytics.metrics.feedback import list_feedback
 from kam_analytics.metrics.mandates import (
     QUESTIONS,
@@ -17,7 +17,8 @@ from kam_analytics.metrics.mandates import (
     get_mandate,
     mandate_score,
 )
-from kam_analytics.metrics.retention import compute_retention, is_year_complete, resolve_period
+from kam_analytics.metrics.retention import compute_retention
+from kam_analytics.periods import is_year_complete, resolve_period
 
 
 def select_account_options(con, scope: Scope) -> pd.DataFrame:
@@ -56,6 +57,50 @@ def select_account_info(con, account_id: str, scope: Scope) -> dict:
         k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
         for k, v in rec.items()
     }
+
+
+def select_account(con, account_id: str, scope: Scope) -> dict:
+    """One account with its KAM, if the scope may see it (NotFound / AccessDenied otherwise)."""
+    rows = con.execute(
+        "SELECT a.account_id, a.name, a.tier, a.kam_id, k.name, k.email, a.city, a.industry, "
+        "a.account_id IN (SELECT account_id FROM visible_accounts(?)) AS visible "
+        "FROM accounts a LEFT JOIN kams k ON k.kam_id = a.kam_id WHERE a.account_id = ?",
+        [scope.kam_param, account_id],
+    ).fetchall()
+    if not rows:
+        raise NotFoundError(
+            f"There is no account {account_id!r}",
+            "Check the customer number (e.g. in the services report) and try again.",
+        )
+    row = rows[0]
+    if not row[8]:
+        raise AccessDeniedError(
+            f"User {scope.username!r} may not build a deck for account {account_id!r}",
+            "A KAM can build decks only for their own accounts; ask management for others.",
+        )
+    keys = ("account_id", "name", "tier", "kam_id", "kam_name", "kam_email", "city", "industry")
+    return dict(zip(keys, row[:8], strict=True))
+
+
+def select_monthly_revenue(con, account_id: str, start: dt.date, end: dt.date, scope: Scope):
+    """Net revenue of one account per month between two dates (months without orders are 0)."""
+    df = con.execute(
+        "SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, "
+        "CAST(round(sum(o.net_revenue), 2) AS DOUBLE) AS revenue FROM orders o "
+        "WHERE o.account_id = ? AND o.order_date BETWEEN ? AND ? "
+        "AND o.account_id IN (SELECT account_id FROM visible_accounts(?)) "
+        "GROUP BY 1 ORDER BY 1",
+        [account_id, start, end, scope.kam_param],
+    ).df()
+    months = pd.date_range(start.replace(day=1), end, freq="MS").date
+    full = pd.DataFrame({"month": months})
+    if not df.empty:
+        df["month"] = pd.to_datetime(df["month"]).dt.date
+        full = full.merge(df, on="month", how="left")
+    else:
+        full["revenue"] = 0.0
+    full["revenue"] = full["revenue"].astype("float64").fillna(0.0)
+    return full
 
 
 def select_entitlement(con, tier: str, year: int) -> pd.DataFrame:

@@ -35,7 +35,8 @@ from kam_analytics.errors import ConfigError, NotFoundError
 from kam_analytics.i18n import fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import mandates
 from kam_analytics.metrics.feedback import praise_quotes, survey_scores
-from kam_analytics.metrics.retention import compute_retention, is_year_complete, resolve_period
+from kam_analytics.metrics.retention import compute_retention
+from kam_analytics.periods import is_year_complete, resolve_period
 from kam_analytics.settings_store import BonusPlan, get_bonus_plan, get_kam_pay
 
 REPORT_COLUMNS = [

@@ -2,7 +2,7 @@
 
 Deliberately self-contained (the services and retention modules own the full rules); the
 definitions here follow DOMAIN.md:
-- the period is 1 January of `year` to `as_of` (capped at 31 December; default: year end);
+- the period is 1 January of `year` to `as_of` (kam_analytics.periods decides defaults and caps);
 - an account is active on a date d if it has an order with d - 90 days < order_date <= d,
   unless accounts.status says 'lost' (never active) or 'active' (always active);
 - retention so far = key accounts active on 1 January and still active on as_of, divided by
@@ -16,23 +16,11 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.periods import period_bounds, same_day_last_year
 
 ACTIVITY_DAYS = 90
 TIER_ORDER = ("KEY", "A", "B", "C")
 MODE_ORDER = ("silent", "waived", "billed")
-
-
-def period(year: int, as_of: dt.date | None) -> tuple[dt.date, dt.date]:
-    """First and last day counted: 1 January to as_of, capped at 31 December."""
-    start, year_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    end = year_end if as_of is None else min(as_of, year_end)
-    return start, end
-
-
-def default_as_of(year: int, today: dt.date | None = None) -> dt.date:
-    """Today for the running year, 31 December for past years, 1 January for future years."""
-    today = today or dt.date.today()
-    return max(dt.date(year, 1, 1), min(today, dt.date(year, 12, 31)))
 
 
 def select_data_years(con, scope: Scope) -> list[int]:
@@ -99,19 +87,12 @@ def select_service_totals(con, scope: Scope, start: dt.date, end: dt.date) -> tu
     return round(float(row[0]), 2), round(float(row[1]), 2)
 
 
-def _same_day_last_year(d: dt.date) -> dt.date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
 def select_overview_kpis(con, scope: Scope, year: int, as_of: dt.date | None = None) -> dict:
     """Headline figures for `year` up to `as_of` (see the module docstring for definitions)."""
-    start, end = period(year, as_of)
+    start, end = period_bounds(year, as_of)
     n_key, active_start, retained = select_key_retention(con, scope, start, end)
     revenue = select_revenue(con, scope, start, end)
-    revenue_prev = select_revenue(con, scope, _same_day_last_year(start), _same_day_last_year(end))
+    revenue_prev = select_revenue(con, scope, same_day_last_year(start), same_day_last_year(end))
     service_value, unbilled = select_service_totals(con, scope, start, end)
     return {
         "year": year,
@@ -133,7 +114,7 @@ def select_revenue_by_month(
     con, scope: Scope, year: int, as_of: dt.date | None = None
 ) -> pd.DataFrame:
     """Columns month (1-12), revenue (this year to as_of; NaN after), revenue_prev (last year)."""
-    start, end = period(year, as_of)
+    start, end = period_bounds(year, as_of)
     rows = con.execute(
         """
         SELECT month(order_date) AS month,
@@ -171,7 +152,7 @@ def select_service_value_by_tier(
     con, scope: Scope, year: int, as_of: dt.date | None = None
 ) -> pd.DataFrame:
     """Columns tier, billing_mode, list_value, unbilled_value; every tier × mode, in order."""
-    start, end = period(year, as_of)
+    start, end = period_bounds(year, as_of)
     rows = con.execute(
         """
         SELECT a.tier, e.billing_mode, sum(e.list_value), sum(e.unbilled_value)
@@ -198,7 +179,7 @@ def select_service_value_by_tier(
 
 def select_key_accounts(con, scope: Scope, year: int, as_of: dt.date | None = None) -> pd.DataFrame:
     """Key accounts with KAM, revenue this year to as_of vs the same period last year."""
-    start, end = period(year, as_of)
+    start, end = period_bounds(year, as_of)
     df = con.execute(
         """
         SELECT a.account_id, a.name, k.name AS kam_name,
@@ -219,8 +200,8 @@ def select_key_accounts(con, scope: Scope, year: int, as_of: dt.date | None = No
             "k": scope.kam_param,
             "start": start,
             "end": end,
-            "prev_start": _same_day_last_year(start),
-            "prev_end": _same_day_last_year(end),
+            "prev_start": same_day_last_year(start),
+            "prev_end": same_day_last_year(end),
         },
     ).df()
     df["revenue"] = df["revenue"].astype(float).round(2)

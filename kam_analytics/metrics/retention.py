@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import ConfigError
+from kam_analytics.periods import resolve_period, shift_months
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
 SIGNALS = ("order_gap", "revenue_drop", "satisfaction_drop", "mandate_incomplete")
@@ -43,49 +43,6 @@ REPORT_COLUMNS = [
     "signals",
 ]
 MANDATE_QUESTIONS = ("contact", "objectives", "success_measures", "support")
-
-
-def shift_months(day: dt.date, months: int) -> dt.date:
-    """`day` moved by `months` calendar months (31 March - 1 month = 28/29 February)."""
-    month0 = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month0, 12)
-    month += 1
-    for d in range(day.day, 27, -1):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    return dt.date(year, month, min(day.day, 28))
-
-
-def resolve_period(
-    year: int | None, as_of: dt.date | None, today: dt.date | None = None
-) -> tuple[int, dt.date]:
-    """The year and the evaluation date: as_of, else min(31 December of year, today)."""
-    today = today or dt.date.today()
-    if isinstance(as_of, dt.datetime):
-        as_of = as_of.date()
-    if year is None:
-        year = as_of.year if as_of else today.year
-    year = int(year)
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if as_of is None:
-        as_of = min(end, today)
-        if as_of < start:  # a future year: nothing has happened yet, judge its first day
-            as_of = start
-    elif as_of < start:
-        raise ConfigError(
-            f"The as-of date {as_of.isoformat()} lies before the year {year}",
-            f"Pick an as-of date in {year}, or leave it out.",
-        )
-    elif as_of > end:
-        as_of = end
-    return year, as_of
-
-
-def is_year_complete(year: int, as_of: dt.date) -> bool:
-    """True when the as-of date is the last day of the year (figures are final)."""
-    return as_of >= dt.date(year, 12, 31)
 
 
 # --- queries -------------------------------------------------------------------------------

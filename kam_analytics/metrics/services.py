@@ -100,7 +100,7 @@ LEFT JOIN import_log il ON il.import_id = e.import_id
 """
 
 # The filtered events of _SQL_EVENTS, grouped once per summary dimension (GROUPING SETS) plus
-# the grand total. Key columns are COALESCEd to '' before grouping, as summarise_events does.
+# the grand total. Key columns are COALESCEd to '' so rows without tier/KAM form one group.
 _SQL_SUMMARY = """
 WITH ev AS (
     SELECT
@@ -112,6 +112,7 @@ WITH ev AS (
         COALESCE(strftime(e.date, '%Y-%m'), '') AS month,
         COALESCE(e.service_code, '') AS service_code,
         COALESCE(e.billing_mode, '') AS billing_mode,
+        e.quantity,
         e.cost,
         e.list_value,
         e.billed_amount,
@@ -123,6 +124,7 @@ WITH ev AS (
 SELECT
     {grp} AS grp,{cols}
     COUNT(*) AS events,
+    COALESCE(SUM(quantity), 0) AS quantity,
     COALESCE(SUM(cost), 0) AS cost,
     COALESCE(SUM(list_value), 0) AS list_value,
     COALESCE(SUM(billed_amount), 0) AS billed_amount,
@@ -230,12 +232,16 @@ def summarise_service_events(
     kam_ids=None,
     services=None,
     dims=("account", "tier", "kam", "service", "month"),
+    quantity: bool = False,
 ) -> dict:
-    """The page's figures grouped in DuckDB: one query, one GROUPING SET per dimension.
+    """The service-value figures grouped in DuckDB: one query, one GROUPING SET per dimension.
 
-    Returns {dim: summary} for every dimension in `dims` (each equal to
-    `summarise_events(select_service_events(...), [dim])`) and "total": a dict with events,
-    cost, list_value, billed_amount, unbilled_value and value_<mode> over all filtered events.
+    The one implementation of service summaries (pages, decks, review pack, tests). Returns
+    {dim: summary} for every dimension in `dims` — the dimension's key columns, events, cost,
+    list_value, billed_amount, unbilled_value and value_<mode>, largest list value first
+    (months in calendar order) — and "total": a dict of the same figures over all filtered
+    events. With `quantity`, summaries and total also carry the summed quantity (meaningful
+    per service; it adds units of different services elsewhere).
     """
     sets = {dim: DIMENSIONS[dim] for dim in dims}
     value_cols = [*MONEY, *(f"value_{m}" for m in BILLING_MODES)]
@@ -248,25 +254,37 @@ def summarise_service_events(
     df = con.execute(sql, _params(scope, year, as_of, account_id, tiers, kam_ids, services)).df()
     df = _money(df, value_cols)
     df["events"] = df["events"].astype("int64")
+    df["quantity"] = pd.to_numeric(df["quantity"]).astype("float64").fillna(0.0)
+    extra = ["quantity"] if quantity else []
     grand = df[df["grp"] == _grouping_id([], used)]
-    total = {"events": 0, **dict.fromkeys(value_cols, 0.0)}
+    total = {"events": 0, **dict.fromkeys([*value_cols, *extra], 0.0)}
     if len(grand):
         row = grand.iloc[0]
-        total = {"events": int(row["events"]), **{c: float(row[c]) for c in value_cols}}
+        total = {"events": int(row["events"]), **{c: float(row[c]) for c in [*value_cols, *extra]}}
     result: dict = {"total": total}
     for dim, keys in sets.items():
         part = df[df["grp"] == _grouping_id(keys, used)]
-        out = part[[*keys, "events", *value_cols]].reset_index(drop=True)
+        out = part[[*keys, "events", *value_cols, *extra]].reset_index(drop=True)
         if total["events"] == 0:
-            out = pd.DataFrame(columns=[*keys, "events", *value_cols])
+            out = _empty_summary(keys, [*value_cols, *extra])
         result[dim] = _sort_summary(out, [dim], keys)
     return result
 
 
-def ladder_from_summary(summary: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """billing_ladder's table from a summary with value_<mode> columns (e.g. by tier).
+def _empty_summary(keys: list[str], value_cols: list[str]) -> pd.DataFrame:
+    """A summary without rows, with the column types of a filled one."""
+    columns = {k: pd.Series(dtype=object) for k in keys}
+    columns["events"] = pd.Series(dtype="int64")
+    columns.update({c: pd.Series(dtype="float64") for c in value_cols})
+    return pd.DataFrame(columns)
 
-    Groups in the order of TIERS when `by` is "tier" (no tier last), else as given.
+
+def ladder_from_summary(summary: pd.DataFrame | dict, by: str | None = None) -> pd.DataFrame:
+    """List value per billing mode (silent -> waived -> billed) from summarise_service_events.
+
+    `summary` is one of its tables (with `by` its key column, e.g. "tier": one ladder per
+    group, in the order of TIERS with no tier last) or its "total" dict (`by` None).
+    Columns: [by,] billing_mode, list_value, share (of the group's total list value).
     """
     keys = [by] if by else []
     rows = []
@@ -278,56 +296,14 @@ def ladder_from_summary(summary: pd.DataFrame, by: str | None = None) -> pd.Data
             ]
         indexed = summary.set_index(by)
         parts = [(g, indexed.loc[g]) for g in groups]
+    elif isinstance(summary, dict):
+        parts = [(None, summary)]
     else:
         parts = [(None, summary.sum(numeric_only=True))]
     for group, part in parts:
         total = float(part["list_value"])
         for mode in BILLING_MODES:
             value = round(float(part[f"value_{mode}"]), 2)
-            row = {
-                "billing_mode": mode,
-                "list_value": value,
-                "share": value / total if total else 0.0,
-            }
-            if by:
-                row = {by: group, **row}
-            rows.append(row)
-    return pd.DataFrame(rows, columns=[*keys, "billing_mode", "list_value", "share"])
-
-
-def summarise_events(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Internal cost, list value, billed, unbilled and value by billing mode per group, worst first."""
-    keys = [c for dim in by for c in DIMENSIONS[dim]]
-    work = events.copy()
-    for mode in BILLING_MODES:
-        work[f"value_{mode}"] = work["list_value"].where(work["billing_mode"] == mode, 0.0)
-    work["events"] = 1
-    value_cols = [*MONEY, *(f"value_{m}" for m in BILLING_MODES)]
-    if work.empty:
-        return pd.DataFrame(columns=[*keys, "events", *value_cols])
-    for key in keys:
-        work[key] = work[key].astype(object).where(work[key].notna(), "")
-    out = work.groupby(keys, as_index=False, sort=False)[["events", *value_cols]].sum()
-    out = _money(out, value_cols)
-    return _sort_summary(out, by, keys)
-
-
-def billing_ladder(events: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """List value per billing mode (silent -> waived -> billed), optionally per `by` column.
-
-    Columns: [by,] billing_mode, list_value, share (of the group's total list value).
-    """
-    keys = [by] if by else []
-    work = events.copy()
-    if by:
-        work[by] = work[by].astype(object).where(work[by].notna(), "")
-    groups = list(dict.fromkeys(work[by])) if by else [None]
-    rows = []
-    for group in groups:
-        part = work[work[by] == group] if by else work
-        total = float(part["list_value"].sum())
-        for mode in BILLING_MODES:
-            value = round(float(part.loc[part["billing_mode"] == mode, "list_value"].sum()), 2)
             row = {
                 "billing_mode": mode,
                 "list_value": value,

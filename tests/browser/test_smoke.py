@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from kam_analytics.i18n import fmt_pct, t
+from kam_analytics.periods import default_as_of
 from tests.browser.conftest import Steps, heading, main_text, settle, sign_in
 from tests.conftest import require_chromium
 
@@ -30,7 +31,7 @@ def test_overview_shows_demo_numbers(app_server, page):
         today = dt.date.today()
         years = ov.select_data_years(con, Scope.everything())
         year = today.year if today.year in years else years[-1]
-        kpi = ov.select_overview_kpis(con, Scope.everything(), year, ov.default_as_of(year))
+        kpi = ov.select_overview_kpis(con, Scope.everything(), year, default_as_of(year))
 
     steps = Steps(page, "smoke")
     sign_in(page, app_server.url, "leitung", "leitung-demo")
