@@ -17,6 +17,7 @@ from kam_analytics.commands.common import (
 #   fn(con, *, year: int | None, as_of: date | None, scope: Scope) -> pandas.DataFrame
 # and returns exactly the documented columns, money rounded to cents.
 REPORTS = {
+    "overview": ("kam_analytics.metrics.overview", "report_overview"),
     "services": ("kam_analytics.metrics.services", "report_services"),
     "giveaways": ("kam_analytics.metrics.giveaways", "report_giveaways"),
     "retention": ("kam_analytics.metrics.retention", "report_retention"),
@@ -26,7 +27,9 @@ REPORTS = {
 
 def register(sub) -> None:
     """Add the `report` subcommand."""
-    p = sub.add_parser("report", help="print a report (services, giveaways, retention, bonus)")
+    p = sub.add_parser(
+        "report", help="print a report (overview, services, giveaways, retention, bonus)"
+    )
     p.add_argument("kind", choices=sorted(REPORTS))
     add_db_option(p)
     p.add_argument("--year", type=int, help="calendar year (default: all years / current year)")
