@@ -54,19 +54,10 @@ if str(ROOT) not in sys.path:
 
 
 def page_overview(con, scope):
-    """pages/overview.py."""
-    from kam_analytics.metrics import overview as ov
+    """pages/overview.py (default year and as-of date)."""
+    from kam_analytics.page_data.overview import load_overview
 
-    today = dt.date.today()
-    years = ov.select_data_years(con, scope)
-    year = today.year if today.year in years else years[-1]
-    as_of = ov.default_as_of(year, today)
-    return (
-        ov.select_overview_kpis(con, scope, year, as_of),
-        ov.select_revenue_by_month(con, scope, year, as_of),
-        ov.select_service_value_by_tier(con, scope, year, as_of),
-        ov.select_key_accounts(con, scope, year, as_of),
-    )
+    return load_overview(con, scope)
 
 
 def page_services(con, scope):
@@ -134,24 +125,12 @@ def page_profitability(con, scope):
 def page_retention(con, scope):
     """pages/retention.py (KEY tier, today, trend of the first four at-risk accounts, cohorts)."""
     from kam_analytics.metrics import retention as rt
-    from kam_analytics.settings_store import get_retention_settings
+    from kam_analytics.page_data.retention import load_retention
 
-    settings = get_retention_settings(con)
-    today = dt.date.today()
-    sorted(set(rt.select_order_years(con, scope)) | {today.year})
-    tiers = ("KEY",)
-    detail = rt.compute_retention(
-        con, year=today.year, as_of=today, scope=scope, tiers=tiers, settings=settings
-    )
-    rt.summarize_retention(detail, ["kam_id", "kam_name"])
-    rt.summarize_retention(detail, ["tier"])
-    risky = detail[detail["at_risk"]]
-    for rec in risky.to_dict(orient="records"):
+    data = load_retention(con, scope)
+    for rec in data.at_risk.to_dict(orient="records"):
         rt.explain_signals(rec, "de")
-    chosen = list(risky["account_id"][:4]) or list(detail["account_id"][:4])
-    trend = rt.revenue_trend(con, account_ids=chosen, until=today, scope=scope)
-    cohorts = rt.cohort_table(con, as_of=today, scope=scope, tiers=tiers, settings=settings)
-    return detail, trend, cohorts
+    return data
 
 
 def page_mandate(con, scope):

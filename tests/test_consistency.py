@@ -380,3 +380,68 @@ def test_random_companies_agree_everywhere(tmp_path_factory, accounts, window, a
         assert _cents(ov["revenue"]) == _cents(revenue)
     finally:
         con.close()
+
+
+# --- the pages themselves (AppTest) and their page-data functions ---------------------------
+
+
+def test_page_data_is_the_report(variant_db):
+    from kam_analytics.metrics.overview import report_overview
+    from kam_analytics.metrics.retention import report_retention
+    from kam_analytics.page_data.overview import load_overview
+    from kam_analytics.page_data.retention import load_retention
+
+    con = db.connect(variant_db)
+    try:
+        for year, as_of in _periods(con):
+            ov = load_overview(con, EVERYONE, year=year, as_of=as_of)
+            rep = report_overview(con, year=year, as_of=as_of, scope=EVERYONE).iloc[0]
+            for col in ("key_accounts", "key_active_start", "key_retained", "revenue"):
+                assert ov.kpis[col] == rep[col]
+            rt = load_retention(con, EVERYONE, year=year, as_of=as_of)
+            rows = report_retention(con, year=year, as_of=as_of, scope=EVERYONE)
+            assert rt.counts.active_start == int(rows["active_start"].sum())
+            assert rt.counts.retained == int(rows["retained"].sum())
+            assert rt.counts.at_risk == int(rows["at_risk"].sum())
+            assert int(rt.by_kam["retained"].sum()) == rt.counts.retained
+            assert int(rt.by_tier["active_start"].sum()) == rt.counts.active_start
+    finally:
+        con.close()
+
+
+def _metrics(at) -> dict[str, tuple[str, str]]:
+    """label -> (value, delta) of every st.metric of the last run."""
+    return {m.label: (m.value, m.proto.delta) for m in at.metric}
+
+
+def test_overview_and_retention_pages_show_the_report_counts(variant_db, tmp_path, monkeypatch):
+    """With a lost key account or a 14-day window the two pages show the report's counts."""
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from kam_analytics.i18n import t
+    from kam_analytics.metrics.retention import report_retention
+
+    path = tmp_path / "app.duckdb"
+    shutil.copy(variant_db, path)
+    today = dt.date.today()
+    con = db.connect(path)
+    try:
+        rows = report_retention(con, year=today.year, as_of=today, scope=EVERYONE)
+    finally:
+        con.close()
+    started, kept = int(rows["active_start"].sum()), int(rows["retained"].sum())
+    monkeypatch.setenv("KAM_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["scope"] = Scope(username="leitung", role="management")
+    at.session_state["lang"] = "de"
+    at.run()
+    assert not at.exception
+    shown = _metrics(at)
+    _, delta = shown[t("ov_retention", "de")]
+    assert delta == t("ov_retention_delta", "de", kept=kept, start=started)
+    at.switch_page("pages/retention.py").run()
+    assert not at.exception
+    shown = _metrics(at)
+    assert shown[t("ret_m_active_start", "de")][0] == str(started)
+    assert shown[t("ret_m_retained", "de")][0] == str(kept)

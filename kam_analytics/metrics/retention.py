@@ -565,19 +565,37 @@ def cohort_table(
 def revenue_trend(
     con, *, account_ids: list[str], until: dt.date, scope: Scope, months: int = 24
 ) -> pd.DataFrame:
-    """Net revenue per account and month for the `months` months up to `until`."""
+    """Net revenue per visible account and month for the `months` months up to `until`.
+
+    Every month is there, 0 where nothing was ordered: a slipping account's line falls to
+    zero instead of ending early.
+    """
     since = shift_months(dt.date(until.year, until.month, 1), -(months - 1))
     return con.execute(
         """
-        SELECT o.account_id, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-               CAST(round(sum(o.net_revenue), 2) AS DOUBLE) AS revenue
-        FROM orders o
-        WHERE o.order_date BETWEEN ? AND ?
-          AND list_contains(?::VARCHAR[], o.account_id)
-          AND o.account_id IN (SELECT account_id FROM visible_accounts(?))
-        GROUP BY 1, 2 ORDER BY 1, 2
+        WITH m AS (
+            SELECT CAST(unnest(generate_series(CAST($since AS DATE), CAST($until AS DATE),
+                                               INTERVAL 1 MONTH)) AS DATE) AS month
+        ),
+        a AS (
+            SELECT account_id FROM accounts
+            WHERE list_contains($ids::VARCHAR[], account_id)
+              AND account_id IN (SELECT account_id FROM visible_accounts($k))
+        ),
+        r AS (
+            SELECT o.account_id, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+                   sum(o.net_revenue) AS revenue
+            FROM orders o
+            WHERE o.order_date BETWEEN $since AND $until
+              AND o.account_id IN (SELECT account_id FROM a)
+            GROUP BY 1, 2
+        )
+        SELECT a.account_id, m.month, CAST(round(COALESCE(r.revenue, 0), 2) AS DOUBLE) AS revenue
+        FROM a CROSS JOIN m
+        LEFT JOIN r ON r.account_id = a.account_id AND r.month = m.month
+        ORDER BY 1, 2
         """,
-        [since, until, list(account_ids), scope.kam_param],
+        {"since": since, "until": until, "ids": list(account_ids), "k": scope.kam_param},
     ).df()
 
 

@@ -1,0 +1,73 @@
+"""The retention page's data: counts, summaries per KAM and tier, at-risk accounts, trend, cohorts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+from kam_analytics.metrics import retention as rt
+from kam_analytics.settings_store import RetentionSettings, get_retention_settings
+
+
+@dataclass
+class RetentionData:
+    """Everything the retention page shows for one year, as-of date and tier selection."""
+
+    years: list[int]
+    year: int
+    as_of: dt.date
+    settings: RetentionSettings
+    detail: pd.DataFrame  # one row per account (rt.compute_retention)
+    counts: rt.RetentionCounts
+    by_kam: pd.DataFrame
+    by_tier: pd.DataFrame
+    at_risk: pd.DataFrame
+    trend_accounts: list[str]
+    trend: pd.DataFrame
+    cohorts: pd.DataFrame
+
+
+def load_retention(
+    con,
+    scope: Scope,
+    *,
+    year: int | None = None,
+    as_of: dt.date | None = None,
+    tiers: tuple[str, ...] | None = ("KEY",),
+    trend_accounts: list[str] | None = None,
+) -> RetentionData:
+    """The retention page's figures; trend_accounts None = the first four at-risk accounts."""
+    today = dt.date.today()
+    years = sorted(set(rt.select_order_years(con, scope)) | {today.year})
+    year, as_of = rt.resolve_period(year if year is not None else today.year, as_of)
+    settings = get_retention_settings(con)
+    detail = rt.compute_retention(
+        con, year=year, as_of=as_of, scope=scope, tiers=tiers or None, settings=settings
+    )
+    at_risk = detail[detail["at_risk"].astype(bool)] if not detail.empty else detail
+    if trend_accounts is None:
+        trend_accounts = list(at_risk["account_id"][:4]) or list(detail["account_id"][:4])
+    trend = (
+        rt.revenue_trend(con, account_ids=trend_accounts, until=as_of, scope=scope)
+        if trend_accounts
+        else pd.DataFrame(columns=["account_id", "month", "revenue"])
+    )
+    return RetentionData(
+        years=years,
+        year=year,
+        as_of=as_of,
+        settings=settings,
+        detail=detail,
+        counts=rt.count_retention(detail),
+        by_kam=rt.summarize_retention(detail, ["kam_id", "kam_name"]),
+        by_tier=rt.summarize_retention(detail, ["tier"]),
+        at_risk=at_risk,
+        trend_accounts=list(trend_accounts),
+        trend=trend,
+        cohorts=rt.cohort_table(
+            con, as_of=as_of, scope=scope, tiers=tiers or None, settings=settings
+        ),
+    )
