@@ -10,7 +10,8 @@ from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import apply_theme, money_axis
 from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
 from kam_analytics.metrics import retention as rt
-from kam_analytics.page_data.retention import load_retention
+from kam_analytics.metrics.backtest import describe_backtest
+from kam_analytics.page_data.retention import load_backtest, load_retention
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
 from ui.downloads import download_table, session_theme, show_chart
@@ -248,3 +249,36 @@ with st.expander(tr("ret_details")):
         title=f"{tr('ret_title')}: {tr('ret_details')} ({period})",
         key="rt_dl_details",
     )
+
+st.subheader(tr("bt_title"))
+bt_years = load_backtest(con, scope).years
+if not bt_years:
+    st.caption(tr("bt_no_year"))
+else:
+    bt_year = st.columns([1, 4])[0].selectbox(
+        tr("bt_year"), bt_years, index=len(bt_years) - 1, key="bt_year"
+    )
+    bt = load_backtest(con, scope, year=bt_year)
+    if not int(bt.report["accounts"].iloc[0]):
+        st.caption(tr("bt_no_accounts", as_of=fmt_date(bt.as_of, lang)))
+    else:
+        caption, *sentences = describe_backtest(
+            bt.report, lang, get_retention_settings(con).activity_window_days
+        )
+        st.caption(caption)
+        for line in sentences:
+            st.markdown(f"- {line}")
+        bt_labels = {
+            "method": tr("bt_col_method"),
+            "accounts": tr("bt_col_accounts"),
+            "flagged": tr("bt_col_flagged"),
+            "lost": tr("bt_col_lost"),
+            "flagged_lost": tr("bt_col_flagged_lost"),
+            "precision": tr("bt_col_precision"),
+            "recall": tr("bt_col_recall"),
+            "auc": tr("bt_col_auc"),
+        }
+        shown = bt.report[list(bt_labels)].copy()
+        shown["method"] = [tr(f"bt_method_{m}") for m in shown["method"]]
+        show_table(shown, labels=bt_labels, pct=("precision", "recall", "auc"))
+        st.caption(tr("bt_auc_help"))

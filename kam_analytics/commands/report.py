@@ -22,14 +22,13 @@ REPORTS = {
     "giveaways": ("kam_analytics.metrics.giveaways", "report_giveaways"),
     "retention": ("kam_analytics.metrics.retention", "report_retention"),
     "bonus": ("kam_analytics.metrics.bonus", "report_bonus"),
+    "backtest": ("kam_analytics.metrics.backtest", "report_backtest"),
 }
 
 
 def register(sub) -> None:
     """Add the `report` subcommand."""
-    p = sub.add_parser(
-        "report", help="print a report (overview, services, giveaways, retention, bonus)"
-    )
+    p = sub.add_parser("report", help="print a report (" + ", ".join(REPORTS) + ")")
     p.add_argument("kind", choices=sorted(REPORTS))
     add_db_option(p)
     p.add_argument("--year", type=int, help="calendar year (default: all years / current year)")

@@ -364,7 +364,8 @@ def compute_retention(
     for rec in df.to_dict(orient="records"):
         active_start = _flag(rec.get("orders_active_start"))
         status = rec.get("status") if isinstance(rec.get("status"), str) else None
-        active_end = is_active(_flag(rec.get("orders_active_end")), status)
+        by_orders = _flag(rec.get("orders_active_end"))
+        active_end = is_active(by_orders, status)
         last = rec.get("last_order")
         last = pd.Timestamp(last).date() if last is not None and not pd.isna(last) else None
         gap_days = (as_of - last).days if last else None
@@ -399,6 +400,8 @@ def compute_retention(
                 "status": status,
                 "active_start": active_start,
                 "active_end": active_end,
+                # without the CRM status (today's): what the orders alone say at the as-of date
+                "active_end_by_orders": by_orders,
                 "retained": is_retained(active_start, active_end),
                 "lost": is_lost(active_start, active_end),
                 "at_risk": bool(fired),

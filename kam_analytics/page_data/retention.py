@@ -71,3 +71,46 @@ def load_retention(
             con, as_of=as_of, scope=scope, tiers=tiers or None, settings=settings
         ),
     )
+
+
+@dataclass
+class BacktestData:
+    """The back-test section: the ended years, the figures of one, and what-if thresholds."""
+
+    years: list[int]
+    year: int | None
+    as_of: dt.date | None
+    report: pd.DataFrame  # backtest.report_backtest (one row per method)
+    thresholds: pd.DataFrame  # backtest.backtest_thresholds
+
+
+# Values the threshold what-if tries, beside the current setting.
+THRESHOLD_CANDIDATES = {
+    "gap_factor": [1.25, 1.5, 2.0, 3.0],
+    "revenue_drop": [0.15, 0.25, 0.4],
+    "satisfaction_drop": [1.0, 2.0, 3.0],
+}
+
+
+def load_backtest(
+    con, scope: Scope, *, year: int | None = None, thresholds: bool = False
+) -> BacktestData:
+    """The back-test of an ended year (default: the latest ended year with orders)."""
+    from kam_analytics.metrics import backtest as bt
+
+    today = dt.date.today()
+    years = [y for y in rt.select_order_years(con, scope) if dt.date(y, 12, 31) < today]
+    if not years:
+        return BacktestData([], None, None, pd.DataFrame(), pd.DataFrame())
+    year = int(year) if year in years else years[-1]
+    as_of = dt.date(year, 6, 30)
+    report = bt.report_backtest(con, year=year, as_of=as_of, scope=scope)
+    what_if = pd.DataFrame()
+    if thresholds:
+        current = get_retention_settings(con)
+        changes = {
+            name: sorted({*values, getattr(current, name)})
+            for name, values in THRESHOLD_CANDIDATES.items()
+        }
+        what_if = bt.backtest_thresholds(con, year=year, scope=scope, changes=changes, as_of=as_of)
+    return BacktestData(years, year, as_of, report, what_if)
