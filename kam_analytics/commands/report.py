@@ -23,6 +23,7 @@ REPORTS = {
     "retention": ("kam_analytics.metrics.retention", "report_retention"),
     "bonus": ("kam_analytics.metrics.bonus", "report_bonus"),
     "backtest": ("kam_analytics.metrics.backtest", "report_backtest"),
+    "departments": ("kam_analytics.departments", "report_departments"),
 }
 
 
