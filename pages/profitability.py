@@ -56,6 +56,7 @@ labels = {
     "account_id": tr("svc_account_id"),
     "name": tr("account"),
     "tier": tr("tier"),
+    "abc": tr("abc_col"),
     "kam_id": tr("svc_kam_id"),
     "revenue": tr("pf_revenue"),
     "cost_of_goods": tr("pf_cogs"),

@@ -217,6 +217,7 @@ with st.expander(tr("ret_details")):
         "account_id": tr("col_account"),
         "name": tr("col_name"),
         "tier": tr("tier"),
+        "abc": tr("abc_col"),
         "kam_id": tr("col_kam"),
         "status": tr("ret_status"),
         "active_start": tr("col_active_start"),

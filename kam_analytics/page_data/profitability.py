@@ -9,6 +9,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.cache import memoised
 from kam_analytics.metrics import profitability as pf
+from kam_analytics.metrics.abc import with_abc
 
 
 @dataclass
@@ -28,6 +29,7 @@ def load_profitability(
     profit = memoised(pf.account_profitability)(con, year=year, as_of=None, scope=scope)
     if tiers:
         profit = profit[profit["tier"].isin(tiers)].reset_index(drop=True)
+    profit = with_abc(con, scope, profit, year=year)
     return ProfitabilityData(
         year=year,
         profit=profit,

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.metrics import retention as rt
+from kam_analytics.metrics.abc import with_abc
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
 
@@ -47,6 +48,7 @@ def load_retention(
     detail = rt.compute_retention(
         con, year=year, as_of=as_of, scope=scope, tiers=tiers or None, settings=settings
     )
+    detail = with_abc(con, scope, detail, year=year, as_of=as_of)
     at_risk = detail[detail["at_risk"].astype(bool)] if not detail.empty else detail
     if trend_accounts is None:
         trend_accounts = list(at_risk["account_id"][:4]) or list(detail["account_id"][:4])
