@@ -54,49 +54,31 @@ if str(ROOT) not in sys.path:
 
 
 def page_overview(con, scope):
-    """pages/overview.py."""
-    from kam_analytics.metrics import overview as ov
-    from kam_analytics.periods import default_as_of
+    """pages/overview.py (default year and as-of date)."""
+    from kam_analytics.page_data.overview import load_overview
 
-    today = dt.date.today()
-    years = ov.select_data_years(con, scope)
-    year = today.year if today.year in years else years[-1]
-    as_of = default_as_of(year, today)
-    return (
-        ov.select_overview_kpis(con, scope, year, as_of),
-        ov.select_revenue_by_month(con, scope, year, as_of),
-        ov.select_service_value_by_tier(con, scope, year, as_of),
-        ov.select_key_accounts(con, scope, year, as_of),
-    )
+    return load_overview(con, scope)
 
 
 def page_services(con, scope):
     """pages/services.py (no filter but the default year, all five summary tabs, the ladder)."""
-    from kam_analytics.cache import memoised
     from kam_analytics.i18n import select_service_names
-    from kam_analytics.metrics import services as sv
+    from kam_analytics.page_data.services import load_filter_options, load_services
 
     select_service_names(con, "de")
-    opts = memoised(sv.filter_options)(con, scope)
-    year = opts["years"][0] if opts["years"] else None
-    summaries = memoised(sv.summarise_service_events)(con, scope, year=year)
-    ladder = sv.ladder_from_summary(summaries["tier"], "tier")
-    return summaries, ladder
+    opts = load_filter_options(con, scope)
+    return load_services(con, scope, year=opts["years"][0] if opts["years"] else None)
 
 
 def page_giveaways(con, scope):
     """pages/giveaways.py (default year, the four total tabs)."""
-    from kam_analytics.cache import memoised
     from kam_analytics.i18n import select_service_names
-    from kam_analytics.metrics import giveaways as gv
-    from kam_analytics.metrics import services as sv
+    from kam_analytics.page_data.giveaways import load_giveaways
+    from kam_analytics.page_data.services import load_filter_options
 
     select_service_names(con, "de")
-    opts = memoised(sv.filter_options)(con, scope)
-    year = opts["years"][0] if opts["years"] else None
-    found = memoised(gv.select_findings)(con, scope, year=year)
-    totals = [gv.totals_by(found, by) for by in ("account_id", "kam_id", "service_code", "tier")]
-    return found, totals
+    opts = load_filter_options(con, scope)
+    return load_giveaways(con, scope, year=opts["years"][0] if opts["years"] else None)
 
 
 def page_matrix(con, scope):
@@ -118,87 +100,56 @@ def page_matrix(con, scope):
 
 def page_profitability(con, scope):
     """pages/profitability.py (default year)."""
-    from kam_analytics.cache import memoised
     from kam_analytics.i18n import select_service_names
-    from kam_analytics.metrics import profitability as pf
-    from kam_analytics.metrics import services as sv
+    from kam_analytics.page_data.profitability import load_profitability
+    from kam_analytics.page_data.services import load_filter_options
 
-    opts = memoised(sv.filter_options)(con, scope)
-    year = opts["years"][0] if opts["years"] else None
-    profit = memoised(pf.account_profitability)(con, year=year, as_of=None, scope=scope)
-    curve = pf.whale_curve(profit)
-    alerts = memoised(pf.tier_fit_alerts)(con, year=year, scope=scope)
+    opts = load_filter_options(con, scope)
+    data = load_profitability(con, scope, year=opts["years"][0] if opts["years"] else None)
     select_service_names(con, "de")
-    return profit, curve, alerts
+    return data
 
 
 def page_retention(con, scope):
     """pages/retention.py (KEY tier, today, trend of the first four at-risk accounts, cohorts)."""
     from kam_analytics.metrics import retention as rt
-    from kam_analytics.settings_store import get_retention_settings
+    from kam_analytics.page_data.retention import load_retention
 
-    settings = get_retention_settings(con)
-    today = dt.date.today()
-    sorted(set(rt.select_order_years(con, scope)) | {today.year})
-    tiers = ("KEY",)
-    detail = rt.compute_retention(
-        con, year=today.year, as_of=today, scope=scope, tiers=tiers, settings=settings
-    )
-    rt.summarize_retention(detail, ["kam_id", "kam_name"])
-    rt.summarize_retention(detail, ["tier"])
-    risky = detail[detail["at_risk"]]
-    for rec in risky.to_dict(orient="records"):
+    data = load_retention(con, scope)
+    for rec in data.at_risk.to_dict(orient="records"):
         rt.explain_signals(rec, "de")
-    chosen = list(risky["account_id"][:4]) or list(detail["account_id"][:4])
-    trend = rt.revenue_trend(con, account_ids=chosen, until=today, scope=scope)
-    cohorts = rt.cohort_table(con, as_of=today, scope=scope, tiers=tiers, settings=settings)
-    return detail, trend, cohorts
+    return data
 
 
 def page_mandate(con, scope):
     """pages/mandate.py (current year, first account)."""
-    from kam_analytics.metrics import mandates as md
-    from kam_analytics.metrics.retention import select_order_years
+    from kam_analytics.page_data.mandate import load_mandate
 
-    today = dt.date.today()
-    sorted(set(select_order_years(con, scope)) | {today.year, today.year + 1})
-    overview = md.mandate_overview(con, year=today.year, scope=scope)
-    mandate = md.get_mandate(con, overview["account_id"].iloc[0], today.year, scope)
-    return overview, mandate
+    return load_mandate(con, scope)
 
 
 def page_bonus(con, scope):
     """pages/bonus.py (current year, today, first KAM; the statement files are built on click)."""
     from kam_analytics.metrics import bonus as bn
-    from kam_analytics.metrics.retention import explain_signals, select_order_years
+    from kam_analytics.metrics.retention import explain_signals
+    from kam_analytics.page_data.bonus import load_bonus
 
-    today = dt.date.today()
-    sorted(set(select_order_years(con, scope)) | {today.year})
-    kams = bn.select_kams(con, scope)
-    s = bn.get_standing(
-        con, kam_id=kams["kam_id"].iloc[0], year=today.year, as_of=today, scope=scope
-    )
+    data = load_bonus(con, scope)
+    s = data.standing
     bn.formula_text(s.plan, "de")
     bn.filled_formula(s.now, s.plan, "de")
     bn.figure_notes(s.now, s.plan, "de")
     for r in s.counted.to_dict(orient="records"):
         explain_signals(r, "de")
-    praise = bn.standing_praise(con, s, scope)
-    [str(c) for c in praise["comment"]]
-    return s
+    [str(c) for c in data.praise["comment"]]
+    return data
 
 
 def page_account(con, scope):
     """pages/account.py (first account, current year)."""
-    from kam_analytics.metrics.account import account_summary, select_account_options
-    from kam_analytics.metrics.retention import select_order_years
+    from kam_analytics.page_data.account import load_account
 
-    today = dt.date.today()
-    options = select_account_options(con, scope)
-    sorted(set(select_order_years(con, scope)) | {today.year})
-    return account_summary(
-        con, account_id=options["account_id"].iloc[0], year=today.year, scope=scope
-    )
+    return load_account(con, scope)
 
 
 def page_settings(con, scope):
@@ -265,7 +216,7 @@ PAGES = {
     "users": page_users,
     "data_import": page_data_import,
 }
-REPORT_KINDS = ("services", "giveaways", "retention", "bonus")
+REPORT_KINDS = ("overview", "services", "giveaways", "retention", "bonus")
 
 
 # --- the analyst: all tables into pandas, aggregated there -----------------------------------
@@ -621,6 +572,7 @@ ANALYST = {
     "mandate": analyst_mandate,
     "bonus": analyst_bonus,
     "account": analyst_account,
+    "report:overview": analyst_overview,
     "report:services": analyst_services,
     "report:giveaways": analyst_giveaways,
     "report:retention": analyst_retention,

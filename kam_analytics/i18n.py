@@ -87,6 +87,19 @@ def fmt_date(value, lang: str = DEFAULT_LANGUAGE) -> str:
     return _babel_date(value, format=fmt, locale=_LOCALES[lang])
 
 
+def fmt_month(value, lang: str = DEFAULT_LANGUAGE, abbreviated: bool = False) -> str:
+    """A month as "November 2026" (abbreviated: "Nov. 2026"; English "Nov 2026")."""
+    if _is_missing(value):
+        return "–"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:7] + "-01")
+    if hasattr(value, "date") and not isinstance(value, dt.date):
+        value = value.date()
+    return _babel_date(
+        value, format="MMM yyyy" if abbreviated else "MMMM yyyy", locale=_LOCALES[lang]
+    )
+
+
 def normalise_lang(lang: str | None) -> str:
     """A supported language code: 'de' or 'en' (anything else falls back to German)."""
     code = (lang or "").strip().lower()[:2]

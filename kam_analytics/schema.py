@@ -18,6 +18,7 @@ BILLING_MODES = ("silent", "waived", "billed")
 SHIP_MODES = ("standard", "express")
 FEEDBACK_KINDS = ("survey", "praise", "complaint")
 ACCOUNT_STATUSES = ("active", "lost")
+DEPARTMENTS = ("inside_sales", "logistics", "marketing", "development", "quality")
 ROLES = ("admin", "management", "kam")
 
 # Logical column kinds and their DuckDB types. Money is DECIMAL so that parts add up to totals
@@ -241,6 +242,18 @@ ENTITLEMENT_MATRIX = Table(
     key=("year", "service_code", "tier"),
 )
 
+# The department that delivers a catalogue service (the department view of the matrix).
+SERVICE_DEPARTMENTS = Table(
+    "service_departments",
+    (
+        C("service_code", "id", True),
+        C("department", "category", True, DEPARTMENTS),
+        C("updated_at", "timestamp"),
+        C("updated_by", "text"),
+    ),
+    key=("service_code",),
+)
+
 SETTINGS = Table(
     "settings",
     (
@@ -356,6 +369,7 @@ APP_TABLES: dict[str, Table] = {
     for t in (
         SERVICE_CATALOGUE,
         ENTITLEMENT_MATRIX,
+        SERVICE_DEPARTMENTS,
         SETTINGS,
         BONUS_PLANS,
         KAM_PAY,

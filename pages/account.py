@@ -49,7 +49,16 @@ with h_deck:
     # the value deck for the customer meeting; the account list is already the user's scope
     deck_download(account_id, year, key=f"acc_deck_{account_id}_{year}")
 i1, i2, i3, i4 = st.columns(4)
-i1.metric(tr("acc_tier"), tier_label(info["tier"], lang) if info["tier"] else "–", border=True)
+i1.metric(
+    tr("acc_tier"),
+    tier_label(info["tier"], lang) if info["tier"] else "–",
+    # the ABC suggestion beside the assigned tier, never over it
+    f"ABC: {s['abc']}" if s["abc"] else None,
+    delta_color="off",
+    delta_arrow="off",
+    help=tr("abc_caption", year=s["year"], abc=s["abc"] or "–"),
+    border=True,
+)
 i2.metric(tr("acc_kam"), info["kam_name"] or info["kam_id"] or "–", border=True)
 i3.metric(
     tr("acc_status"),

@@ -5,7 +5,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kam_analytics.cache import memoised
 from kam_analytics.exports.theme import money_axis
 from kam_analytics.i18n import (
     billing_mode_label,
@@ -17,7 +16,8 @@ from kam_analytics.i18n import (
     tier_label,
 )
 from kam_analytics.metrics import giveaways as gv
-from kam_analytics.metrics import services as sv
+from kam_analytics.page_data.giveaways import load_giveaways
+from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
@@ -30,13 +30,14 @@ names = select_service_names(con, lang)
 st.title(tr("gv_title"))
 st.caption(tr("gv_intro"))
 
-opts = memoised(sv.filter_options)(con, scope)
+opts = load_filter_options(con, scope)
 filters = filter_bar("gv", opts)
 year = filters.pop("year")
 
 # The policy check runs in DuckDB; memoised per data version, so a widget click that comes
 # back to the same filters repeats no query.
-found = memoised(gv.select_findings)(con, scope, year=year, **filters)
+data = load_giveaways(con, scope, year=year, **filters)
+found = data.findings
 if found.empty:
     st.success(tr("gv_none"))
     st.stop()
@@ -52,7 +53,7 @@ finding_colours = {
     "invisible": _theme.colors[1 % len(_theme.colors)],
 }
 k1, k2, k3, k4 = st.columns(4)
-k1.metric(tr("gv_leakage_total"), fmt_eur(found["leakage"].sum(), lang, 0), border=True)
+k1.metric(tr("gv_leakage_total"), fmt_eur(data.leakage, lang, 0), border=True)
 for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
     part = found[found["finding"] == finding]
     col.metric(
@@ -126,7 +127,7 @@ def show_dates(df):
 
 
 # Worst accounts at a glance: leakage per account, split by finding.
-by_account = gv.totals_by(found, "account_id")
+by_account = data.totals["account_id"]
 top = by_account[by_account["leakage"] > 0].head(15)
 if not top.empty:
     st.subheader(tr("gv_chart_title"))
@@ -203,7 +204,7 @@ TOTAL_FILES = {
 COUNTS = ("n_off_policy", "n_giveaway", "n_invisible")
 for tab, by in zip(tabs[1:], TOTAL_FILES, strict=True):
     with tab:
-        totals = readable(gv.totals_by(found, by))
+        totals = readable(data.totals[by])
         show_table(totals, labels, money=MONEY, ints=COUNTS)
         download_table(
             totals,

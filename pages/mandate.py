@@ -8,7 +8,7 @@ import streamlit as st
 from kam_analytics.errors import KamError
 from kam_analytics.metrics import mandates as md
 from kam_analytics.metrics.feedback import add_feedback
-from kam_analytics.metrics.retention import select_order_years
+from kam_analytics.page_data.mandate import load_mandate, mandate_years
 from kam_analytics.schema import FEEDBACK_KINDS
 from ui.downloads import download_table
 from ui.session import get_con, get_lang, get_scope, tr
@@ -19,12 +19,13 @@ st.title(tr("man_title"))
 st.caption(tr("man_caption"))
 
 today = dt.date.today()
-years = sorted(set(select_order_years(con, scope)) | {today.year, today.year + 1})
+years = mandate_years(con, scope, today)
 year = st.columns([1, 4])[0].selectbox(
     tr("year"), years, index=years.index(today.year), key="md_year"
 )
 
-overview = md.mandate_overview(con, year=year, scope=scope)
+data = load_mandate(con, scope, year=year)
+overview = data.overview
 if overview.empty:
     st.info(tr("man_no_accounts"))
     st.stop()
@@ -62,7 +63,9 @@ account_id = st.selectbox(
     format_func=lambda a: f"{a} {names.get(a) or ''}",
     key="md_account",
 )
-mandate = md.get_mandate(con, account_id, year, scope)
+mandate = (
+    data.mandate if account_id == data.account_id else md.get_mandate(con, account_id, year, scope)
+)
 may_answer = md.can_answer(scope, owners.get(account_id))
 may_rate = md.can_rate(scope)
 

@@ -6,10 +6,12 @@ import datetime as dt
 import streamlit as st
 
 from kam_analytics import catalogue as cat
+from kam_analytics.departments import save_departments, select_departments
 from kam_analytics.errors import KamError
 from kam_analytics.exports import matrix_sheet as ms
+from kam_analytics.exports.department_sheet import department_pdf
 from kam_analytics.i18n import fmt_eur, policy_label, tier_label
-from kam_analytics.schema import POLICIES, TIERS
+from kam_analytics.schema import DEPARTMENTS, POLICIES, TIERS
 from ui.downloads import XLSX_MIME, chromium_ready, download_table
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
@@ -111,6 +113,75 @@ if chromium_ready():
     )
 else:
     st.info(tr("dl_chromium_missing"), icon=":material/info:")
+
+# --- departments: who delivers which service; one printable page each ------------------------
+st.subheader(tr("dep_title"))
+st.caption(tr("dep_caption"))
+deps = select_departments(con)
+deps = deps[deps["active"].fillna(True).astype(bool)].reset_index(drop=True)
+deps["service"] = deps["name_en" if lang == "en" else "name_de"].fillna(deps["service_code"])
+dep_view = deps[["service_code", "service", "department"]]
+if is_admin:
+    edited_deps = st.data_editor(
+        dep_view,
+        hide_index=True,
+        disabled=["service_code", "service"],
+        column_config={
+            "service_code": tr("mx_code"),
+            "service": tr("service"),
+            "department": st.column_config.SelectboxColumn(
+                tr("dep_col_department"),
+                options=list(DEPARTMENTS),
+                required=True,
+                format_func=lambda d: tr(f"term_department_{d}"),
+            ),
+        },
+        key="dep_editor",
+    )
+    if st.button(tr("dep_save"), key="dep_save"):
+        try:
+            n = save_departments(
+                con,
+                scope,
+                dict(zip(edited_deps["service_code"], edited_deps["department"], strict=True)),
+            )
+            st.toast(tr("dep_saved", n=n))
+            st.rerun()
+        except KamError as exc:
+            st.error(f"{exc.message}. {exc.hint}")
+else:
+    shown_deps = dep_view.assign(
+        department=[tr(f"term_department_{d}") for d in dep_view["department"]]
+    )
+    show_table(
+        shown_deps[["service", "department"]],
+        labels={"service": tr("service"), "department": tr("dep_col_department")},
+    )
+
+
+def _department_pdf(department: str):
+    """A no-argument builder of one department's page, on its own cursor."""
+
+    def run() -> bytes:
+        cur = con.cursor()
+        try:
+            return department_pdf(cur, scope, department, year=year, lang=lang)
+        finally:
+            cur.close()
+
+    return run
+
+
+for column, department in zip(st.columns(len(DEPARTMENTS)), DEPARTMENTS, strict=True):
+    column.download_button(
+        tr("dep_pdf", department=tr(f"term_department_{department}")),
+        _department_pdf(department),
+        f"{tr('dep_title').lower()}_{department}_{year}.pdf",
+        "application/pdf",
+        key=f"dep_pdf_{department}",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+    )
 
 if not is_admin:
     st.subheader(tr("mx_catalogue_title"))

@@ -10,6 +10,7 @@ from babel.dates import get_month_names
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
 from kam_analytics.metrics import overview as ov
+from kam_analytics.page_data.overview import default_year, load_overview
 from kam_analytics.periods import default_as_of, period_bounds, period_label
 from ui.downloads import download_table, review_pack_download, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
@@ -36,8 +37,9 @@ if not years:
 
 today = dt.date.today()
 col_year, col_as_of, _, col_pack = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
-default_year = today.year if today.year in years else years[-1]
-year = col_year.selectbox(tr("ov_year"), years, index=years.index(default_year), key="ov_year")
+year = col_year.selectbox(
+    tr("ov_year"), years, index=years.index(default_year(years, today)), key="ov_year"
+)
 as_of = col_as_of.date_input(
     tr("ov_as_of"),
     value=default_as_of(year, today),
@@ -51,7 +53,8 @@ with col_pack:
     # management and admins only (the helper checks the scope); built on click
     review_pack_download(year, as_of=as_of)
 
-kpi = ov.select_overview_kpis(con, scope, year, as_of)
+data = load_overview(con, scope, year=year, as_of=as_of)
+kpi = data.kpis
 st.caption(tr("ov_caption", as_of=fmt_date(kpi["as_of"], lang), year=year))
 
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -95,7 +98,7 @@ months = get_month_names("abbreviated", locale=_LOCALE[lang])
 period = period_label(*period_bounds(year, as_of), lang)
 theme = session_theme()
 
-by_month = ov.select_revenue_by_month(con, scope, year, as_of)
+by_month = data.revenue_by_month
 labels = [months[m] for m in by_month["month"]]
 fig = go.Figure()
 fig.add_bar(x=labels, y=by_month["revenue"], name=str(year), marker_color=theme.primary)
@@ -115,7 +118,7 @@ show_chart(
     key="ov_revenue_chart",
 )
 
-by_tier = ov.select_service_value_by_tier(con, scope, year, as_of)
+by_tier = data.service_value_by_tier
 fig = go.Figure()
 for mode, colour in theme.billing_colors().items():
     part = by_tier[by_tier["billing_mode"] == mode]
@@ -135,7 +138,7 @@ show_chart(
 )
 
 st.subheader(tr("ov_key_table"))
-keys = ov.select_key_accounts(con, scope, year, as_of)
+keys = data.key_accounts
 if keys.empty:
     st.info(tr("no_data"))
 else:

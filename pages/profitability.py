@@ -4,11 +4,10 @@ whale curve and tier-fit alerts."""
 import plotly.graph_objects as go
 import streamlit as st
 
-from kam_analytics.cache import memoised
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
-from kam_analytics.metrics import profitability as pf
-from kam_analytics.metrics import services as sv
+from kam_analytics.page_data.profitability import load_profitability
+from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, get_scope, tr
@@ -31,13 +30,12 @@ con, scope, lang = get_con(), get_scope(), get_lang()
 st.title(tr("pf_title"))
 st.caption(tr("pf_intro"))
 
-opts = memoised(sv.filter_options)(con, scope)
+opts = load_filter_options(con, scope)
 filters = filter_bar("pf", opts, kams=False, services=False)
 year, tiers = filters["year"], filters["tiers"]
 
-profit = memoised(pf.account_profitability)(con, year=year, as_of=None, scope=scope)
-if tiers:
-    profit = profit[profit["tier"].isin(tiers)].reset_index(drop=True)
+data = load_profitability(con, scope, year=year, tiers=tiers)
+profit = data.profit
 if profit.empty:
     st.info(tr("no_data"))
     st.stop()
@@ -58,6 +56,7 @@ labels = {
     "account_id": tr("svc_account_id"),
     "name": tr("account"),
     "tier": tr("tier"),
+    "abc": tr("abc_col"),
     "kam_id": tr("svc_kam_id"),
     "revenue": tr("pf_revenue"),
     "cost_of_goods": tr("pf_cogs"),
@@ -78,7 +77,7 @@ labels = {
 
 st.subheader(tr("pf_whale_title"))
 st.caption(tr("pf_whale_caption"))
-curve = pf.whale_curve(profit)
+curve = data.curve
 fig = go.Figure()
 fig.add_scatter(
     x=[0, *curve["account_share"]],
@@ -113,7 +112,7 @@ if total:
 
 st.subheader(tr("pf_alerts_title"))
 st.caption(tr("pf_alerts_caption"))
-alerts = memoised(pf.tier_fit_alerts)(con, year=year, scope=scope)
+alerts = data.alerts
 if tiers:
     alerts = alerts[alerts["tier"].isin(tiers)]
 if alerts.empty:

@@ -9,6 +9,8 @@ from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
 from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
 from kam_analytics.metrics import retention as rt
+from kam_analytics.metrics.backtest import describe_backtest
+from kam_analytics.page_data.retention import load_backtest, load_retention
 from kam_analytics.periods import default_as_of, period_bounds, period_label
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
@@ -17,9 +19,8 @@ from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import show_table
 
 con, scope, lang = get_con(), get_scope(), get_lang()
-settings = get_retention_settings(con)
 st.title(tr("ret_title"))
-st.caption(tr("ret_caption", days=settings.activity_window_days))
+st.caption(tr("ret_caption", days=get_retention_settings(con).activity_window_days))
 
 today = dt.date.today()
 years = sorted(set(rt.select_order_years(con, scope)) | {today.year})
@@ -41,13 +42,20 @@ tiers = c_tier.multiselect(
     key="rt_tiers",
 )
 
+trend_key = "rt_trend"
 try:
-    detail = rt.compute_retention(
-        con, year=year, as_of=as_of, scope=scope, tiers=tuple(tiers) or None, settings=settings
+    data = load_retention(
+        con,
+        scope,
+        year=year,
+        as_of=as_of,
+        tiers=tuple(tiers) or None,
+        trend_accounts=st.session_state.get(trend_key),
     )
 except KamError as exc:
     st.error(str(exc))
     st.stop()
+detail = data.detail
 if detail.empty:
     st.info(tr("no_data"))
     st.stop()
@@ -64,15 +72,14 @@ def yes_no(df):
     return out
 
 
-started = int(detail["active_start"].sum())
-retained = int(detail["retained"].sum())
+counts = data.counts
 k1, k2, k3, k4, k5 = st.columns(5)
-k1.metric(tr("ret_m_accounts"), len(detail), border=True)
-k2.metric(tr("ret_m_active_start"), started, border=True)
-k3.metric(tr("ret_m_retained"), retained, border=True)
-k4.metric(tr("ret_m_lost"), int(detail["lost"].sum()), border=True)
-k5.metric(tr("ret_m_at_risk"), int(detail["at_risk"].sum()), border=True)
-st.caption(f"{tr('ret_m_rate')}: {fmt_pct(retained / started if started else None, lang)}")
+k1.metric(tr("ret_m_accounts"), counts.accounts, border=True)
+k2.metric(tr("ret_m_active_start"), counts.active_start, border=True)
+k3.metric(tr("ret_m_retained"), counts.retained, border=True)
+k4.metric(tr("ret_m_lost"), counts.lost, border=True)
+k5.metric(tr("ret_m_at_risk"), counts.at_risk, border=True)
+st.caption(f"{tr('ret_m_rate')}: {fmt_pct(counts.rate, lang)}")
 
 summary_labels = {
     "kam_id": tr("col_kam"),
@@ -86,13 +93,12 @@ summary_labels = {
     "rate": tr("ret_m_rate"),
 }
 left, right = st.columns([3, 2])
-for column, by, title, stem in (
-    (left, ["kam_id", "kam_name"], "ret_by_kam", "je_kam"),
-    (right, ["tier"], "ret_by_tier", "je_kundenstufe"),
+for column, summary, title, stem in (
+    (left, data.by_kam, "ret_by_kam", "je_kam"),
+    (right, data.by_tier, "ret_by_tier", "je_kundenstufe"),
 ):
     with column:
         st.subheader(tr(title))
-        summary = rt.summarize_retention(detail, by)
         show_table(summary, labels=summary_labels, pct=("rate",))
         download_table(
             summary,
@@ -105,7 +111,7 @@ for column, by, title, stem in (
         )
 
 st.subheader(tr("ret_at_risk_title"))
-risky = detail[detail["at_risk"]]
+risky = data.at_risk
 if risky.empty:
     st.success(tr("ret_none_at_risk"))
 else:
@@ -123,16 +129,15 @@ else:
 
 st.subheader(tr("ret_trend_title"))
 account_names = dict(zip(detail["account_id"], detail["name"], strict=True))
-default = list(risky["account_id"][:4]) or list(detail["account_id"][:4])
 chosen = st.multiselect(
     tr("ret_trend_accounts"),
     list(detail["account_id"]),
-    default=default,
+    default=[a for a in data.trend_accounts if a in set(detail["account_id"])],
     format_func=lambda a: f"{a} {account_names.get(a) or ''}",
-    key="rt_trend",
+    key=trend_key,
 )
 if chosen:
-    trend = rt.revenue_trend(con, account_ids=chosen, until=as_of, scope=scope)
+    trend = data.trend
     fig = go.Figure()
     for acc, grp in trend.groupby("account_id"):
         fig.add_scatter(
@@ -172,9 +177,7 @@ if chosen:
 
 st.subheader(tr("ret_cohort_title"))
 st.caption(tr("ret_cohort_caption"))
-cohorts = rt.cohort_table(
-    con, as_of=as_of, scope=scope, tiers=tuple(tiers) or None, settings=settings
-)
+cohorts = data.cohorts
 if cohorts.empty:
     st.caption(tr("no_data"))
 else:
@@ -214,6 +217,7 @@ with st.expander(tr("ret_details")):
         "account_id": tr("col_account"),
         "name": tr("col_name"),
         "tier": tr("tier"),
+        "abc": tr("abc_col"),
         "kam_id": tr("col_kam"),
         "status": tr("ret_status"),
         "active_start": tr("col_active_start"),
@@ -246,3 +250,36 @@ with st.expander(tr("ret_details")):
         title=f"{tr('ret_title')}: {tr('ret_details')} ({period})",
         key="rt_dl_details",
     )
+
+st.subheader(tr("bt_title"))
+bt_years = load_backtest(con, scope).years
+if not bt_years:
+    st.caption(tr("bt_no_year"))
+else:
+    bt_year = st.columns([1, 4])[0].selectbox(
+        tr("bt_year"), bt_years, index=len(bt_years) - 1, key="bt_year"
+    )
+    bt = load_backtest(con, scope, year=bt_year)
+    if not int(bt.report["accounts"].iloc[0]):
+        st.caption(tr("bt_no_accounts", as_of=fmt_date(bt.as_of, lang)))
+    else:
+        caption, *sentences = describe_backtest(
+            bt.report, lang, get_retention_settings(con).activity_window_days
+        )
+        st.caption(caption)
+        for line in sentences:
+            st.markdown(f"- {line}")
+        bt_labels = {
+            "method": tr("bt_col_method"),
+            "accounts": tr("bt_col_accounts"),
+            "flagged": tr("bt_col_flagged"),
+            "lost": tr("bt_col_lost"),
+            "flagged_lost": tr("bt_col_flagged_lost"),
+            "precision": tr("bt_col_precision"),
+            "recall": tr("bt_col_recall"),
+            "auc": tr("bt_col_auc"),
+        }
+        shown = bt.report[list(bt_labels)].copy()
+        shown["method"] = [tr(f"bt_method_{m}") for m in shown["method"]]
+        show_table(shown, labels=bt_labels, pct=("precision", "recall", "auc"))
+        st.caption(tr("bt_auc_help"))

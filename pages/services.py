@@ -16,6 +16,7 @@ from kam_analytics.i18n import (
     tier_label,
 )
 from kam_analytics.metrics import services as sv
+from kam_analytics.page_data.services import load_filter_options, load_services
 from kam_analytics.periods import period_bounds, period_label
 from kam_analytics.schema import BILLING_MODES, TIERS
 from ui.downloads import download_table, session_theme, show_chart
@@ -45,13 +46,13 @@ names = select_service_names(con, lang)
 st.title(tr("svc_title"))
 st.caption(tr("svc_intro"))
 
-opts = memoised(sv.filter_options)(con, scope)
+opts = load_filter_options(con, scope)
 filters = filter_bar("svc", opts, no_tier=True)
 year = filters.pop("year")
 # Every table and KPI is grouped in DuckDB (one query, memoised per data version); only the
 # drill-down below fetches event rows, for the one account the user opened.
-summaries = memoised(sv.summarise_service_events)(con, scope, year=year, **filters)
-totals = summaries["total"]
+data = load_services(con, scope, year=year, **filters)
+summaries, totals = data.summaries, data.totals
 if not totals["events"]:
     st.info(tr("no_data"))
     st.stop()
@@ -98,7 +99,7 @@ k5.metric(
 # The ladder: how much of the value customers (and our own staff) never saw, per tier.
 st.subheader(tr("svc_ladder_title"))
 st.caption(tr("svc_ladder_caption"))
-ladder = sv.ladder_from_summary(summaries["tier"], "tier")
+ladder = data.ladder
 groups = list(dict.fromkeys(ladder["tier"]))
 ordered = [t for t in [*TIERS, ""] if t in groups]
 mode_colours = session_theme().billing_colors()

@@ -9,7 +9,8 @@ import streamlit as st
 from kam_analytics.audit import list_audit
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import Theme, apply_theme, money_axis
-from kam_analytics.i18n import LANGUAGES, fmt_date
+from kam_analytics.i18n import LANGUAGES, fmt_date, fmt_number, fmt_pct
+from kam_analytics.page_data.retention import load_backtest
 from kam_analytics.settings_store import (
     DEFAULT_COLORS,
     DEFAULT_FONT,
@@ -30,6 +31,11 @@ from ui.widgets import plotly_config, show_table
 
 con, scope, lang = get_con(), get_scope(), get_lang()
 admin = scope.role == "admin"
+SETTING_LABELS = {
+    "gap_factor": "set_gap_factor",
+    "revenue_drop": "set_revenue_drop",
+    "satisfaction_drop": "set_sat_drop",
+}
 MAX_PICKERS = 8  # the palette editor offers up to 8 colours (the store accepts 10)
 st.title(tr("set_title"))
 if not admin:
@@ -69,6 +75,46 @@ with st.form("set_retention"):
             st.success(tr("set_saved"))
         except KamError as exc:
             st.error(str(exc))
+
+with st.expander(tr("bt_thresholds")):
+    # computed on demand: one back-test per candidate value
+    if st.toggle(tr("bt_thresholds"), key="set_bt_toggle", label_visibility="collapsed"):
+        bt = load_backtest(con, scope, thresholds=True)
+        if bt.year is None:
+            st.caption(tr("bt_no_year"))
+        else:
+            st.caption(tr("bt_thresholds_caption", year=bt.year))
+            what_if = bt.thresholds.copy()
+            what_if["setting"] = [tr(SETTING_LABELS[n]) for n in what_if["setting"]]
+            what_if["current"] = [tr("ret_yes") if c else "" for c in what_if["current"]]
+            # revenue drop is a share, the others plain numbers
+            what_if["value"] = [
+                fmt_pct(v, lang, 0) if n == "revenue_drop" else fmt_number(v, lang, 2)
+                for n, v in zip(bt.thresholds["setting"], what_if["value"], strict=True)
+            ]
+            show_table(
+                what_if[
+                    [
+                        "setting",
+                        "value",
+                        "current",
+                        "flagged",
+                        "flagged_lost",
+                        "precision",
+                        "recall",
+                    ]
+                ],
+                labels={
+                    "setting": tr("bt_col_setting"),
+                    "value": tr("bt_col_value"),
+                    "current": tr("bt_col_current"),
+                    "flagged": tr("bt_col_flagged"),
+                    "flagged_lost": tr("bt_col_flagged_lost"),
+                    "precision": tr("bt_col_precision"),
+                    "recall": tr("bt_col_recall"),
+                },
+                pct=("precision", "recall"),
+            )
 
 st.subheader(tr("set_plan"))
 this_year = dt.date.today().year

@@ -6,8 +6,10 @@ Accounts (year 2025, as of 30.06.2025; active = an order in the 90 days up to th
   K2 KEY  KAM2  orders 20.12.2024 (800), 01.03.2025 (400) -> active 1 Jan, not on 30 Jun
   K3 A    KAM1  orders 05.05.2025 (700), 10.07.2025 (999, after as-of)
   K4 C    -     child of K1 (KAM1 sees it), order 15.01.2025 (100)
-  K5 KEY  KAM2  status 'lost': orders 01.12.2024 (600), 15.06.2025 (50) -> never active
-  K6 KEY  KAM2  status 'active', no orders -> always active
+  K5 KEY  KAM2  status 'lost': orders 01.12.2024 (600), 15.06.2025 (50) -> active 1 Jan (orders),
+                not on 30 Jun (the CRM status is today's and wins at the as-of date only): lost
+  K6 KEY  KAM2  status 'active', no orders -> not active 1 Jan (judged from orders), active on
+                30 Jun (status): new, not counted
 Services 2025: K1 INNOVATION_WS 4500 silent (+ 1000 on 01.08., after as-of), K3 TRAINING 1800
 billed, K4 CUSTOM_PACKAGING 650 waived, K2 express shipment 120 not charged; K3 standard
 shipment (not a service).
@@ -85,9 +87,11 @@ def test_kpis_everything(tiny):
     assert kpi["service_value"] == 4500 + 1800 + 650 + 120  # 7070
     assert kpi["unbilled_value"] == 4500 + 650 + 120  # 5270
     assert kpi["unbilled_share"] == pytest.approx(5270 / 7070)
-    assert kpi["key_active_start"] == 3  # K1, K2, K6 (K5 is marked lost)
-    assert kpi["key_retained"] == 2  # K1, K6
-    assert kpi["retention"] == pytest.approx(2 / 3)
+    # the retention page's rule (retention.py): K1, K2, K5 active on 1 January by orders
+    assert kpi["key_active_start"] == 3
+    assert kpi["key_retained"] == 1  # K1 (K2 quiet since March, K5 marked lost)
+    assert kpi["key_lost"] == 2
+    assert kpi["retention"] == pytest.approx(1 / 3)
 
 
 def test_kpis_kam_scope_sees_only_own_accounts(tiny):
@@ -105,7 +109,7 @@ def test_kpis_kam_scope_sees_only_own_accounts(tiny):
         120,
         1.0,
     )
-    assert (kam2["key_active_start"], kam2["key_retained"], kam2["retention"]) == (2, 1, 0.5)
+    assert (kam2["key_active_start"], kam2["key_retained"], kam2["retention"]) == (2, 0, 0.0)
 
     none = ov.select_overview_kpis(tiny, NOBODY, YEAR, AS_OF)
     assert (none["key_accounts"], none["revenue"], none["service_value"]) == (0, 0, 0)
@@ -117,8 +121,9 @@ def test_as_of_defaults_to_year_end_and_is_capped(tiny):
     assert full["as_of"] == dt.date(2025, 12, 31)
     assert full["revenue"] == 4000 + 999
     assert full["service_value"] == 7070 + 1000
-    # on 31.12. nobody ordered within 90 days; K6 is active by status only
-    assert (full["key_active_start"], full["key_retained"]) == (3, 1)
+    # on 31.12. nobody ordered within 90 days; K6 is active by status only, but was not
+    # active on 1 January, so it is not retained
+    assert (full["key_active_start"], full["key_retained"]) == (3, 0)
     capped = ov.select_overview_kpis(tiny, ALL, YEAR, dt.date(2026, 3, 1))
     assert capped["as_of"] == dt.date(2025, 12, 31) and capped["revenue"] == 4999
 

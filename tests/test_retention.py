@@ -257,7 +257,9 @@ def test_cohorts_and_trend(scenario):
     assert c.loc[(2024, 2025)].tolist() == [4, 3, 0.75]
     assert c.loc[(2025, 2025)].tolist() == [1, 1, 1.0]
     t = revenue_trend(scenario, account_ids=["A3"], until=AS_OF, scope=ALL, months=12)
-    assert t["revenue"].tolist() == [5000.0, 4000.0, 6000.0]
+    # every month from October 2024 to September 2025, 0 where nothing was ordered
+    assert [d.strftime("%Y-%m") for d in t["month"]][:3] == ["2024-10", "2024-11", "2024-12"]
+    assert t["revenue"].tolist() == [5000.0, 0, 4000.0, 0, 0, 0, 0, 0, 0, 0, 6000.0, 0]
     hidden = revenue_trend(
         scenario, account_ids=["A3"], until=AS_OF, scope=Scope("k2", "kam", "K2")
     )

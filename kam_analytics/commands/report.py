@@ -17,16 +17,19 @@ from kam_analytics.commands.common import (
 #   fn(con, *, year: int | None, as_of: date | None, scope: Scope) -> pandas.DataFrame
 # and returns exactly the documented columns, money rounded to cents.
 REPORTS = {
+    "overview": ("kam_analytics.metrics.overview", "report_overview"),
     "services": ("kam_analytics.metrics.services", "report_services"),
     "giveaways": ("kam_analytics.metrics.giveaways", "report_giveaways"),
     "retention": ("kam_analytics.metrics.retention", "report_retention"),
     "bonus": ("kam_analytics.metrics.bonus", "report_bonus"),
+    "backtest": ("kam_analytics.metrics.backtest", "report_backtest"),
+    "departments": ("kam_analytics.departments", "report_departments"),
 }
 
 
 def register(sub) -> None:
     """Add the `report` subcommand."""
-    p = sub.add_parser("report", help="print a report (services, giveaways, retention, bonus)")
+    p = sub.add_parser("report", help="print a report (" + ", ".join(REPORTS) + ")")
     p.add_argument("kind", choices=sorted(REPORTS))
     add_db_option(p)
     p.add_argument("--year", type=int, help="calendar year (default: all years / current year)")

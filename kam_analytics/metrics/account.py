@@ -9,6 +9,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.errors import AccessDeniedError, NotFoundError
+from kam_analytics.metrics.abc import with_abc
 from kam_analytics.metrics.feedback import list_feedback
 from kam_analytics.metrics.mandates import (
     QUESTIONS,
@@ -194,6 +195,9 @@ def account_summary(
         "services": select_services_received(con, account_id, year, as_of, scope),
         "revenue": select_revenue_by_year(con, account_id, as_of, scope),
         "retention": ret.iloc[0].to_dict() if not ret.empty else {},
+        "abc": with_abc(con, scope, ret[["account_id"]], year=year, as_of=as_of)["abc"].iloc[0]
+        if not ret.empty
+        else None,
         "mandate": mandate,
         "mandate_answered": count_answered([mandate[q] for q in QUESTIONS]),
         "mandate_score": mandate_score(ratings, is_year_complete(year, as_of)),

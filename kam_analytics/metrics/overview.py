@@ -1,12 +1,8 @@
 """The numbers of the overview page: headline KPIs, revenue by month, service value by tier.
 
-Deliberately self-contained (the services and retention modules own the full rules); the
-definitions here follow DOMAIN.md:
-- the period is 1 January of `year` to `as_of` (kam_analytics.periods decides defaults and caps);
-- an account is active on a date d if it has an order with d - 90 days < order_date <= d,
-  unless accounts.status says 'lost' (never active) or 'active' (always active);
-- retention so far = key accounts active on 1 January and still active on as_of, divided by
-  key accounts active on 1 January.
+- the period is 1 January of `year` to the as-of date (kam_analytics.periods);
+- retention (active, retained, the CRM status, the activity window from the settings) is
+  asked of the retention metric: the overview counts what the retention page counts.
 """
 
 from __future__ import annotations
@@ -16,9 +12,9 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.periods import period_bounds, same_day_last_year
+from kam_analytics.metrics.retention import key_retention_counts
+from kam_analytics.periods import period_bounds, resolve_period, same_day_last_year
 
-ACTIVITY_DAYS = 90
 TIER_ORDER = ("KEY", "A", "B", "C")
 MODE_ORDER = ("silent", "waived", "billed")
 
@@ -33,36 +29,6 @@ def select_data_years(con, scope: Scope) -> list[int]:
         [scope.kam_param],
     ).fetchall()
     return [int(r[0]) for r in rows]
-
-
-_ACTIVE = """
-CASE WHEN a.status = 'lost' THEN FALSE
-     WHEN a.status = 'active' THEN TRUE
-     ELSE EXISTS (SELECT 1 FROM orders o WHERE o.account_id = a.account_id
-                  AND o.order_date > CAST({d} AS DATE) - {days}
-                  AND o.order_date <= CAST({d} AS DATE)) END
-"""
-
-
-def select_key_retention(con, scope: Scope, start: dt.date, end: dt.date) -> tuple[int, int, int]:
-    """(key accounts, of them active on `start`, of those still active on `end`)."""
-    active_start = _ACTIVE.format(d="$start", days=ACTIVITY_DAYS)
-    active_end = _ACTIVE.format(d="$end", days=ACTIVITY_DAYS)
-    row = con.execute(
-        f"""
-        WITH k AS (
-            SELECT a.account_id, {active_start} AS at_start, {active_end} AS at_end
-            FROM accounts a
-            WHERE a.tier = 'KEY'
-              AND a.account_id IN (SELECT account_id FROM visible_accounts($k))
-        )
-        SELECT count(*), count(*) FILTER (WHERE at_start),
-               count(*) FILTER (WHERE at_start AND at_end)
-        FROM k
-        """,
-        {"k": scope.kam_param, "start": start, "end": end},
-    ).fetchall()[0]
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 def select_revenue(con, scope: Scope, start: dt.date, end: dt.date) -> float:
@@ -90,7 +56,7 @@ def select_service_totals(con, scope: Scope, start: dt.date, end: dt.date) -> tu
 def select_overview_kpis(con, scope: Scope, year: int, as_of: dt.date | None = None) -> dict:
     """Headline figures for `year` up to `as_of` (see the module docstring for definitions)."""
     start, end = period_bounds(year, as_of)
-    n_key, active_start, retained = select_key_retention(con, scope, start, end)
+    counts = key_retention_counts(con, year=year, as_of=end, scope=scope)
     revenue = select_revenue(con, scope, start, end)
     revenue_prev = select_revenue(con, scope, same_day_last_year(start), same_day_last_year(end))
     service_value, unbilled = select_service_totals(con, scope, start, end)
@@ -98,15 +64,17 @@ def select_overview_kpis(con, scope: Scope, year: int, as_of: dt.date | None = N
         "year": year,
         "start": start,
         "as_of": end,
-        "key_accounts": n_key,
+        "key_accounts": counts.accounts,
         "revenue": revenue,
         "revenue_prev": revenue_prev,
         "service_value": service_value,
         "unbilled_value": unbilled,
         "unbilled_share": unbilled / service_value if service_value else None,
-        "key_active_start": active_start,
-        "key_retained": retained,
-        "retention": retained / active_start if active_start else None,
+        "key_active_start": counts.active_start,
+        "key_retained": counts.retained,
+        "key_lost": counts.lost,
+        "key_at_risk": counts.at_risk,
+        "retention": counts.rate,
     }
 
 
@@ -209,3 +177,30 @@ def select_key_accounts(con, scope: Scope, year: int, as_of: dt.date | None = No
     prev = df["revenue_prev"].where(df["revenue_prev"] != 0)
     df["change"] = (df["revenue"] / prev - 1).astype(float)
     return df
+
+
+OVERVIEW_COLUMNS = [
+    "year",
+    "start",
+    "as_of",
+    "key_accounts",
+    "key_active_start",
+    "key_retained",
+    "key_lost",
+    "key_at_risk",
+    "retention",
+    "revenue",
+    "revenue_prev",
+    "service_value",
+    "unbilled_value",
+    "unbilled_share",
+]
+
+
+def report_overview(
+    con, *, year: int | None, as_of: dt.date | None = None, scope: Scope
+) -> pd.DataFrame:
+    """`report overview`: the overview page's headline figures as one row."""
+    year, end = resolve_period(year, as_of)
+    kpi = select_overview_kpis(con, scope, year, end)
+    return pd.DataFrame([{c: kpi[c] for c in OVERVIEW_COLUMNS}], columns=OVERVIEW_COLUMNS)

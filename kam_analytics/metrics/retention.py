@@ -24,6 +24,7 @@ Rules as implemented (parameters from settings_store.RetentionSettings, defaults
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,103 @@ REPORT_COLUMNS = [
     "signals",
 ]
 MANDATE_QUESTIONS = ("contact", "objectives", "success_measures", "support")
+
+
+# --- the rules (the only place they are written) ---------------------------------------------
+
+
+def ordered_within(order_date: str, day: str, window: str) -> str:
+    """SQL condition "an order dated in [day - window, day]": activity judged from orders.
+
+    The arguments are SQL expressions (column names or bound parameters), never user text.
+    """
+    return f"{order_date} BETWEEN {day} - CAST({window} AS INTEGER) AND {day}"
+
+
+def is_active(by_orders: bool, status: str | None) -> bool:
+    """Active at the evaluation date: the CRM status wins ('lost' / 'active'), else orders."""
+    if status == "lost":
+        return False
+    if status == "active":
+        return True
+    return bool(by_orders)
+
+
+def is_retained(active_start: bool, active_end: bool) -> bool:
+    """Retained: active on 1 January and still active at the evaluation date."""
+    return bool(active_start) and bool(active_end)
+
+
+def is_lost(active_start: bool, active_end: bool) -> bool:
+    """Lost: active on 1 January and no longer active at the evaluation date."""
+    return bool(active_start) and not bool(active_end)
+
+
+def fired_signals(
+    settings: RetentionSettings,
+    *,
+    order_dates: int,
+    days_since_last_order: int | None,
+    gap_limit_days: float | None,
+    revenue_change: float | None,
+    satisfaction_change: float | None,
+    mandate_answered: int | None,
+) -> list[str]:
+    """The at-risk signals that fire (module docstring); mandate_answered None = not checked."""
+    fired = []
+    if (
+        order_dates >= 3
+        and gap_limit_days is not None
+        and days_since_last_order is not None
+        and days_since_last_order > gap_limit_days
+    ):
+        fired.append("order_gap")
+    if revenue_change is not None and revenue_change <= -settings.revenue_drop + 1e-12:
+        fired.append("revenue_drop")
+    if (
+        satisfaction_change is not None
+        and satisfaction_change <= -settings.satisfaction_drop + 1e-12
+    ):
+        fired.append("satisfaction_drop")
+    if mandate_answered is not None and mandate_answered < len(MANDATE_QUESTIONS):
+        fired.append("mandate_incomplete")
+    return fired
+
+
+@dataclass(frozen=True)
+class RetentionCounts:
+    """Counts of one set of accounts: the figures every page shows about retention."""
+
+    accounts: int
+    active_start: int
+    retained: int
+    lost: int
+    at_risk: int
+
+    @property
+    def rate(self) -> float | None:
+        """Retained / active on 1 January; None without accounts active on 1 January."""
+        return self.retained / self.active_start if self.active_start else None
+
+
+def count_retention(detail: pd.DataFrame) -> RetentionCounts:
+    """The counts of a compute_retention result."""
+    if detail.empty:
+        return RetentionCounts(0, 0, 0, 0, 0)
+    return RetentionCounts(
+        accounts=len(detail),
+        active_start=int(detail["active_start"].astype(bool).sum()),
+        retained=int(detail["retained"].astype(bool).sum()),
+        lost=int(detail["lost"].astype(bool).sum()),
+        at_risk=int(detail["at_risk"].astype(bool).sum()),
+    )
+
+
+def key_retention_counts(
+    con, *, year: int | None, as_of: dt.date | None = None, scope: Scope
+) -> RetentionCounts:
+    """Retention counts of the visible key accounts (the overview's and the deck's KPI)."""
+    return count_retention(compute_retention(con, year=year, as_of=as_of, scope=scope))
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -92,7 +190,7 @@ def select_order_stats(
     tier_list = list(tiers) if tiers else None
     id_list = list(account_ids) if account_ids is not None else None
     return con.execute(
-        """
+        f"""
         WITH chosen AS (
             SELECT account_id FROM accounts
             WHERE account_id IN (SELECT account_id FROM visible_accounts($k))
@@ -113,10 +211,8 @@ def select_order_stats(
             FROM d
         )
         SELECT account_id,
-               bool_or(order_date BETWEEN $start - CAST($w AS INTEGER) AND $start)
-                   AS orders_active_start,
-               bool_or(order_date BETWEEN $as_of - CAST($w AS INTEGER) AND $as_of)
-                   AS orders_active_end,
+               bool_or({ordered_within("order_date", "$start", "$w")}) AS orders_active_start,
+               bool_or({ordered_within("order_date", "$as_of", "$w")}) AS orders_active_end,
                min(order_date) AS first_order,
                max(order_date) AS last_order,
                count(*) AS order_dates,
@@ -224,9 +320,9 @@ def compute_retention(
     rows = []
     for rec in df.to_dict(orient="records"):
         active_start = _flag(rec.get("orders_active_start"))
-        by_orders = _flag(rec.get("orders_active_end"))
         status = rec.get("status") if isinstance(rec.get("status"), str) else None
-        active_end = False if status == "lost" else True if status == "active" else by_orders
+        by_orders = _flag(rec.get("orders_active_end"))
+        active_end = is_active(by_orders, status)
         last = rec.get("last_order")
         last = pd.Timestamp(last).date() if last is not None and not pd.isna(last) else None
         gap_days = (as_of - last).days if last else None
@@ -242,15 +338,15 @@ def compute_retention(
         )
         answered = int(_num(rec.get("mandate_answered")) or 0)
 
-        fired = []
-        if n_dates >= 3 and gap_limit is not None and gap_days is not None and gap_days > gap_limit:
-            fired.append("order_gap")
-        if rev_change is not None and rev_change <= -settings.revenue_drop + 1e-12:
-            fired.append("revenue_drop")
-        if sat_change is not None and sat_change <= -settings.satisfaction_drop + 1e-12:
-            fired.append("satisfaction_drop")
-        if check_mandate and answered < 4:
-            fired.append("mandate_incomplete")
+        fired = fired_signals(
+            settings,
+            order_dates=n_dates,
+            days_since_last_order=gap_days,
+            gap_limit_days=gap_limit,
+            revenue_change=rev_change,
+            satisfaction_change=sat_change,
+            mandate_answered=answered if check_mandate else None,
+        )
         rows.append(
             {
                 "account_id": rec["account_id"],
@@ -261,8 +357,10 @@ def compute_retention(
                 "status": status,
                 "active_start": active_start,
                 "active_end": active_end,
-                "retained": active_start and active_end,
-                "lost": active_start and not active_end,
+                # without the CRM status (today's): what the orders alone say at the as-of date
+                "active_end_by_orders": by_orders,
+                "retained": is_retained(active_start, active_end),
+                "lost": is_lost(active_start, active_end),
                 "at_risk": bool(fired),
                 "signals": ";".join(fired),
                 "first_order": rec.get("first_order"),
@@ -357,7 +455,7 @@ def select_cohort_counts(
     31 December or `as_of` for its own year. Visible accounts of `tiers` (all when None)."""
     tier_list = list(tiers) if tiers else None
     return con.execute(
-        """
+        f"""
         WITH d AS (
             SELECT DISTINCT o.account_id, o.order_date
             FROM orders o JOIN accounts a USING (account_id)
@@ -377,7 +475,7 @@ def select_cohort_counts(
         act AS (
             SELECT DISTINCT y.account_id, y.year
             FROM y JOIN d ON d.account_id = y.account_id
-             AND d.order_date BETWEEN y.year_end - CAST($w AS INTEGER) AND y.year_end
+             AND {ordered_within("d.order_date", "y.year_end", "$w")}
         )
         SELECT y.cohort, CAST(y.year AS BIGINT) AS year, count(*) AS accounts,
                count(act.account_id) AS active
@@ -427,19 +525,37 @@ def cohort_table(
 def revenue_trend(
     con, *, account_ids: list[str], until: dt.date, scope: Scope, months: int = 24
 ) -> pd.DataFrame:
-    """Net revenue per account and month for the `months` months up to `until`."""
+    """Net revenue per visible account and month for the `months` months up to `until`.
+
+    Every month is there, 0 where nothing was ordered: a slipping account's line falls to
+    zero instead of ending early.
+    """
     since = shift_months(dt.date(until.year, until.month, 1), -(months - 1))
     return con.execute(
         """
-        SELECT o.account_id, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-               CAST(round(sum(o.net_revenue), 2) AS DOUBLE) AS revenue
-        FROM orders o
-        WHERE o.order_date BETWEEN ? AND ?
-          AND list_contains(?::VARCHAR[], o.account_id)
-          AND o.account_id IN (SELECT account_id FROM visible_accounts(?))
-        GROUP BY 1, 2 ORDER BY 1, 2
+        WITH m AS (
+            SELECT CAST(unnest(generate_series(CAST($since AS DATE), CAST($until AS DATE),
+                                               INTERVAL 1 MONTH)) AS DATE) AS month
+        ),
+        a AS (
+            SELECT account_id FROM accounts
+            WHERE list_contains($ids::VARCHAR[], account_id)
+              AND account_id IN (SELECT account_id FROM visible_accounts($k))
+        ),
+        r AS (
+            SELECT o.account_id, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
+                   sum(o.net_revenue) AS revenue
+            FROM orders o
+            WHERE o.order_date BETWEEN $since AND $until
+              AND o.account_id IN (SELECT account_id FROM a)
+            GROUP BY 1, 2
+        )
+        SELECT a.account_id, m.month, CAST(round(COALESCE(r.revenue, 0), 2) AS DOUBLE) AS revenue
+        FROM a CROSS JOIN m
+        LEFT JOIN r ON r.account_id = a.account_id AND r.month = m.month
+        ORDER BY 1, 2
         """,
-        [since, until, list(account_ids), scope.kam_param],
+        {"since": since, "until": until, "ids": list(account_ids), "k": scope.kam_param},
     ).df()
 
 

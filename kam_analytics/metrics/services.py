@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.metrics.abc import with_abc
 from kam_analytics.schema import BILLING_MODES, TIERS
 
 MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
@@ -26,6 +27,7 @@ REPORT_COLUMNS = [
     "value_silent",
     "value_waived",
     "value_billed",
+    "abc",  # the ABC suggestion from revenue share, beside the assigned tier (metrics.abc)
 ]
 # Dimensions a service-value table can be grouped by, and the event columns they use.
 DIMENSIONS = {
@@ -170,7 +172,8 @@ def report_services(
         _SQL_REPORT,
         {"year": None if year is None else int(year), "as_of": as_of, "kam": scope.kam_param},
     ).df()
-    df = _money(df, REPORT_COLUMNS[4:])
+    df = _money(df, REPORT_COLUMNS[4:-1])
+    df = with_abc(con, scope, df, year=year, as_of=as_of)
     return df[REPORT_COLUMNS].reset_index(drop=True)
 
 

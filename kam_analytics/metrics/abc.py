@@ -1,0 +1,74 @@
+"""The ABC suggestion from revenue share (DOMAIN.md): shown beside the assigned tier, never over it.
+
+Accounts ranked by net revenue in the period (highest first; ties by account id): A = the
+accounts that make the top 80 % of revenue (an account is A while the revenue ranked before it
+is below 80 %), B = the next 15 % (before it below 95 %), C = the rest, and every account
+without positive revenue. The ranking is over the whole company, so a KAM sees the same class
+for an account as management does; only the visible accounts' classes are returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+
+A_SHARE, B_SHARE = 0.80, 0.95
+
+
+def classify_abc(revenue: pd.Series) -> pd.Series:
+    """'A', 'B' or 'C' per index entry of `revenue` (index = account id)."""
+    if revenue.empty:
+        return pd.Series(dtype="object")
+    rev = revenue.astype(float).clip(lower=0)
+    order = sorted(rev.index, key=lambda a: (-rev[a], str(a)))
+    total = float(rev.sum())
+    out, before = {}, 0.0
+    for acc in order:
+        value = float(rev[acc])
+        if value <= 0 or total <= 0:
+            out[acc] = "C"
+        elif before / total < A_SHARE - 1e-12:
+            out[acc] = "A"
+        elif before / total < B_SHARE - 1e-12:
+            out[acc] = "B"
+        else:
+            out[acc] = "C"
+        before += value
+    return pd.Series(out).reindex(revenue.index)
+
+
+def select_abc(
+    con, scope: Scope, *, year: int | None = None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """account_id, revenue, abc for the visible accounts (year None = all years, to as_of)."""
+    df = con.execute(
+        """
+        SELECT a.account_id,
+               CAST(COALESCE(sum(o.net_revenue), 0) AS DOUBLE) AS revenue,
+               a.account_id IN (SELECT account_id FROM visible_accounts($k)) AS visible
+        FROM accounts a
+        LEFT JOIN orders o ON o.account_id = a.account_id
+             AND ($year IS NULL OR year(o.order_date) = $year)
+             AND ($as_of IS NULL OR o.order_date <= $as_of)
+        GROUP BY a.account_id
+        """,
+        {"k": scope.kam_param, "year": None if year is None else int(year), "as_of": as_of},
+    ).df()
+    if df.empty:
+        return pd.DataFrame(columns=["account_id", "revenue", "abc"])
+    df["abc"] = classify_abc(df.set_index("account_id")["revenue"]).to_numpy()
+    out = df[df["visible"].astype(bool)][["account_id", "revenue", "abc"]]
+    return out.sort_values("account_id").reset_index(drop=True)
+
+
+def with_abc(
+    con, scope: Scope, frame: pd.DataFrame, *, year: int | None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """`frame` (with an account_id column) plus its accounts' ABC suggestion in column abc."""
+    abc = select_abc(con, scope, year=year, as_of=as_of)
+    out = frame.copy()
+    out["abc"] = out["account_id"].map(dict(zip(abc["account_id"], abc["abc"], strict=True)))
+    return out

@@ -1,0 +1,39 @@
+"""The account page's data: the chosen account's summary (metrics.account.account_summary)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kam_analytics.access import Scope
+from kam_analytics.metrics.account import account_summary, select_account_options
+from kam_analytics.metrics.retention import select_order_years
+
+
+@dataclass
+class AccountData:
+    """Everything the account page shows for one account and year."""
+
+    options: pd.DataFrame  # the accounts the user may open
+    years: list[int]
+    year: int
+    account_id: str | None
+    summary: dict | None  # account_summary
+
+
+def load_account(
+    con, scope: Scope, *, account_id: str | None = None, year: int | None = None
+) -> AccountData:
+    """The account page's figures (account_id None = the first visible account)."""
+    today = dt.date.today()
+    options = select_account_options(con, scope)
+    years = sorted(set(select_order_years(con, scope)) | {today.year})
+    year = int(year) if year is not None else today.year
+    if account_id is None and not options.empty:
+        account_id = str(options["account_id"].iloc[0])
+    summary = (
+        account_summary(con, account_id=account_id, year=year, scope=scope) if account_id else None
+    )
+    return AccountData(options, years, year, account_id, summary)
