@@ -324,6 +324,19 @@ IMPORT_CHANGES = Table(
     key=("import_id", "table_name", "row_key"),
 )
 
+# The key figures before and after each import batch (snapshots.py), for the change report.
+FIGURE_SNAPSHOTS = Table(
+    "figure_snapshots",
+    (
+        C("import_id", "bigint", True),  # the batch's first import
+        C("import_ids", "json"),  # every import of the batch
+        C("taken_at", "timestamp"),
+        C("before", "json"),
+        C("after", "json"),
+    ),
+    key=("import_id",),
+)
+
 USERS = Table(
     "users",
     (
@@ -375,6 +388,7 @@ APP_TABLES: dict[str, Table] = {
         KAM_PAY,
         IMPORT_LOG,
         IMPORT_CHANGES,
+        FIGURE_SNAPSHOTS,
         USERS,
         AUDIT_LOG,
         SCHEMA_META,

@@ -1,0 +1,124 @@
+"""The change report (issue 17): exactly the changes made between two data states.
+
+State 1 (today = the running year): K1 KEY (KAM1) and K2 A (KAM2), both ordering every month;
+one giveaway (K2 training, billed policy, not billed: 1.800 €).
+State 2: K2 becomes a key account, K1 gets an express shipment not charged (a new finding:
+EXPRESS_FREIGHT for KEY is waived policy, silent -> invisible value, no leakage) and K2 a second
+unbilled training (new giveaway 900 €). Nothing else changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from kam_analytics import snapshots
+from kam_analytics.access import Scope
+from kam_analytics.errors import NotFoundError
+from kam_analytics.metrics.changes import compare_states, report_changes
+
+ALL = Scope.everything()
+KAM1 = Scope(username="k1", role="kam", kam_id="KAM1")
+TODAY = dt.date.today()
+
+
+def _day(days_ago: int) -> dt.date:
+    return TODAY - dt.timedelta(days=days_ago)
+
+
+@pytest.fixture
+def states(con):
+    from kam_analytics.catalogue import seed_matrix
+
+    seed_matrix(con, TODAY.year)
+    con.execute("INSERT INTO kams (kam_id, name) VALUES ('KAM1', 'Eins'), ('KAM2', 'Zwei')")
+    con.execute(
+        "INSERT INTO accounts (account_id, name, tier, kam_id) VALUES"
+        " ('K1', 'Eins GmbH', 'KEY', 'KAM1'), ('K2', 'Zwei AG', 'A', 'KAM2')"
+    )
+    for acc in ("K1", "K2"):
+        for i in range(0, 360, 30):
+            con.execute(
+                "INSERT INTO orders (order_id, line_no, account_id, order_date, net_revenue)"
+                " VALUES (?, '1', ?, ?, 1000)",
+                [f"{acc}-{i}", acc, _day(i)],
+            )
+    con.execute(
+        "INSERT INTO service_events (event_id, account_id, date, service_code, quantity, cost,"
+        " list_value, billed_amount, billing_mode) VALUES"
+        " ('E1', 'K2', ?, 'TRAINING', 1, 900, 1800, 0, 'silent')",
+        [_day(5)],
+    )
+    before = snapshots.capture_figures(con)
+    con.execute("UPDATE accounts SET tier = 'KEY' WHERE account_id = 'K2'")
+    con.execute(
+        "INSERT INTO service_events (event_id, account_id, date, service_code, quantity, cost,"
+        " list_value, billed_amount, billing_mode) VALUES"
+        " ('E2', 'K2', ?, 'INNOVATION_WS', 1, 450, 900, 0, 'waived')",
+        [_day(3)],
+    )
+    con.execute(
+        "INSERT INTO shipments (shipment_id, account_id, ship_date, ship_mode, freight_cost,"
+        " freight_charged, billing_mode) VALUES ('S1', 'K1', ?, 'express', 120, 0, 'silent')",
+        [_day(2)],
+    )
+    after = snapshots.capture_figures(con)
+    snapshots.insert_snapshot(con, [7], before, after)
+    return con, before, after
+
+
+def test_lists_exactly_the_changes(states):
+    con, before, after = states
+    df = compare_states(con, before, after, ALL)
+    got = sorted((r.section, r.account_id, r.detail or "") for r in df.itertuples())
+    # K2 became KEY: its training is free for KEY now, so the 1.800 € giveaway is gone (the
+    # policy check uses the current tier); the workshop is free for KEY; K1's silent express
+    # shipment is invisible value under the waived policy (no leakage). Nothing else.
+    assert got == [
+        ("key_new", "K2", ""),
+        ("leakage_kam", None, "KAM2"),
+        ("leakage_tier", None, "A"),
+        ("new_finding", "K1", "invisible:EXPRESS_FREIGHT"),
+        ("tier", "K2", ""),
+    ]
+    lk = df[df["section"] == "leakage_kam"].set_index("detail")
+    assert (lk.at["KAM2", "before"], lk.at["KAM2", "after"], lk.at["KAM2", "change"]) == (
+        1800.0,
+        0.0,
+        -1800.0,
+    )
+    tier = df[df["section"] == "tier"].iloc[0]
+    assert (tier["before"], tier["after"]) == ("A", "KEY")
+
+
+def test_kam_sees_only_own_accounts_and_own_bonus(states):
+    con, before, after = states
+    df = compare_states(con, before, after, KAM1)
+    assert set(df["account_id"].dropna()) <= {"K1"}
+    assert set(df.loc[df["section"] == "bonus", "kam_id"]) <= {"KAM1"}
+    assert not (df["kam_id"] == "KAM2").any()
+
+
+def test_no_change_no_rows(states):
+    con, _, after = states
+    assert compare_states(con, after, after, ALL).empty
+
+
+def test_report_changes_and_undo(states):
+    con, before, after = states
+    rep = report_changes(con, scope=ALL)
+    assert rep.equals(compare_states(con, before, after, ALL))
+    rep7 = report_changes(con, scope=ALL, since="7")
+    assert rep7.equals(rep)
+    with pytest.raises(NotFoundError):
+        report_changes(con, scope=ALL, since="99")
+    snapshots.delete_snapshots_of(con, 7)
+    with pytest.raises(NotFoundError):
+        report_changes(con, scope=ALL)
+
+
+def test_snapshot_is_json(states):
+    con, _, after = states
+    assert json.loads(json.dumps(after))["year"] == TODAY.year
