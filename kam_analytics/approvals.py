@@ -110,7 +110,7 @@ def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
     try:
         con.execute(
             "UPDATE feedback_reviews SET status = ?, decided_by = ?, decided_at = ? "
-            "WHERE feedback_id = ?",
+            "WHERE feedback_id = ? AND status = 'pending'",
             [status, scope.username, dt.datetime.now(), feedback_id],
         )
         write_audit(

@@ -268,6 +268,14 @@ else:
                     st.rerun()
                 except KamError as exc:
                     st.error(kam_error_text(exc, lang))
+if scope.sees_all:
+    # pending entries of other KAMs or years, so none is forgotten before a year close
+    every = approvals.select_reviews(con, scope)
+    other = every[~every["feedback_id"].isin(pending["feedback_id"])]
+    if len(other):
+        counts = other.groupby([other["kam_id"].fillna("–"), other["date"].dt.year]).size()
+        where = "; ".join(f"{k} · {y}: {c}" for (k, y), c in counts.items())
+        st.caption(tr("bc_pending_elsewhere", where=where))
 if not scope.sees_all:
     rejected = approvals.select_reviews(
         con, scope, year=year, kam_id=kam_id, statuses=("rejected",)

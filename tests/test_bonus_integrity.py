@@ -32,7 +32,7 @@ from kam_analytics.errors import (
 from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx, summary_rows
 from kam_analytics.i18n import kam_error_text
 from kam_analytics.ingest.pipeline import import_files
-from kam_analytics.metrics.bonus import get_standing, report_bonus
+from kam_analytics.metrics.bonus import compute_standings, get_standing, report_bonus
 from kam_analytics.metrics.feedback import add_feedback, list_feedback
 from kam_analytics.metrics.mandates import save_mandate_answers, save_mandate_ratings
 from kam_analytics.metrics.retention import compute_retention
@@ -320,3 +320,35 @@ def test_kam_sees_no_other_statement(scenario):
     live = get_standing(scenario, kam_id="K1", year=2025, scope=ALL)
     with pytest.raises(KamError):
         bonus_close.issued_statement(scenario, year=2025, kam_id="K1", scope=BEN, live=live)
+
+
+def test_issued_statement_renders_as_the_live_one_on_the_demo(demo_copy):
+    """Every KAM of the demo company: the statement stored at the close reads back exactly."""
+    from kam_analytics import db
+    from kam_analytics.exports.bonus_statement import account_rows
+
+    con = db.connect(demo_copy)
+    try:
+        year = D.today().year - 1
+        bonus_close.close_year(con, LEITUNG, year)
+        for live in compute_standings(con, year=year, scope=ALL):
+            issued = bonus_close.issued_statement(
+                con, year=year, kam_id=live.kam_id, scope=ALL, live=live
+            )
+            s = issued.standing
+            assert issued.differences == ()
+            assert (s.now, s.best, s.worst, s.plan) == (live.now, live.best, live.worst, live.plan)
+            assert (s.base_salary, s.target_bonus, s.as_of) == (
+                live.base_salary,
+                live.target_bonus,
+                live.as_of,
+            )
+            for lang in ("de", "en"):
+                assert summary_rows(s, lang) == summary_rows(live, lang)
+            assert account_rows(s) == account_rows(live)
+            assert list(s.accounts.columns) == list(live.accounts.columns)
+            assert s.surveys[["feedback_id", "score"]].values.tolist() == (
+                live.surveys[["feedback_id", "score"]].values.tolist()
+            )
+    finally:
+        con.close()

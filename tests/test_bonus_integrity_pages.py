@@ -166,3 +166,14 @@ def test_close_year_on_the_page_freezes_and_shows_difference(page_db):
         ("leitung", "bonus.close_year", "2025"),
         ("leitung", "bonus.reopen_year", "2025"),
     ]
+
+
+def test_management_sees_pending_entries_of_other_years(page_db):
+    acc = run_page("pages/account.py", ANNA)
+    enter_survey(acc, dt.date(2026, 1, 10), 7.0)
+    boss = bonus_page(LEITUNG)
+    assert t("bc_pending_none") in shown(boss)
+    assert t("bc_pending_elsewhere", where="K1 · 2026: 1") in shown(boss)
+    boss.checkbox(key="bn_close_ok_2025").check()
+    click(boss, t("bc_close_button", year=2025))  # 2025 has nothing pending: closes
+    assert t("bc_closed_done", year=2025) in shown(boss)
