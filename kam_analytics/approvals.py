@@ -100,8 +100,8 @@ def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
         raise ConfigError(
             f"Survey {feedback_id} was already {review['status']}",
             "Reload the page: someone else has decided on it.",
-            code="survey_decided",
-            params={"feedback_id": feedback_id, "variant": review["status"]},
+            code=f"survey_already_{review['status']}",
+            params={"feedback_id": feedback_id},
         )
     if approve:
         require_open_year(con, review["date"].year, "survey_approval")

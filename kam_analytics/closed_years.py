@@ -15,8 +15,8 @@ import pandas as pd
 
 from kam_analytics.errors import YearClosedError
 
-# What a refused write was about: the `variant` of the error's localised text
-# (err_year_closed_<what>_msg / _hint in locales/bonus.toml).
+# What a refused write was about; the error's code is year_closed_<what>, its texts
+# err_year_closed_<what> / err_year_closed_<what>_hint in locales/bonus.toml.
 GUARDED = {
     "feedback": "feedback",
     "survey_approval": "the approval of a survey score",
@@ -64,8 +64,8 @@ def require_open_year(con, year: int, what: str) -> None:
         f"{closed_on:%Y-%m-%d} by {close['closed_by']}; {GUARDED[what]} of {int(year)} "
         "can no longer be changed",
         f"Enter it in an open year, or ask management to reopen {int(year)} on the bonus page.",
+        code=f"year_closed_{what}",
         params={
-            "variant": what,
             "year": int(year),
             "closed_on": closed_on,
             "closed_by": close["closed_by"],

@@ -144,17 +144,14 @@ def fmt_datetime(value, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 def kam_error_text(exc, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A KamError as one line in `lang`: the templates err_<code>[_<variant>]_msg / _hint with
-    its params (dates formatted), else its English message and hint."""
-    params = dict(getattr(exc, "params", None) or {})
-    variant = params.get("variant")
-    stem = f"err_{exc.code}_{variant}" if variant else f"err_{exc.code}"
+    """A KamError as one line in `lang`: the labels err_<code> and err_<code>_hint formatted
+    with its params, else its English message and hint."""
     labels = load_labels().get(lang, {})
-    msg_t, hint_t = labels.get(f"{stem}_msg"), labels.get(f"{stem}_hint")
+    msg_t, hint_t = labels.get(f"err_{exc.code}"), labels.get(f"err_{exc.code}_hint")
     if msg_t is None or hint_t is None:
         return str(exc)
-    shown = {k: fmt_date(v, lang) if isinstance(v, dt.date) else v for k, v in params.items()}
+    params = dict(getattr(exc, "params", None) or {})
     try:
-        return f"{msg_t.format(**shown)} — {hint_t.format(**shown)}"
-    except (KeyError, IndexError, ValueError):
+        return f"{msg_t.format(**params)} — {hint_t.format(**params)}"
+    except (KeyError, IndexError, ValueError, TypeError):
         return str(exc)
