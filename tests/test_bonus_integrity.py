@@ -18,6 +18,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kam_analytics import approvals, bonus_close
 from kam_analytics.access import Scope
@@ -358,3 +360,61 @@ def test_issued_statement_renders_as_the_live_one_on_the_demo(demo_copy):
             )
     finally:
         con.close()
+
+
+ENTRY = st.tuples(
+    st.integers(0, 20).map(lambda n: n / 2),  # score 0..10 in half points
+    st.sampled_from(["kam", "management"]),  # who enters it
+    st.sampled_from([None, "approve", "reject"]),  # management's decision on a KAM entry
+)
+
+
+_HYP_CON = []
+
+
+def hyp_con():
+    """One in-memory database for every hypothesis example: K1 with one key account A1
+    (active on 1 January and on 30.09.2025) and one imported survey 6; entries reset each time."""
+    from kam_analytics import db
+
+    if not _HYP_CON:
+        con = db.connect_memory()
+        con.execute("INSERT INTO kams VALUES ('K1', 'Anna', NULL, 60000, 10000, NULL, NULL)")
+        con.execute(
+            "INSERT INTO accounts (account_id, name, tier, kam_id) VALUES ('A1', 'X', 'KEY', 'K1')"
+        )
+        con.execute(
+            "INSERT INTO orders (order_id, line_no, account_id, order_date, net_revenue) VALUES "
+            "('o1', '1', 'A1', DATE '2024-12-01', 100), ('o2', '1', 'A1', DATE '2025-09-01', 100)"
+        )
+        con.execute(
+            "INSERT INTO feedback (feedback_id, account_id, date, score, kind) "
+            "VALUES ('CRM-1', 'A1', DATE '2025-02-01', 6, 'survey')"
+        )
+        _HYP_CON.append(con)
+    con = _HYP_CON[0]
+    con.execute("DELETE FROM feedback_reviews")
+    con.execute("DELETE FROM feedback WHERE feedback_id <> 'CRM-1'")
+    return con
+
+
+@settings(max_examples=12, deadline=None)
+@given(entries=st.lists(ENTRY, max_size=5))
+def test_f_is_the_mean_of_counted_surveys_only(entries):
+    """Whatever is entered and decided: F = mean of imported, management's and approved scores."""
+    con = hyp_con()
+    counted = [6.0]
+    for i, (score, who, decision) in enumerate(entries):
+        scope = ANNA if who == "kam" else LEITUNG
+        fid = add_feedback(
+            con, scope, account_id="A1", date=D(2025, 3, 1 + i), kind="survey", score=score
+        )
+        if who == "kam" and decision:
+            approvals.decide_survey(con, ADMIN, fid, decision == "approve")
+        if who == "management" or decision == "approve":
+            counted.append(score)
+    s = get_standing(con, kam_id="K1", year=2025, as_of=AS_OF, scope=ALL)
+    assert s.now.F == pytest.approx(sum(counted) / len(counted) / 10)
+    assert sorted(s.surveys["score"]) == sorted(counted)
+    pending = sum(1 for _s, who, d in entries if who == "kam" and d is None)
+    assert len(approvals.select_reviews(con, ALL)) == pending
