@@ -86,6 +86,15 @@ def _select_review(con, feedback_id: str, scope: Scope) -> dict:
     return dict(zip(keys, rows[0], strict=True))
 
 
+def _already_decided(feedback_id: str, status: str) -> ConfigError:
+    return ConfigError(
+        f"Survey {feedback_id} was already {status}",
+        "Reload the page: someone else has decided on it.",
+        code=f"survey_already_{status}",
+        params={"feedback_id": feedback_id},
+    )
+
+
 def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
     """Approve or reject one pending survey entry (admin/management, never its author); logged."""
     scope.require_role("admin", "management")
@@ -97,22 +106,19 @@ def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
             params={"feedback_id": feedback_id},
         )
     if review["status"] != "pending":
-        raise ConfigError(
-            f"Survey {feedback_id} was already {review['status']}",
-            "Reload the page: someone else has decided on it.",
-            code=f"survey_already_{review['status']}",
-            params={"feedback_id": feedback_id},
-        )
+        raise _already_decided(feedback_id, review["status"])
     if approve:
         require_open_year(con, review["date"].year, "survey_approval")
     status = "approved" if approve else "rejected"
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
+        changed = con.execute(
             "UPDATE feedback_reviews SET status = ?, decided_by = ?, decided_at = ? "
             "WHERE feedback_id = ? AND status = 'pending'",
             [status, scope.username, dt.datetime.now(), feedback_id],
-        )
+        ).fetchall()[0][0]
+        if not changed:  # another session decided between our read and this write
+            raise _already_decided(feedback_id, _select_review(con, feedback_id, scope)["status"])
         write_audit(
             con,
             scope.username,

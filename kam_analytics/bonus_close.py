@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import threading
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -136,12 +137,19 @@ def standing_from_json(text: str) -> KamStanding:
 
 # --- close and reopen ------------------------------------------------------------------------
 
+# Sessions of the app are threads of one process: two managers clicking "close" at once must
+# not issue two sets of statements.
+_close_lock = threading.Lock()
+
 
 def close_year(con, scope: Scope, year: int, today: dt.date | None = None) -> int:
     """Issue and freeze every KAM's statement of a finished `year` (management/admin); logged."""
     scope.require_role("admin", "management")
-    year = int(year)
-    today = today or dt.date.today()
+    with _close_lock:
+        return _close_year(con, scope, int(year), today or dt.date.today())
+
+
+def _close_year(con, scope: Scope, year: int, today: dt.date) -> int:
     if dt.date(year, 12, 31) >= today:
         raise ConfigError(
             f"The year {year} is not over yet and cannot be closed",
@@ -217,10 +225,11 @@ def reopen_year(con, scope: Scope, year: int, reason: str) -> None:
         )
     con.execute("BEGIN TRANSACTION")
     try:
+        # every close of the year in force (there is one; never leave a second one behind)
         con.execute(
             "UPDATE year_closes SET reopened_at = ?, reopened_by = ?, reopen_reason = ? "
-            "WHERE close_id = ?",
-            [dt.datetime.now(), scope.username, reason, close["close_id"]],
+            "WHERE year = ? AND reopened_at IS NULL",
+            [dt.datetime.now(), scope.username, reason, year],
         )
         write_audit(
             con,

@@ -418,3 +418,25 @@ def test_f_is_the_mean_of_counted_surveys_only(entries):
     assert sorted(s.surveys["score"]) == sorted(counted)
     pending = sum(1 for _s, who, d in entries if who == "kam" and d is None)
     assert len(approvals.select_reviews(con, ALL)) == pending
+
+
+def test_two_managers_closing_at_once_issue_one_set(scenario):
+    """Two sessions (cursors, threads) click "close" together: one close, one refusal."""
+    import threading
+
+    outcomes = []
+
+    def close(cursor):
+        try:
+            outcomes.append(bonus_close.close_year(cursor, LEITUNG, 2025))
+        except ConfigError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=close, args=(scenario.cursor(),)) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(map(str, outcomes)) == ["1", "year_already_closed"]
+    assert scenario.execute("SELECT count(*) FROM year_closes").fetchall() == [(1,)]
+    assert scenario.execute("SELECT count(*) FROM bonus_statements").fetchall() == [(3,)]
