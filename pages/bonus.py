@@ -124,37 +124,38 @@ if len(pending):
 st.subheader(tr("bonus_what_if"))
 if close is not None:
     st.caption(tr("bc_what_if_closed"))
-else:
-    options = list(counted["account_id"]) if n else []
-    labels = dict(zip(counted["account_id"], counted["name"], strict=True)) if n else {}
-    w1, w2 = st.columns(2)
-    lost = w1.multiselect(
-        tr("bonus_mark_lost"),
-        options,
-        format_func=lambda a: f"{a} {labels.get(a, '')}",
-        key=f"bn_lost_{kam_id}_{year}",
-        placeholder=tr("bn_choose_accounts"),
+options = list(counted["account_id"]) if n else []
+labels = dict(zip(counted["account_id"], counted["name"], strict=True)) if n else {}
+w1, w2 = st.columns(2)
+lost = w1.multiselect(
+    tr("bonus_mark_lost"),
+    options,
+    format_func=lambda a: f"{a} {labels.get(a, '')}",
+    key=f"bn_lost_{kam_id}_{year}",
+    placeholder=tr("bn_choose_accounts"),
+    disabled=close is not None,
+)
+kept = w2.multiselect(
+    tr("bonus_mark_kept"),
+    [o for o in options if o not in lost],
+    format_func=lambda a: f"{a} {labels.get(a, '')}",
+    key=f"bn_kept_{kam_id}_{year}",
+    placeholder=tr("bn_choose_accounts"),
+    disabled=close is not None,
+)
+if (lost or kept) and close is None:
+    wf = bn.get_standing(
+        con, kam_id=kam_id, year=year, as_of=as_of, scope=scope, lost=lost, kept=kept
+    ).now
+    st.metric(
+        tr("bonus_what_if_result"),
+        fmt_eur(wf.bonus, lang),
+        delta=fmt_eur(wf.bonus - f.bonus, lang),
+        border=True,
     )
-    kept = w2.multiselect(
-        tr("bonus_mark_kept"),
-        [o for o in options if o not in lost],
-        format_func=lambda a: f"{a} {labels.get(a, '')}",
-        key=f"bn_kept_{kam_id}_{year}",
-        placeholder=tr("bn_choose_accounts"),
-    )
-    if lost or kept:
-        wf = bn.get_standing(
-            con, kam_id=kam_id, year=year, as_of=as_of, scope=scope, lost=lost, kept=kept
-        ).now
-        st.metric(
-            tr("bonus_what_if_result"),
-            fmt_eur(wf.bonus, lang),
-            delta=fmt_eur(wf.bonus - f.bonus, lang),
-            border=True,
-        )
-        st.markdown(f"`{bn.filled_formula(wf, s.plan, lang)}`")
-        for note in bn.figure_notes(wf, s.plan, lang):
-            st.caption(note)
+    st.markdown(f"`{bn.filled_formula(wf, s.plan, lang)}`")
+    for note in bn.figure_notes(wf, s.plan, lang):
+        st.caption(note)
 
 # --- statement -------------------------------------------------------------------------
 st.subheader(tr("bonus_statement"))
