@@ -58,6 +58,12 @@ class AccessDeniedError(KamError):
     code = "access_denied"
 
 
+class FourEyesError(AccessDeniedError):
+    """A survey entry was to be approved or rejected by the person who entered it."""
+
+    code = "four_eyes"
+
+
 class AuthenticationError(KamError):
     """Sign-in failed, expired or is throttled."""
 
@@ -68,6 +74,12 @@ class ConfigError(KamError):
     """A setting, profile or command-line option is invalid."""
 
     code = "config"
+
+
+class YearClosedError(KamError):
+    """A write would change the inputs of a bonus year that management has closed."""
+
+    code = "year_closed"
 
 
 class ExportError(KamError):

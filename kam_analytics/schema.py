@@ -20,6 +20,7 @@ FEEDBACK_KINDS = ("survey", "praise", "complaint")
 ACCOUNT_STATUSES = ("active", "lost")
 DEPARTMENTS = ("inside_sales", "logistics", "marketing", "development", "quality")
 ROLES = ("admin", "management", "kam")
+REVIEW_STATUSES = ("pending", "approved", "rejected")
 
 # Logical column kinds and their DuckDB types. Money is DECIMAL so that parts add up to totals
 # to the cent (billed + unbilled = list value) instead of drifting like floats.
@@ -368,6 +369,50 @@ AUDIT_LOG = Table(
     key=("audit_id",),
 )
 
+# Four eyes on survey scores a KAM enters for own accounts (kam_analytics/approvals.py): one
+# row per entry that needs management's decision. Feedback without a row here (imported from
+# the CRM, entered by management or an admin) counts at once; see VIEW_FEEDBACK_COUNTED.
+FEEDBACK_REVIEWS = Table(
+    "feedback_reviews",
+    (
+        C("feedback_id", "id", True),
+        C("status", "category", True, REVIEW_STATUSES),
+        C("entered_by", "text"),
+        C("entered_at", "timestamp"),
+        C("decided_by", "text"),
+        C("decided_at", "timestamp"),
+    ),
+    key=("feedback_id",),
+)
+
+# Closed bonus years (kam_analytics/closed_years.py, bonus_close.py): a year is closed while it
+# has a row without reopened_at; each close issues one frozen statement per KAM.
+YEAR_CLOSES = Table(
+    "year_closes",
+    (
+        C("close_id", "bigint", True),
+        C("year", "int", True),
+        C("closed_at", "timestamp"),
+        C("closed_by", "text"),
+        C("reopened_at", "timestamp"),
+        C("reopened_by", "text"),
+        C("reopen_reason", "text"),
+    ),
+    key=("close_id",),
+)
+
+BONUS_STATEMENTS = Table(
+    "bonus_statements",
+    (
+        C("close_id", "bigint", True),
+        C("kam_id", "id", True),
+        C("year", "int", True),
+        C("bonus", "money"),
+        C("statement", "json"),  # the whole standing as issued: figures, plan, accounts, surveys
+    ),
+    key=("close_id", "kam_id"),
+)
+
 SCHEMA_META = Table(
     "schema_meta",
     (C("key", "text", True), C("value", "text")),
@@ -391,12 +436,15 @@ APP_TABLES: dict[str, Table] = {
         FIGURE_SNAPSHOTS,
         USERS,
         AUDIT_LOG,
+        FEEDBACK_REVIEWS,
+        YEAR_CLOSES,
+        BONUS_STATEMENTS,
         SCHEMA_META,
     )
 }
 ALL_TABLES: dict[str, Table] = {**IMPORTABLE_TABLES, **APP_TABLES}
 
-SEQUENCES = ("import_id_seq", "audit_id_seq")
+SEQUENCES = ("import_id_seq", "audit_id_seq", "close_id_seq")
 
 
 def table_columns(table: Table) -> tuple[Column, ...]:
@@ -493,4 +541,15 @@ SELECT
 FROM unioned
 """
 
-VIEWS = (MACRO_VISIBLE_ACCOUNTS, VIEW_SERVICE_EVENTS_ALL)
+# The feedback that counts (for F and the satisfaction signal): everything except survey
+# entries still pending or rejected in the four-eyes review (kam_analytics/approvals.py).
+VIEW_FEEDBACK_COUNTED = """
+CREATE OR REPLACE VIEW feedback_counted AS
+SELECT f.* FROM feedback f
+WHERE NOT EXISTS (
+    SELECT 1 FROM feedback_reviews r
+    WHERE r.feedback_id = f.feedback_id AND r.status <> 'approved'
+)
+"""
+
+VIEWS = (MACRO_VISIBLE_ACCOUNTS, VIEW_SERVICE_EVENTS_ALL, VIEW_FEEDBACK_COUNTED)

@@ -5,7 +5,8 @@ every default — retention parameters, the bonus plan per year, KAM pay per yea
 Every value has a default (DOMAIN.md for the numbers), so an empty database works. Only admins
 change settings; every change is written to the audit log (old -> new). The chart theme
 (exports/theme.py) reads its colours and font from here; this module imports nothing from
-`exports`.
+`exports`. The bonus plan and KAM pay of a closed
+bonus year cannot be changed (closed_years.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
+from kam_analytics.closed_years import require_open_year
 from kam_analytics.errors import ConfigError, NotFoundError
 from kam_analytics.i18n import LANGUAGES, normalise_lang
 
@@ -221,6 +223,7 @@ def save_bonus_plan(con, scope: Scope, year: int, plan: BonusPlan | dict) -> Bon
             f"Bonus plan {year}: the weights add up to 0",
             "Give at least one weight a value above 0.",
         )
+    require_open_year(con, year, "bonus_plan")
     old = select_bonus_plan(con, year)
     new = BonusPlan(**{n: float(values[n]) for n in PLAN_FIELDS})
     con.execute(
@@ -279,6 +282,7 @@ def save_kam_pay(
     exists = con.execute("SELECT count(*) FROM kams WHERE kam_id = ?", [kam_id]).fetchall()[0][0]
     if not exists:
         raise NotFoundError(f"No KAM with id {kam_id!r}", "Import the KAM list first.")
+    require_open_year(con, year, "kam_pay")
     base = _money_or_none(base_salary, "base salary")
     target = _money_or_none(target_bonus, "target bonus")
     old = con.execute(
@@ -304,6 +308,7 @@ def save_kam_pay(
 def delete_kam_pay(con, scope: Scope, kam_id: str, year: int) -> None:
     """Remove a KAM's pay override for one year (back to the kams table); logged."""
     scope.require_role("admin")
+    require_open_year(con, year, "kam_pay")
     old = con.execute(
         "SELECT CAST(base_salary AS DOUBLE), CAST(target_bonus AS DOUBLE) FROM kam_pay "
         "WHERE kam_id = ? AND year = ?",

@@ -5,8 +5,9 @@ import datetime as dt
 
 import streamlit as st
 
+from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text, tier_label
 from kam_analytics.metrics.account import account_summary, select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
@@ -203,19 +204,27 @@ with m_right:
         st.caption(tr("fb_none"))
     else:
         show_table(
-            fb[["date", "kind", "score", "comment"]].assign(
+            fb[["date", "kind", "score", "comment", "review_status"]].assign(
                 date=[fmt_date(d, lang) for d in fb["date"]],
                 kind=[tr(f"fb_kind_{k}") for k in fb["kind"]],
                 comment=[c if isinstance(c, str) else "" for c in fb["comment"]],
+                # a KAM's own survey counts only once approved (four eyes)
+                review_status=[
+                    tr(f"fb_status_{r}") if isinstance(r, str) else "" for r in fb["review_status"]
+                ],
             ),
             labels={
                 "date": tr("fb_date"),
                 "kind": tr("fb_kind"),
                 "score": tr("st_col_score"),
                 "comment": tr("fb_comment"),
+                "review_status": tr("fb_status"),
             },
             ints=("score",),
         )
+    saved = st.session_state.pop("acc_fb_saved", None)
+    if saved:
+        st.success(saved)
     with st.expander(tr("fb_add")), st.form(f"acc_feedback_{account_id}"):
         kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
         day = st.date_input(
@@ -234,7 +243,9 @@ with m_right:
                     score=score,
                     comment=comment,
                 )
-                st.success(tr("fb_saved"))
+                st.session_state["acc_fb_saved"] = tr(
+                    "fb_saved_pending" if needs_approval(scope, kind) else "fb_saved"
+                )
                 st.rerun()
             except KamError as exc:
-                st.error(str(exc))
+                st.error(kam_error_text(exc, lang))

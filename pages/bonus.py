@@ -1,12 +1,15 @@
-"""Bonus-Stand: per KAM the formula with today's R, M, F, now / best / worst, what-if, statement."""
+"""Bonus-Stand: per KAM the formula with today's R, M, F, now / best / worst, what-if, statement;
+surveys waiting for approval (four eyes); closing and reopening a year (the issued statement)."""
 
 import datetime as dt
 
 import streamlit as st
 
+from kam_analytics import approvals, bonus_close
+from kam_analytics.closed_years import select_year_close
 from kam_analytics.errors import KamError
 from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text
 from kam_analytics.metrics import bonus as bn
 from kam_analytics.metrics.retention import explain_signals, select_order_years
 from kam_analytics.periods import default_as_of
@@ -22,6 +25,7 @@ today = dt.date.today()
 years = sorted(set(select_order_years(con, scope)) | {today.year})
 c_year, c_as_of, c_kam = st.columns([1, 1, 3])
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="bn_year")
+close = select_year_close(con, year)  # a closed year shows its issued statement
 as_of = c_as_of.date_input(
     tr("as_of"),
     value=default_as_of(year, today),
@@ -29,7 +33,10 @@ as_of = c_as_of.date_input(
     max_value=dt.date(year, 12, 31),
     format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
     key=f"bn_as_of_{year}",
+    disabled=close is not None,
 )
+if close is not None:
+    as_of = dt.date(year, 12, 31)
 kams = bn.select_kams(con, scope)  # sorted by kam_id: nothing here ranks KAMs
 if kams.empty:
     st.info(tr("bonus_no_kams"))
@@ -43,18 +50,38 @@ kam_id = c_kam.selectbox(
 )
 
 try:
-    s = bn.get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=scope)
+    live = bn.get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=scope)
+    issued = (
+        bonus_close.issued_statement(con, year=year, kam_id=kam_id, scope=scope, live=live)
+        if close is not None
+        else None
+    )
+    pending = approvals.select_reviews(con, scope, year=year, kam_id=kam_id)
 except KamError as exc:
-    st.error(str(exc))
+    st.error(kam_error_text(exc, lang))
     st.stop()
+s = issued.standing if issued is not None else live
 
+notice = st.session_state.pop("bn_notice", None)
+if notice:
+    st.success(notice)
 f = s.now
 st.subheader(f"{s.name or s.kam_id} · {year} · {tr('as_of')} {fmt_date(s.as_of, lang)}")
+if close is not None and issued is not None:
+    st.info(tr("bc_closed_info", year=year, note=bonus_close.issued_note(issued, lang)))
+    diff = bonus_close.difference_text(issued, lang)
+    if diff:
+        st.warning(diff)
+    else:
+        st.caption(tr("bc_no_difference"))
+elif close is not None:
+    st.warning(tr("bc_no_statement", year=year))
 st.markdown(f"**{tr('bonus_formula')}:** `{bn.formula_text(s.plan, lang)}`")
-st.markdown(f"**{tr('bonus_filled')}:** `{bn.filled_formula(f, s.plan, lang)}`")
+filled_label = tr("bc_filled_issued") if issued is not None else tr("bonus_filled")
+st.markdown(f"**{filled_label}:** `{bn.filled_formula(f, s.plan, lang)}`")
 for note in bn.figure_notes(f, s.plan, lang):
     st.caption(note)
-if s.year_complete:
+if s.year_complete and close is None:
     st.info(tr("bonus_final"))
 
 m1, m2, m3 = st.columns(3)
@@ -91,9 +118,13 @@ r3.caption(
         f=fmt_number(f.F, lang, 4) if f.F is not None else undefined,
     )
 )
+if len(pending):
+    r3.caption(tr("bc_f_pending", n=len(pending)))
 
 # --- what-if ---------------------------------------------------------------------------
 st.subheader(tr("bonus_what_if"))
+if close is not None:
+    st.caption(tr("bc_what_if_closed"))
 options = list(counted["account_id"]) if n else []
 labels = dict(zip(counted["account_id"], counted["name"], strict=True)) if n else {}
 w1, w2 = st.columns(2)
@@ -103,6 +134,7 @@ lost = w1.multiselect(
     format_func=lambda a: f"{a} {labels.get(a, '')}",
     key=f"bn_lost_{kam_id}_{year}",
     placeholder=tr("bn_choose_accounts"),
+    disabled=close is not None,
 )
 kept = w2.multiselect(
     tr("bonus_mark_kept"),
@@ -110,8 +142,9 @@ kept = w2.multiselect(
     format_func=lambda a: f"{a} {labels.get(a, '')}",
     key=f"bn_kept_{kam_id}_{year}",
     placeholder=tr("bn_choose_accounts"),
+    disabled=close is not None,
 )
-if lost or kept:
+if (lost or kept) and close is None:
     wf = bn.get_standing(
         con, kam_id=kam_id, year=year, as_of=as_of, scope=scope, lost=lost, kept=kept
     ).now
@@ -189,6 +222,70 @@ if len(s.surveys):
 else:
     st.caption(tr("st_no_surveys"))
 
+# --- four eyes: survey scores a KAM entered wait for management ---------------------------
+st.subheader(tr("bc_pending_title"))
+st.caption(tr("bc_pending_intro"))
+review_labels = {
+    "feedback_id": tr("bn_col_feedback_id"),
+    "account_id": tr("st_col_account"),
+    "account_name": tr("st_col_name"),
+    "date": tr("st_col_date"),
+    "score": tr("st_col_score"),
+    "comment": tr("fb_comment"),
+    "entered_by": tr("bc_col_entered_by"),
+}
+
+
+def review_table(df):
+    """Review entries as shown: dates formatted, empty comments blank."""
+    return df[list(review_labels)].assign(
+        date=[fmt_date(d, lang) for d in df["date"]],
+        comment=[c if isinstance(c, str) else "" for c in df["comment"]],
+    )
+
+
+if pending.empty:
+    st.caption(tr("bc_pending_none"))
+elif not scope.sees_all:
+    st.caption(tr("bc_pending_kam"))
+    show_table(review_table(pending), labels=review_labels)
+else:
+    for rec in pending.to_dict(orient="records"):
+        fid = rec["feedback_id"]
+        own = rec["entered_by"] == scope.username
+        c_text, c_ok, c_no = st.columns([6, 1, 1], vertical_alignment="center")
+        c_text.text(
+            f"{fid} · {rec['account_id']} {rec['account_name']} · {fmt_date(rec['date'], lang)}"
+            f" · {tr('st_col_score')} {fmt_number(rec['score'], lang, 1)}"
+            f" · {tr('bc_col_entered_by')}: {rec['entered_by']}"
+            + (f" ({tr('bc_own_entry')})" if own else "")
+        )
+        for col, approve, label in ((c_ok, True, "bc_approve"), (c_no, False, "bc_reject")):
+            if col.button(tr(label), key=f"bn_{label}_{fid}", disabled=own):
+                try:
+                    approvals.decide_survey(con, scope, fid, approve)
+                    st.session_state["bn_notice"] = tr(
+                        "bc_approved" if approve else "bc_rejected", id=fid
+                    )
+                    st.rerun()
+                except KamError as exc:
+                    st.error(kam_error_text(exc, lang))
+if scope.sees_all:
+    # pending entries of other KAMs or years, so none is forgotten before a year close
+    every = approvals.select_reviews(con, scope)
+    other = every[~every["feedback_id"].isin(pending["feedback_id"])]
+    if len(other):
+        counts = other.groupby([other["kam_id"].fillna("–"), other["date"].dt.year]).size()
+        where = "; ".join(f"{k} · {y}: {c}" for (k, y), c in counts.items())
+        st.caption(tr("bc_pending_elsewhere", where=where))
+if not scope.sees_all:
+    rejected = approvals.select_reviews(
+        con, scope, year=year, kam_id=kam_id, statuses=("rejected",)
+    )
+    if len(rejected):
+        st.caption(tr("bc_rejected_kam"))
+        show_table(review_table(rejected), labels=review_labels)
+
 praise = bn.standing_praise(con, s, scope)
 quotes = [str(c) for c in praise["comment"]]
 if quotes:
@@ -199,7 +296,7 @@ if quotes:
 d1, d2 = st.columns(2)
 d1.download_button(
     tr("bonus_pdf"),
-    data=lambda: statement_pdf(s, lang, praise=quotes),  # built on click
+    data=lambda: statement_pdf(s, lang, praise=quotes, issued=issued),  # built on click
     file_name=f"bonus_{s.kam_id}_{year}.pdf",
     mime="application/pdf",
     on_click="ignore",
@@ -207,9 +304,39 @@ d1.download_button(
 )
 d2.download_button(
     tr("bonus_xlsx"),
-    data=lambda: statement_xlsx(s, lang),
+    data=lambda: statement_xlsx(s, lang, issued=issued),
     file_name=f"bonus_{s.kam_id}_{year}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     on_click="ignore",
     icon=":material/table_view:",
 )
+
+# --- year close (management and admins) -------------------------------------------------------
+if scope.sees_all:
+    st.subheader(tr("bc_section"))
+    if close is None and dt.date(year, 12, 31) >= today:
+        st.caption(tr("bc_not_over", year=year))
+    elif close is None:
+        st.caption(tr("bc_close_intro", year=year))
+        with st.form(f"bn_close_{year}"):
+            confirmed = st.checkbox(tr("bc_close_confirm", year=year), key=f"bn_close_ok_{year}")
+            if st.form_submit_button(tr("bc_close_button", year=year)):
+                if not confirmed:
+                    st.warning(tr("bc_confirm_needed"))
+                else:
+                    try:
+                        bonus_close.close_year(con, scope, year)
+                        st.session_state["bn_notice"] = tr("bc_closed_done", year=year)
+                        st.rerun()
+                    except KamError as exc:
+                        st.error(kam_error_text(exc, lang))
+    else:
+        with st.form(f"bn_reopen_{year}"):
+            reason = st.text_input(tr("bc_reopen_reason"), key=f"bn_reopen_reason_{year}")
+            if st.form_submit_button(tr("bc_reopen_button", year=year)):
+                try:
+                    bonus_close.reopen_year(con, scope, year, reason)
+                    st.session_state["bn_notice"] = tr("bc_reopened_done", year=year)
+                    st.rerun()
+                except KamError as exc:
+                    st.error(kam_error_text(exc, lang))

@@ -1,7 +1,9 @@
 """The bonus statement of one KAM as PDF (fpdf2) and XLSX (xlsxwriter).
 
 It opens every figure down to the accounts, ratings and surveys behind it, so that the KAM
-can recompute the bonus by hand.
+can recompute the bonus by hand. For a closed year the page hands in the issued statement and
+`issued` (bonus_close.Issued): the statement then says when it was issued and, if today's data
+differs, what today's data would give.
 """
 
 from __future__ import annotations
@@ -24,13 +26,28 @@ def _none(v):
     return v
 
 
-def summary_rows(s: KamStanding, lang: str) -> list[tuple[str, object, str]]:
+def issued_rows(issued, lang: str) -> list[tuple[str, object, str]]:
+    """Lines of an issued statement: when and by whom, and today's bonus if the data changed."""
+    if issued is None:
+        return []
+    from kam_analytics.bonus_close import difference_text, issued_note
+
+    rows = [(t("st_issued", lang), issued.closed_at.date(), issued_note(issued, lang))]
+    diff = difference_text(issued, lang)
+    if diff:
+        rows.append((t("st_live_bonus", lang), issued.live.bonus, fmt_eur(issued.live.bonus, lang)))
+        rows.append((t("st_difference", lang), None, diff))
+    return rows
+
+
+def summary_rows(s: KamStanding, lang: str, issued=None) -> list[tuple[str, object, str]]:
     """(label, raw value, formatted value) lines of the statement's first part."""
     f = s.now
     p = s.plan
     pct = lambda v: fmt_pct(v, lang, 1)  # noqa: E731
     num = lambda v: fmt_number(v, lang, 3)  # noqa: E731
     return [
+        *issued_rows(issued, lang),
         (t("st_kam", lang), s.kam_id, f"{s.kam_id} {s.name or ''}".strip()),
         (t("year", lang), s.year, str(s.year)),
         (t("as_of", lang), s.as_of, fmt_date(s.as_of, lang)),
@@ -88,8 +105,8 @@ def account_rows(s: KamStanding) -> list[dict]:
     return rows
 
 
-def statement_xlsx(s: KamStanding, lang: str = "de") -> bytes:
-    """The statement as an Excel workbook: summary, accounts, surveys."""
+def statement_xlsx(s: KamStanding, lang: str = "de", issued=None) -> bytes:
+    """The statement as an Excel workbook: summary, accounts, surveys (`issued`: see above)."""
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -106,11 +123,18 @@ def statement_xlsx(s: KamStanding, lang: str = "de") -> bytes:
     ws.set_column(2, 2, 90)
     money_labels = {
         t(k, lang)
-        for k in ("st_base_salary", "st_target_bonus", "bonus_now", "bonus_best", "bonus_worst")
+        for k in (
+            "st_base_salary",
+            "st_target_bonus",
+            "bonus_now",
+            "bonus_best",
+            "bonus_worst",
+            "st_live_bonus",
+        )
     }
     share_labels = {"R", "R'", "M", "F", t("st_gate", lang)}
     row = 0
-    for label, raw, shown in summary_rows(s, lang):
+    for label, raw, shown in summary_rows(s, lang, issued):
         ws.write(row, 0, label, bold)
         if isinstance(raw, dt.date):
             ws.write_datetime(row, 1, dt.datetime.combine(raw, dt.time()), date_f)
@@ -197,7 +221,9 @@ def _fmt_cell(key: str, v, lang: str) -> str:
     return str(v)
 
 
-def statement_pdf(s: KamStanding, lang: str = "de", praise: list[str] | None = None) -> bytes:
+def statement_pdf(
+    s: KamStanding, lang: str = "de", praise: list[str] | None = None, issued=None
+) -> bytes:
     """The statement as a PDF (A4 landscape): summary, formula filled in, accounts, surveys."""
     from fpdf import FPDF
 
@@ -235,11 +261,12 @@ def statement_pdf(s: KamStanding, lang: str = "de", praise: list[str] | None = N
     pdf.multi_cell(0, 5, text(t("st_intro", lang)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(family, "", 10)
-    for label, _raw, shown in summary_rows(s, lang):
+    for label, _raw, shown in summary_rows(s, lang, issued):
         pdf.set_font(family, "B", 10)
         pdf.cell(70, 6, text(label))
         pdf.set_font(family, "", 10)
-        pdf.cell(0, 6, text(shown), new_x="LMARGIN", new_y="NEXT")
+        # the difference against an issued statement is a sentence: let it wrap
+        pdf.multi_cell(0, 6, text(shown), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font(family, "B", 10)
     pdf.cell(0, 6, text(t("st_formula", lang)), new_x="LMARGIN", new_y="NEXT")

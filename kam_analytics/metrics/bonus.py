@@ -11,7 +11,10 @@ Rules as implemented:
   rating counts 0 %; during the year only given ratings count and accounts without any
   rating are left out). When no account has a score yet (during the year), M is undefined.
 - F = mean score of all surveys of those accounts dated 1 January .. as-of, divided by 10
-  (scores clipped to 0-10). No survey: F is undefined.
+  (scores clipped to 0-10). No survey: F is undefined. A survey a KAM entered counts only once
+  management approved it (kam_analytics/approvals.py).
+- A closed year's statement is the one issued at the close (kam_analytics/bonus_close.py);
+  the functions here always compute from today's data.
 - An undefined M or F is left out and the remaining weights are scaled up so their sum stays
   w_r + w_m + w_f.
 - A KAM without key accounts active on 1 January: accounts 0, R/M/F undefined, bonus 0.

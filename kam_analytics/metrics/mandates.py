@@ -5,7 +5,8 @@
   rating counts as 0 % (an account without a mandate row scores 0). During the year only the
   ratings given so far count; an account without any rating has no score yet.
 - The KAM answers for their own accounts (accounts.kam_id); admin and management may too.
-  Only admin and management rate.
+  Only admin and management rate. The ratings of a closed bonus year cannot be changed
+  (closed_years.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
+from kam_analytics.closed_years import require_open_year
 from kam_analytics.errors import AccessDeniedError, ConfigError, NotFoundError
 
 QUESTIONS = ("contact", "objectives", "success_measures", "support")
@@ -128,6 +130,7 @@ def save_mandate_ratings(con, scope: Scope, account_id: str, year: int, ratings:
             f"User {scope.username!r} may not rate mandates",
             "Ratings are given by management or an administrator.",
         )
+    require_open_year(con, year, "mandate_ratings")  # the ratings of a closed year are issued
     old = get_mandate(con, account_id, year, scope)
     new = {}
     for q in QUESTIONS:

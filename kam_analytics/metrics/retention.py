@@ -245,7 +245,7 @@ def select_latest_surveys(con, scope: Scope, as_of: dt.date) -> pd.DataFrame:
             SELECT account_id, date, CAST(score AS DOUBLE) AS score,
                    row_number() OVER (PARTITION BY account_id
                                       ORDER BY date DESC, feedback_id DESC) AS rn
-            FROM feedback
+            FROM feedback_counted  -- pending / rejected KAM entries do not count (approvals.py)
             WHERE kind = 'survey' AND score IS NOT NULL AND date IS NOT NULL AND date <= ?
               AND account_id IN (SELECT account_id FROM visible_accounts(?))
         )
