@@ -8,10 +8,11 @@ import streamlit as st
 from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text, tier_label
-from kam_analytics.metrics.account import account_summary, select_account_options
+from kam_analytics.metrics.account import select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
-from kam_analytics.metrics.retention import explain_signals, select_order_years
+from kam_analytics.metrics.retention import explain_signals
+from kam_analytics.page_data.account import account_years, load_account
 from kam_analytics.schema import ACCOUNT_STATUSES, FEEDBACK_KINDS
 from ui.downloads import deck_download, download_table
 from ui.session import get_con, get_lang, get_scope, tr
@@ -27,7 +28,7 @@ if options.empty:
 names = dict(zip(options["account_id"], options["name"], strict=True))
 tiers = dict(zip(options["account_id"], options["tier"], strict=True))
 today = dt.date.today()
-years = sorted(set(select_order_years(con, scope)) | {today.year})
+years = account_years(con, scope, today)
 c_acc, c_year = st.columns([4, 1])
 account_id = c_acc.selectbox(
     tr("acc_select"),
@@ -38,7 +39,7 @@ account_id = c_acc.selectbox(
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="acc_year")
 
 try:
-    s = account_summary(con, account_id=account_id, year=year, scope=scope)
+    s = load_account(con, scope, account_id=account_id, year=year).summary
 except KamError as exc:
     st.error(str(exc))
     st.stop()

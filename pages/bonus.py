@@ -11,7 +11,8 @@ from kam_analytics.errors import KamError
 from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text
 from kam_analytics.metrics import bonus as bn
-from kam_analytics.metrics.retention import explain_signals, select_order_years
+from kam_analytics.metrics.retention import explain_signals
+from kam_analytics.page_data.bonus import bonus_years, load_bonus
 from kam_analytics.periods import default_as_of
 from ui.downloads import download_table
 from ui.session import get_con, get_lang, get_scope, tr
@@ -22,7 +23,7 @@ st.title(tr("bonus_title"))
 st.caption(tr("bonus_caption"))
 
 today = dt.date.today()
-years = sorted(set(select_order_years(con, scope)) | {today.year})
+years = bonus_years(con, scope, today)
 c_year, c_as_of, c_kam = st.columns([1, 1, 3])
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="bn_year")
 close = select_year_close(con, year)  # a closed year shows its issued statement
@@ -50,13 +51,8 @@ kam_id = c_kam.selectbox(
 )
 
 try:
-    live = bn.get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=scope)
-    issued = (
-        bonus_close.issued_statement(con, year=year, kam_id=kam_id, scope=scope, live=live)
-        if close is not None
-        else None
-    )
-    pending = approvals.select_reviews(con, scope, year=year, kam_id=kam_id)
+    data = load_bonus(con, scope, year=year, as_of=as_of, kam_id=kam_id)
+    live, issued, pending = data.live, data.issued, data.pending
 except KamError as exc:
     st.error(kam_error_text(exc, lang))
     st.stop()
@@ -286,7 +282,7 @@ if not scope.sees_all:
         st.caption(tr("bc_rejected_kam"))
         show_table(review_table(rejected), labels=review_labels)
 
-praise = bn.standing_praise(con, s, scope)
+praise = data.praise
 quotes = [str(c) for c in praise["comment"]]
 if quotes:
     st.subheader(tr("bonus_praise"))

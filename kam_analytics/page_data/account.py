@@ -23,13 +23,19 @@ class AccountData:
     summary: dict | None  # account_summary
 
 
+def account_years(con, scope: Scope, today: dt.date | None = None) -> list[int]:
+    """Years with orders and the running year."""
+    today = today or dt.date.today()
+    return sorted(set(select_order_years(con, scope)) | {today.year})
+
+
 def load_account(
     con, scope: Scope, *, account_id: str | None = None, year: int | None = None
 ) -> AccountData:
     """The account page's figures (account_id None = the first visible account)."""
     today = dt.date.today()
     options = select_account_options(con, scope)
-    years = sorted(set(select_order_years(con, scope)) | {today.year})
+    years = account_years(con, scope, today)
     year = int(year) if year is not None else today.year
     if account_id is None and not options.empty:
         account_id = str(options["account_id"].iloc[0])
