@@ -6,7 +6,8 @@ import streamlit as st
 
 from kam_analytics.cache import memoised
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
-from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
+from kam_analytics.glossary import tier_label
+from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names
 from kam_analytics.metrics import profitability as pf
 from kam_analytics.metrics import services as sv
 from kam_analytics.periods import period_bounds, period_label

@@ -7,7 +7,8 @@ import streamlit as st
 
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
-from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
+from kam_analytics.glossary import state_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.periods import default_as_of, period_bounds, period_label
 from kam_analytics.schema import TIERS
@@ -69,9 +70,9 @@ retained = int(detail["retained"].sum())
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(tr("ret_m_accounts"), len(detail), border=True)
 k2.metric(tr("ret_m_active_start"), started, border=True)
-k3.metric(tr("ret_m_retained"), retained, border=True)
-k4.metric(tr("ret_m_lost"), int(detail["lost"].sum()), border=True)
-k5.metric(tr("ret_m_at_risk"), int(detail["at_risk"].sum()), border=True)
+k3.metric(state_label("retained", lang), retained, border=True)
+k4.metric(state_label("lost", lang), int(detail["lost"].sum()), border=True)
+k5.metric(state_label("at_risk", lang), int(detail["at_risk"].sum()), border=True)
 st.caption(f"{tr('ret_m_rate')}: {fmt_pct(retained / started if started else None, lang)}")
 
 summary_labels = {
@@ -80,9 +81,9 @@ summary_labels = {
     "tier": tr("tier"),
     "accounts": tr("ret_m_accounts"),
     "active_start": tr("ret_m_active_start"),
-    "retained": tr("ret_m_retained"),
-    "lost": tr("ret_m_lost"),
-    "at_risk": tr("ret_m_at_risk"),
+    "retained": state_label("retained", lang),
+    "lost": state_label("lost", lang),
+    "at_risk": state_label("at_risk", lang),
     "rate": tr("ret_m_rate"),
 }
 left, right = st.columns([3, 2])
@@ -111,7 +112,9 @@ if risky.empty:
 else:
     for rec in risky.to_dict(orient="records"):
         state = (
-            tr("ret_m_lost") if rec["lost"] else (tr("ret_m_retained") if rec["retained"] else "–")
+            state_label("lost", lang)
+            if rec["lost"]
+            else (state_label("retained", lang) if rec["retained"] else "–")
         )
         with st.container(border=True):
             st.markdown(
@@ -218,8 +221,8 @@ with st.expander(tr("ret_details")):
         "status": tr("ret_status"),
         "active_start": tr("col_active_start"),
         "active_end": tr("col_active_end"),
-        "retained": tr("ret_m_retained"),
-        "at_risk": tr("ret_m_at_risk"),
+        "retained": state_label("retained", lang),
+        "at_risk": state_label("at_risk", lang),
         "signals": tr("ret_signals"),
         "last_order": tr("col_last_order"),
         "days_since_last_order": tr("col_days_since"),
