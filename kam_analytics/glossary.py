@@ -86,3 +86,29 @@ def service_label(con, code, lang: str = DEFAULT_LANGUAGE) -> str:
     if code is None or code == "":
         return "–"
     return select_service_names(con, lang).get(code, str(code))
+
+
+# Columns whose values are codes of a glossary concept, and how each is named.
+_CODE_COLUMNS = {
+    "tier": tier_label,
+    "billing_mode": billing_mode_label,
+    "policy": policy_label,
+    "finding": finding_label,
+    "signals": signals_text,
+    "status": lambda code, lang: term("crm", code, lang),
+}
+
+
+def name_codes(df, lang: str = DEFAULT_LANGUAGE):
+    """A copy of `df` whose code columns (tier, billing_mode, policy, finding, signals,
+    status) hold the glossary's names instead of codes, for tables and downloads."""
+    out = df.copy()
+    for column, name in _CODE_COLUMNS.items():
+        if column in out:
+            out[column] = [
+                "–"
+                if code is None or (isinstance(code, float) and code != code)
+                else name(code, lang)
+                for code in out[column]
+            ]
+    return out

@@ -7,7 +7,7 @@ import streamlit as st
 
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
-from kam_analytics.glossary import state_label, tier_label
+from kam_analytics.glossary import name_codes, state_label, tier_label
 from kam_analytics.i18n import fmt_date, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.periods import default_as_of, period_bounds, period_label
@@ -93,7 +93,7 @@ for column, by, title, stem in (
 ):
     with column:
         st.subheader(tr(title))
-        summary = rt.summarize_retention(detail, by)
+        summary = name_codes(rt.summarize_retention(detail, by), lang)
         show_table(summary, labels=summary_labels, pct=("rate",))
         download_table(
             summary,
@@ -235,13 +235,13 @@ with st.expander(tr("ret_details")):
         "mandate_answered": tr("col_mandate_answered"),
     }
     show_table(
-        detail[list(cols)],
+        name_codes(detail[list(cols)], lang),
         labels=cols,
         money=("revenue_t12", "revenue_prev12"),
         pct=("revenue_change",),
     )
     download_table(
-        yes_no(detail[list(cols)]),
+        yes_no(name_codes(detail[list(cols)], lang)),
         f"kundenbindung_{year}_alle_kunden",
         money_cols=("revenue_t12", "revenue_prev12"),
         pct_cols=("revenue_change",),

@@ -109,3 +109,24 @@ def test_bonus_statement_names_signals_in_words(con):
     assert _fmt_cell("signals", "order_gap;mandate_incomplete", "en") == (
         "Order gap, KAM mandate incomplete"
     )
+
+
+def test_name_codes_turns_code_columns_into_names():
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "account_id": ["K1", "A1"],
+            "tier": ["KEY", None],
+            "billing_mode": ["silent", "billed"],
+            "signals": ["order_gap;satisfaction_drop", ""],
+            "status": [None, "lost"],
+        }
+    )
+    out = glossary.name_codes(df, "de")
+    assert list(out["account_id"]) == ["K1", "A1"]  # ids stay
+    assert list(out["tier"]) == ["Key Account", "–"]
+    assert list(out["billing_mode"]) == ["Ohne Berechnung erbracht", "In Rechnung gestellt"]
+    assert list(out["signals"]) == ["Bestelllücke, Zufriedenheit gesunken", "–"]
+    assert list(out["status"]) == ["–", "verloren"]
+    assert df["tier"].iloc[0] == "KEY"  # the input is left as it was
