@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.periods import cut_off
 from kam_analytics.schema import BILLING_MODES, TIERS
 
 MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
@@ -168,7 +169,11 @@ def report_services(
     """One row per visible account (zeros included): cost, list value, billed, unbilled, value by mode."""
     df = con.execute(
         _SQL_REPORT,
-        {"year": None if year is None else int(year), "as_of": as_of, "kam": scope.kam_param},
+        {
+            "year": None if year is None else int(year),
+            "as_of": cut_off(year, as_of),
+            "kam": scope.kam_param,
+        },
     ).df()
     df = _money(df, REPORT_COLUMNS[4:])
     return df[REPORT_COLUMNS].reset_index(drop=True)
@@ -202,7 +207,7 @@ def _params(scope, year, as_of, account_id, tiers, kam_ids, services) -> dict:
     return {
         "kam": scope.kam_param,
         "year": None if year is None else int(year),
-        "as_of": as_of,
+        "as_of": cut_off(year, as_of),
         "account": account_id,
         "tiers": _as_list(tiers),
         "kams": _as_list(kam_ids),
