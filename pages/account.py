@@ -7,7 +7,8 @@ import streamlit as st
 
 from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text, tier_label
+from kam_analytics.glossary import tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text
 from kam_analytics.metrics.account import select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
@@ -65,7 +66,7 @@ i2.metric(tr("acc_kam"), info["kam_name"] or info["kam_id"] or "–", border=Tru
 i3.metric(
     tr("acc_status"),
     (
-        tr(f"acc_status_{info['status']}")
+        tr(f"term_crm_{info['status']}")
         if info["status"] in ACCOUNT_STATUSES
         else info["status"] or "–"
     ),
@@ -126,7 +127,7 @@ with right:
     if ent.empty:
         st.caption(tr("acc_no_matrix"))
     else:
-        ent = ent.assign(policy=[tr(f"pol_{p}") for p in ent["policy"]])
+        ent = ent.assign(policy=[tr(f"term_policy_{p}") for p in ent["policy"]])
         show_table(
             ent[[name_col, "policy"]], labels={name_col: tr("service"), "policy": tr("acc_policy")}
         )
@@ -166,7 +167,7 @@ if r:
         for k, c in (
             ("col_active_start", "active_start"),
             ("col_active_end", "active_end"),
-            ("ret_m_retained", "retained"),
+            ("term_state_retained", "retained"),
         )
     )
     st.markdown(flags)

@@ -161,7 +161,7 @@ cols = {
     "name": tr("st_col_name"),
     "active_start": tr("st_col_active_start"),
     "active_end": tr("st_col_active_end"),
-    "at_risk": tr("st_col_at_risk"),
+    "at_risk": tr("term_state_at_risk"),
     "why": tr("col_why"),
     "contact_rating": tr("q_contact"),
     "objectives_rating": tr("q_objectives"),

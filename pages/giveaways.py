@@ -5,16 +5,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics import glossary
 from kam_analytics.exports.theme import money_axis
-from kam_analytics.i18n import (
-    billing_mode_label,
-    fmt_date,
-    fmt_eur,
-    fmt_number,
-    policy_label,
-    select_service_names,
-    tier_label,
-)
+from kam_analytics.glossary import billing_mode_label, policy_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, select_service_names
 from kam_analytics.metrics import giveaways as gv
 from kam_analytics.page_data.giveaways import load_giveaways
 from kam_analytics.page_data.services import load_filter_options
@@ -42,7 +36,7 @@ if found.empty:
     st.success(tr("gv_none"))
     st.stop()
 
-finding_label = {f: tr(f"gv_finding_{f}") for f in gv.FINDINGS}
+finding_label = {f: glossary.finding_label(f, lang) for f in gv.FINDINGS}
 period = period_label(*period_bounds(year), lang) if year else tr("svc_all_years")
 file_year = str(year) if year else "alle_jahre"
 # the company palette's red / amber / blue, the same colours as in the review pack

@@ -10,7 +10,8 @@ from kam_analytics.departments import save_departments, select_departments
 from kam_analytics.errors import KamError
 from kam_analytics.exports import matrix_sheet as ms
 from kam_analytics.exports.department_sheet import department_pdf
-from kam_analytics.i18n import fmt_eur, policy_label, tier_label
+from kam_analytics.glossary import policy_label, tier_label
+from kam_analytics.i18n import fmt_eur
 from kam_analytics.schema import DEPARTMENTS, POLICIES, TIERS
 from ui.downloads import XLSX_MIME, chromium_ready, download_table
 from ui.session import get_con, get_lang, get_scope, tr

@@ -5,7 +5,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
-from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
+from kam_analytics.glossary import tier_label
+from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names
 from kam_analytics.page_data.profitability import load_profitability
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label

@@ -7,7 +7,8 @@ import streamlit as st
 
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
-from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
+from kam_analytics.glossary import name_codes, state_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.metrics.backtest import describe_backtest
 from kam_analytics.page_data.retention import load_backtest, load_retention
@@ -76,9 +77,9 @@ counts = data.counts
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(tr("ret_m_accounts"), counts.accounts, border=True)
 k2.metric(tr("ret_m_active_start"), counts.active_start, border=True)
-k3.metric(tr("ret_m_retained"), counts.retained, border=True)
-k4.metric(tr("ret_m_lost"), counts.lost, border=True)
-k5.metric(tr("ret_m_at_risk"), counts.at_risk, border=True)
+k3.metric(state_label("retained", lang), counts.retained, border=True)
+k4.metric(state_label("lost", lang), counts.lost, border=True)
+k5.metric(state_label("at_risk", lang), counts.at_risk, border=True)
 st.caption(f"{tr('ret_m_rate')}: {fmt_pct(counts.rate, lang)}")
 
 summary_labels = {
@@ -87,9 +88,9 @@ summary_labels = {
     "tier": tr("tier"),
     "accounts": tr("ret_m_accounts"),
     "active_start": tr("ret_m_active_start"),
-    "retained": tr("ret_m_retained"),
-    "lost": tr("ret_m_lost"),
-    "at_risk": tr("ret_m_at_risk"),
+    "retained": state_label("retained", lang),
+    "lost": state_label("lost", lang),
+    "at_risk": state_label("at_risk", lang),
     "rate": tr("ret_m_rate"),
 }
 left, right = st.columns([3, 2])
@@ -99,6 +100,7 @@ for column, summary, title, stem in (
 ):
     with column:
         st.subheader(tr(title))
+        summary = name_codes(summary, lang)
         show_table(summary, labels=summary_labels, pct=("rate",))
         download_table(
             summary,
@@ -117,7 +119,9 @@ if risky.empty:
 else:
     for rec in risky.to_dict(orient="records"):
         state = (
-            tr("ret_m_lost") if rec["lost"] else (tr("ret_m_retained") if rec["retained"] else "–")
+            state_label("lost", lang)
+            if rec["lost"]
+            else (state_label("retained", lang) if rec["retained"] else "–")
         )
         with st.container(border=True):
             st.markdown(
@@ -222,8 +226,8 @@ with st.expander(tr("ret_details")):
         "status": tr("ret_status"),
         "active_start": tr("col_active_start"),
         "active_end": tr("col_active_end"),
-        "retained": tr("ret_m_retained"),
-        "at_risk": tr("ret_m_at_risk"),
+        "retained": state_label("retained", lang),
+        "at_risk": state_label("at_risk", lang),
         "signals": tr("ret_signals"),
         "last_order": tr("col_last_order"),
         "days_since_last_order": tr("col_days_since"),
@@ -236,13 +240,13 @@ with st.expander(tr("ret_details")):
         "mandate_answered": tr("col_mandate_answered"),
     }
     show_table(
-        detail[list(cols)],
+        name_codes(detail[list(cols)], lang),
         labels=cols,
         money=("revenue_t12", "revenue_prev12"),
         pct=("revenue_change",),
     )
     download_table(
-        yes_no(detail[list(cols)]),
+        yes_no(name_codes(detail[list(cols)], lang)),
         f"kundenbindung_{year}_alle_kunden",
         money_cols=("revenue_t12", "revenue_prev12"),
         pct_cols=("revenue_change",),

@@ -7,14 +7,8 @@ import streamlit as st
 
 from kam_analytics.cache import memoised
 from kam_analytics.exports.theme import money_axis
-from kam_analytics.i18n import (
-    billing_mode_label,
-    fmt_date,
-    fmt_eur,
-    fmt_pct,
-    select_service_names,
-    tier_label,
-)
+from kam_analytics.glossary import billing_mode_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_pct, select_service_names
 from kam_analytics.metrics import services as sv
 from kam_analytics.page_data.services import load_filter_options, load_services
 from kam_analytics.periods import period_bounds, period_label
@@ -107,7 +101,7 @@ fig = go.Figure()
 for mode in BILLING_MODES:
     part = ladder[ladder["billing_mode"] == mode].set_index("tier").reindex(ordered)
     fig.add_bar(
-        y=[tier_label(t, lang) if t else tr("svc_no_tier") for t in ordered],
+        y=[tier_label(t, lang) for t in ordered],
         x=part["list_value"],
         name=billing_mode_label(mode, lang),
         orientation="h",

@@ -13,6 +13,7 @@ import io
 import math
 from pathlib import Path
 
+from kam_analytics.glossary import signals_text
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, t
 from kam_analytics.metrics.bonus import KamStanding, figure_notes, filled_formula, formula_text
 
@@ -84,7 +85,7 @@ ACCOUNT_COLUMNS = (
     ("name", "st_col_name"),
     ("active_start", "st_col_active_start"),
     ("active_end", "st_col_active_end"),
-    ("at_risk", "st_col_at_risk"),
+    ("at_risk", "term_state_at_risk"),
     ("signals", "st_col_signals"),
     ("contact_rating", "q_contact"),
     ("objectives_rating", "q_objectives"),
@@ -174,6 +175,8 @@ def statement_xlsx(s: KamStanding, lang: str = "de", issued=None) -> bytes:
                 wa.write_blank(r, col, None)
             elif key == "mandate_score":
                 wa.write_number(r, col, float(v), share)
+            elif key == "signals":
+                wa.write(r, col, signals_text(v, lang))
             elif isinstance(v, bool):
                 wa.write_boolean(r, col, v)
             elif hasattr(v, "item"):
@@ -218,6 +221,8 @@ def _fmt_cell(key: str, v, lang: str) -> str:
         return fmt_number(v, lang, 1)
     if key == "surveys":
         return str(int(v))
+    if key == "signals":
+        return signals_text(v, lang)
     return str(v)
 
 

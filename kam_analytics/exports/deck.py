@@ -35,16 +35,8 @@ from kam_analytics.exports.slides import (
     save_presentation,
 )
 from kam_analytics.exports.theme import TEXT_COLOR, Theme, load_theme
-from kam_analytics.i18n import (
-    billing_mode_label,
-    fmt_date,
-    fmt_eur,
-    fmt_number,
-    fmt_pct,
-    normalise_lang,
-    t,
-    tier_label,
-)
+from kam_analytics.glossary import billing_mode_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, normalise_lang, t
 from kam_analytics.metrics.account_value import collect_account_data
 from kam_analytics.periods import period_label
 

@@ -12,7 +12,8 @@ from babel.dates import format_date
 from kam_analytics.exports.slides import SlideContext
 from kam_analytics.exports.theme import apply_theme
 from kam_analytics.exports.theme import money_axis as _money_axis
-from kam_analytics.i18n import billing_mode_label, fmt_eur, t
+from kam_analytics.glossary import billing_mode_label
+from kam_analytics.i18n import fmt_eur, t
 
 # Customer-facing order of the billing modes: what was invoiced first, what was free last.
 MODE_ORDER = ("billed", "waived", "silent")

@@ -14,7 +14,8 @@ import pandas as pd
 
 from kam_analytics.catalogue import matrix_source_year, matrix_wide, select_catalogue, select_matrix
 from kam_analytics.errors import ExportError
-from kam_analytics.i18n import fmt_date, fmt_eur, policy_label, t, tier_label
+from kam_analytics.glossary import policy_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, t
 from kam_analytics.schema import POLICIES, TIERS
 from kam_analytics.settings_store import DEFAULT_COLORS
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kam_analytics.i18n import t, tier_label
+from kam_analytics.glossary import key_accounts_label, state_label, tier_label
+from kam_analytics.i18n import t
 from tests.browser.conftest import ROOT, Steps, heading, main_text, open_page, settle, sign_in
 from tests.conftest import DATA, require_chromium
 
@@ -197,7 +198,7 @@ def test_journey_2_management_review(app_server, page, tmp_path):
     steps = Steps(page, "2-management")
     sign_in(page, app_server.url, "leitung", "leitung-demo")
     heading(page, t("ov_title")).wait_for()
-    assert t("ov_key_accounts") in main_text(page)
+    assert key_accounts_label() in main_text(page)
     steps.shot("overview")
 
     # a chart as PNG: the server-side download when offered, else the chart's camera button
@@ -239,7 +240,7 @@ def test_journey_2_management_review(app_server, page, tmp_path):
     heading(page, t("ret_title")).wait_for()
     choose(page, t("ret_tiers"), tier_label("A", "de"), testid="stMultiSelect")
     text = main_text(page)
-    assert t("ret_m_retained") in text and t("ret_m_at_risk") in text
+    assert state_label("retained") in text and state_label("at_risk") in text
     steps.shot("retention-key-and-a")
 
     open_page(page, t("nav_bonus"))
