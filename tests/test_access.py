@@ -16,7 +16,10 @@ from kam_analytics.errors import AccessDeniedError
 from tests.conftest import app_page_entries
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT_KINDS = ("services", "giveaways", "retention", "bonus")
+# reports with one row per account or KAM, and reports of aggregates (checked separately)
+ROW_KINDS = ("services", "giveaways", "retention", "bonus")
+AGGREGATE_KINDS = ("overview", "backtest", "departments")
+REPORT_KINDS = ROW_KINDS + AGGREGATE_KINDS
 ADMIN_ONLY = {"pages/audit.py", "pages/users.py"}
 
 
@@ -154,7 +157,7 @@ def run_report(path: Path, kind: str, user: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(done.stdout), dtype=str)
 
 
-@pytest.mark.parametrize("kind", REPORT_KINDS)
+@pytest.mark.parametrize("kind", ROW_KINDS)
 def test_report_as_kam_shows_only_own_accounts(demo_users_db, kind):
     path, kam, visible, everything = demo_users_db
     assert kam.kam_id == "KAM01" and 0 < len(visible) < len(everything)
@@ -172,6 +175,29 @@ def test_report_as_kam_shows_only_own_accounts(demo_users_db, kind):
     theirs = run_report(path, kind, "leitung")
     key = "account_id" if "account_id" in theirs.columns else "kam_id"
     assert set(mine[key]) < set(theirs[key])
+
+
+def test_aggregate_reports_as_kam_count_only_own_accounts(demo_users_db):
+    path = demo_users_db[0]
+
+    def run_report(*args):  # numbers, not the text of the CSV
+        df = globals()["run_report"](*args)
+        for col in ("key_accounts", "revenue", "accounts", "findings"):
+            if col in df:
+                df[col] = pd.to_numeric(df[col])
+        return df
+
+    mine, theirs = run_report(path, "overview", "kam01"), run_report(path, "overview", "leitung")
+    assert 0 < mine["key_accounts"].iloc[0] < theirs["key_accounts"].iloc[0]
+    assert mine["revenue"].iloc[0] < theirs["revenue"].iloc[0]
+    mine, theirs = run_report(path, "backtest", "kam01"), run_report(path, "backtest", "leitung")
+    assert 0 < mine["accounts"].iloc[0] < theirs["accounts"].iloc[0]
+    mine = run_report(path, "departments", "kam01")
+    theirs = run_report(path, "departments", "leitung")
+    # the same matrix rows; giveaways counted of the KAM's own accounts only
+    assert list(mine["service_code"]) == list(theirs["service_code"])
+    assert (mine["findings"] <= theirs["findings"]).all()
+    assert mine["findings"].sum() < theirs["findings"].sum()
 
 
 def test_report_as_unknown_user_is_refused(demo_users_db):

@@ -111,7 +111,7 @@ def test_running_year_is_refused(company):
 
 
 def test_cli_report_backtest(company, db_path):
-    from conftest import run_cli
+    from tests.conftest import run_cli
 
     company.close()
     out = run_cli("report", "backtest", "--db", str(db_path), "--year", "2024", "--format", "json")

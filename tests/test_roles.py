@@ -182,7 +182,11 @@ def test_matrix_and_settings_are_read_only_outside_admin(roles_db, role):
     at.switch_page("pages/matrix.py").run()
     assert not at.exception
     # The matrix and the catalogue are shown, neither as an editor (editing_mode 0 = read-only)
-    assert [e.proto.editing_mode for e in at.dataframe] == [0, 0]
+    assert [e.proto.editing_mode for e in at.dataframe] == [
+        0,
+        0,
+        0,
+    ]  # matrix, departments, catalogue
     assert t("mx_save") not in [b.label for b in at.button]
     assert t("mx_catalogue_save") not in [b.label for b in at.button]
     at.switch_page("pages/settings.py").run()
@@ -196,7 +200,8 @@ def test_matrix_and_settings_are_read_only_outside_admin(roles_db, role):
 def test_admin_edits_matrix_and_settings(roles_db):
     at = sign_in("admin")
     at.switch_page("pages/matrix.py").run()
-    assert [e.proto.editing_mode > 0 for e in at.dataframe] == [False, True, True]
+    # the sheet; the departments, matrix and catalogue editors
+    assert [e.proto.editing_mode > 0 for e in at.dataframe] == [False, True, True, True]
     assert t("mx_save") in [b.label for b in at.button]
     at.switch_page("pages/settings.py").run()
     assert [i.value for i in at.info] == []

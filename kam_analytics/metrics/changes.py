@@ -209,3 +209,83 @@ def report_changes(
     """`report changes [--since IMPORT_ID|DATE]`: the change report's rows."""
     before, after, _ = resolve_states(con, since)
     return compare_states(con, before, after, scope)
+
+
+def describe_row(row: dict, lang: str, names: dict[str, str] | None = None) -> str:
+    """One change in words (the page's list and the Markdown summary); names: service names."""
+    from kam_analytics.glossary import finding_label, signals_text, tier_label
+    from kam_analytics.i18n import fmt_eur, t
+
+    section = row["section"]
+    who = " ".join(str(x) for x in (row.get("account_id"), row.get("name")) if x)
+    if section == "new_finding":
+        finding, service = (row.get("detail") or ":").split(":", 1)
+        return t(
+            "chg_line_new_finding",
+            lang,
+            who=who,
+            finding=finding_label(finding, lang),
+            service=(names or {}).get(service, service),
+            leakage=fmt_eur(row.get("after"), lang),
+        )
+    if section in ("leakage_tier", "leakage_kam"):
+        group = row.get("detail") or ""
+        if section == "leakage_tier":
+            group = tier_label(group or None, lang)
+        return t(
+            f"chg_line_{section}",
+            lang,
+            group=group or "–",
+            before=fmt_eur(row.get("before"), lang),
+            after=fmt_eur(row.get("after"), lang),
+            change=fmt_eur(row.get("change"), lang),
+        )
+    if section == "at_risk":
+        return t("chg_line_at_risk", lang, who=who, signals=signals_text(row.get("detail"), lang))
+    if section in ("tier", "key_new", "key_removed"):
+
+        def label(x):
+            return tier_label(x, lang) if x else "–"
+
+        return t(
+            f"chg_line_{section}",
+            lang,
+            who=who,
+            before=label(row.get("before")),
+            after=label(row.get("after")),
+        )
+    if section == "abc":
+        return t(
+            "chg_line_abc",
+            lang,
+            who=who,
+            tier=tier_label(row.get("tier"), lang),
+            abc=row.get("after") or "–",
+        )
+    if section == "bonus":
+        return t(
+            "chg_line_bonus",
+            lang,
+            who=" ".join(str(x) for x in (row.get("kam_id"), row.get("name")) if x),
+            before=fmt_eur(row.get("before"), lang),
+            after=fmt_eur(row.get("after"), lang),
+        )
+    return t(f"chg_line_{section}", lang, who=who)
+
+
+def changes_markdown(
+    rows: pd.DataFrame, lang: str, title: str, names: dict[str, str] | None = None
+) -> str:
+    """The change report as a one-page Markdown summary to send round."""
+    from kam_analytics.i18n import t
+
+    out = [f"# {title}", ""]
+    if rows.empty:
+        out.append(t("chg_none", lang))
+    for section in SECTIONS:
+        part = rows[rows["section"] == section]
+        if part.empty:
+            continue
+        out += ["", f"## {t(f'chg_section_{section}', lang)}", ""]
+        out += [f"- {describe_row(r, lang, names)}" for r in part.to_dict(orient="records")]
+    return "\n".join(out) + "\n"
