@@ -12,11 +12,15 @@ from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
 from kam_analytics.metrics.retention import explain_signals, select_order_years
 from kam_analytics.schema import ACCOUNT_STATUSES, FEEDBACK_KINDS
+from ui.auth import require_page
 from ui.downloads import deck_download, download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("acc_title"))
 
 options = select_account_options(con, scope)
@@ -39,31 +43,31 @@ year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="a
 try:
     s = account_summary(con, account_id=account_id, year=year, scope=scope)
 except KamError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 info = s["info"]
 
 h_name, h_deck = st.columns([3, 1], vertical_alignment="bottom")
-h_name.header(f"{info['name']} ({info['account_id']})")
+h_name.header(f"{plain(info['name'])} ({plain(info['account_id'])})")
 with h_deck:
     # the value deck for the customer meeting; the account list is already the user's scope
     deck_download(account_id, year, key=f"acc_deck_{account_id}_{year}")
 i1, i2, i3, i4 = st.columns(4)
 i1.metric(tr("acc_tier"), tier_label(info["tier"], lang) if info["tier"] else "–", border=True)
-i2.metric(tr("acc_kam"), info["kam_name"] or info["kam_id"] or "–", border=True)
+i2.metric(tr("acc_kam"), plain(info["kam_name"] or info["kam_id"] or "–"), border=True)
 i3.metric(
     tr("acc_status"),
     (
         tr(f"acc_status_{info['status']}")
         if info["status"] in ACCOUNT_STATUSES
-        else info["status"] or "–"
+        else plain(info["status"] or "–")
     ),
     border=True,
 )
 i4.metric(tr("acc_since"), fmt_date(info["customer_since"], lang), border=True)
-where = ", ".join(str(x) for x in (info["city"], info["country"], info["industry"]) if x)
+where = ", ".join(plain(x) for x in (info["city"], info["country"], info["industry"]) if x)
 group = (
-    f" · {tr('acc_parent')}: {info['parent_name'] or info['parent_id']}"
+    f" · {tr('acc_parent')}: {plain(info['parent_name'] or info['parent_id'])}"
     if info["parent_id"]
     else ""
 )
@@ -182,7 +186,7 @@ with m_left:
         for q in QUESTIONS:
             rating = m[f"{q}_rating"]
             shown = f" · {fmt_number(rating, lang)} %" if rating is not None else ""
-            st.markdown(f"**{tr(f'q_{q}')}**{shown}  \n{m[q] or '–'}")
+            st.markdown(f"**{tr(f'q_{q}')}**{shown}  \n{plain(m[q] or '–')}")
         st.caption(
             f"{tr('man_answered')}: {s['mandate_answered']}/4 · "
             f"{tr('st_col_mandate_score')}: {fmt_pct(s['mandate_score'], lang)}"
@@ -228,4 +232,4 @@ with m_right:
                 st.success(tr("fb_saved"))
                 st.rerun()
             except KamError as exc:
-                st.error(str(exc))
+                show_error(exc)

@@ -9,11 +9,15 @@ from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import bonus as bn
 from kam_analytics.metrics.retention import explain_signals, select_order_years
-from ui.downloads import download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("bonus_title"))
 st.caption(tr("bonus_caption"))
 
@@ -44,11 +48,11 @@ kam_id = c_kam.selectbox(
 try:
     s = bn.get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=scope)
 except KamError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 
 f = s.now
-st.subheader(f"{s.name or s.kam_id} · {year} · {tr('as_of')} {fmt_date(s.as_of, lang)}")
+st.subheader(f"{plain(s.name or s.kam_id)} · {year} · {tr('as_of')} {fmt_date(s.as_of, lang)}")
 st.markdown(f"**{tr('bonus_formula')}:** `{bn.formula_text(s.plan, lang)}`")
 st.markdown(f"**{tr('bonus_filled')}:** `{bn.filled_formula(f, s.plan, lang)}`")
 for note in bn.figure_notes(f, s.plan, lang):
@@ -60,6 +64,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric(tr("bonus_now"), fmt_eur(f.bonus, lang), border=True)
 m2.metric(tr("bonus_best"), fmt_eur(s.best.bonus, lang), help=tr("bonus_best_help"), border=True)
 m3.metric(tr("bonus_worst"), fmt_eur(s.worst.bonus, lang), help=tr("bonus_worst_help"), border=True)
+report_download("bonus", year=year, as_of=as_of, key="bn_report")
 
 counted = s.counted
 n = len(counted)
@@ -193,7 +198,7 @@ quotes = [str(c) for c in praise["comment"]]
 if quotes:
     st.subheader(tr("bonus_praise"))
     for q, acc in zip(quotes, praise["account_name"], strict=True):
-        st.markdown(f"> „{q}“  \n> — {acc}")
+        st.markdown(f"> „{plain(q)}“  \n> — {plain(acc)}")
 
 d1, d2 = st.columns(2)
 d1.download_button(

@@ -11,13 +11,15 @@ from kam_analytics.exports.deck import period_label, resolve_period
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
 from kam_analytics.metrics import overview as ov
+from ui.auth import require_page
 from ui.downloads import download_table, review_pack_download, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.session import get_con, get_lang, tr
 from ui.widgets import format_frame
 
 _LOCALE = {"de": "de_DE", "en": "en_GB"}
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 
 
 def _short_eur(value: float) -> str:

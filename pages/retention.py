@@ -12,11 +12,15 @@ from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
 from kam_analytics.metrics import retention as rt
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 settings = get_retention_settings(con)
 st.title(tr("ret_title"))
 st.caption(tr("ret_caption", days=settings.activity_window_days))
@@ -46,7 +50,7 @@ try:
         con, year=year, as_of=as_of, scope=scope, tiers=tuple(tiers) or None, settings=settings
     )
 except KamError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 if detail.empty:
     st.info(tr("no_data"))
@@ -73,6 +77,7 @@ k3.metric(tr("ret_m_retained"), retained, border=True)
 k4.metric(tr("ret_m_lost"), int(detail["lost"].sum()), border=True)
 k5.metric(tr("ret_m_at_risk"), int(detail["at_risk"].sum()), border=True)
 st.caption(f"{tr('ret_m_rate')}: {fmt_pct(retained / started if started else None, lang)}")
+report_download("retention", year=year, as_of=as_of, key="rt_report")
 
 summary_labels = {
     "kam_id": tr("col_kam"),
@@ -115,8 +120,8 @@ else:
         )
         with st.container(border=True):
             st.markdown(
-                f"**{rec['account_id']} {rec['name'] or ''}** · {tr('col_kam')}: "
-                f"{rec['kam_id'] or tr('ret_no_kam')} {rec['kam_name'] or ''} · {state}"
+                f"**{plain(rec['account_id'])} {plain(rec['name'])}** · {tr('col_kam')}: "
+                f"{plain(rec['kam_id'] or tr('ret_no_kam'))} {plain(rec['kam_name'])} · {state}"
             )
             for line in rt.explain_signals(rec, lang):
                 st.markdown(f"- {line}")

@@ -22,7 +22,7 @@ from pptx.util import Emu, Inches, Pt
 
 from kam_analytics.access import Scope
 from kam_analytics.catalogue import exclusive_services, select_matrix
-from kam_analytics.errors import AccessDeniedError, NotFoundError
+from kam_analytics.errors import AccessDeniedError, NotFoundError, Reason
 from kam_analytics.exports import charts
 from kam_analytics.exports.theme import MUTED_COLOR, TEXT_COLOR, Theme, apply_theme, load_theme
 from kam_analytics.exports.theme import money_axis as _money_axis
@@ -395,15 +395,11 @@ def select_account(con, account_id: str, scope: Scope) -> dict:
         [scope.kam_param, account_id],
     ).fetchall()
     if not rows:
-        raise NotFoundError(
-            f"There is no account {account_id!r}",
-            "Check the customer number (e.g. in the services report) and try again.",
-        )
+        raise NotFoundError(Reason.ACCOUNT_NOT_FOUND, account=str(account_id))
     row = rows[0]
     if not row[8]:
         raise AccessDeniedError(
-            f"User {scope.username!r} may not build a deck for account {account_id!r}",
-            "A KAM can build decks only for their own accounts; ask management for others.",
+            Reason.DECK_ACCOUNT_DENIED, user=scope.username, account=str(account_id)
         )
     keys = ("account_id", "name", "tier", "kam_id", "kam_name", "kam_email", "city", "industry")
     return dict(zip(keys, row[:8], strict=True))

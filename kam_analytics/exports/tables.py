@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from kam_analytics.exports.cells import neutralise_cell, safe_workbook
+
 # Excel number formats. The thousands and decimal marks follow the reader's Excel locale.
 MONEY_FORMAT = '#,##0.00 "€"'
 PCT_FORMAT = "0.0%"
@@ -21,16 +23,13 @@ INT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
 DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = "#1F3A5F"
 MAX_COL_WIDTH = 60
 
 
 def neutralise_text(value: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would read as a formula."""
-    if value and value[0] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
+    """Prefix an apostrophe to text a spreadsheet would read as a formula (exports.cells)."""
+    return neutralise_cell(value)
 
 
 def _is_blank(value) -> bool:
@@ -70,20 +69,9 @@ def frame_to_xlsx(
     lang: str = "de",
 ) -> bytes:
     """XLSX bytes of df: styled header, number formats, frozen header row, autofilter."""
-    import xlsxwriter
-
     money, pct, ints = set(money_cols), set(pct_cols), set(int_cols)
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            # Never turn text into formulas, links or numbers on its own.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    wb = safe_workbook(buffer)
     sheet = wb.add_worksheet(_sheet_name(sheet_name))
     fmt_title = wb.add_format({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
     fmt_header = wb.add_format(

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import NotFoundError
+from kam_analytics.errors import NotFoundError, Reason
 from kam_analytics.metrics.feedback import list_feedback
 from kam_analytics.metrics.mandates import (
     QUESTIONS,
@@ -48,9 +48,7 @@ def select_account_info(con, account_id: str, scope: Scope) -> dict:
         [account_id, scope.kam_param],
     ).df()
     if df.empty:
-        raise NotFoundError(
-            f"No account {account_id!r} visible to you", "Pick an account from the list."
-        )
+        raise NotFoundError(Reason.ACCOUNT_NOT_VISIBLE, account=str(account_id))
     rec = df.iloc[0].to_dict()
     return {
         k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
 SIGNALS = ("order_gap", "revenue_drop", "satisfaction_drop", "mandate_incomplete")
@@ -74,10 +74,7 @@ def resolve_period(
         if as_of < start:  # a future year: nothing has happened yet, judge its first day
             as_of = start
     elif as_of < start:
-        raise ConfigError(
-            f"The as-of date {as_of.isoformat()} lies before the year {year}",
-            f"Pick an as-of date in {year}, or leave it out.",
-        )
+        raise ConfigError(Reason.AS_OF_BEFORE_YEAR, as_of=as_of.isoformat(), year=year)
     elif as_of > end:
         as_of = end
     return year, as_of

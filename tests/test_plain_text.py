@@ -1,0 +1,102 @@
+"""Text from data is shown as plain text on every page: no Markdown, links, colours or LaTeX."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from kam_analytics.access import Scope
+from ui.navigation import PAGES
+from ui.text import plain
+
+ROOT = Path(__file__).resolve().parent.parent
+INJ = "**X** [a](http://e.vil) $x^2$ :red[y]"
+ACCOUNT = "K10012"  # a key account of KAM01 in the small demo
+TIMEOUT = 120
+# CommonMark: a backslash before ASCII punctuation stands for that character, nothing more.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape(md: str) -> str:
+    """What a Markdown renderer shows for text in which every special character is escaped."""
+    return _ESCAPED.sub(r"\1", md)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=60))
+def test_plain_renders_back_to_the_text(text):
+    escaped = plain(text)
+    assert unescape(escaped) == text
+    # no Markdown special character is left unescaped (so nothing can form markup)
+    assert re.search(r"(?<!\\)[*_`\[\]$<>:~|#!]", re.sub(r"\\.", "", escaped)) is None
+
+
+def test_plain_of_the_hostile_name():
+    assert plain(INJ) == r"\*\*X\*\* \[a\]\(http\:\/\/e\.vil\) \$x\^2\$ \:red\[y\]"
+    assert plain("info@e.vil www.e.vil") == r"info\@e\.vil www\.e\.vil"
+    assert plain(None) == ""
+    assert plain("Zeile 1\n# Zeile 2") == r"Zeile 1 \# Zeile 2"
+
+
+@pytest.fixture(scope="module")
+def hostile_app_db(demo_db, tmp_path_factory):
+    """The demo with an account, its KAM, a mandate answer and a praise quote named INJ."""
+    path = tmp_path_factory.mktemp("plain") / "plain.duckdb"
+    shutil.copy(demo_db, path)
+    con = duckdb.connect(str(path))
+    year = dt.date.today().year
+    con.execute("UPDATE accounts SET name = ?, city = ? WHERE account_id = ?", [INJ, INJ, ACCOUNT])
+    con.execute("UPDATE kams SET name = ? WHERE kam_id = 'KAM01'", [INJ])
+    con.execute("DELETE FROM mandates WHERE account_id = ? AND year = ?", [ACCOUNT, year])
+    con.execute(
+        "INSERT INTO mandates (account_id, year, contact) VALUES (?, ?, ?)", [ACCOUNT, year, INJ]
+    )
+    con.execute(
+        "INSERT INTO feedback (feedback_id, account_id, date, score, kind, comment) "
+        "VALUES ('INJ1', ?, ?, NULL, 'praise', ?)",
+        [ACCOUNT, dt.date.today(), INJ],
+    )
+    con.close()
+    return path
+
+
+def _markdown_values(at: AppTest) -> list[str]:
+    """Every text the run shows through an element that renders Markdown."""
+    out = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning"):
+        out += [e.value for e in getattr(at, kind)]
+    out += [e.value for e in at.success] + [e.value for e in at.error]
+    for m in at.metric:
+        out += [m.label, m.value]
+    out += [e.label for e in at.expander]
+    return [str(v) for v in out]
+
+
+@pytest.mark.parametrize("page", [e.path for e in PAGES])
+def test_hostile_text_is_shown_literally_on_every_page(hostile_app_db, monkeypatch, page):
+    monkeypatch.setenv("KAM_DB", str(hostile_app_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["scope"] = Scope(username="admin", role="admin")
+    at.session_state["acc_id"] = ACCOUNT
+    at.session_state["bn_kam"] = "KAM01"
+    at.session_state["md_account"] = ACCOUNT
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    values = _markdown_values(at)
+    raw = [v for v in values if INJ in v or "**X**" in v or "](http://e.vil)" in v]
+    assert raw == [], raw
+    shown = [unescape(v) for v in values if plain(INJ) in v]
+    if page == "pages/account.py":
+        assert f"{INJ} ({ACCOUNT})" in shown  # the header, as the user reads it
+        assert any(INJ in v for v in shown if v.startswith("**"))  # the mandate answer
+    if page == "pages/bonus.py":
+        assert any(v.startswith(INJ) for v in shown)  # the KAM's name in the subheader
+        assert any(f"„{INJ}“" in v for v in shown)  # the praise quote
