@@ -7,9 +7,18 @@ is put into such an element, so it shows exactly as it was typed.
 
 from __future__ import annotations
 
+import re
+
 # CommonMark's escapable punctuation plus Streamlit's own (`:` for colours/emoji, `$` for LaTeX);
 # `@`, `/` and `.` too, so no bare e-mail address or web address becomes a link (GFM autolinks).
 _SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~:$=&^\"'%@/")
+
+
+# Streamlit's Markdown (remark-gfm) turns web and e-mail addresses in *text* into links even
+# when every character is escaped; an invisible word joiner (U+2060) inside the trigger
+# ("http:⁠//", "www⁠.", "⁠@") keeps them text without changing what the reader sees.
+JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
 
 
 def plain(text) -> str:
@@ -17,7 +26,7 @@ def plain(text) -> str:
     if text is None:
         return ""
     out = []
-    for ch in str(text):
+    for ch in _AUTOLINK.sub(JOINER, str(text)):
         if ch in _SPECIAL:
             out.append("\\" + ch)
         elif ch in "\r\n\t":
