@@ -19,6 +19,7 @@ import streamlit as st
 
 from kam_analytics.errors import KamError
 from kam_analytics.exports import charts
+from kam_analytics.exports.chart_text import plain_figure
 from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
 from kam_analytics.exports.theme import Theme, apply_theme, load_theme
 from ui.errors import show_error
@@ -134,6 +135,7 @@ def show_chart(
     `kind` is "slide" (1920×1080) or "a4" (A4 landscape, the entitlement matrix).
     """
     lang = get_lang()
+    plain_figure(fig)  # names from data in categories, legends and hovers stay text
     if title is not None or period is not None:
         apply_theme(
             fig, title=title, period=period, source=source, lang=lang, theme=session_theme()

@@ -15,6 +15,7 @@ import pandas as pd
 from kam_analytics.catalogue import matrix_source_year, matrix_wide, select_catalogue, select_matrix
 from kam_analytics.errors import ExportError, Reason
 from kam_analytics.exports.cells import safe_workbook, write_cell
+from kam_analytics.exports.chart_text import plain_chart_text
 from kam_analytics.i18n import fmt_date, fmt_eur, policy_label, t, tier_label
 from kam_analytics.schema import POLICIES, TIERS
 
@@ -190,8 +191,11 @@ def matrix_figure(con, year: int, lang: str = "de"):
 
     table = sheet_table(con, year, lang)
     text = _texts(con, year, lang)
+    # Service names are data: escaped, so plotly shows them as text inside our own <b>.
     services = [
-        f"<b>{_service_label(r)}</b>" if r.exclusive else _service_label(r)
+        f"<b>{plain_chart_text(_service_label(r))}</b>"
+        if r.exclusive
+        else plain_chart_text(_service_label(r))
         for r in table.itertuples()
     ]
     stripe = ["#FFFFFF" if i % 2 == 0 else "#F5F7FA" for i in range(len(table))]
