@@ -196,6 +196,18 @@ def test_sign_out(app_db):
     assert page_paths(at) == set()
 
 
+def test_sign_out_forgets_the_whole_session_but_the_language(app_db):
+    """Filters, per-session caches and page state of the signed-out user do not survive."""
+    at = fresh(sign_in(new_app().run(), "kam01"), lang="en", _export_theme="cached")
+    keys = ("scope", "ov_year", "_export_theme")
+    assert all(k in at.session_state for k in keys)
+    at.sidebar.button(key="auth_signout").click().run()
+    assert not at.exception
+    assert [k for k in keys if k in at.session_state] == []
+    assert at.session_state["lang"] == "en"
+    assert [x.value for x in at.title] == [t("auth_title", "en")]
+
+
 def test_session_expires_after_eight_hours_idle(app_db):
     at = sign_in(new_app().run(), "kam01")
     still = fresh(at, auth_last_activity=time.time() - 7.9 * 3600)
