@@ -39,7 +39,7 @@ class Scope:
         """Raise AccessDeniedError unless the user has one of `roles`."""
         if self.role not in roles:
             raise AccessDeniedError(
-                Reason.ACCESS_DENIED, user=self.username, role=self.role, roles=" or ".join(roles)
+                Reason.ACCESS_DENIED, user=self.username, role=self.role, roles="/".join(roles)
             )
 
 
