@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from kam_analytics import schema
-from kam_analytics.errors import DatabaseError, DatabaseLockedError, SchemaTooNewError
+from kam_analytics.errors import DatabaseError, DatabaseLockedError, Reason, SchemaTooNewError
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "kam.duckdb"
 
@@ -37,14 +37,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False):
         con = duckdb.connect(str(db_path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise DatabaseLockedError(
-                f"The database {db_path} is in use by another program",
-                "Close the dashboard or the other command using it, or pass another --db.",
-            ) from exc
-        raise DatabaseError(
-            f"Cannot open the database {db_path}: {exc}",
-            "Check the path and the file permissions, or pass another --db.",
-        ) from exc
+            raise DatabaseLockedError(Reason.DATABASE_LOCKED, path=str(db_path)) from exc
+        raise DatabaseError(Reason.DATABASE_UNOPENABLE, path=str(db_path), detail=str(exc)) from exc
     try:
         if not read_only:
             with _init_lock:
@@ -81,9 +75,10 @@ def check_version(con, db_path: Path) -> int | None:
     version = read_schema_version(con)
     if version is not None and version > schema.SCHEMA_VERSION:
         raise SchemaTooNewError(
-            f"The database {db_path} has schema version {version}, but this version of "
-            f"KAM Analytics understands up to {schema.SCHEMA_VERSION}",
-            "Update KAM Analytics (git pull, then rerun the setup command) or open another file.",
+            Reason.SCHEMA_TOO_NEW,
+            path=str(db_path),
+            version=version,
+            supported=schema.SCHEMA_VERSION,
         )
     return version
 

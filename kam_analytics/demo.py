@@ -380,9 +380,9 @@ def write_demo(
     two runs with the same seed and `today`.
     """
     if scale not in SCALES:
-        from kam_analytics.errors import ConfigError
+        from kam_analytics.errors import ConfigError, Reason
 
-        raise ConfigError(f"Unknown demo scale {scale!r}", "Use --scale small or --scale large.")
+        raise ConfigError(Reason.DEMO_SCALE_UNKNOWN, scale=str(scale))
     today = today or dt.date.today()
     path = Path(path)
     for p in (path, Path(str(path) + ".wal")):

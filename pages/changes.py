@@ -3,14 +3,16 @@
 import datetime as dt
 
 import streamlit as st
-from ui.text import plain
 
 from kam_analytics.i18n import fmt_date, fmt_datetime
 from kam_analytics.metrics.changes import SECTIONS, changes_markdown, describe_row
 from kam_analytics.page_data.changes import load_changes
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("chg_title"))
 st.caption(tr("chg_caption"))
 

@@ -16,7 +16,6 @@ from kam_analytics.ingest.mapping import (
     suggest_values,
 )
 from kam_analytics.ingest.messages import (
-    error_text,
     localised_problems_frame,
     problem_text,
     result_text,
@@ -25,10 +24,12 @@ from kam_analytics.ingest.pipeline import execute_plans, plan_file
 from kam_analytics.ingest.profiles import choose_profile, list_profiles, save_profile
 from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import resolve_header
-from ui.auth import require_page_role
+from ui.auth import require_page
+from ui.errors import show_error
 from ui.session import get_con, get_lang, tr
+from ui.text import plain
 
-scope = require_page_role("admin")
+scope = require_page(__file__)
 con = get_con()
 lang = get_lang()
 st.title(tr("imp_title"))
@@ -56,7 +57,7 @@ tables = list(schema.IMPORTABLE_TABLES)
 for n, upload in enumerate(files or []):
     data = upload.getvalue()
     fkey = f"imp_{n}_{upload.name}"
-    with st.expander(upload.name, expanded=True):
+    with st.expander(plain(upload.name), expanded=True):
         try:
             sheets = _sheets(data)
         except ImportBlockedError:
@@ -68,7 +69,7 @@ for n, upload in enumerate(files or []):
         try:
             raw = _read(data, upload.name, sheet)
         except ImportBlockedError as exc:
-            st.error(problem_text(exc.problems[0], lang))
+            st.error(plain(problem_text(exc.problems[0], lang)))
             continue
         saved = choose_profile(raw.headers)
         names = [None, *profiles]
@@ -155,15 +156,15 @@ for n, upload in enumerate(files or []):
         if s2.button(tr("imp_save_profile"), key=f"{fkey}_save"):
             try:
                 path = save_profile(mapping, pname)
-                st.success(tr("imp_profile_saved", path=path))
+                st.success(tr("imp_profile_saved", path=plain(path)))
             except ConfigError as exc:
-                st.error(error_text(exc, lang))
+                show_error(exc)
 
         try:
             mapping.check()
             plan = plan_file(data, upload.name, mapping=mapping, sheet=sheet, con=con)
         except KamError as exc:
-            st.error(error_text(exc, lang))
+            show_error(exc)
             continue
         plans.append(plan)
         st.markdown(f"**{tr('imp_report')}**")
@@ -202,10 +203,10 @@ if plans:
             )
             bar.progress(1.0, text=tr("imp_done"))
             for r in results:
-                st.success(result_text(r, lang))
+                st.success(plain(result_text(r, lang)))
             st.cache_data.clear()
         except KamError as exc:
-            st.error(error_text(exc, lang))
+            show_error(exc)
 
 st.subheader(tr("imp_history"))
 # The undo confirmation is kept across the rerun that refreshes the history.
@@ -237,7 +238,7 @@ else:
             try:
                 res = undo_import(con, chosen, scope.username)
             except KamError as exc:
-                st.error(error_text(exc, lang))
+                show_error(exc)
             else:
                 st.session_state["imp_undo_flash"] = tr(
                     "imp_undo_done",

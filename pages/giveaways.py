@@ -13,13 +13,15 @@ from kam_analytics.metrics import giveaways as gv
 from kam_analytics.page_data.giveaways import load_giveaways
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.session import get_con, get_lang, tr
 from ui.widgets import filter_bar, show_table
 
 MONEY = ("leakage", "unbilled_value", "list_value", "billed_amount")
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 names = select_service_names(con, lang)
 st.title(tr("gv_title"))
 st.caption(tr("gv_intro"))
@@ -64,6 +66,7 @@ for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
         border=True,
         help=tr(f"gv_help_{finding}"),
     )
+report_download("giveaways", year=year, key="gv_report")
 
 labels = {
     "account_id": tr("svc_account_id"),

@@ -13,11 +13,14 @@ from kam_analytics.exports.department_sheet import department_pdf
 from kam_analytics.glossary import policy_label, tier_label
 from kam_analytics.i18n import fmt_eur
 from kam_analytics.schema import DEPARTMENTS, POLICIES, TIERS
+from ui.auth import require_page
 from ui.downloads import XLSX_MIME, chromium_ready, download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 is_admin = scope.role == "admin"
 st.title(tr("mx_title"))
 st.caption(tr("mx_intro"))
@@ -240,7 +243,7 @@ if b1.button(tr("mx_save"), type="primary", key="mx_save"):
         st.toast(tr("mx_saved", n=n, year=year))
         st.rerun()
     except KamError as exc:
-        st.error(f"{exc.message}. {exc.hint}")
+        show_error(exc)
 if source != year and b2.button(tr("mx_copy", year=year), key="mx_copy"):
     cat.copy_matrix(con, year, year, scope.username)
     st.rerun()
@@ -281,4 +284,4 @@ if st.button(tr("mx_catalogue_save"), type="primary", key="mx_catalogue_save"):
         st.toast(tr("mx_catalogue_saved", **counts))
         st.rerun()
     except KamError as exc:
-        st.error(f"{exc.message}. {exc.hint}")
+        show_error(exc)

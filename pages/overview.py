@@ -13,13 +13,15 @@ from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import overview as ov
 from kam_analytics.page_data.overview import default_year, load_overview
 from kam_analytics.periods import default_as_of, period_bounds, period_label
+from ui.auth import require_page
 from ui.downloads import download_table, review_pack_download, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.session import get_con, get_lang, tr
 from ui.widgets import format_frame
 
 _LOCALE = {"de": "de_DE", "en": "en_GB"}
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 
 
 def _short_eur(value: float) -> str:

@@ -15,11 +15,15 @@ from kam_analytics.page_data.retention import load_backtest, load_retention
 from kam_analytics.periods import default_as_of, period_bounds, period_label
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("ret_title"))
 st.caption(tr("ret_caption", days=get_retention_settings(con).activity_window_days))
 
@@ -54,7 +58,7 @@ try:
         trend_accounts=st.session_state.get(trend_key),
     )
 except KamError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 detail = data.detail
 if detail.empty:
@@ -81,6 +85,7 @@ k3.metric(state_label("retained", lang), counts.retained, border=True)
 k4.metric(state_label("lost", lang), counts.lost, border=True)
 k5.metric(state_label("at_risk", lang), counts.at_risk, border=True)
 st.caption(f"{tr('ret_m_rate')}: {fmt_pct(counts.rate, lang)}")
+report_download("retention", year=year, as_of=as_of, key="rt_report")
 
 summary_labels = {
     "kam_id": tr("col_kam"),
@@ -125,8 +130,8 @@ else:
         )
         with st.container(border=True):
             st.markdown(
-                f"**{rec['account_id']} {rec['name'] or ''}** · {tr('col_kam')}: "
-                f"{rec['kam_id'] or tr('ret_no_kam')} {rec['kam_name'] or ''} · {state}"
+                f"**{plain(rec['account_id'])} {plain(rec['name'])}** · {tr('col_kam')}: "
+                f"{plain(rec['kam_id'] or tr('ret_no_kam'))} {plain(rec['kam_name'])} · {state}"
             )
             for line in rt.explain_signals(rec, lang):
                 st.markdown(f"- {line}")

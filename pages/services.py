@@ -13,8 +13,9 @@ from kam_analytics.metrics import services as sv
 from kam_analytics.page_data.services import load_filter_options, load_services
 from kam_analytics.periods import period_bounds, period_label
 from kam_analytics.schema import BILLING_MODES, TIERS
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.session import get_con, get_lang, tr
 from ui.widgets import filter_bar, show_table
 
 # file name part of each summary table (German, like the chart file names)
@@ -35,7 +36,8 @@ MONEY = (
     "value_billed",
 )
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 names = select_service_names(con, lang)
 st.title(tr("svc_title"))
 st.caption(tr("svc_intro"))
@@ -89,6 +91,7 @@ k4.metric(tr("svc_unbilled"), fmt_eur(totals["unbilled_value"], lang, 0), border
 k5.metric(
     tr("svc_silent_share"), fmt_pct(silent / total_value if total_value else 0, lang), border=True
 )
+report_download("services", year=year, key="svc_report")
 
 # The ladder: how much of the value customers (and our own staff) never saw, per tier.
 st.subheader(tr("svc_ladder_title"))

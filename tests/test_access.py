@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROW_KINDS = ("services", "giveaways", "retention", "bonus")
 AGGREGATE_KINDS = ("overview", "backtest", "departments")
 REPORT_KINDS = ROW_KINDS + AGGREGATE_KINDS
-ADMIN_ONLY = {"pages/audit.py", "pages/users.py"}
+ADMIN_ONLY = {"pages/users.py", "pages/data_import.py"}
 
 
 @pytest.fixture
@@ -72,38 +72,18 @@ def app_pages() -> list[tuple]:
 
 @pytest.mark.parametrize("role", ["admin", "management", "kam"])
 def test_pages_per_role(role):
-    from ui.auth import visible_pages
+    from ui.navigation import visible_pages
 
-    pages = app_pages()
-    shown = {p for p, _, _ in visible_pages(pages, Scope(role=role, kam_id="K1"))}
-    all_paths = {entry[0] for entry in pages}
+    shown = {
+        e.path for pages in visible_pages(Scope(role=role, kam_id="K1")).values() for e in pages
+    }
+    all_paths = {entry[0] for entry in app_pages()}
     if role == "admin":
         assert shown == all_paths
     else:
         assert shown.isdisjoint(ADMIN_ONLY)
         assert ADMIN_ONLY <= all_paths - shown
     assert "pages/overview.py" in shown
-
-
-def test_visible_pages_accepts_three_and_four_tuples():
-    from ui.auth import visible_pages
-
-    pages = [
-        ("pages/a.py", "a", "i"),
-        ("pages/b.py", "b", "i", ("admin", "management")),
-        ("pages/c.py", "c", "i", None),
-        ("pages/users.py", "s", "i"),  # known admin page listed as a 3-tuple
-    ]
-    assert [p for p, _, _ in visible_pages(pages, Scope(role="kam", kam_id="K1"))] == [
-        "pages/a.py",
-        "pages/c.py",
-    ]
-    assert [p for p, _, _ in visible_pages(pages, Scope(role="management"))] == [
-        "pages/a.py",
-        "pages/b.py",
-        "pages/c.py",
-    ]
-    assert len(visible_pages(pages, Scope(role="admin"))) == 4
 
 
 def test_no_unsafe_html_with_user_text():
@@ -114,13 +94,6 @@ def test_no_unsafe_html_with_user_text():
         if "unsafe_allow_html" in p.read_text(encoding="utf-8")
     ]
     assert offenders == []
-
-
-def test_escape_markdown():
-    from ui.auth import escape_markdown
-
-    assert escape_markdown("a_b") == "a\\_b"
-    assert escape_markdown("![x](http://evil)") == "\\!\\[x\\]\\(http\\://evil\\)"
 
 
 # --- reports as another user -----------------------------------------------------------------

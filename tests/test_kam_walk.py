@@ -407,6 +407,7 @@ def walks(walk_db, facts) -> dict[str, dict]:
 
 KAM_PAGES = [
     "pages/overview.py",
+    "pages/changes.py",
     "pages/services.py",
     "pages/giveaways.py",
     "pages/matrix.py",
