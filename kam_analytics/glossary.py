@@ -75,6 +75,11 @@ def signal_label(signal, lang: str = DEFAULT_LANGUAGE) -> str:
     return term("signal", signal, lang)
 
 
+def department_label(department, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A department that delivers services: Innendienst, Logistik, ... (departments.py)."""
+    return term("department", department, lang)
+
+
 def signals_text(signals, lang: str = DEFAULT_LANGUAGE) -> str:
     """'order_gap;revenue_drop' (as compute_retention stores them) as words, or '–'."""
     parts = [s for s in str(signals or "").split(";") if s]

@@ -121,17 +121,3 @@ def fmt_datetime(value, lang: str = DEFAULT_LANGUAGE) -> str:
         return "–"
     stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return f"{fmt_date(stamp.date(), lang)} {stamp:%H:%M}"
-
-
-def kam_error_text(exc, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A KamError as one line in `lang`: the labels err_<code> and err_<code>_hint formatted
-    with its params, else its English message and hint."""
-    labels = load_labels().get(lang, {})
-    msg_t, hint_t = labels.get(f"err_{exc.code}"), labels.get(f"err_{exc.code}_hint")
-    if msg_t is None or hint_t is None:
-        return str(exc)
-    params = dict(getattr(exc, "params", None) or {})
-    try:
-        return f"{msg_t.format(**params)} — {hint_t.format(**params)}"
-    except (KeyError, IndexError, ValueError, TypeError):
-        return str(exc)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.i18n import fmt_date
 
 
@@ -83,10 +83,7 @@ def resolve(year: int | None, as_of: dt.date | None = None, today: dt.date | Non
     if as_of is None:
         end = default_as_of(year, today)
     elif as_of < start:
-        raise ConfigError(
-            f"The as-of date {as_of.isoformat()} lies before the year {year}",
-            f"Pick an as-of date in {year}, or leave it out.",
-        )
+        raise ConfigError(Reason.AS_OF_BEFORE_YEAR, as_of=as_of.isoformat(), year=year)
     else:
         end = min(as_of, year_end)
     return Period(year, start, end)

@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from kam_analytics.i18n import fmt_date, fmt_datetime
-from kam_analytics.metrics.changes import SECTIONS, changes_markdown, describe_row
+from kam_analytics.metrics.changes import SECTIONS, changes_markdown, describe_row, section_title
 from kam_analytics.page_data.changes import load_changes
 from ui.auth import require_page
 from ui.session import get_con, get_lang, tr
@@ -59,7 +59,7 @@ for section in SECTIONS:
     part = rows[rows["section"] == section] if not rows.empty else rows
     if part.empty:
         continue
-    st.subheader(tr(f"chg_section_{section}"))
+    st.subheader(section_title(section, lang))
     for rec in part.to_dict(orient="records"):
         st.markdown(f"- {plain(describe_row(rec, lang, data.names))}")
 

@@ -10,7 +10,7 @@ from kam_analytics.departments import save_departments, select_departments
 from kam_analytics.errors import KamError
 from kam_analytics.exports import matrix_sheet as ms
 from kam_analytics.exports.department_sheet import department_pdf
-from kam_analytics.glossary import policy_label, tier_label
+from kam_analytics.glossary import department_label, policy_label, tier_label
 from kam_analytics.i18n import fmt_eur
 from kam_analytics.schema import DEPARTMENTS, POLICIES, TIERS
 from ui.auth import require_page
@@ -137,7 +137,7 @@ if is_admin:
                 tr("dep_col_department"),
                 options=list(DEPARTMENTS),
                 required=True,
-                format_func=lambda d: tr(f"term_department_{d}"),
+                format_func=lambda d: department_label(d, lang),
             ),
         },
         key="dep_editor",
@@ -155,7 +155,7 @@ if is_admin:
             st.error(f"{exc.message}. {exc.hint}")
 else:
     shown_deps = dep_view.assign(
-        department=[tr(f"term_department_{d}") for d in dep_view["department"]]
+        department=[department_label(d, lang) for d in dep_view["department"]]
     )
     show_table(
         shown_deps[["service", "department"]],
@@ -178,7 +178,7 @@ def _department_pdf(department: str):
 
 for column, department in zip(st.columns(len(DEPARTMENTS)), DEPARTMENTS, strict=True):
     column.download_button(
-        tr("dep_pdf", department=tr(f"term_department_{department}")),
+        tr("dep_pdf", department=department_label(department, lang)),
         _department_pdf(department),
         f"{tr('dep_title').lower()}_{department}_{year}.pdf",
         "application/pdf",

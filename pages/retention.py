@@ -282,7 +282,7 @@ else:
             "method": tr("bt_col_method"),
             "accounts": tr("bt_col_accounts"),
             "flagged": tr("bt_col_flagged"),
-            "lost": tr("bt_col_lost"),
+            "lost": state_label("lost", lang),
             "flagged_lost": tr("bt_col_flagged_lost"),
             "precision": tr("bt_col_precision"),
             "recall": tr("bt_col_recall"),

@@ -11,7 +11,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.departments import department_findings, department_matrix, last_complete_month
 from kam_analytics.exports.matrix_sheet import FONT_BOLD, FONT_REGULAR, HEADER_FILL, POLICY_FILL
-from kam_analytics.glossary import finding_label, policy_label, tier_label
+from kam_analytics.glossary import department_label, finding_label, policy_label, tier_label
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_month, t
 from kam_analytics.metrics.giveaways import FINDINGS
 from kam_analytics.periods import resolve_period
@@ -99,7 +99,7 @@ def department_pdf(
             size -= 0.5
             pdf.set_font("DejaVu", style, size)
 
-    dep = t(f"term_department_{department}", lang)
+    dep = department_label(department, lang)
     pdf.set_text_color(*rgb(HEADER_FILL))
     pdf.set_font("DejaVu", "B", 18)
     pdf.multi_cell(180, 9, t("dep_sheet_title", lang, department=dep, year=sheet.year), **NEXT)

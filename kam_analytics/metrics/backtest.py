@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.metrics.retention import compute_retention
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
@@ -126,15 +126,9 @@ def backtest_frame(
     as_of = as_of or dt.date(year, 6, 30)
     year_end = dt.date(year, 12, 31)
     if not dt.date(year, 1, 1) <= as_of < year_end:
-        raise ConfigError(
-            f"The as-of date {as_of.isoformat()} of the back-test lies outside {year}",
-            f"Pick a date in {year} before 31 December.",
-        )
+        raise ConfigError(Reason.BACKTEST_AS_OF_OUTSIDE_YEAR, as_of=as_of.isoformat(), year=year)
     if year_end >= dt.date.today():
-        raise ConfigError(
-            f"The year {year} is not over: there is no outcome to test against yet",
-            "Pick a year that has ended.",
-        )
+        raise ConfigError(Reason.BACKTEST_YEAR_NOT_OVER, year=year)
     settings = settings or get_retention_settings(con)
     then = compute_retention(
         con, year=year, as_of=as_of, scope=scope, tiers=tiers, settings=settings

@@ -21,7 +21,7 @@ import pandas as pd
 
 from kam_analytics import snapshots
 from kam_analytics.access import Scope
-from kam_analytics.errors import NotFoundError
+from kam_analytics.errors import NotFoundError, Reason
 
 SECTIONS = (
     "new_finding",
@@ -174,10 +174,7 @@ def resolve_states(con, since: str | int | dt.date | None) -> tuple[dict, dict, 
     before that import to after the latest batch; a date = from the state then to now."""
     snaps = snapshots.select_snapshots(con)
     if snaps.empty:
-        raise NotFoundError(
-            "No import batch has been recorded yet",
-            "The change report compares the figures before and after imports: import a file first.",
-        )
+        raise NotFoundError(Reason.CHANGES_NO_BATCH)
     latest = snapshots.select_snapshot(con, int(snaps["import_id"].iloc[-1]))
     if since is None:
         return latest["before"], latest["after"], f"import {latest['import_ids']}"
@@ -191,10 +188,7 @@ def resolve_states(con, since: str | int | dt.date | None) -> tuple[dict, dict, 
         return before, latest["after"], f"since {day.isoformat()}"
     snap = snapshots.select_snapshot(con, int(since))
     if snap is None:
-        raise NotFoundError(
-            f"There is no recorded import batch with import {since}",
-            "See `imports list` for the ids; undone imports have no snapshot.",
-        )
+        raise NotFoundError(Reason.CHANGES_BATCH_NOT_FOUND, since=str(since))
     return snap["before"], latest["after"], f"since import {since}"
 
 
@@ -273,6 +267,14 @@ def describe_row(row: dict, lang: str, names: dict[str, str] | None = None) -> s
     return t(f"chg_line_{section}", lang, who=who)
 
 
+def section_title(section: str, lang: str) -> str:
+    """The heading of one section (lost accounts are named as the glossary names the state)."""
+    from kam_analytics.glossary import state_label
+    from kam_analytics.i18n import t
+
+    return state_label("lost", lang) if section == "lost" else t(f"chg_section_{section}", lang)
+
+
 def changes_markdown(
     rows: pd.DataFrame, lang: str, title: str, names: dict[str, str] | None = None
 ) -> str:
@@ -286,6 +288,6 @@ def changes_markdown(
         part = rows[rows["section"] == section]
         if part.empty:
             continue
-        out += ["", f"## {t(f'chg_section_{section}', lang)}", ""]
+        out += ["", f"## {section_title(section, lang)}", ""]
         out += [f"- {describe_row(r, lang, names)}" for r in part.to_dict(orient="records")]
     return "\n".join(out) + "\n"
