@@ -19,11 +19,13 @@ The limits are `settings_store.ImportLimits`.
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import functools
 import inspect
 import io
 import logging
 import multiprocessing
+import os
 import pickle
 import re
 import resource
@@ -48,6 +50,9 @@ _DIMENSION = re.compile(
 )
 _ODS_CELL = re.compile(rb"<table:table-cell\b[^>]*>")
 _ODS_REPEAT = re.compile(rb"table:number-columns-repeated=\"(\d+)\"")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_TEXT_SNIFF_BYTES = 4096  # read.py's look for binary content
 _M_ARENA_MAX = -8  # glibc mallopt: fewer malloc arenas, so the address-space limit measures use
 
 
@@ -120,29 +125,31 @@ def _check_zip(data: bytes, file_name: str, limits: ImportLimits) -> zipfile.Zip
 
 
 def _refuse_size(file_name, sheet, rows, cols, limits) -> ImportBlockedError | None:
+    where = f"The sheet {sheet}" if sheet else "The file"
+    variant = {"variant": "sheet", "sheet": sheet} if sheet else {}
     if cols > limits.max_columns:
         return _refuse(
             file_name,
             "too_many_columns",
-            f"The sheet {sheet} has {cols:,} columns (at most {limits.max_columns:,} allowed)",
-            "Delete the unused columns in Excel (or export only the columns needed) and save "
-            "the file again.",
-            sheet=sheet,
+            f"{where} has {cols:,} columns (at most {limits.max_columns:,} allowed)",
+            "Delete the unused columns (or export only the columns needed) and save the file "
+            "again.",
             n=f"{cols:,}",
             max=f"{limits.max_columns:,}",
+            **variant,
         )
     if rows * cols > limits.max_cells:
         return _refuse(
             file_name,
             "sheet_too_large",
-            f"The sheet {sheet} claims {rows:,} rows x {cols:,} columns (at most "
-            f"{limits.max_cells:,} cells allowed)",
+            f"{where} claims {rows:,} rows x {cols:,} columns (at most {limits.max_cells:,} "
+            "cells allowed)",
             "Delete the empty rows and columns below and right of the data in Excel (select "
             "them, Delete), save, and import again; or split the export.",
-            sheet=sheet,
             rows=f"{rows:,}",
             cols=f"{cols:,}",
             max=f"{limits.max_cells:,}",
+            **variant,
         )
     return None
 
@@ -186,8 +193,33 @@ def _check_ods_tables(zf: zipfile.ZipFile, file_name: str, limits: ImportLimits)
                 # Trailing empty cells are repeated thousands of times by LibreOffice itself;
                 # only a repeated cell with a value is expanded by the reader.
                 if rep and b"office:value-type" in tag and int(rep.group(1)) > limits.max_columns:
-                    raise _refuse_size(file_name, "content", 1, int(rep.group(1)), limits)
+                    raise _refuse_size(file_name, None, 1, int(rep.group(1)), limits)
             tail = text[-4096:]
+
+
+def _check_text(data: bytes, file_name: str) -> None:
+    suffix = Path(file_name).suffix.lower()
+    if data[:8] == _OLE_MAGIC or suffix in _EXCEL_SUFFIXES:
+        return
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 text is full of NUL bytes
+    # NUL in the first 4 KB: read.py calls it a binary file. Further down it is one cell, and
+    # a NUL byte ends a C string: in a name it would cut or hide what follows.
+    at = data.find(b"\x00")
+    if at >= _TEXT_SNIFF_BYTES:
+        row = data.count(b"\n", 0, at) + 1
+        problem = Problem(
+            file_name,
+            None,
+            row,
+            None,
+            None,
+            "nul_bytes",
+            "The file contains a NUL byte (a binary zero), which no text export has",
+            "Export the data again as CSV from the source system, or open the file in Excel "
+            "and save it again as .xlsx.",
+        )
+        raise ImportBlockedError(problems=[problem])
 
 
 def check_claims(data: bytes, file_name: str, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) -> None:
@@ -202,6 +234,7 @@ def check_claims(data: bytes, file_name: str, limits: ImportLimits = DEFAULT_IMP
             max=_mb(limits.max_file_bytes),
         )
     if data[:2] != b"PK":
+        _check_text(data, file_name)
         return
     zf = _check_zip(data, file_name, limits)
     if zf is None:
@@ -217,7 +250,7 @@ def check_claims(data: bytes, file_name: str, limits: ImportLimits = DEFAULT_IMP
 def check_sheet(raw, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) -> None:
     """Refuse a read sheet with too many columns or a cell longer than Excel allows."""
     frame = raw.frame
-    refusal = _refuse_size(raw.file_name, raw.sheet or raw.file_name, 1, frame.shape[1], limits)
+    refusal = _refuse_size(raw.file_name, raw.sheet, 1, frame.shape[1], limits)
     if refusal:
         raise refusal
     for col in frame.columns:
@@ -275,6 +308,11 @@ def _mapped_bytes() -> int:
 
 
 def _limit_child(limits: ImportLimits) -> None:
+    # A reader that runs out of memory prints a Rust backtrace: never to the user's terminal.
+    faulthandler.disable()  # (enabled by pytest or PYTHONFAULTHANDLER; it writes elsewhere)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
     try:
         ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
     except (OSError, AttributeError):
@@ -386,7 +424,18 @@ def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLim
             mb=_mb(limits.max_memory_bytes),
         )
     detail = outcome[1] if kind == "crash" else f"reader process ended with {proc.exitcode}"
-    log.warning("reading %s failed: %s", file_name, detail)
+    log.info("reading %s failed: %s", file_name, detail)
+    if Path(file_name).suffix.lower() not in _EXCEL_SUFFIXES:
+        reason = detail.split(": ", 1)[-1]
+        raise _refuse(
+            file_name,
+            "unreadable_file",
+            f"The file cannot be read as a table: {reason}",
+            "Check that every row has the same number of columns as the header (quote values "
+            "that contain the delimiter).",
+            variant="table",
+            detail=reason,
+        )
     raise _refuse(
         file_name,
         "unreadable_file",
