@@ -40,7 +40,7 @@ def run(args) -> int:
         raise ConfigError(
             f"The folder {out.parent} does not exist", "Create it or choose another --out."
         )
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
         if args.review:

@@ -40,7 +40,7 @@ def run(args) -> int:
     """Compute the report and print it."""
     module_name, func_name = REPORTS[args.kind]
     func = getattr(importlib.import_module(module_name), func_name)
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
         df = func(con, year=args.year, as_of=args.as_of, scope=scope)
