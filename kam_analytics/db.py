@@ -161,8 +161,14 @@ class SharedConnection:
         self._con = connect(self.path)
 
     def cursor(self):
-        """A new cursor (one per thread: a DuckDB connection is not thread-safe)."""
+        """A new cursor (one per thread: a DuckDB connection is not thread-safe).
+
+        After a reopen that failed (the disk was still full), it tries to open the file again.
+        """
         with self._lock:
+            if self._con is None:
+                self._con = connect(self.path)
+                self.generation += 1
             return self._con.cursor()
 
     def healthy(self, cur) -> bool:
@@ -182,21 +188,25 @@ class SharedConnection:
         reopened meanwhile, nothing is done twice. Raises DatabaseError while the cause lasts.
         """
         with self._lock:
-            if seen_generation != self.generation:
+            if seen_generation != self.generation and self._con is not None:
                 return
-            try:
-                self._con.close()
-            except duckdb.Error:
-                pass
-            # DuckDB keeps a closed instance until all its connections are gone; then the file
-            # is read again (the write-ahead log replays what was committed).
+            if self._con is not None:
+                try:
+                    self._con.close()
+                except duckdb.Error:
+                    pass
+                self._con = None
+            # Closing drops the invalidated instance; opening reads the file again (the
+            # write-ahead log replays what was committed). Failing, _con stays None.
             self._con = connect(self.path)
             self.generation += 1
 
     def close(self) -> None:
         """Close the connection and every cursor of it."""
         with self._lock:
-            self._con.close()
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
 
 def connect_memory():

@@ -26,7 +26,7 @@ from kam_analytics.ingest.profiles import choose_profile, list_profiles, save_pr
 from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import resolve_header
 from ui.auth import require_page_role
-from ui.session import get_con, get_lang, tr
+from ui.session import get_con, get_lang, report_database_fault, tr
 
 scope = require_page_role("admin")
 con = get_con()
@@ -206,6 +206,9 @@ if plans:
             st.cache_data.clear()
         except KamError as exc:
             st.error(error_text(exc, lang))
+        except Exception as exc:  # disk full: the next run reconnects (ui/session.get_con)
+            if not report_database_fault(exc):
+                raise
 
 
 def _drop_pending_undo() -> None:

@@ -28,16 +28,28 @@ def _shared_connection(path: str) -> db.SharedConnection:
     return db.SharedConnection(path)
 
 
-def show_database_fault(exc: DatabaseError) -> None:
-    """A page that says what is wrong with the database and what to do, then stop the run."""
+def show_database_fault(exc: DatabaseError, stop: bool = True) -> None:
+    """Say what is wrong with the database and what to do; as a page that stops the run, or
+    (stop=False) in place, e.g. under the import button after a disk-full error."""
     # Not tr(): the language default is read from the database this page reports as broken.
     lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
     code = exc.code if f"dbfault_{exc.code}_msg" in _fault_keys() else "database"
-    st.title(t("dbfault_title", lang))
+    if stop:
+        st.title(t("dbfault_title", lang))
     st.error(t(f"dbfault_{code}_msg", lang))
     st.info(t(f"dbfault_{code}_hint", lang))
-    st.button(t("dbfault_retry", lang), key="_dbfault_retry")
-    st.stop()
+    if stop:
+        st.button(t("dbfault_retry", lang), key="_dbfault_retry")
+        st.stop()
+
+
+def report_database_fault(exc: BaseException) -> bool:
+    """Show a disk-full / invalidated-database error in place; False if `exc` is not one."""
+    fault = db.translate_error(exc)
+    if fault is None:
+        return False
+    show_database_fault(fault, stop=False)
+    return True
 
 
 def _fault_keys() -> set[str]:
