@@ -182,3 +182,31 @@ def test_limits_are_one_settings_dataclass():
     assert DEFAULT_IMPORT_LIMITS.max_columns == 1000
     assert DEFAULT_IMPORT_LIMITS.max_cell_chars == 32_767
     assert guard.column_number("XFD") == 16384 and guard.column_number("A") == 1
+
+
+def test_in_a_threaded_server_a_ready_reader_interpreter_does_the_reading(hostile_files):
+    """The Streamlit server has many threads: no fork there, a pre-started worker instead."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not guard._single_threaded()
+        guard.warm_up()
+        normal = read_source(DATA / "shipments_sap_title_total.xlsx")
+        assert normal.frame.equals(
+            read_source.__wrapped__(DATA / "shipments_sap_title_total.xlsx").frame
+        )
+        for name in ("huge_range_no_dimension.xlsx", "long_cell.xlsx", "garbage.xls"):
+            with pytest.raises(ImportBlockedError) as info:
+                read_source(hostile_files[name])
+            assert info.value.problems[0].reason == EXPECTED[name], name
+        t = time.perf_counter()
+        with pytest.raises(ImportBlockedError) as info:
+            guard.run_guarded(time.sleep, (30,), {}, "slow.xlsx", ImportLimits(max_seconds=2))
+        assert info.value.problems[0].reason == "read_timeout"
+        assert time.perf_counter() - t < 8
+    finally:
+        stop.set()
+        other.join()

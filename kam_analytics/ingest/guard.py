@@ -7,9 +7,10 @@ Two layers, the same for the page and the command line:
    `<dimension ref=...>` of every xlsx sheet and the repeated cells of an ods table. A 1.6 KB
    xlsx whose one cell sits at XFD1048576 would make calamine allocate 512 GB and abort the
    whole server; here it is refused from its 30 first bytes of sheet XML.
-2. `guarded_read` runs the reading function in a child process (forkserver: forked from a
-   clean, preloaded process, so a normal file pays a fork and the transfer of its rows, not an
-   interpreter start) with an address-space limit and a wall-time limit. A file that lies about
+2. `guarded_read` runs the reading function in a child process with an address-space limit
+   and a wall-time limit: a fork where the process has one thread (the command line; a normal
+   file pays the fork and the transfer of its rows), else a reader interpreter started in
+   advance (the Streamlit server; see _single_threaded). A file that lies about
    its size, or a reader bug, kills only the child; the parent turns that into a refusal.
    After reading, `check_sheet` refuses too many columns and over-long cells.
 
@@ -30,6 +31,8 @@ import pickle
 import re
 import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -41,7 +44,6 @@ from kam_analytics.settings_store import DEFAULT_IMPORT_LIMITS, ImportLimits
 log = logging.getLogger(__name__)
 
 # Modules the reader process imports once, so that each read is a cheap fork of it.
-_PRELOAD = ["kam_analytics.ingest.read", "kam_analytics.ingest.guard", "fastexcel", "pyarrow"]
 _RATIO_MIN_BYTES = 10_000_000  # small parts compress oddly; only big ones can be bombs
 _SHEET_HEAD_BYTES = 65_536  # <dimension> comes right after <sheetPr> at the top of a sheet
 _ODS_SCAN_BYTES = 64_000_000
@@ -279,24 +281,60 @@ def check_sheet(raw, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) -> None:
 # --- layer 2: reading in a child process ---------------------------------------------------
 
 
-def _context():
+def _single_threaded() -> bool:
     # A process with one thread (the command line, a test) forks itself: the readers are
     # imported already, so a normal file pays about nothing. With other threads running (the
-    # Streamlit server) forking could copy a lock some thread holds; the children are forked
-    # from the forkserver instead, a clean process that imports the readers once.
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD)
-    return ctx
+    # Streamlit server) a fork could copy a lock some thread holds, and multiprocessing's
+    # spawn/forkserver would re-run the app script (Streamlit runs it as __main__) in the
+    # child: there the reader is a fresh interpreter started in advance (_Workers).
+    return threading.active_count() == 1
+
+
+class _Workers:
+    """One idle reader interpreter kept ready (modules imported), replaced after each use."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._spare: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        root = str(Path(__file__).resolve().parents[2])
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+        }
+        return subprocess.Popen(
+            [sys.executable, "-m", "kam_analytics.ingest.guard"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=root,
+        )
+
+    def take(self) -> subprocess.Popen:
+        """A ready reader process (and a new spare starting for the next file)."""
+        with self._lock:
+            worker, self._spare = self._spare, None
+            if worker is None or worker.poll() is not None:
+                worker = self._start()
+            self._spare = self._start()
+        return worker
+
+    def warm_up(self) -> None:
+        """Start the spare now, so that the first upload does not wait for its imports."""
+        with self._lock:
+            if self._spare is None or self._spare.poll() is not None:
+                self._spare = self._start()
+
+
+_WORKERS = _Workers()
 
 
 def warm_up() -> None:
-    """Start the reader process now (it imports the readers once), not at the first upload."""
-    from multiprocessing import forkserver
-
-    if _context().get_start_method() == "forkserver":
-        forkserver.ensure_running()
+    """Start a reader process now (it imports the readers once), not at the first upload."""
+    if not _single_threaded():
+        _WORKERS.warm_up()
 
 
 def _mapped_bytes() -> int:
@@ -318,15 +356,15 @@ def _limit_child(limits: ImportLimits) -> None:
     except (OSError, AttributeError):
         pass
     # The budget comes on top of what the process has mapped already (libraries, the parent's
-    # heap after a fork), so that it means the same under fork and forkserver.
+    # heap after a fork), so that it means the same for a fork and a reader interpreter.
     mem = _mapped_bytes() + int(limits.max_memory_bytes)
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     cpu = int(limits.max_seconds) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 
-def _child_main(conn, module: str, qualname: str, args, kwargs, limits: ImportLimits) -> None:
-    """Entry of the reader process: limits, read, check, send the outcome, exit."""
+def _run_job(module: str, qualname: str, args, kwargs, limits: ImportLimits) -> bytes:
+    """In the reader process: limits, read, check; the pickled outcome."""
     _limit_child(limits)
     try:
         import importlib
@@ -350,10 +388,25 @@ def _child_main(conn, module: str, qualname: str, args, kwargs, limits: ImportLi
     # Protocol 5 hands the Arrow/numpy buffers of the rows over without copying them one by one
     # (a 100,000-row sheet: 0.01 s instead of 0.1 s with the default protocol).
     try:
-        conn.send_bytes(pickle.dumps(outcome, protocol=5))
+        return pickle.dumps(outcome, protocol=5)
     except MemoryError:
-        conn.send_bytes(pickle.dumps(("memory",)))
+        return pickle.dumps(("memory",))
+
+
+def _child_main(conn, module: str, qualname: str, args, kwargs, limits: ImportLimits) -> None:
+    """Entry of a forked reader: run the job, send the outcome, exit."""
+    conn.send_bytes(_run_job(module, qualname, args, kwargs, limits))
     conn.close()
+
+
+def serve_one() -> None:
+    """Entry of a reader interpreter (_Workers): one pickled job from stdin, outcome to stdout."""
+    import kam_analytics.ingest.read  # noqa: F401 - imported before the job arrives
+
+    job = pickle.load(sys.stdin.buffer)
+    out = _run_job(*job)
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
 
 
 def _receive(conn, proc, deadline: float):
@@ -371,9 +424,8 @@ def _receive(conn, proc, deadline: float):
             return ("died",)
 
 
-def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLimits):
-    """Call `fn(*args, **kwargs)` in a limited child process; refusals come back as errors."""
-    ctx = _context()
+def _run_forked(fn, args, kwargs, limits) -> tuple[tuple, int | None]:
+    ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_child_main,
@@ -393,6 +445,32 @@ def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLim
     if proc.is_alive():
         proc.kill()
     proc.join()
+    return outcome, proc.exitcode
+
+
+def _run_worker(fn, args, kwargs, limits) -> tuple[tuple, int | None]:
+    worker = _WORKERS.take()
+    job = pickle.dumps((fn.__module__, fn.__qualname__, args, kwargs, limits), protocol=5)
+    try:
+        out, _err = worker.communicate(job, timeout=limits.max_seconds)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        return ("timeout",), worker.returncode
+    except BaseException:
+        worker.kill()
+        worker.wait()
+        raise
+    try:
+        return pickle.loads(out), worker.returncode
+    except Exception:  # noqa: BLE001 - a reader that died mid-write left no outcome
+        return ("died",), worker.returncode
+
+
+def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLimits):
+    """Call `fn(*args, **kwargs)` in a limited child process; refusals come back as errors."""
+    run = _run_forked if _single_threaded() else _run_worker
+    outcome, exitcode = run(fn, args, kwargs, limits)
     kind = outcome[0]
     if kind == "ok":
         return outcome[1]
@@ -412,7 +490,7 @@ def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLim
             "open it in Excel and save it again.",
             seconds=f"{limits.max_seconds:g}",
         )
-    if kind in ("memory", "died") and (kind == "memory" or proc.exitcode in _MEMORY_DEATHS):
+    if kind in ("memory", "died") and (kind == "memory" or exitcode in _MEMORY_DEATHS):
         raise _refuse(
             file_name,
             "read_memory",
@@ -423,7 +501,7 @@ def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLim
             "again from the source system.",
             mb=_mb(limits.max_memory_bytes),
         )
-    detail = outcome[1] if kind == "crash" else f"reader process ended with {proc.exitcode}"
+    detail = outcome[1] if kind == "crash" else f"reader process ended with {exitcode}"
     log.info("reading %s failed: %s", file_name, detail)
     if Path(file_name).suffix.lower() not in _EXCEL_SUFFIXES:
         reason = detail.split(": ", 1)[-1]
@@ -475,3 +553,7 @@ def guarded_read(fn):
         return run_guarded(fn, bound.args, bound.kwargs, file_name, limits)
 
     return wrapper
+
+
+if __name__ == "__main__":
+    serve_one()
