@@ -68,6 +68,7 @@ def test_quick_clicks_through_every_page_of_the_large_company(browser, tmp_path)
     large = tmp_path / "large.duckdb"
     res = run_cli("demo", "--scale", "large", "--db", large)
     assert res.returncode == 0, res.stderr
+    (tmp_path / "app").mkdir()
     with running_app(tmp_path / "app", large) as server:
         pg = browser.new_context(viewport={"width": 1500, "height": 1100}).new_page()
         pg.set_default_timeout(120_000)
