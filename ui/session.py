@@ -87,13 +87,15 @@ def get_con():
         alive = {th.ident for th in threading.enumerate()}
         for ident in [i for i in cursors if i not in alive]:
             del cursors[ident]  # runs that ended: their cursor goes with them
-        entry = cursors[me] = (shared.generation, shared.cursor())
-    if not shared.healthy(entry[1]):
+        entry = cursors[me] = (shared.generation, shared.cursor(), shared.cursor())
+    # The probe is a cursor of its own: a query on the working cursor would drop a result
+    # the page has not fetched yet. An invalidation hits every cursor of the connection.
+    if not shared.healthy(entry[2]):
         try:
             shared.reopen(entry[0])
         except DatabaseError as exc:
             show_database_fault(exc)
-        entry = cursors[me] = (shared.generation, shared.cursor())
+        entry = cursors[me] = (shared.generation, shared.cursor(), shared.cursor())
     return entry[1]
 
 
