@@ -429,7 +429,7 @@ class ImportLimits:
     # Address space the reading child may map beyond its start (100,000 rows x 15 columns
     # need about 250 MB), and its wall time.
     max_memory_bytes: int = 1_000_000_000
-    max_seconds: float = 120.0
+    max_seconds: float = 60.0
 
 
 DEFAULT_IMPORT_LIMITS = ImportLimits()
