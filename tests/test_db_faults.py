@@ -111,6 +111,7 @@ time.sleep(float(sys.argv[2]))
 """
 
 
+@pytest.mark.slow
 def test_locked_file_refused_then_usable_when_released(db_path):
     db.connect(db_path).close()
     holder = subprocess.Popen(
@@ -202,6 +203,7 @@ def test_disk_full_is_reported_and_the_shared_connection_recovers(small_disk):
     shared.close()
 
 
+@pytest.mark.slow
 def test_disk_full_during_cli_import_exit_2(small_disk, tmp_path):
     path = small_disk / "kam.duckdb"
     db.connect(path).close()

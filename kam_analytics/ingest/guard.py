@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import faulthandler
 import functools
+import html
 import inspect
 import io
 import logging
@@ -156,7 +157,31 @@ def _refuse_size(file_name, sheet, rows, cols, limits) -> ImportBlockedError | N
     return None
 
 
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """{part path: sheet name as Excel shows it}; empty when the workbook does not say."""
+    try:
+        wb = zf.read("xl/workbook.xml")[: _SHEET_HEAD_BYTES * 4].decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels")[: _SHEET_HEAD_BYTES * 4].decode(
+            "utf-8", "replace"
+        )
+    except KeyError:
+        return {}
+    targets = {}
+    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', tag), re.search(r'Target="([^"]+)"', tag)
+        if rid and target:
+            path = target.group(1).lstrip("/")
+            targets[rid.group(1)] = path if path.startswith("xl/") else "xl/" + path
+    names = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", wb):
+        name, rid = re.search(r'name="([^"]*)"', tag), re.search(r'r:id="([^"]+)"', tag)
+        if name and rid and rid.group(1) in targets:
+            names[targets[rid.group(1)]] = html.unescape(name.group(1))
+    return names
+
+
 def _check_xlsx_sheets(zf: zipfile.ZipFile, file_name: str, limits: ImportLimits) -> None:
+    names = _sheet_names(zf)
     for info in zf.infolist():
         name = info.filename
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
@@ -171,7 +196,7 @@ def _check_xlsx_sheets(zf: zipfile.ZipFile, file_name: str, limits: ImportLimits
         r2 = int(m.group(4)) if m.group(4) else r1
         # calamine allocates the declared range from A1's side of it: count from the origin.
         rows, cols = max(r1, r2), max(c1, c2)
-        refusal = _refuse_size(file_name, Path(name).stem, rows, cols, limits)
+        refusal = _refuse_size(file_name, names.get(name, Path(name).stem), rows, cols, limits)
         if refusal:
             raise refusal
 
