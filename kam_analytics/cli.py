@@ -66,3 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         # devnull so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # Disk full or a database DuckDB gave up on: a fault to report, not a bug.
+        from kam_analytics.db import translate_error
+
+        fault = translate_error(exc, getattr(args, "db", None))
+        if fault is None:
+            raise
+        print(f"error: {fault}", file=sys.stderr)
+        return 2

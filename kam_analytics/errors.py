@@ -101,6 +101,11 @@ class Reason(StrEnum):
     DATABASE_LOCKED = "database_locked"
     DATABASE_UNOPENABLE = "database_unopenable"
     SCHEMA_TOO_NEW = "schema_too_new"
+    DATABASE_CORRUPT = "database_corrupt"
+    DISK_FULL = "disk_full"
+    DATABASE_INVALIDATED = "database_invalidated"
+    DATABASE_MISSING = "database_missing"
+    NOT_KAM_DATABASE = "not_kam_database"
     # exports
     CHROMIUM_MISSING = "chromium_missing"
     MATRIX_PICTURE_NO_CHROMIUM = "matrix_picture_no_chromium"

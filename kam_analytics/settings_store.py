@@ -413,3 +413,30 @@ def save_appearance(con, scope: Scope, new: dict) -> dict:
             upsert_setting(con, name, value, scope.username)
             write_audit(con, scope.username, "settings.appearance", name, old[name], value)
     return get_appearance(con)
+
+
+# --- limits for reading uploaded files -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an uploaded file may claim or need before it is refused (kam_analytics.ingest.guard).
+
+    Real CRM/ERP exports stay far below these: 200,000 rows x 15 columns is a 14 MB xlsx with
+    about 150 MB of sheet XML and needs about 500 MB to read.
+    """
+
+    max_file_bytes: int = 200_000_000  # the upload itself
+    max_unpacked_bytes: int = 1_000_000_000  # all parts of an xlsx/ods zip, uncompressed
+    max_compression_ratio: float = 100.0  # uncompressed / compressed, for parts over 10 MB
+    max_zip_entries: int = 10_000
+    max_cells: int = 20_000_000  # rows x columns a sheet declares (<dimension ref=...>)
+    max_columns: int = 1_000
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    # Address space the reading child may map beyond its start (100,000 rows x 15 columns
+    # need about 250 MB), and its wall time.
+    max_memory_bytes: int = 1_000_000_000
+    max_seconds: float = 60.0
+
+
+DEFAULT_IMPORT_LIMITS = ImportLimits()

@@ -7,7 +7,7 @@ from kam_analytics import schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
 from kam_analytics.exports.tables import frame_to_csv_de
 from kam_analytics.i18n import fmt_datetime
-from kam_analytics.ingest.load import list_imports, undo_import
+from kam_analytics.ingest.load import list_imports, select_history_version, undo_import
 from kam_analytics.ingest.mapping import (
     auto_mapping,
     detect_table,
@@ -26,7 +26,7 @@ from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import resolve_header
 from ui.auth import require_page
 from ui.errors import show_error
-from ui.session import get_con, get_lang, tr
+from ui.session import get_con, get_lang, report_database_fault, tr
 from ui.text import plain
 
 scope = require_page(__file__)
@@ -207,6 +207,54 @@ if plans:
             st.cache_data.clear()
         except KamError as exc:
             show_error(exc)
+        except Exception as exc:  # disk full: the next run reconnects (ui/session.get_con)
+            if not report_database_fault(exc):
+                raise
+
+
+def _drop_pending_undo() -> None:
+    st.session_state.pop("imp_undo_pending", None)
+
+
+# The pending undo lives in session_state, so that the dialog survives a full rerun and
+# closing it (x, Esc, Abbrechen) forgets it.
+@st.dialog(tr("imp_undo_confirm_title"), width="large", on_dismiss=_drop_pending_undo)
+def confirm_undo(row: dict, version: str) -> None:
+    """Name the import that will be undone; undo exactly it, unless the history changed."""
+    import_id = int(row["import_id"])
+    st.markdown(tr("imp_undo_confirm_text", id=import_id))
+    facts = {
+        tr("imp_undo_confirm_file"): plain(str(row["file_name"])),
+        tr("imp_undo_confirm_table"): tr(f"table_{row['table_name']}"),
+        tr("imp_undo_confirm_rows"): tr(
+            "imp_undo_confirm_rows_value",
+            inserted=int(row["rows_inserted"]),
+            updated=int(row["rows_updated"]),
+        ),
+        tr("imp_undo_confirm_time"): fmt_datetime(row["imported_at"], lang),
+        tr("imp_undo_confirm_user"): str(row["username"]),
+    }
+    st.table(pd.DataFrame({"": list(facts), " ": list(facts.values())}).set_index(""))
+    st.caption(tr("imp_undo_confirm_effect"))
+    c1, c2 = st.columns(2)
+    if c1.button(tr("imp_undo_confirm_button", id=import_id), type="primary"):
+        _drop_pending_undo()
+        try:
+            res = undo_import(con, import_id, scope.username, expected_version=version)
+        except KamError as exc:
+            show_error(exc)
+        else:
+            st.session_state["imp_undo_flash"] = tr(
+                "imp_undo_done",
+                id=res["import_id"],
+                deleted=res["deleted"],
+                restored=res["restored"],
+            )
+            st.rerun()
+    if c2.button(tr("imp_undo_cancel")):
+        _drop_pending_undo()
+        st.rerun()
+
 
 st.subheader(tr("imp_history"))
 # The undo confirmation is kept across the rerun that refreshes the history.
@@ -233,17 +281,20 @@ else:
             f"({pd.Timestamp(r.imported_at):%d.%m.%Y %H:%M})"
             for r in done.itertuples()
         }
-        chosen = u1.selectbox(tr("imp_undo_select"), list(labels), format_func=labels.get)
-        if u2.button(tr("imp_undo")):
-            try:
-                res = undo_import(con, chosen, scope.username)
-            except KamError as exc:
-                show_error(exc)
-            else:
-                st.session_state["imp_undo_flash"] = tr(
-                    "imp_undo_done",
-                    id=res["import_id"],
-                    deleted=res["deleted"],
-                    restored=res["restored"],
-                )
-                st.rerun()
+        # No preselection: when another admin imports meanwhile, the options change and a
+        # preselected first entry would silently become their new import.
+        chosen = u1.selectbox(
+            tr("imp_undo_select"),
+            list(labels),
+            index=None,
+            format_func=labels.get,
+            placeholder=tr("imp_undo_placeholder"),
+        )
+        if u2.button(tr("imp_undo"), disabled=chosen is None) and chosen in labels:
+            row = done[done["import_id"] == chosen].iloc[0].to_dict()
+            st.session_state["imp_undo_pending"] = {
+                "row": row,
+                "version": select_history_version(con),
+            }
+if pending := st.session_state.get("imp_undo_pending"):
+    confirm_undo(pending["row"], pending["version"])

@@ -83,3 +83,11 @@ def run_cli(*args, check: bool = False, stdin: str | None = None):
         timeout=300,
         check=check,
     )
+
+
+@pytest.fixture(scope="session")
+def hostile_files(tmp_path_factory) -> dict:
+    """The hostile input corpus (tests/hostile_files.py), written once per test session."""
+    from hostile_files import write_hostile
+
+    return write_hostile(tmp_path_factory.mktemp("hostile"))

@@ -38,7 +38,7 @@ def run(args) -> int:
         raise ConfigError(Reason.OUT_SUFFIX, suffix=".pptx", name=out.name, example="deck.pptx")
     if not out.parent.exists():
         raise ConfigError(Reason.OUT_FOLDER_MISSING, folder=str(out.parent))
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
         if args.review:

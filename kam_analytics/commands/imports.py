@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 def run_list(args) -> int:
     """Print the import log as CSV or JSON."""
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         write_frame(list_imports(con), args.format)
     finally:
@@ -37,7 +37,7 @@ def run_list(args) -> int:
 
 def run_undo(args) -> int:
     """Undo one import."""
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         res = undo_import(con, args.import_id, args.user or getpass.getuser())
     finally:

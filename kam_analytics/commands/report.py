@@ -56,7 +56,7 @@ def run(args) -> int:
             )
         if not out.parent.exists():
             raise ConfigError(Reason.OUT_FOLDER_MISSING, folder=str(out.parent))
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
         df = load_report(con, args.kind, year=args.year, as_of=args.as_of, scope=scope)

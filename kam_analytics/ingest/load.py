@@ -284,8 +284,35 @@ def select_import(con, import_id: int) -> dict | None:
     return None if df.empty else df.iloc[0].to_dict()
 
 
-def undo_import(con, import_id: int, username: str = "system") -> dict:
-    """Restore the rows an import inserted or changed to their state before it."""
+def select_history_version(con) -> str:
+    """A token of the import history: it changes with every import and every undo.
+
+    The undo dialog keeps the token it was opened with; `undo_import` refuses when another
+    admin imported or undid something in between (so a click never undoes what was not shown).
+    """
+    row = con.execute(
+        "SELECT count(*), coalesce(max(import_id), 0), count(undone_at), "
+        "CAST(max(undone_at) AS VARCHAR) FROM import_log"
+    ).fetchall()[0]
+    return ":".join(str(v) for v in row)
+
+
+def undo_import(
+    con, import_id: int, username: str = "system", expected_version: str | None = None
+) -> dict:
+    """Restore the rows an import inserted or changed to their state before it.
+
+    With `expected_version` (from select_history_version when the user was shown the import),
+    refuse if the history has changed since.
+    """
+    if expected_version is not None and select_history_version(con) != expected_version:
+        raise KamError(
+            f"The import history changed since import {import_id} was chosen for undo "
+            "(another import or undo happened meanwhile); nothing was undone",
+            "Check the history list again and confirm the undo once more.",
+            code="history_changed",
+            params={"id": import_id},
+        )
     log = select_import(con, import_id)
     if log is None:
         raise NotFoundError(

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kam_analytics.errors import ImportBlockedError, Problem
+from kam_analytics.ingest.guard import guarded_read
 from kam_analytics.ingest.mapping import known_header, normalize_header
 from kam_analytics.ingest.parse import DEFAULT_NULLS
 
@@ -485,6 +486,7 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
     return _clean_rows(raw)
 
 
+@guarded_read  # untrusted bytes: limits checked, read in a child process (guard.py)
 def read_source(source, file_name: str | None = None, sheet=None, known=frozenset()) -> RawSheet:
     """Read a file (path or bytes) of any supported kind."""
     if file_name is None:
@@ -518,6 +520,7 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
     return read_csv(data, file_name, known=known)
 
 
+@guarded_read
 def list_sheets(source) -> list[str]:
     """Sheet names of a workbook (empty for CSV)."""
     data = read_bytes(source)

@@ -91,8 +91,16 @@ def choose(pg, widget_label: str, option: str | re.Pattern, testid: str = "stSel
 def options_of(pg, widget_label: str) -> list[str]:
     """The option texts of the selectbox labelled `widget_label` (opens and closes it)."""
     box = pg.get_by_test_id("stSelectbox").filter(has=pg.get_by_text(widget_label, exact=True))
-    box.first.click()
-    pg.get_by_role("option").first.wait_for()
+    for attempt in range(4):  # a rerun finishing just then closes the list: open it again
+        box.first.scroll_into_view_if_needed()
+        box.first.click()
+        try:
+            pg.get_by_role("option").first.wait_for(timeout=5_000)
+            break
+        except Exception:
+            if attempt == 3:
+                raise
+            pg.keyboard.press("Escape")
     texts = pg.get_by_role("option").all_inner_texts()
     pg.keyboard.press("Escape")
     return [x.strip() for x in texts]
@@ -173,6 +181,15 @@ def test_journey_1_data_steward_imports_and_undoes(app_server, page, tmp_path):
 
     choose(page, t("imp_undo_select"), re.compile(rf"^{feedback_import}: {xlsx_file.name}"))
     page.get_by_role("button", name=t("imp_undo"), exact=True).click()
+    # The dialog names the import it will undo; only its button undoes it.
+    dialog = page.get_by_role("dialog")
+    confirm = dialog.get_by_role(
+        "button", name=t("imp_undo_confirm_button", id=feedback_import), exact=True
+    )
+    confirm.wait_for()
+    assert xlsx_file.name in dialog.inner_text()
+    steps.shot("undo-dialog")
+    confirm.click()
     settle(page)
     # The confirmation survives the rerun that refreshes the history (kept in session state).
     page.get_by_text(t("imp_undo_done", id=feedback_import, deleted=2, restored=0)).wait_for()
