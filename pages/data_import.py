@@ -224,7 +224,7 @@ def confirm_undo(row: dict, version: str) -> None:
     import_id = int(row["import_id"])
     st.markdown(tr("imp_undo_confirm_text", id=import_id))
     facts = {
-        tr("imp_undo_confirm_file"): plain(str(row["file_name"])),
+        tr("imp_undo_confirm_file"): str(row["file_name"]),  # st.table shows text as it is
         tr("imp_undo_confirm_table"): tr(f"table_{row['table_name']}"),
         tr("imp_undo_confirm_rows"): tr(
             "imp_undo_confirm_rows_value",

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from kam_analytics.db import translate_error
 from kam_analytics.errors import KamError, Reason, localise_error
 from ui.session import get_lang
 from ui.text import plain
@@ -26,6 +27,10 @@ log = logging.getLogger("kam_analytics.app")
 def error_texts(exc: BaseException) -> tuple[str, str]:
     """(message, hint) of an error as the page shows them, values escaped as plain text."""
     if not isinstance(exc, KamError):
+        # a database fault during a page's own query (disk full, invalidated) is no bug
+        fault = translate_error(exc)
+        if fault is not None:
+            return localise_error(fault, get_lang(), escape=plain)
         ref = uuid.uuid4().hex[:8]
         # The only place a bug's details go: the server log, with the reference the user sees.
         log.error("unexpected error (reference %s)", ref, exc_info=exc)
