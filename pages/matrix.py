@@ -152,7 +152,7 @@ if is_admin:
             st.toast(tr("dep_saved", n=n))
             st.rerun()
         except KamError as exc:
-            st.error(f"{exc.message}. {exc.hint}")
+            show_error(exc)
 else:
     shown_deps = dep_view.assign(
         department=[department_label(d, lang) for d in dep_view["department"]]
