@@ -87,8 +87,8 @@ def test_orders_of_unknown_accounts_get_placeholders_until_undone(tmp_path):
     assert "2 placeholder account(s) created" in result.stdout
     report = run_cli("report", "services", "--db", db)
     assert [line.split(",")[:3] for line in report.stdout.splitlines()[1:]] == [
-        ["0815", "0815", ""],
         ["4711", "4711", ""],
+        ["815", "815", ""],
     ]
     undo = run_cli("imports", "undo", 1, "--db", db)
     assert undo.returncode == 0, undo.stderr
@@ -114,6 +114,6 @@ def test_survey_tool_export_is_feedback_of_kind_survey(tmp_path):
     ).fetchall()
     con.close()
     assert rows == [
-        ("1", "0815", 9.0, "survey", "Great service"),
-        ("2", "0815", 4.0, "survey", "Late deliveries"),
+        ("1", "815", 9.0, "survey", "Great service"),
+        ("2", "815", 4.0, "survey", "Late deliveries"),
     ]

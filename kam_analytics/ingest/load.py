@@ -72,7 +72,8 @@ def _q(name: str) -> str:
 
 def _cast(col: schema.Column, expr: str) -> str:
     if col.kind == "money":
-        return f"CAST(ROUND({expr}, 2) AS DECIMAL(18,2))"
+        # 4 decimals as parsed (columns.MONEY_DECIMALS): no second rounding to cents.
+        return f"CAST(ROUND({expr}, 4) AS {col.sql_type})"
     if col.kind == "date":
         return f"CAST({expr} AS DATE)"
     return f"CAST({expr} AS {col.sql_type})"
