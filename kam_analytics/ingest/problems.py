@@ -143,14 +143,15 @@ def group_problems(problems: list[Problem]) -> list[tuple[Problem, list[int]]]:
 def describe_group(problem: Problem, rows: list[int], limit: int = 8) -> str:
     """A grouped cause as one line: location, message, value, the rows, how to fix."""
     where = problem.file + (f", sheet {problem.sheet!r}" if problem.sheet else "")
-    if problem.column:
-        where += f", column {problem.column!r}"
+    column = f", column {problem.column!r}" if problem.column else ""
     val = f" (value {problem.value!r})" if problem.value not in (None, "") else ""
     if len(rows) == 1:
-        at = f", row {rows[0]}"
+        # As Problem.__str__ writes it: file, row, column.
+        where += f", row {rows[0]}{column}"
     elif rows:
         shown = ", ".join(map(str, rows[:limit])) + (", …" if len(rows) > limit else "")
-        at = f", {len(rows)} rows: {shown}"
+        where += f"{column}, {len(rows)} rows: {shown}"
     else:
-        at = ""
+        where += column
+    at = ""
     return f"{where}{at}: {problem.message}{val}. {problem.hint}"
