@@ -171,7 +171,7 @@ def test_templates_come_in_message_hint_pairs():
         keys = [k for k in data[lang] if not k.startswith(("prob_col_", "prob_sev_"))]
         stems = {k[: -len("_msg")] for k in keys if k.endswith("_msg")}
         hints = {k[: -len("_hint")] for k in keys if k.endswith("_hint")}
-        assert len(stems) == 64
+        assert len(stems) == 67
         assert stems == hints
 
 

@@ -154,6 +154,7 @@ def plan_columns(state: State) -> None:
             column="kind",
             severity="warning",
         )
+    _name_from_key(state)
     # Value from unit price x quantity, or from the service catalogue (phase money).
     filled_later = (
         {"net_revenue"} if "unit_price" in state.plan and table.name == "orders" else set()
@@ -188,6 +189,34 @@ def plan_columns(state: State) -> None:
             column="tier",
             severity="warning",
         )
+
+
+# Master-data tables whose rows are named: a list that has only names (a CRM's "account",
+# "sales_agent") uses the name as the id, and a list that has only ids uses the id as name.
+_NAMED = {"accounts": ("account_id", "name"), "kams": ("kam_id", "name")}
+
+
+def _name_from_key(state: State) -> None:
+    pair = _NAMED.get(state.table.name)
+    if pair is None:
+        return
+    key, name = pair
+    plan = state.plan
+    if plan.get(key, ("",))[0] == "column" and name not in plan:
+        plan[name], source, target = plan[key], key, name
+    elif plan.get(name, ("",))[0] == "column" and key not in plan:
+        plan[key], source, target = plan[name], name, key
+    else:
+        return
+    header = plan[source][1]
+    state.out.add(
+        "same_column",
+        f"The file has no column for {target}: '{header}' is used as {source} and {target}",
+        f"Nothing to do if '{header}' is unique per row; map another column to {target} otherwise.",
+        column=header,
+        severity="warning",
+        params={"header": header, "source": source, "target": target},
+    )
 
 
 def _source_of(state: State, name: str, kind: str) -> pd.Series:

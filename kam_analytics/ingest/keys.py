@@ -65,13 +65,15 @@ def number_order_lines(state: State) -> None:
     result = state.result
     if state.table.name != "orders" or "line_no" in result or "order_id" not in result:
         return
-    written = [c for c in result.columns if c in state.table.column_names]
+    # Identical means identical in every column of the file, not only the mapped ones: two
+    # lines of one order for different products are different lines.
+    cells = state.raw.frame.fillna("")
     keep = pd.Series(state.keep, index=result.index)
-    rows = result[keep]
-    twins = rows.duplicated(subset=written, keep=False)
+    rows = cells[keep.to_numpy()]
+    twins = rows.duplicated(keep=False)
     choice = state.mapping.read.get("identical_lines", "keep_both")
     if twins.any():
-        groups = rows[twins].groupby(written, dropna=False, sort=False).groups
+        groups = rows[twins].groupby(list(rows.columns), dropna=False, sort=False).groups
         for _key, idx in groups.items():
             excel = [int(state.raw.rows[i]) for i in idx]
             shown = ", ".join(map(str, excel))

@@ -225,6 +225,7 @@ _DATE_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d-%m-%Y",
+    "%d-%m-%y",
     "%Y/%m/%d",
     "%d-%b-%Y",
     "%d %b %Y",

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kam_analytics.ingest.columns import column_kind, resolve_header
+from kam_analytics.ingest.mapping import normalize_header
 from kam_analytics.ingest.parse import as_text
 from kam_analytics.ingest.read import total_label
 from kam_analytics.ingest.state import State
@@ -165,6 +166,37 @@ def apply_row_filters(state: State) -> None:
             continue
         empty = as_text(frame[found], nulls).isna().to_numpy(dtype=bool)
         state.drop(empty, f"filter: {found} empty")
+
+
+# Headers of a CRM pipeline's stage: only won deals are orders (a lost deal with value 0 as an
+# order would count the account as active).
+_STAGE_HEADERS = {"dealstage", "stage", "opportunitystage", "salesstage", "phase", "dealstatus"}
+
+
+def check_pipeline_stage(state: State) -> None:
+    """An orders file with a deal-stage column and no filter on it is refused."""
+    if state.table.name != "orders":
+        return
+    filtered = {normalize_header(h) for h in (state.mapping.filters.get("keep") or {})}
+    for header in state.raw.headers:
+        norm = normalize_header(header)
+        if norm not in _STAGE_HEADERS or norm in filtered:
+            continue
+        text = as_text(state.raw.frame[header], state.opts["nulls"])[state.keep]
+        values = text.dropna().unique().tolist()
+        if len(values) < 2:
+            continue
+        shown = ", ".join(sorted(map(str, values))[:10])
+        state.out.add(
+            "pipeline_stage_unfiltered",
+            f"The file has a stage column '{header}' with the values {shown}: only won deals "
+            "are orders",
+            f'Add a row filter: [filters.keep] "{header}" = ["Won"] in the profile (or choose '
+            "the stages on the import page).",
+            row=state.raw.header_row,
+            column=header,
+            params={"header": header, "values": shown},
+        )
 
 
 def warn_no_data(state: State) -> None:

@@ -32,6 +32,8 @@ from kam_analytics.ingest.state import State
 
 # Freight must not be negative; other money columns may be (credit notes).
 NEGATIVE_WARNED = ("freight_cost", "freight_charged")
+# Unknown accounts named one by one up to this many; more are one warning.
+ORPHAN_DETAIL = 10
 
 
 @dataclass
@@ -127,6 +129,7 @@ def prepare(
     rows.drop_total_rows(state)
     rows.handle_hidden_rows(state)
     rows.apply_row_filters(state)
+    rows.check_pipeline_stage(state)
     rows.warn_no_data(state)
     money.apply_debit_credit(state)
     money.fill_from_unit_price(state)
@@ -196,9 +199,34 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
         return
     header = prepared.mapping.columns.get("account_id", "account_id")
     header = resolve_header(prepared.raw.headers, header) or header
-    # One warning per unknown account (first row and count), not one per row.
+    # One warning per unknown account (first row and count), not one per row; beyond a few
+    # accounts one warning for all of them.
     groups = frame.loc[orphan, ["account_id", "source_row"]].groupby("account_id", sort=False)
     summary = groups["source_row"].agg(["min", "count"])
+    if len(summary) > ORPHAN_DETAIL:
+        shown = ", ".join(map(str, summary.index[:5])) + ", …"
+        prepared.problems.append(
+            Problem(
+                prepared.raw.file_name,
+                prepared.raw.sheet,
+                int(summary["min"].min()),
+                header,
+                None,
+                "orphan_account",
+                f"{len(summary)} accounts are not in the accounts table ({int(orphan.sum())} "
+                f"rows): {shown}",
+                "Import the accounts export too; until then the rows are kept and a placeholder "
+                "account (name = id, no tier) stands in for each.",
+                "warning",
+                {
+                    "variant": "summary",
+                    "accounts": len(summary),
+                    "count": int(orphan.sum()),
+                    "shown": shown,
+                },
+            )
+        )
+        return
     for account, (first, count) in summary.iterrows():
         more = f" ({count} rows, first in row {first})" if count > 1 else ""
         prepared.problems.append(
