@@ -191,6 +191,16 @@ def parse_amounts(
     comma_decimal = comma_decimal.mask(only_dot & (dots > 1), True)
     comma_decimal = comma_decimal.mask(only_comma & (commas == 1) & (after != 3), True)
     comma_decimal = comma_decimal.mask(only_dot & (dots == 1) & (after != 3), False)
+    # "0.500", ",500" or "1234.500" cannot be thousands groups (a group follows 1-3 digits
+    # that do not start with 0): the single separator is the decimal one.
+    lead = t.str.len() - after - 1
+    zero_lead = t.str.match(r"0[.,]").fillna(False).astype(bool)
+    not_grouping = (lead > 3) | (lead == 0) | zero_lead
+    single = (only_comma & (commas == 1)) | (only_dot & (dots == 1))
+    comma_decimal = comma_decimal.mask(single & (after == 3) & not_grouping, only_comma)
+    # Swiss notation (CHF, apostrophe thousands): a single point is the decimal separator.
+    swiss = text.str.contains(r"'|CHF|SFr|Fr\.", regex=True).fillna(False).astype(bool)
+    comma_decimal = comma_decimal.mask(swiss & only_dot & (dots == 1), False)
     scientific = t.str.contains(r"[eE]", regex=True).fillna(False)
     comma_decimal = comma_decimal.mask(scientific | numbers, False)
     as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

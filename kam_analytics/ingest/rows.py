@@ -28,14 +28,17 @@ def _key_columns(state: State) -> list[str]:
 
 def _is_total(state: State, pos: int, data: np.ndarray, labelled: bool) -> str | None:
     """Why the row at `pos` is a total ('sums' / 'no_key'), or None when it is a data row.
-    A row without a label is a total only when its amounts are the sums."""
+    A row without a label in its first filled cell is a total only when its amounts are the
+    sums of the data rows above."""
     result = state.result
     keys = _key_columns(state)
     if labelled and keys and all(pd.isna(result[k].iloc[pos]) for k in keys):
         return "no_key"
     money = [c for c in _money_columns(state) if pd.notna(result[c].iloc[pos])]
-    if not money:
+    if not money or not data.any():
         return None
+    # Only a label in the first filled cell ("Summe", "Gesamt") counts (the caller checks); a
+    # remark "Total Deutschland GmbH" further right does not make a row a total.
     for c in money:
         column_sum = float(result[c].to_numpy(dtype="float64", na_value=0.0)[data].sum())
         if abs(float(result[c].iloc[pos]) - column_sum) > _CENT:
@@ -63,8 +66,11 @@ def drop_total_rows(state: State) -> None:
         return
     data = state.keep.copy()
     data[candidates] = False
-    for pos in sorted(candidates, reverse=True):
-        label = total_label(raw.frame.iloc[pos].tolist()) or ""
+    # Top down: a subtotal is judged against the data rows above it, the grand total below
+    # against the same data rows (a candidate found to be data counts as data).
+    for pos in sorted(candidates):
+        cells = [c for c in raw.frame.iloc[pos].tolist() if isinstance(c, str) and c.strip()]
+        label = (total_label(cells[:1]) or "") if cells else ""
         why = _is_total(state, pos, data, bool(label))
         row = int(raw.rows[pos])
         if why is None:
@@ -80,7 +86,7 @@ def drop_total_rows(state: State) -> None:
                     severity="warning",
                     params={"label": label},
                 )
-            data[pos] = True
+            data[pos] = state.keep[pos]
             continue
         mask = np.zeros(state.n, dtype=bool)
         mask[pos] = True
