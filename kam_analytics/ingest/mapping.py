@@ -287,17 +287,23 @@ def suggest_values(
 
 def mapping_table(mapping: Mapping) -> pd.DataFrame:
     """One row per canonical column: source header, constant, formula (for the page editor)."""
+    from kam_analytics.ingest.describe import header_confidence
+
     table = schema.IMPORTABLE_TABLES[mapping.table]
     rows = []
-    for col in table.columns:
-        const = mapping.defaults.get(col.name)
+    names = [(c.name, c.required) for c in table.columns]
+    names += [(c, False) for c in input_columns(mapping.table)]
+    for name, required in names:
+        const = mapping.defaults.get(name)
+        source = mapping.columns.get(name)
         rows.append(
             {
-                "column": col.name,
-                "required": col.required,
-                "source": mapping.columns.get(col.name),
+                "column": name,
+                "required": required,
+                "source": source,
+                "confidence": header_confidence(source, name, mapping) if source else None,
                 "constant": None if const is None else str(const),
-                "formula": mapping.computed.get(col.name),
+                "formula": mapping.computed.get(name),
             }
         )
     return pd.DataFrame(rows)
@@ -306,11 +312,13 @@ def mapping_table(mapping: Mapping) -> pd.DataFrame:
 def mapping_from_table(df: pd.DataFrame, table: str, base: Mapping | None = None) -> Mapping:
     """A Mapping from the page's editor rows (inverse of mapping_table)."""
     kinds = {c.name: c.kind for c in schema.IMPORTABLE_TABLES[table].columns}
+    kinds.update(input_columns(table))
     m = Mapping(
         table=table,
         values=dict(base.values) if base else {},
         read=dict(base.read) if base else {},
         name=base.name if base else None,
+        filters=dict(base.filters) if base else {},
     )
     for rec in df.to_dict(orient="records"):
         col = rec["column"]

@@ -65,7 +65,10 @@ def read_for_mapping(source, file_name, *, sheet=None, profile=None) -> RawSheet
     """Read a file, telling header detection about the profile's headers."""
     if sheet is None and profile is not None:
         sheet = profile.read.get("sheet")
-    return read_source(source, file_name, sheet=sheet, known=_known_headers(profile))
+    header_row = profile.read.get("header_row") if profile is not None else None
+    return read_source(
+        source, file_name, sheet=sheet, known=_known_headers(profile), header_row=header_row
+    )
 
 
 def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None) -> Mapping:

@@ -428,8 +428,11 @@ def _sheet_index(reader, names, sheet, file_name, known) -> int:
     return lookup[str(sheet).casefold().strip()]
 
 
-def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> RawSheet:
-    """One sheet of a workbook: chosen by name/number, else the one that looks most like data."""
+def read_excel(
+    data: bytes, file_name: str, sheet=None, known=frozenset(), header_row: int | None = None
+) -> RawSheet:
+    """One sheet of a workbook: chosen by name/number, else the one that looks most like data.
+    `header_row` (the Excel row number) overrides the detected header."""
     reader = _excel_reader(data, file_name)
     names = list(reader.sheet_names)
     if not names:
@@ -450,10 +453,13 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
             variant="sheet",
             name=repr(sheet_name),
         ) from exc
-    candidates = _sheet_rows_as_text(cells, HEADER_SCAN_ROWS)
+    candidates = _sheet_rows_as_text(cells, max(HEADER_SCAN_ROWS, (header_row or 0) + 1))
     h = detect_header_row(candidates, known) if candidates else 0
     xml = _xlsx_sheet_xml(data, index) if data[:2] == b"PK" else None
     first = _xlsx_first_row(data, index) if data[:2] == b"PK" else None
+    if header_row:
+        first = first or 1
+        h = min(max(int(header_row) - first, 0), max(len(candidates) - 1, 0))
     if first is None:
         # fastexcel counts header_row from A1, calamine's range from the first non-empty row:
         # the absolute row whose names are the detected header tells where the range starts.
@@ -552,8 +558,11 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
-    """A delimited text file; delimiter and encoding sniffed, title rows skipped."""
+def read_csv(
+    data: bytes, file_name: str, known=frozenset(), header_row: int | None = None
+) -> RawSheet:
+    """A delimited text file; delimiter and encoding sniffed, title rows skipped (or the
+    header taken from line `header_row`)."""
     text, encoding = decode_text(data)
     if not text.strip():
         raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
@@ -561,6 +570,8 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
     delim = sniff_delimiter(lines)
     sample = list(csv.reader(lines, delimiter=delim))
     h = detect_header_row(sample, known)
+    if header_row:
+        h = min(max(int(header_row) - 1, 0), max(len(sample) - 1, 0))
     headers = _unique_headers(sample[h])
     try:
         frame = pd.read_csv(
@@ -618,8 +629,10 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
     return _clean_rows(raw)
 
 
-def read_source(source, file_name: str | None = None, sheet=None, known=frozenset()) -> RawSheet:
-    """Read a file (path or bytes) of any supported kind."""
+def read_source(
+    source, file_name: str | None = None, sheet=None, known=frozenset(), header_row=None
+) -> RawSheet:
+    """Read a file (path or bytes) of any supported kind (`header_row` overrides detection)."""
     if file_name is None:
         file_name = Path(source).name if not isinstance(source, bytes | bytearray) else "upload"
     try:
@@ -639,7 +652,7 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
     is_zip = data[:2] == b"PK"
     is_ole = data[:8] == _OLE_MAGIC
     if suffix in EXCEL_SUFFIXES or is_zip or is_ole:
-        return read_excel(data, file_name, sheet=sheet, known=known)
+        return read_excel(data, file_name, sheet=sheet, known=known, header_row=header_row)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _blocked(
             file_name,
@@ -648,7 +661,7 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
             "Upload .xlsx, .xlsm, .xls, .csv or .txt exports.",
             variant="binary",
         )
-    return read_csv(data, file_name, known=known)
+    return read_csv(data, file_name, known=known, header_row=header_row)
 
 
 def list_sheets(source) -> list[str]:
