@@ -242,3 +242,16 @@ def test_header_only_file_warns(db):
     code, out, err = cli("import", Q / "orders_header_only.csv", "--db", db)
     assert code == 0, err
     assert "The file has a header but no data rows: nothing to import" in out
+
+
+def test_undo_of_accounts_under_shipments_warns_what_loses_its_account(db):
+    assert cli("import", Q / "accounts_plain_ids.csv", "--db", db)[0] == 0
+    assert cli("import", Q / "shipments_padded_ids.csv", "--db", db)[0] == 0
+    code, out, err = cli("imports", "undo", 1, "--db", db)
+    assert code == 0, err
+    assert (
+        "warning: 2 shipments row(s) refer to accounts this import created and will lose "
+        "their account" in out
+    )
+    code, out, err = cli("imports", "undo", 2, "--db", db)
+    assert "warning" not in out
