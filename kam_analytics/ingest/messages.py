@@ -129,13 +129,13 @@ def grouped_problems_frame(problems: list[Problem], lang: str, limit: int = 12) 
                 "message": message,
                 "count": len(rows),
                 "rows": shown,
-                "hint": hint,
+                "fix": hint,
                 "_order": 0 if problem.severity == "error" else 1,
             }
         )
     frame = pd.DataFrame(
         records,
-        columns=["severity", "column", "value", "message", "count", "rows", "hint", "_order"],
+        columns=["severity", "column", "value", "message", "count", "rows", "fix", "_order"],
     )
     frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
     return frame.rename(columns={c: t(f"prob_grp_{c}", lang) for c in frame.columns})
