@@ -241,7 +241,7 @@ def _source_of(state: State, name: str, kind: str) -> pd.Series:
             state.opts["decimal"],
             state.opts["nulls"],
             state.raw.decimal_hint,
-            state.raw.number_cells.get(found),
+            state.raw.numbers_of(found),
         )
         state.out.rows(
             bad,
@@ -283,7 +283,7 @@ def _date_order(state: State, name: str, source: pd.Series) -> str | None:
 def parse_value_column(state: State, name: str, kind: str, source: pd.Series):
     """Parsed values and the mask of present-but-unparseable cells, by column kind."""
     opts, nulls, hint = state.opts, state.opts["nulls"], state.raw.decimal_hint
-    numbers = state.raw.number_cells.get(state.where.get(name)) if state.from_file(name) else None
+    numbers = state.raw.numbers_of(state.where.get(name)) if state.from_file(name) else None
     if kind == "id":
         return parse.parse_ids(source, nulls), None
     if kind in ("text", "category"):

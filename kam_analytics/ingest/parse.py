@@ -159,6 +159,16 @@ def parse_amounts(
         return pd.Series(np.nan, index=series.index), series.notna()
     text = as_text(series, nulls)
     present = text.notna()
+    # Fast path: plain numbers as a workbook writes its number cells ("1234.5", "-12"), and no
+    # value that a thousands separator could have written ("1.234").
+    plain = text.str.fullmatch(r"-?\d+(?:\.\d+)?").fillna(False).astype(bool)
+    if bool(plain[present].all()) and decimal != ",":
+        grouped = text.str.fullmatch(r"-?\d{1,3}\.\d{3}").fillna(False).astype(bool)
+        if numbers is not None:
+            grouped &= ~pd.Series(np.asarray(numbers, dtype=bool), index=text.index)
+        if not grouped.any():
+            values = pd.to_numeric(text.where(present), errors="coerce").astype("float64")
+            return values, pd.Series(False, index=series.index)
     t = text.str.replace("\u2212", "-", regex=False)
     t = t.str.replace(_CURRENCY, "", regex=True).str.replace(_SPACES, "", regex=True)
     paren = t.str.startswith("(") & t.str.endswith(")")

@@ -55,6 +55,29 @@ class RawSheet:
     # Per header: True where the cell was stored as a number in the workbook (its text is then
     # written with a decimal point, never a thousands separator). Only where it matters.
     number_cells: dict[str, np.ndarray] = field(default_factory=dict)
+    # Workbooks: the sheet XML (xlsx) and its first used column, to tell number cells from
+    # text cells in a column only when an import parses it (numbers_of).
+    workbook: bool = False
+    sheet_xml: str | None = field(default=None, repr=False)
+    first_column: int = 1
+
+    def numbers_of(self, header: str | None) -> np.ndarray | None:
+        """True where the header's cell was stored as a number, for a workbook column with
+        values that read differently with either decimal separator ("1.234"); else None."""
+        if header is None or not self.workbook or header not in self.frame.columns:
+            return None
+        if header not in self.number_cells:
+            text = self.frame[header]
+            mask = None
+            if text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False).any():
+                if self.sheet_xml is not None:
+                    column = self.first_column + self.headers.index(header)
+                    mask = np.isin(self.rows, list(xlsx_number_rows(self.sheet_xml, column)))
+                elif not text.str.contains(",", regex=False).fillna(False).any():
+                    # .xls/.ods: no cell types at hand; a column without a comma is numbers.
+                    mask = np.ones(len(self.frame), dtype=bool)
+            self.number_cells[header] = mask
+        return self.number_cells.get(header)
 
     @property
     def headers(self) -> list[str]:
@@ -169,7 +192,6 @@ def _clean_rows(raw: RawSheet) -> RawSheet:
     if len(positions) != len(frame):
         raw.frame = frame.iloc[positions].reset_index(drop=True)
         raw.rows = raw.rows[positions]
-        raw.number_cells = {h: m[positions] for h, m in raw.number_cells.items()}
     frame = raw.frame
     candidates = []
     pos = len(frame) - 1
@@ -343,15 +365,18 @@ _ROW_TAG = re.compile(r"<(?:\w+:)?row\b([^>]*)>")
 _CELL_TAG = re.compile(r"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)(\d+)\"([^>]*?)(/?)>")
 
 
+_HIDDEN_ROW = re.compile(r"<(?:\w+:)?row\b[^>]*?\bhidden=\"(?:1|true)\"[^>]*>")
+
+
 def xlsx_hidden_rows(xml: str) -> list[int]:
     """Excel rows marked hidden (hidden by hand or filtered out by an autofilter)."""
     out = []
-    for m in _ROW_TAG.finditer(xml):
-        attrs = m.group(1)
-        if re.search(r'\bhidden="(1|true)"', attrs):
-            r = re.search(r'\br="(\d+)"', attrs)
-            if r:
-                out.append(int(r.group(1)))
+    if 'hidden="' not in xml:
+        return out  # the common case, found without a regex over every row
+    for m in _HIDDEN_ROW.finditer(xml):
+        r = re.search(r'\br="(\d+)"', m.group(0))
+        if r:
+            out.append(int(r.group(1)))
     return out
 
 
@@ -362,18 +387,35 @@ def _column_number(letters: str) -> int:
     return n
 
 
-def xlsx_number_cells(xml: str) -> tuple[set[tuple[int, int]], int]:
-    """(column, row) of every cell stored as a number, and the first used column."""
-    numbers, first_col = set(), 10**9
-    for m in _CELL_TAG.finditer(xml):
-        col, row = _column_number(m.group(1)), int(m.group(2))
-        first_col = min(first_col, col)
-        if m.group(4) == "/":
+def _column_letters(number: int) -> str:
+    out = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def xlsx_first_column(xml: str) -> int:
+    """The first used column of a sheet (where calamine's range starts)."""
+    m = re.search(r'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+)\d+', xml)
+    if m:
+        return _column_number(m.group(1))
+    cols = re.findall(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d+"', xml)
+    return min((_column_number(c) for c in cols), default=1)
+
+
+def xlsx_number_rows(xml: str, column: int) -> set[int]:
+    """Rows whose cell in `column` is stored as a number (no t="s"/"str"/"inlineStr")."""
+    letters = _column_letters(column)
+    pattern = re.compile(rf'<(?:\w+:)?c\b[^>]*?\br="{letters}(\d+)"([^>]*?)(/?)>')
+    rows = set()
+    for m in pattern.finditer(xml):
+        if m.group(3) == "/":
             continue  # an empty, styled cell
-        t = re.search(r'\bt="(\w+)"', m.group(3))
+        t = re.search(r'\bt="(\w+)"', m.group(0))
         if t is None or t.group(1) == "n":
-            numbers.add((col, row))
-    return numbers, first_col
+            rows.add(int(m.group(1)))
+    return rows
 
 
 # A value that reads differently with either decimal separator: "1.234" (1.234 or 1234).
@@ -483,22 +525,14 @@ def read_excel(
         header_row=header_excel_row,
     )
     if xml is not None:
-        hidden = set(xlsx_hidden_rows(xml))
-        raw.hidden_rows = [int(r) for r in rows if int(r) in hidden]
-    ambiguous = [
-        c for c in headers if frame[c].str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False).any()
-    ]
-    if ambiguous and xml is not None:
+        hidden = xlsx_hidden_rows(xml)
+        if hidden:
+            raw.hidden_rows = [int(r) for r in rows[np.isin(rows, hidden)]]
+    raw.workbook = True
+    if xml is not None:
         # A number cell's text always has a decimal point; a text cell "1.234" may mean 1234.
-        numbers, first_col = xlsx_number_cells(xml)
-        for c in ambiguous:
-            col = first_col + headers.index(c)
-            raw.number_cells[c] = np.array([(col, int(r)) in numbers for r in rows], dtype=bool)
-    elif ambiguous:
-        # .xls/.ods: no cell types at hand; a column without any comma holds numbers.
-        for c in ambiguous:
-            if not frame[c].str.contains(",", regex=False).fillna(False).any():
-                raw.number_cells[c] = np.ones(len(frame), dtype=bool)
+        raw.sheet_xml = xml
+        raw.first_column = xlsx_first_column(xml)
     return _clean_rows(raw)
 
 
