@@ -255,3 +255,23 @@ def test_undo_of_accounts_under_shipments_warns_what_loses_its_account(db):
     )
     code, out, err = cli("imports", "undo", 2, "--db", db)
     assert "warning" not in out
+
+
+def test_datev_debit_credit_flag_is_asked_never_guessed(db, tmp_path):
+    export = tmp_path / "datev.csv"
+    export.write_text(
+        "Umsatz (ohne Soll/Haben-Kz);Soll/Haben-Kennzeichen;WKZ Umsatz;Konto;Belegdatum;"
+        "Belegfeld 1\n1.190,00;S;EUR;10001;15.01.2025;RE-1\n238,00;H;EUR;10001;20.01.2025;GS-1\n",
+        encoding="cp1252",
+    )
+    code, out, err = cli("import", export, "--db", db)
+    assert code == 2
+    assert "datev.csv, row 2, column 'Soll/Haben-Kennzeichen': Unknown debit_credit" in err
+    profile = tmp_path / "datev.toml"
+    profile.write_text('table = "orders"\n[values.debit_credit]\nS = "+"\nH = "-"\n')
+    code, out, err = cli("import", export, "--db", db, "--profile", profile)
+    assert code == 0, err
+    assert rows(db, "SELECT order_id, net_revenue FROM orders ORDER BY 1") == [
+        ("GS-1", Decimal("-238.0000")),
+        ("RE-1", Decimal("1190.0000")),
+    ]
