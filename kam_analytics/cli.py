@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "info",
     "import_files",
     "imports",
+    "rates",
     "report",
     "deck",
     "users",

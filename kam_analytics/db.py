@@ -13,9 +13,30 @@ from kam_analytics.errors import DatabaseError, DatabaseLockedError, Reason, Sch
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "kam.duckdb"
 
+
 # Non-additive changes between versions: {from_version: function(con)}. Additive changes (new
 # tables, new nullable columns) are applied by migrate_additive and need no entry here.
-MIGRATIONS: dict[int, object] = {}
+def widen_money_columns(con) -> None:
+    """1 -> 2: money keeps 4 decimals (DECIMAL(18,4)) so that imported amounts like 177.225
+    are stored as in the source and sums reconcile to the cent with the file's column sum."""
+    con.execute("DROP VIEW IF EXISTS service_events_all")
+    existing = {
+        (r[0], r[1]): r[2]
+        for r in con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main'"
+        ).fetchall()
+    }
+    for table in schema.ALL_TABLES.values():
+        for col in table.columns:
+            if col.kind == "money" and existing.get((table.name, col.name)) == "DECIMAL(18,2)":
+                con.execute(
+                    f'ALTER TABLE "{table.name}" ALTER COLUMN "{col.name}" '
+                    f"SET DATA TYPE {col.sql_type}"
+                )
+
+
+MIGRATIONS: dict[int, object] = {1: widen_money_columns}
 
 _init_lock = threading.Lock()
 

@@ -960,7 +960,7 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
         ),
         "'AU' || lpad(CAST(order_no AS VARCHAR), 8, '0'), CAST(line_no AS VARCHAR),"
         " account_id, order_date,"
-        " net_revenue, cost_of_goods, 'EUR'",
+        " net_revenue, cost_of_goods, 'EUR', 1.0",
         imp,
     )
     s = data["shipments"]

@@ -106,6 +106,8 @@ class Reason(StrEnum):
     DATABASE_INVALIDATED = "database_invalidated"
     DATABASE_MISSING = "database_missing"
     NOT_KAM_DATABASE = "not_kam_database"
+    RATE_BAD_CURRENCY = "rate_bad_currency"
+    RATE_BAD_VALUE = "rate_bad_value"
     # exports
     CHROMIUM_MISSING = "chromium_missing"
     MATRIX_PICTURE_NO_CHROMIUM = "matrix_picture_no_chromium"

@@ -10,12 +10,16 @@ from kam_analytics.i18n import fmt_datetime
 from kam_analytics.ingest.load import list_imports, select_history_version, undo_import
 from kam_analytics.ingest.mapping import (
     auto_mapping,
+    column_choices,
     detect_table,
+    input_columns,
     mapping_from_table,
     mapping_table,
+    merge_mapping,
     suggest_values,
 )
 from kam_analytics.ingest.messages import (
+    grouped_problems_frame,
     localised_problems_frame,
     problem_text,
     result_text,
@@ -37,9 +41,9 @@ st.caption(tr("imp_intro"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _read(data: bytes, name: str, sheet):
+def _read(data: bytes, name: str, sheet, header_row=None):
     """The file's rows (cached per content and sheet; a 100k-row export takes about a second)."""
-    return read_source(data, name, sheet=sheet)
+    return read_source(data, name, sheet=sheet, header_row=header_row or None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -47,8 +51,124 @@ def _sheets(data: bytes):
     return list_sheets(data)
 
 
+def read_options_section(mapping, raw, fkey) -> None:
+    """Everything a profile's [read] section can say, as widgets (writes into mapping.read)."""
+    read = mapping.read
+    with st.expander(tr("imp_read_options")):
+        o1, o2 = st.columns(2)
+        orders = ["", "dmy", "mdy"]
+        labels = {"": tr("imp_opt_date_auto"), "dmy": tr("imp_opt_dmy"), "mdy": tr("imp_opt_mdy")}
+        order = o1.radio(
+            tr("imp_opt_date_order"),
+            orders,
+            index=orders.index(read.get("date_order", "")),
+            format_func=labels.get,
+            key=f"{fkey}_date_order",
+        )
+        fmt = o1.text_input(
+            tr("imp_opt_date_format"), value=read.get("date_format", ""), key=f"{fkey}_datefmt"
+        )
+        decimals = ["", ",", "."]
+        dec = o2.radio(
+            tr("imp_opt_decimal"),
+            decimals,
+            index=decimals.index(read.get("decimal", "")),
+            format_func=lambda d: d or tr("imp_opt_decimal_auto"),
+            horizontal=True,
+            key=f"{fkey}_decimal",
+        )
+        nulls = o2.text_input(
+            tr("imp_opt_nulls"),
+            value=", ".join(read.get("null_values", []) or []),
+            key=f"{fkey}_nulls",
+        )
+        currency = o2.text_input(
+            tr("imp_opt_currency"), value=read.get("currency", "EUR"), key=f"{fkey}_cur"
+        )
+        zeros = o1.checkbox(
+            tr("imp_opt_zeros"), value=read.get("strip_leading_zeros", True), key=f"{fkey}_zeros"
+        )
+        for key, value in (
+            ("date_order", order),
+            ("date_format", fmt.strip()),
+            ("decimal", dec),
+            ("currency", currency.strip().upper() if currency.strip() != "EUR" else ""),
+        ):
+            if value:
+                read[key] = value
+            else:
+                read.pop(key, None)
+        extra = [x.strip() for x in nulls.split(",") if x.strip()]
+        if extra:
+            read["null_values"] = extra
+        else:
+            read.pop("null_values", None)
+        if zeros:
+            read.pop("strip_leading_zeros", None)
+        else:
+            read["strip_leading_zeros"] = False
+        if raw.hidden_rows:
+            read["skip_hidden"] = st.checkbox(
+                tr("imp_opt_hidden", n=len(raw.hidden_rows)),
+                value=bool(read.get("skip_hidden")),
+                key=f"{fkey}_hidden",
+            )
+        if mapping.table == "orders" and "line_no" not in mapping.columns:
+            choice = st.radio(
+                tr("imp_opt_identical"),
+                ["keep_both", "keep_one"],
+                index=1 if read.get("identical_lines") == "keep_one" else 0,
+                format_func=lambda c: tr(f"imp_opt_{c}"),
+                horizontal=True,
+                key=f"{fkey}_identical",
+            )
+            read["identical_lines"] = choice
+
+
+def row_filters_section(mapping, raw, fkey) -> None:
+    """The profile's [filters]: keep rows where a column has given values, skip empty ones."""
+    filters = mapping.filters
+    with st.expander(tr("imp_filters")):
+        f1, f2 = st.columns(2)
+        keep = filters.get("keep") or {}
+        current = next(iter(keep), None)
+        options = [None, *raw.headers]
+        col = f1.selectbox(
+            tr("imp_filter_keep_col"),
+            options,
+            index=options.index(current) if current in options else 0,
+            format_func=lambda h: h or tr("imp_filter_none"),
+            key=f"{fkey}_keep_col",
+        )
+        if col:
+            values = suggest_values(raw.frame[col], "", None)["value"].tolist()
+            chosen = f2.multiselect(
+                tr("imp_filter_keep_values"),
+                values,
+                default=[v for v in keep.get(col, []) if v in values],
+                key=f"{fkey}_keep_values",
+            )
+            filters["keep"] = {col: chosen} if chosen else {}
+        else:
+            filters.pop("keep", None)
+        empty = st.multiselect(
+            tr("imp_filter_skip_empty"),
+            raw.headers,
+            default=[h for h in filters.get("skip_empty", []) if h in raw.headers],
+            key=f"{fkey}_skip_empty",
+        )
+        if empty:
+            filters["skip_empty"] = empty
+        else:
+            filters.pop("skip_empty", None)
+        if not filters.get("keep"):
+            filters.pop("keep", None)
+
+
 files = st.file_uploader(
-    tr("imp_upload"), type=["xlsx", "xlsm", "xls", "csv", "txt"], accept_multiple_files=True
+    tr("imp_upload"),
+    type=["xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "txt"],
+    accept_multiple_files=True,
 )
 plans = []
 profiles = {p.name: p for p in list_profiles()}
@@ -66,8 +186,11 @@ for n, upload in enumerate(files or []):
         sheet = None
         if len(sheets) > 1:
             sheet = c1.selectbox(tr("imp_sheet"), sheets, key=f"{fkey}_sheet")
+        header_pick = c1.number_input(
+            tr("imp_header_row_pick"), min_value=0, value=0, step=1, key=f"{fkey}_header"
+        )
         try:
-            raw = _read(data, upload.name, sheet)
+            raw = _read(data, upload.name, sheet, int(header_pick))
         except ImportBlockedError as exc:
             st.error(plain(problem_text(exc.problems[0], lang)))
             continue
@@ -95,19 +218,26 @@ for n, upload in enumerate(files or []):
         preview.insert(0, "#", raw.rows[: len(preview)])
         st.dataframe(preview.astype("str"), hide_index=True, height=250)
 
-        base = profile if profile and profile.table == table else auto_mapping(raw.headers, table)
+        auto = auto_mapping(raw.headers, table)
+        # A (partial) profile is merged over the automatic mapping, as on the command line.
+        base = merge_mapping(auto, profile) if profile and profile.table == table else auto
         st.markdown(f"**{tr('imp_mapping')}**")
         st.caption(tr("imp_mapping_help"))
+        editor = mapping_table(base)
+        editor["confidence"] = [
+            tr(f"imp_conf_{c}") if isinstance(c, str) else "" for c in editor["confidence"]
+        ]
         edited = st.data_editor(
-            mapping_table(base),
+            editor,
             hide_index=True,
-            disabled=["column", "required"],
+            disabled=["column", "required", "confidence"],
             column_config={
                 "column": st.column_config.TextColumn(tr("imp_col_canonical")),
                 "required": st.column_config.CheckboxColumn(tr("imp_col_required")),
                 "source": st.column_config.SelectboxColumn(
                     tr("imp_col_source"), options=raw.headers
                 ),
+                "confidence": st.column_config.TextColumn(tr("imp_col_confidence")),
                 "constant": st.column_config.TextColumn(tr("imp_col_constant")),
                 "formula": st.column_config.TextColumn(tr("imp_col_formula")),
             },
@@ -116,11 +246,19 @@ for n, upload in enumerate(files or []):
         mapping = mapping_from_table(edited, table, base)
         if sheet:
             mapping.read["sheet"] = sheet
+        if header_pick:
+            mapping.read["header_row"] = int(header_pick)
+        read_options_section(mapping, raw, fkey)
+        row_filters_section(mapping, raw, fkey)
 
         category_cols = [
             c.name
             for c in schema.IMPORTABLE_TABLES[table].columns
             if c.kind == "category" and c.name in mapping.columns
+        ] + [
+            c
+            for c, kind in input_columns(table).items()
+            if kind == "category" and c in mapping.columns
         ]
         if category_cols:
             st.markdown(f"**{tr('imp_values')}**")
@@ -130,7 +268,7 @@ for n, upload in enumerate(files or []):
                 if header is None:
                     continue
                 sugg = suggest_values(raw.frame[header], col, mapping.values.get(col))
-                choices = list(schema.IMPORTABLE_TABLES[table].column(col).choices or ())
+                choices = list(column_choices(col) or ())
                 vc.caption(col)
                 ved = vc.data_editor(
                     sugg,
@@ -179,10 +317,10 @@ for n, upload in enumerate(files or []):
             st.success(tr("imp_ok", rows=rows))
         if problems:
             st.caption(tr("imp_warnings", n=len(problems) - len(errors)))
+            st.caption(tr("imp_report_grouped"))
+            grouped = grouped_problems_frame(problems, lang)
+            st.dataframe(grouped.astype("str"), hide_index=True, height=250)
             report = localised_problems_frame(problems, lang)
-            st.dataframe(
-                report.astype("object").where(report.notna(), ""), hide_index=True, height=250
-            )
             st.download_button(
                 tr("imp_download_report"),
                 frame_to_csv_de(report),

@@ -28,6 +28,7 @@ from kam_analytics.settings_store import (
 from ui.auth import require_page
 from ui.downloads import download_table
 from ui.errors import show_error
+from ui.rates import rates_section
 from ui.session import get_con, get_lang, tr
 from ui.widgets import plotly_config, show_table
 
@@ -198,6 +199,8 @@ else:
             if b2.form_submit_button(tr("set_pay_reset"), disabled=not bool(row["overridden"])):
                 delete_kam_pay(con, scope, kam_id, plan_year)
                 st.rerun()
+
+rates_section(con, scope)
 
 st.subheader(tr("set_appearance"))
 st.caption(tr("set_app_caption"))

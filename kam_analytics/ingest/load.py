@@ -72,7 +72,8 @@ def _q(name: str) -> str:
 
 def _cast(col: schema.Column, expr: str) -> str:
     if col.kind == "money":
-        return f"CAST(ROUND({expr}, 2) AS DECIMAL(18,2))"
+        # 4 decimals as parsed (columns.MONEY_DECIMALS): no second rounding to cents.
+        return f"CAST(ROUND({expr}, 4) AS {col.sql_type})"
     if col.kind == "date":
         return f"CAST({expr} AS DATE)"
     return f"CAST({expr} AS {col.sql_type})"
@@ -378,6 +379,50 @@ def undo_import(
         con.execute("ROLLBACK")
         raise
     return {"import_id": import_id, "table": table.name, **summary}
+
+
+# Tables whose rows refer to an account, and to a KAM.
+_ACCOUNT_REFERENCES = ("orders", "shipments", "service_events", "mandates", "feedback")
+
+
+def select_undo_impact(con, import_id: int) -> dict[str, int]:
+    """What undoing an import leaves without its account (or KAM): rows of other tables per
+    table that refer to an account (KAM) this import inserted. Empty when nothing depends."""
+    log = select_import(con, import_id)
+    if log is None or log["status"] != "done":
+        return {}
+    table = log["table_name"]
+    out: dict[str, int] = {}
+    if table == "accounts":
+        for ref in _ACCOUNT_REFERENCES:
+            n = con.execute(
+                f"SELECT count(*) FROM {_q(ref)} WHERE account_id IN "
+                "(SELECT account_id FROM accounts WHERE import_id = ?) AND import_id <> ?",
+                [import_id, import_id],
+            ).fetchall()[0][0]
+            if n:
+                out[ref] = int(n)
+    elif table == "kams":
+        n = con.execute(
+            "SELECT count(*) FROM accounts WHERE kam_id IN "
+            "(SELECT kam_id FROM kams WHERE import_id = ?)",
+            [import_id],
+        ).fetchall()[0][0]
+        if n:
+            out["accounts"] = int(n)
+    return out
+
+
+def describe_undo_impact(impact: dict[str, int], table: str) -> str | None:
+    """The undo warning in words, or None when nothing depends on the import."""
+    if not impact:
+        return None
+    what = "account" if table == "accounts" else "KAM"
+    parts = ", ".join(f"{n} {t} row(s)" for t, n in impact.items())
+    return (
+        f"{parts} refer to {what}s this import created and will lose their {what} "
+        f"(they show as unknown until the {what}s are imported again)"
+    )
 
 
 def list_imports(con, limit: int = 1000) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.metrics.abc import with_abc
+from kam_analytics.money import round_cents
 from kam_analytics.periods import cut_off
 from kam_analytics.schema import BILLING_MODES, TIERS
 
@@ -161,7 +162,9 @@ def _as_list(values) -> list[str] | None:
 def _money(df: pd.DataFrame, columns) -> pd.DataFrame:
     for col in columns:
         if col in df:
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64").fillna(0.0).round(2)
+            df[col] = round_cents(
+                pd.to_numeric(df[col], errors="coerce").astype("float64").fillna(0.0)
+            )
     return df
 
 
