@@ -191,7 +191,7 @@ def page_data_import(con, scope):
 
 def _report(kind):
     def run(con, scope):
-        from kam_analytics.commands.report import REPORTS
+        from kam_analytics.reports import REPORTS
 
         module_name, func_name = REPORTS[kind]
         module = __import__(module_name, fromlist=[func_name])

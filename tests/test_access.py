@@ -18,7 +18,7 @@ from tests.conftest import app_page_entries
 ROOT = Path(__file__).resolve().parent.parent
 # reports with one row per account or KAM, and reports of aggregates (checked separately)
 ROW_KINDS = ("services", "giveaways", "retention", "bonus")
-AGGREGATE_KINDS = ("overview", "backtest", "departments")
+AGGREGATE_KINDS = ("overview", "backtest", "departments", "changes")
 REPORT_KINDS = ROW_KINDS + AGGREGATE_KINDS
 ADMIN_ONLY = {"pages/users.py", "pages/data_import.py"}
 

@@ -214,7 +214,7 @@ def test_admin_edits_matrix_and_settings(roles_db):
 
 def test_every_report_kind_is_checked_with_as_user():
     """test_access.py runs `report KIND --as-user kam01` for every kind the CLI offers."""
-    from kam_analytics.commands.report import REPORTS
+    from kam_analytics.reports import REPORTS
     from tests.test_access import REPORT_KINDS
 
     assert set(REPORTS) == set(REPORT_KINDS)

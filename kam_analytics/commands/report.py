@@ -13,19 +13,7 @@ from kam_analytics.commands.common import (
     write_frame,
 )
 from kam_analytics.errors import ConfigError, Reason
-
-# kind -> (module, function). Each function has the signature
-#   fn(con, *, year: int | None, as_of: date | None, scope: Scope) -> pandas.DataFrame
-# and returns exactly the documented columns, money rounded to cents.
-REPORTS = {
-    "overview": ("kam_analytics.metrics.overview", "report_overview"),
-    "services": ("kam_analytics.metrics.services", "report_services"),
-    "giveaways": ("kam_analytics.metrics.giveaways", "report_giveaways"),
-    "retention": ("kam_analytics.metrics.retention", "report_retention"),
-    "bonus": ("kam_analytics.metrics.bonus", "report_bonus"),
-    "backtest": ("kam_analytics.metrics.backtest", "report_backtest"),
-    "departments": ("kam_analytics.departments", "report_departments"),
-}
+from kam_analytics.reports import REPORTS, load_report
 
 
 def register(sub) -> None:
@@ -38,12 +26,17 @@ def register(sub) -> None:
     add_format_option(p, xlsx=True)
     p.add_argument("--out", metavar="FILE", help="write the workbook here (with --format xlsx)")
     p.add_argument("--as-user", metavar="NAME", help="show exactly what this user would see")
+    p.add_argument(
+        "--since",
+        metavar="IMPORT_ID|DATE",
+        help="changes: compare from before this import (or the state on this date) to now",
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Compute the report and print it (or, as xlsx, write the page's workbook to --out)."""
-    from kam_analytics.exports.report_book import load_report, report_workbook
+    from kam_analytics.exports.report_book import report_workbook
 
     out = Path(args.out) if getattr(args, "out", None) else None
     if args.format == "xlsx":
@@ -59,7 +52,9 @@ def run(args) -> int:
     con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
-        df = load_report(con, args.kind, year=args.year, as_of=args.as_of, scope=scope)
+        df = load_report(
+            con, args.kind, year=args.year, as_of=args.as_of, scope=scope, since=args.since
+        )
     finally:
         con.close()
     if args.format == "xlsx":

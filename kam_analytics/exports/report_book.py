@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pandas as pd
 
 from kam_analytics.exports.tables import frame_to_xlsx
-
-
-def load_report(con, kind: str, *, year=None, as_of=None, scope) -> pd.DataFrame:
-    """The report frame of `kind` from the function the command line uses (REPORTS)."""
-    from kam_analytics.commands.report import REPORTS  # the one list of report kinds
-
-    module_name, func_name = REPORTS[kind]
-    func = getattr(importlib.import_module(module_name), func_name)
-    return func(con, year=year, as_of=as_of, scope=scope)
+from kam_analytics.reports import load_report
 
 
 def report_workbook(df: pd.DataFrame, kind: str, lang: str = "de") -> bytes:

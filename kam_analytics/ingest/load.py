@@ -20,6 +20,7 @@ import pandas as pd
 from kam_analytics import schema
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import KamError, NotFoundError, Problem
+from kam_analytics.snapshots import delete_snapshots_of
 
 # Test hook: seconds to sleep inside the transaction after the rows are written (kill test).
 PAUSE_ENV = "KAM_TEST_PAUSE_AFTER_ROWS"
@@ -374,6 +375,8 @@ def undo_import(
         )
         summary = {"deleted": int(deleted), "restored": int(restored)}
         write_audit(con, username, "import_undo", f"{table.name}:{import_id}", None, summary)
+        # the change report forgets the batch this import belonged to (snapshots.py)
+        delete_snapshots_of(con, import_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kam_analytics import schema
+from kam_analytics import schema, snapshots
 from kam_analytics.errors import ImportBlockedError, Problem
 from kam_analytics.exchange_rates import RateTable
 from kam_analytics.ingest import load
@@ -244,6 +244,9 @@ def execute_plans(
         key=lambda i: (TABLE_ORDER.index(plans[i].mapping.table), i),
     )
     results: list[load.ImportResult | None] = [None] * len(plans)
+    writes = not dry_run and any(p.previous_import_id is None for p in plans)
+    # the key figures before the batch, for the change report (snapshots.py)
+    before = snapshots.capture_figures(con) if writes else None
     for n, i in enumerate(order):
         plan = plans[i]
         result = result_of(plan)
@@ -276,6 +279,9 @@ def execute_plans(
             )
         results[i] = result
         tick(1.0, result.status)
+    written = [r.import_id for r in results if r.status == "done" and r.import_id is not None]
+    if before is not None and written:
+        snapshots.insert_snapshot(con, written, before, snapshots.capture_figures(con))
     return results
 
 
