@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "report",
     "deck",
     "users",
+    "backup",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from kam_analytics import db, schema
+from kam_analytics import backup, db, schema
 from kam_analytics.commands.common import add_db_option
 from kam_analytics.errors import ImportBlockedError
 from kam_analytics.ingest.pipeline import execute_plans, plan_files
@@ -53,6 +53,10 @@ def run(args) -> int:
                 print(f"{plan.file_name}:", file=sys.stderr)
                 _print_problems(plan.all_problems, sys.stderr)
             return 2
+        if not args.dry_run and any(p.previous_import_id is None for p in plans):
+            saved = backup.auto_backup(con, db.resolve_db_path(args.db), "before-import")
+            if saved:
+                print(f"note: the state before this import was saved to {saved}", file=sys.stderr)
         try:
             results = execute_plans(con, plans, username=username, dry_run=args.dry_run)
         except ImportBlockedError:
