@@ -31,6 +31,8 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 def connect(path: str | os.PathLike | None = None, read_only: bool = False):
     """Open (creating if needed) the database file and bring its schema up to date."""
     db_path = resolve_db_path(path)
+    # The app's read-only copy (kam_analytics/replica.py) is never opened for writing.
+    read_only = read_only or str(db_path).endswith(".readonly.duckdb")
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     try:

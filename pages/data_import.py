@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from kam_analytics import schema
+from kam_analytics import backup, schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
 from kam_analytics.exports.tables import frame_to_csv_de
 from kam_analytics.i18n import fmt_datetime
@@ -26,7 +26,8 @@ from kam_analytics.ingest.profiles import choose_profile, list_profiles, save_pr
 from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import resolve_header
 from ui.auth import require_page_role
-from ui.session import get_con, get_lang, tr
+from ui.inbox_panel import show_backup_section, show_inbox_section
+from ui.session import db_path, get_con, get_lang, tr
 
 scope = require_page_role("admin")
 con = get_con()
@@ -194,6 +195,8 @@ if plans:
     if st.button(tr("imp_run"), type="primary", disabled=any(p.blocked for p in plans)):
         bar = st.progress(0.0, text=tr("imp_running"))
         try:
+            if any(p.previous_import_id is None for p in plans):
+                backup.auto_backup(con, db_path(), "before-import")
             results = execute_plans(
                 con,
                 plans,
@@ -246,3 +249,6 @@ else:
                     restored=res["restored"],
                 )
                 st.rerun()
+
+show_inbox_section()
+show_backup_section(scope.username)

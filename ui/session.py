@@ -19,7 +19,20 @@ def _shared_connection(path: str):
         from kam_analytics.demo import write_demo
 
         write_demo(path, scale="small", seed=42)
-    return db.connect(path)
+    con = db.connect(path)
+    _start_background_work(con, path)
+    return con
+
+
+def _start_background_work(con, path: str) -> None:
+    """Inbox, command-line requests and read-only copy (kam_analytics/app_worker.py), once."""
+    from streamlit import runtime
+
+    # Only in a real server: AppTest runs pages under a stand-in runtime.
+    if type(runtime.get_instance()) is runtime.Runtime:
+        from kam_analytics.app_worker import start_worker
+
+        start_worker(con, path)
 
 
 def db_path() -> str:

@@ -9,6 +9,7 @@ of the current state first, so a restore can itself be rolled back.
 from __future__ import annotations
 
 import getpass
+import shutil
 from pathlib import Path
 
 from kam_analytics import backup, db
@@ -58,7 +59,9 @@ def run_backup(args) -> int:
     except DatabaseLockedError:
         from kam_analytics import app_channel
 
-        result = app_channel.ask_app(args.db, "backup", {"out": str(out.resolve())})
+        result = app_channel.ask_app(args.db, "backup", {})
+        shutil.move(result["file"], out)
+        shutil.rmtree(result["folder"], ignore_errors=True)
         meta = result.get("meta", {})
         how = " (written by the running app)"
     print(f"backup written to {out}{how}: {_describe(meta)}")

@@ -26,6 +26,11 @@ def register(sub) -> None:
     p.add_argument("--sheet", metavar="S", help="sheet name or number (workbooks)")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
     p.add_argument("--user", default=None, help="user name for the import log")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="while the app holds the database: hand the files to it and return at once",
+    )
     p.set_defaults(func=run)
 
 
