@@ -29,17 +29,6 @@ _workers: dict[str, AppWorker] = {}
 _lock = threading.Lock()
 
 
-def select_write_mark(con) -> tuple:
-    """A token that changes with every write that matters to readers (not sign-ins)."""
-    return tuple(
-        con.execute(
-            "SELECT (SELECT count(*) FROM import_log), (SELECT max(import_id) FROM import_log), "
-            "(SELECT max(coalesce(undone_at, imported_at)) FROM import_log), "
-            "(SELECT max(audit_id) FROM audit_log WHERE NOT starts_with(action, 'sign'))"
-        ).fetchall()[0]
-    )
-
-
 class AppWorker:
     """The heartbeat and the worker thread of one database in this process."""
 
@@ -49,7 +38,7 @@ class AppWorker:
         self.started = dt.datetime.now().isoformat(timespec="seconds")
         self.stop_event = threading.Event()
         self.inbox: Inbox | None = None
-        self.mark: tuple | None = None
+        self.mark: str | None = None
         self.replica_meta: dict = {}
         self.last_error: str | None = None
         self.threads = [
@@ -113,7 +102,7 @@ class AppWorker:
 
     def refresh_if_changed(self, cur) -> None:
         """Rewrite the read-only copy when something was written since the last one."""
-        mark = select_write_mark(cur)
+        mark = backup.select_write_mark(cur)
         if mark != self.mark or not replica.replica_path(self.db_path).exists():
             started = time.monotonic()
             self.replica_meta = replica.refresh_replica(cur, self.db_path)

@@ -14,6 +14,7 @@ the app's own open connection as well as on a file nobody holds.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -32,7 +33,7 @@ DIR_ENV = "KAM_BACKUPS"
 _SNAP = "kam_snap"
 
 
-def _sql_string(text: str) -> str:
+def sql_string(text: str) -> str:
     """A SQL string literal (ATTACH takes no bound parameter for its path)."""
     return "'" + str(text).replace("'", "''") + "'"
 
@@ -48,11 +49,38 @@ def select_high_water(con, catalog: str | None = None) -> dict:
     return {"last_import_id": row[0], "last_import_at": row[1], "last_audit_id": row[2]}
 
 
+def select_write_mark(con, catalog: str | None = None) -> str:
+    """A token that changes with every write that matters to readers (not with sign-ins)."""
+    prefix = f'"{catalog}".' if catalog else ""
+    row = con.execute(
+        f"SELECT (SELECT count(*) FROM {prefix}import_log), "
+        f"(SELECT max(import_id) FROM {prefix}import_log), "
+        f"(SELECT max(coalesce(undone_at, imported_at)) FROM {prefix}import_log), "
+        f"(SELECT max(audit_id) FROM {prefix}audit_log WHERE NOT starts_with(action, 'sign'))"
+    ).fetchall()[0]
+    return json.dumps([str(v) for v in row])
+
+
 def _current_catalog(con) -> str:
     return con.execute("SELECT current_database()").fetchall()[0][0]
 
 
-def copy_database(con, target, *, catalog: str | None = None) -> dict:
+def write_copy_meta(cur, snap: str, source: str) -> dict:
+    """Replace the copy.* keys of the copy `snap` by the facts of `source` now."""
+    meta = select_high_water(cur, source)
+    meta["mark"] = select_write_mark(cur, source)
+    meta["made_at"] = dt.datetime.now().replace(microsecond=0)
+    meta["schema_version"] = db.read_schema_version(cur)
+    cur.execute(f'DELETE FROM "{snap}".schema_meta WHERE starts_with(key, ?)', [COPY_PREFIX])
+    for key, value in meta.items():
+        cur.execute(
+            f'INSERT INTO "{snap}".schema_meta VALUES (?, ?)',
+            [COPY_PREFIX + key, None if value is None else str(value)],
+        )
+    return meta
+
+
+def copy_database(con, target, *, catalog: str | None = None, extra=None) -> dict:
     """Write one consistent copy of the connection's database to `target` (atomic replace)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -62,19 +90,16 @@ def copy_database(con, target, *, catalog: str | None = None) -> dict:
     tmp.unlink()  # DuckDB wants to create the file itself
     cur = con.cursor()
     source = catalog or _current_catalog(cur)
-    cur.execute(f"ATTACH {_sql_string(tmp)} AS {_SNAP} (READ_WRITE)")
+    cur.execute(f"ATTACH {sql_string(tmp)} AS {_SNAP} (READ_WRITE)")
     try:
         cur.execute("BEGIN TRANSACTION")
         try:
             cur.execute(f'COPY FROM DATABASE "{source}" TO {_SNAP}')
-            meta = select_high_water(cur, source)
-            meta["made_at"] = dt.datetime.now().replace(microsecond=0)
-            meta["schema_version"] = db.read_schema_version(cur)
-            cur.execute(f"DELETE FROM {_SNAP}.schema_meta WHERE starts_with(key, ?)", [COPY_PREFIX])
-            for key, value in meta.items():
+            meta = write_copy_meta(cur, _SNAP, source)
+            if extra is not None:  # the read-only copy notes its tables' signatures
                 cur.execute(
                     f"INSERT INTO {_SNAP}.schema_meta VALUES (?, ?)",
-                    [COPY_PREFIX + key, None if value is None else str(value)],
+                    [COPY_PREFIX + "tables", json.dumps(extra(cur, source))],
                 )
             cur.execute("COMMIT")
         except BaseException:
@@ -177,7 +202,7 @@ def restore_into(con, source, username: str) -> dict:
         db.connect(staged).close()
         cur = con.cursor()
         main = _current_catalog(cur)
-        cur.execute(f"ATTACH {_sql_string(staged)} AS kam_restore (READ_ONLY)")
+        cur.execute(f"ATTACH {sql_string(staged)} AS kam_restore (READ_ONLY)")
         try:
             meta = read_copy_meta(cur, "kam_restore")
             before = _sequence_values(cur, main)
@@ -253,7 +278,36 @@ def auto_backup(con, db_path, reason: str) -> Path | None:
         return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir(db_path) / f"{db.resolve_db_path(db_path).stem}-{stamp}-{reason}.duckdb"
-    copy_database(con, target)
+    if not _copy_current_replica(con, db_path, target):
+        copy_database(con, target)
     for old in list_backups(db_path)[keep:]:
         old.unlink(missing_ok=True)
     return target
+
+
+def _copy_current_replica(con, db_path, target: Path) -> bool:
+    """Copy the app's read-only copy when it holds exactly the current state (much faster).
+
+    The copy is never changed in place (only replaced by a rename), so copying the file is
+    safe; it is used only when its write mark equals the database's now.
+    """
+    from kam_analytics import replica
+
+    source = replica.replica_path(db_path)
+    try:
+        with source.open("rb") as f:  # the open file survives a replacement meanwhile
+            probe = duckdb.connect(f"/proc/self/fd/{f.fileno()}", read_only=True)
+            try:
+                mark = read_copy_meta(probe).get("mark")
+            finally:
+                probe.close()
+            if mark != select_write_mark(con):
+                return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.part")
+            with tmp.open("wb") as out:
+                shutil.copyfileobj(f, out, 1 << 20)
+    except (OSError, duckdb.Error):
+        return False
+    os.replace(tmp, target)
+    return True

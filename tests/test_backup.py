@@ -151,3 +151,35 @@ def test_copy_is_one_consistent_state_while_another_cursor_writes(demo_copy, tmp
         stop.set()
         t.join()
         con.close()
+
+
+def test_automatic_backup_copies_the_read_only_copy_only_when_it_is_current(demo_copy):
+    from kam_analytics import replica
+
+    con = db.connect(demo_copy)
+    try:
+        made = replica.refresh_replica(con, demo_copy)
+        fast = backup.auto_backup(con, demo_copy, "before-import")
+        c = duckdb.connect(str(fast), read_only=True)
+        assert backup.read_copy_meta(c)["made_at"] == str(made["made_at"])  # the copy's own file
+        c.close()
+        con.execute(
+            "INSERT INTO settings VALUES ('retention.gap_factor', '3', now(), 'x')"
+        )  # no audit entry: the mark is unchanged, but an audited write changes it:
+        from kam_analytics.audit import write_audit
+
+        write_audit(con, "x", "settings", "retention.gap_factor", None, 3)
+        full = backup.auto_backup(con, demo_copy, "before-import")
+        c = duckdb.connect(str(full), read_only=True)
+        try:
+            assert (
+                c.execute(
+                    "SELECT count(*) FROM settings WHERE key = 'retention.gap_factor'"
+                ).fetchall()[0][0]
+                == 1
+            )
+            assert backup.read_copy_meta(c)["mark"] == backup.select_write_mark(con)
+        finally:
+            c.close()
+    finally:
+        con.close()
