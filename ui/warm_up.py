@@ -35,9 +35,22 @@ async def _warm_up(url: str, timeout: float) -> None:
                 return
 
 
-def warm_up(url: str = DEFAULT_URL, timeout: float = 60.0) -> None:
-    """Open one session at `url` and wait until its first script run has finished."""
-    asyncio.run(_warm_up(url, timeout))
+def warm_up(url: str = DEFAULT_URL, timeout: float = 120.0) -> None:
+    """Open one session at `url` and wait until its first script run has finished.
+
+    Retries until the server listens (systemd starts this right after the server process).
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            asyncio.run(_warm_up(url, max(1.0, deadline - time.monotonic())))
+            return
+        except (TimeoutError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
 
 
 if __name__ == "__main__":
