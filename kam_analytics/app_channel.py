@@ -342,3 +342,18 @@ def translate_argv(data: dict) -> list[str]:
     if args.dry_run:
         new.append("--dry-run")
     return new
+
+
+def remove_old_requests(db_path, max_age_hours: float = 24.0) -> int:
+    """Delete answered requests and abandoned partial ones older than `max_age_hours`."""
+    folder = channel_dir(db_path) / "requests"
+    if not folder.is_dir():
+        return 0
+    limit = time.time() - max_age_hours * 3600
+    removed = 0
+    for p in folder.iterdir():
+        done = (p / "result.json").exists() or p.name.startswith(".")
+        if p.is_dir() and done and p.stat().st_mtime < limit:
+            shutil.rmtree(p, ignore_errors=True)
+            removed += 1
+    return removed

@@ -79,17 +79,24 @@ class AppWorker:
 
     def _work(self) -> None:
         cur = None
+        pause = POLL_SECONDS
+        last_cleanup = 0.0
         while not self.stop_event.is_set():
             try:
                 if cur is None:
                     cur = self.con.cursor()
                 self.tick(cur)
+                if time.monotonic() - last_cleanup > 3600:
+                    app_channel.remove_old_requests(self.db_path)
+                    last_cleanup = time.monotonic()
                 self.last_error = None
+                pause = POLL_SECONDS
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
                 log.exception("background work failed")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 cur = None  # a fresh cursor next time (the connection may have been replaced)
-            self.stop_event.wait(POLL_SECONDS)
+                pause = min(30.0, pause * 2)  # a lasting fault: retry less often, log less
+            self.stop_event.wait(pause)
 
     def tick(self, cur) -> None:
         """One round: requests, inbox, read-only copy."""

@@ -29,7 +29,7 @@ def _start_background_work(con, path: str) -> None:
     from streamlit import runtime
 
     # Only in a real server: AppTest runs pages under a stand-in runtime.
-    if type(runtime.get_instance()) is runtime.Runtime:
+    if runtime.exists() and type(runtime.get_instance()) is runtime.Runtime:
         from kam_analytics.app_worker import start_worker
 
         start_worker(con, path)
