@@ -230,3 +230,35 @@ def test_import_page_shows_the_inbox_and_the_backups(demo_copy, monkeypatch):
     }
     assert [w.value for w in at.warning] == [t("inbox_worker_off")]  # no app process here
     assert len(at.selectbox(key="backup_pick").options) == 1
+
+
+def test_admin_restores_a_backup_on_the_import_page(demo_copy, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from kam_analytics.access import Scope
+    from kam_analytics.i18n import t
+    from tests.conftest import ROOT
+
+    con = db.connect(demo_copy)
+    saved = backup.auto_backup(con, demo_copy, "before-import")
+    orders = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
+    con.execute("DELETE FROM orders")
+    con.close()
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    at = AppTest.from_file(str(ROOT / "pages" / "data_import.py"), default_timeout=120)
+    at.session_state["scope"] = Scope("admin", "admin")
+    at.run()
+    assert at.selectbox(key="backup_pick").value == saved.name
+    assert at.button(key="backup_restore").disabled  # not without the confirmation
+    at.checkbox(key="backup_confirm").check().run()
+    at.button(key="backup_restore").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(t("backup_restored", n="", saved="").split(":")[0] in s.value for s in at.success)
+    con = db.connect(demo_copy)
+    try:
+        assert con.execute("SELECT count(*) FROM orders").fetchall()[0][0] == orders
+        assert con.execute(
+            "SELECT username, action FROM audit_log ORDER BY audit_id DESC LIMIT 1"
+        ).fetchall() == [("admin", "restore")]
+    finally:
+        con.close()

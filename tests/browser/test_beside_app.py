@@ -101,6 +101,8 @@ def test_inbox_imports_good_refuses_bad_and_leaves_half_written(
         finally:
             stop.set()
             writer.join()
+        # Once the copy has finished (the file stops changing) it is taken as well.
+        _wait(lambda: list((inbox / "done").glob("*_Auftraege_November.csv")), what="late file")
         report = Path(f"{failed[0]}.report.de.txt").read_text(encoding="utf-8")
         assert "'Platin'" in report and "Zeile 2" in report
         assert Path(f"{done[0]}.report.en.csv").exists()
@@ -110,13 +112,12 @@ def test_inbox_imports_good_refuses_bad_and_leaves_half_written(
         assert res.returncode == 0, res.stderr
         assert "read-only copy as of" in res.stderr
         history = json.loads(res.stdout)
-        newest = history[0]
-        assert (newest["username"], newest["file_name"], newest["table_name"]) == (
+        newest = next(h for h in history if h["file_name"] == "Leistungen_Maerz.txt")
+        assert (newest["username"], newest["table_name"], newest["rows_inserted"]) == (
             "Inbox",
-            "Leistungen_Maerz.txt",
             "service_events",
+            3,
         )
-        assert newest["rows_inserted"] == 3
         assert not any(h["file_name"] == "Kunden_Maerz.csv" for h in history)
         audit = _copy_rows(
             server,
