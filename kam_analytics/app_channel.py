@@ -10,9 +10,9 @@ open it neither read-write nor read-only. So the app keeps, beside the database:
 - `<db stem>.readonly.duckdb`: a consistent read-only copy, refreshed after every write
   (kam_analytics/replica.py), which read commands answer from.
 
-Commands that write (import, imports undo, users without a password, backup) are run by the
-app exactly as typed (same output, same exit code); read commands answer from the copy and say
-as of when; commands that would have to pass a password say how to do it instead.
+Commands that write (import, imports undo, users, backup) are run by the app exactly as typed
+(same output, same exit code; a password goes through a named pipe, never a file); read
+commands answer from the copy and say as of when; restore says how to do it instead.
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ HEARTBEAT_SECONDS = 2.0
 HEARTBEAT_MAX_AGE = 15.0  # older than this: the app is gone (or hangs)
 # The read commands: answered from the app's read-only copy while the app runs.
 READ_COMMANDS = {"info", "report", "deck", ("imports", "list"), ("users", "list")}
-# Write commands handed to the app as typed. Password-taking ones are not (see how_to).
+# Write commands handed to the app as typed.
 FORWARD_COMMANDS = {"import", ("imports", "undo"), ("users", "role"), ("users", "remove")}
+# Handed over too; the password goes through a named pipe in the request folder (never a file).
+PASSWORD_COMMANDS = {("users", "add"), ("users", "passwd")}
+SECRET_PIPE = "stdin.fifo"
+PIPE_SECONDS = 30.0
 
 
 def channel_dir(db_path) -> Path:
@@ -97,8 +101,14 @@ def read_heartbeat(db_path) -> dict | None:
 # --- the command line's side -----------------------------------------------------------------
 
 
-def submit(db_path, kind: str, payload: dict, files: list[Path] = ()) -> Path:
-    """Put a request into the app's folder (complete or not at all); returns its folder."""
+def submit(
+    db_path, kind: str, payload: dict, files: list[Path] = (), secret: str | None = None
+) -> Path:
+    """Put a request into the app's folder (complete or not at all); returns its folder.
+
+    A `secret` (a password) is offered through a named pipe the app reads once; it is never
+    written to a file.
+    """
     requests = channel_dir(db_path) / "requests"
     if not requests.is_dir():
         raise DatabaseLockedError(
@@ -114,10 +124,26 @@ def submit(db_path, kind: str, payload: dict, files: list[Path] = ()) -> Path:
         target.parent.mkdir()
         shutil.copyfile(src, target)
         names.append(str(Path("files") / str(n) / Path(src).name))
+    if secret is not None:
+        os.mkfifo(tmp / SECRET_PIPE, 0o600)
+        payload = {**payload, "stdin_pipe": SECRET_PIPE}
     _write_json(tmp / "request.json", {"kind": kind, "files": names, **payload})
     final = requests / rid
     os.replace(tmp, final)
+    if secret is not None:
+        threading.Thread(
+            target=_offer_secret, args=(final / SECRET_PIPE, secret), daemon=True
+        ).start()
     return final
+
+
+def _offer_secret(pipe: Path, secret: str) -> None:
+    """Write the secret into the pipe once the app opens it (blocks until then)."""
+    try:
+        with open(pipe, "w", encoding="utf-8") as f:
+            f.write(secret + "\n")
+    except OSError:
+        pass  # the app went away; wait_for reports that
 
 
 def wait_for(request: Path, db_path, timeout: float | None = None) -> dict:
@@ -195,9 +221,21 @@ def run_beside_app(args, argv: list[str], locked: DatabaseLockedError) -> int:
         from kam_analytics import replica
 
         return replica.run_from_copy(args)
-    if key in FORWARD_COMMANDS:
+    secret = None
+    if key in PASSWORD_COMMANDS:
+        from kam_analytics.commands.users import read_password
+
+        if key == ("users", "passwd") or not args.no_password:
+            secret = getattr(args, "typed_password", None)
+            if secret is None:  # passwd fails on the lock before it asks for the password
+                secret = read_password(args.password_stdin)
+    if key in FORWARD_COMMANDS or key in PASSWORD_COMMANDS:
         forwarded, files = _absolute_argv(argv, args)
-        request = submit(args.db, "cli", {"argv": forwarded, "user": _os_user()}, files)
+        if secret is not None and "--password-stdin" not in forwarded:
+            forwarded.append("--password-stdin")
+        request = submit(
+            args.db, "cli", {"argv": forwarded, "user": _os_user()}, files, secret=secret
+        )
         if getattr(args, "no_wait", False):
             print(
                 f"note: the app holds the database; the import was handed to it as request "
@@ -267,6 +305,29 @@ class _ThreadStream(io.TextIOBase):
 _install_lock = threading.Lock()
 
 
+class _ThreadInput(io.TextIOBase):
+    """sys.stdin stand-in: a thread with a buffer reads from it, others from the real stdin."""
+
+    def __init__(self, original):
+        self.original = original
+        self.local = threading.local()
+
+    def readline(self, size=-1):
+        buf = getattr(self.local, "buf", None)
+        return (buf or self.original).readline(size)
+
+    def read(self, size=-1):
+        buf = getattr(self.local, "buf", None)
+        return (buf or self.original).read(size)
+
+
+def _stdin() -> _ThreadInput:
+    with _install_lock:
+        if not isinstance(sys.stdin, _ThreadInput):
+            sys.stdin = _ThreadInput(sys.stdin)
+    return sys.stdin
+
+
 def _streams() -> tuple[_ThreadStream, _ThreadStream]:
     with _install_lock:
         if not isinstance(sys.stdout, _ThreadStream):
@@ -276,12 +337,36 @@ def _streams() -> tuple[_ThreadStream, _ThreadStream]:
     return sys.stdout, sys.stderr
 
 
-def run_cli_captured(argv: list[str]) -> dict:
+def read_secret(pipe: Path, timeout: float = PIPE_SECONDS) -> str:
+    """The line the command line writes into the request's pipe ('' if it never comes)."""
+    import select
+
+    fd = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        data = b""
+        deadline = time.monotonic() + timeout
+        while not data.endswith(b"\n") and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    if data:
+                        break
+                    time.sleep(0.05)  # no writer yet: a FIFO then reads as end of file
+                data += chunk
+        return data.decode("utf-8")
+    finally:
+        os.close(fd)
+
+
+def run_cli_captured(argv: list[str], stdin_text: str | None = None) -> dict:
     """Run `python -m kam_analytics ARGV` in this process; its exit code and output."""
     from kam_analytics import cli
 
     out, err = _streams()
     out.local.buf, err.local.buf = io.StringIO(), io.StringIO()
+    sin = _stdin()
+    sin.local.buf = io.StringIO(stdin_text or "")
     try:
         try:
             code = cli.main(argv)
@@ -296,7 +381,7 @@ def run_cli_captured(argv: list[str]) -> dict:
             "stderr": err.local.buf.getvalue(),
         }
     finally:
-        out.local.buf = err.local.buf = None
+        out.local.buf = err.local.buf = sin.local.buf = None
 
 
 def pending_requests(db_path) -> list[Path]:

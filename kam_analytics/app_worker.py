@@ -122,7 +122,11 @@ class AppWorker:
         kind = data.get("kind")
         try:
             if kind == "cli":
-                result = app_channel.run_cli_captured(app_channel.translate_argv(data))
+                secret = None
+                if data.get("stdin_pipe"):
+                    secret = app_channel.read_secret(request / data["stdin_pipe"])
+                    (request / data["stdin_pipe"]).unlink(missing_ok=True)
+                result = app_channel.run_cli_captured(app_channel.translate_argv(data), secret)
             elif kind == "backup":
                 target = request / "backup.duckdb"
                 meta = backup.copy_database(cur, target)

@@ -165,7 +165,7 @@ def test_cli_import_report_info_backup_while_the_app_runs(
         finally:
             con.close()
 
-        # Users with a password: the command says exactly how instead.
+        # Users with a password: handed to the app too (the password through a pipe).
         pw = run_cli(
             "users",
             "add",
@@ -177,7 +177,15 @@ def test_cli_import_report_info_backup_while_the_app_runs(
             db,
             stdin="Sehr-geheim-2026\n",
         )
-        assert pw.returncode == 2 and "page Benutzer" in pw.stderr
+        assert pw.returncode == 0, pw.stderr
+        assert pw.stdout == "user neu added (management)\n"
+        assert not list(Path(db).parent.glob(".*.app/requests/*"))  # nothing left behind
+        listed = run_cli("users", "list", "--db", db, "--format", "json")
+        assert any(u["username"] == "neu" and u["has_password"] for u in json.loads(listed.stdout))
+        from kam_analytics.users import verify_password
+
+        (stored,) = _copy_rows(server, "SELECT password_hash FROM users WHERE username = 'neu'")
+        assert verify_password("Sehr-geheim-2026", stored[0])
         # Restore is for a stopped app (or the page).
         rs = run_cli("restore", "--db", db, "--from", out)
         assert rs.returncode == 2 and "section Sicherungen" in rs.stderr
