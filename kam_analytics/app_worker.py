@@ -96,6 +96,7 @@ class AppWorker:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 cur = None  # a fresh cursor next time (the connection may have been replaced)
                 pause = min(30.0, pause * 2)  # a lasting fault: retry less often, log less
+                self.refuse_pending(exc)
             self.stop_event.wait(pause)
 
     def tick(self, cur) -> None:
@@ -116,6 +117,22 @@ class AppWorker:
             self.mark = mark
             log.info("read-only copy refreshed in %.1f s", time.monotonic() - started)
 
+    def refuse_pending(self, exc: Exception) -> None:
+        """Answer waiting requests with the fault, so no command line waits forever."""
+        for request in app_channel.pending_requests(self.db_path):
+            app_channel.answer(
+                request,
+                {
+                    "exit": 1,
+                    "stdout": "",
+                    "stderr": f"error: the app cannot use its database right now "
+                    f"({type(exc).__name__}: {exc}); nothing was done by this command\n",
+                    "error": "The app cannot use its database right now",
+                    "hint": "Look at the app's log (journalctl -u kam-analytics) and restart it.",
+                    "code": "app_fault",
+                },
+            )
+
     def handle(self, cur, request: Path) -> None:
         """Run one command-line request and write its result."""
         data = app_channel.read_request(request)
@@ -135,11 +152,16 @@ class AppWorker:
                 result = {"error": f"Unknown request {kind!r}", "code": "app_request"}
         except KamError as exc:
             result = {"error": exc.message, "hint": exc.hint, "code": exc.code}
+            result.update(exit=2, stdout="", stderr=f"error: {exc}\n")
         except Exception as exc:  # noqa: BLE001 - the caller gets a failure, the app goes on
             log.exception("request %s failed", request.name)
-            result = {"exit": 1, "stdout": "", "stderr": f"error: {type(exc).__name__}: {exc}\n"}
-        # Readers started after this answer must see what the command wrote.
-        self.refresh_if_changed(cur)
+            text = f"{type(exc).__name__}: {exc}"
+            result = {"exit": 1, "stdout": "", "stderr": f"error: {text}\n", "error": text}
+        try:
+            # Readers started after this answer must see what the command wrote.
+            self.refresh_if_changed(cur)
+        except Exception:  # noqa: BLE001 - the command's own outcome is reported regardless
+            log.exception("read-only copy not refreshed after request %s", request.name)
         app_channel.answer(request, result)
 
 
