@@ -133,3 +133,36 @@ def test_captured_run_gives_the_same_output_and_exit_code_as_the_command(demo_co
     )
     assert captured["exit"] == direct.returncode == 2
     assert captured["stderr"] == direct.stderr and captured["stdout"] == direct.stdout
+
+
+def test_worker_answers_requests_and_refreshes_the_copy_first(demo_copy):
+    from kam_analytics.app_worker import AppWorker
+
+    con = db.connect(demo_copy)
+    worker = AppWorker(con, demo_copy)  # threads not started: one round by hand
+    app_channel.write_heartbeat(demo_copy)
+    try:
+        cur = con.cursor()
+        argv = ["import", str(DATA / "service_events_tab.txt"), "--db", str(demo_copy)]
+        req = app_channel.submit(
+            demo_copy, "cli", {"argv": argv, "user": "anna"}, [DATA / "service_events_tab.txt"]
+        )
+        bk = app_channel.submit(demo_copy, "backup", {})
+        worker.tick(cur)
+        result = json.loads((req / "result.json").read_text(encoding="utf-8"))
+        assert result["exit"] == 0
+        assert "service_events_tab.txt -> service_events (import 8): 3 inserted" in result["stdout"]
+        assert con.execute("SELECT username FROM import_log WHERE import_id = 8").fetchall() == [
+            ("anna",)
+        ]
+        assert replica.read_replica_meta(demo_copy)["last_import_id"] == "8"
+        made = json.loads((bk / "result.json").read_text(encoding="utf-8"))
+        assert made["meta"]["last_import_id"] in (7, 8) and (bk / "backup.duckdb").exists()
+        # A fault before a request runs: it is answered, saying nothing was done.
+        late = app_channel.submit(demo_copy, "cli", {"argv": ["info"], "user": "anna"})
+        worker.refuse_pending(RuntimeError("database has been invalidated"))
+        refused = json.loads((late / "result.json").read_text(encoding="utf-8"))
+        assert refused["exit"] == 1 and "nothing was done" in refused["stderr"]
+    finally:
+        app_channel.clear_heartbeat(demo_copy)
+        con.close()
