@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -241,11 +242,14 @@ def main(argv=None) -> int:
         deadline = time.time() + 600
         while not (inbox / "done").is_dir() and time.time() < deadline:
             time.sleep(0.5)
+        out["load_average_before"] = os.getloadavg()
         asyncio.run(run_load(server.url, args.sessions, args.rounds, inbox, export, out))
+        out["load_average_after"] = os.getloadavg()
         log = server.log_path.read_text(encoding="utf-8", errors="replace")
         out["server_tracebacks"] = log.count("Traceback")
     result = summary(out)
     result["server_tracebacks"] = out["server_tracebacks"]
+    result["load_average"] = [out["load_average_before"], out["load_average_after"]]
     (OUT / "load.json").write_text(
         json.dumps({"summary": result, "raw": out}, indent=1, default=str), encoding="utf-8"
     )
@@ -262,6 +266,7 @@ def main(argv=None) -> int:
         print(f"  {page:<20} n={s['n']:<4} median {s['median']:.2f} s  p90 {s['p90']:.2f} s")
     print(f"inbox import: {result['inbox_outcome']} in {result['inbox_import_seconds'] or 0:.1f} s")
     print(f"errors: {result['errors']}  server tracebacks: {result['server_tracebacks']}")
+    print(f"machine load average (1/5/15 min) before and after: {result['load_average']}")
     for e in out["errors"][:10]:
         print("  ", e)
     return 0 if result["errors"] == 0 and result["server_tracebacks"] == 0 else 1

@@ -222,6 +222,16 @@ def update_import_source(con, import_ids: list[int], source: str) -> None:
         )
 
 
+def _unexpected(exc: Exception) -> KamError:
+    """The report's text for a failure that is a bug, not a problem of the file."""
+    return KamError(
+        f"The import failed unexpectedly: {type(exc).__name__}",
+        "Nothing was written. Send the file and this report to the administrator.",
+        code="inbox_unexpected",
+        params={"kind": type(exc).__name__},
+    )
+
+
 def _plan_all(con, paths: list[Path], profiles_dir) -> list:
     """Plan every file, files of the same profile choice together (accounts then count)."""
     from kam_analytics.ingest.pipeline import plan_files
@@ -242,6 +252,10 @@ def _plan_all(con, paths: list[Path], profiles_dir) -> list:
         except KamError as exc:  # e.g. the rule names a profile that is missing or broken
             for path in group:
                 plans[path] = (None, exc)
+        except Exception as exc:  # noqa: BLE001 - refused, else the file is retried forever
+            log.exception("inbox planning of %s failed", [p.name for p in group])
+            for path in group:
+                plans[path] = (None, _unexpected(exc))
     return [(path, *plans[path]) for path in paths]
 
 
@@ -270,12 +284,7 @@ def process_files(con, paths: list[Path], db_path, folder: Path, profiles_dir=No
                 error = exc
             except Exception as exc:  # noqa: BLE001 - one broken file must not stop the inbox
                 log.exception("inbox import of %s failed", path.name)
-                error = KamError(
-                    f"The import failed unexpectedly: {type(exc).__name__}",
-                    "Nothing was written. Send the file and this report to the administrator.",
-                    code="inbox_unexpected",
-                    params={"kind": type(exc).__name__},
-                )
+                error = _unexpected(exc)
         ok = error is None and plan is not None and not plan.blocked
         target = _move(path, folder / ("done" if ok else "failed"))
         ids = [r.import_id for r in results if r.import_id is not None]
