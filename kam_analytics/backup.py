@@ -278,36 +278,12 @@ def auto_backup(con, db_path, reason: str) -> Path | None:
         return None
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir(db_path) / f"{db.resolve_db_path(db_path).stem}-{stamp}-{reason}.duckdb"
-    if not _copy_current_replica(con, db_path, target):
+    from kam_analytics import replica
+
+    # From the app's read-only copy, refilling only what changed since (much faster).
+    base = replica.replica_path(db_path)
+    if not base.exists() or replica.update_copy(con, base, target) is None:
         copy_database(con, target)
     for old in list_backups(db_path)[keep:]:
         old.unlink(missing_ok=True)
     return target
-
-
-def _copy_current_replica(con, db_path, target: Path) -> bool:
-    """Copy the app's read-only copy when it holds exactly the current state (much faster).
-
-    The copy is never changed in place (only replaced by a rename), so copying the file is
-    safe; it is used only when its write mark equals the database's now.
-    """
-    from kam_analytics import replica
-
-    source = replica.replica_path(db_path)
-    try:
-        with source.open("rb") as f:  # the open file survives a replacement meanwhile
-            probe = duckdb.connect(f"/proc/self/fd/{f.fileno()}", read_only=True)
-            try:
-                mark = read_copy_meta(probe).get("mark")
-            finally:
-                probe.close()
-            if mark != select_write_mark(con):
-                return False
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.part")
-            with tmp.open("wb") as out:
-                shutil.copyfileobj(f, out, 1 << 20)
-    except (OSError, duckdb.Error):
-        return False
-    os.replace(tmp, target)
-    return True

@@ -54,69 +54,87 @@ def select_columns_fingerprint(con, catalog: str) -> str:
 def refresh_replica(con, db_path) -> dict:
     """Bring the read-only copy up to date: only the changed tables, else a full copy.
 
-    The previous copy is copied to a temporary file (it is never changed in place), the
-    tables whose signature differs are refilled from the database in one transaction, and
-    the result is renamed into place. A full copy is made when there is no previous copy, the
-    columns differ (a migration) or the file has grown to 1.5 times the database's size.
+    A full copy is made when there is no previous copy, the columns differ (a migration) or
+    the file has grown to 1.5 times the database's size.
     """
     path = replica_path(db_path)
     main_file = db.resolve_db_path(db_path)
-    if not path.exists() or path.stat().st_size > 1.5 * max(main_file.stat().st_size, 1):
-        return _full(con, path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    shutil.copyfile(path, tmp)
+    if path.exists() and path.stat().st_size <= 1.5 * max(main_file.stat().st_size, 1):
+        meta = update_copy(con, path, path)
+        if meta is not None:
+            return meta
+    return _full(con, path)
+
+
+def update_copy(con, base: Path, target: Path) -> dict | None:
+    """Write to `target` the copy `base` with every changed table refilled from the database.
+
+    `base` is copied to a temporary file first (it is never changed in place), the tables
+    whose signature differs are dropped and refilled with their declared keys in one
+    transaction (one consistent state), and the result is renamed into place. Returns the
+    copy's facts, or None when `base` cannot be brought up to date (no signatures, other
+    columns): then a full copy is due.
+    """
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copyfile(base, tmp)
+    except OSError:
+        return None
     cur = con.cursor()
     main = cur.execute("SELECT current_database()").fetchall()[0][0]
     cur.execute(f"ATTACH {backup.sql_string(tmp)} AS kam_replica (READ_WRITE)")
+    meta = None
     try:
         cur.execute("BEGIN TRANSACTION")
         try:
-            old = backup.read_copy_meta(cur, "kam_replica")
-            fingerprint = select_columns_fingerprint(cur, main)
-            if fingerprint != select_columns_fingerprint(cur, "kam_replica") or not old.get(
-                "tables"
-            ):
-                cur.execute("ROLLBACK")
-                raise _NeedFull
-            before = json.loads(old["tables"])
-            now = select_table_signatures(cur, main)
-            for name, sig in now.items():
-                if before.get(name) != sig:
-                    # Drop and re-create: deleting every row makes the commit rewrite the
-                    # file (16 s on the large demo); keys and defaults do not matter here.
-                    cur.execute(f'DROP TABLE kam_replica."{name}"')
-                    cur.execute(
-                        f'CREATE TABLE kam_replica."{name}" AS SELECT * FROM "{main}"."{name}"'
-                    )
-            meta = backup.write_copy_meta(cur, "kam_replica", main)
-            cur.execute(
-                "INSERT INTO kam_replica.schema_meta VALUES (?, ?)",
-                [backup.COPY_PREFIX + "tables", json.dumps(now)],
-            )
-            cur.execute("COMMIT")
-        except _NeedFull:
-            raise
+            meta = _update_tables(cur, main)
+            cur.execute("COMMIT" if meta is not None else "ROLLBACK")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-    except _NeedFull:
+    finally:
         cur.execute("DETACH kam_replica")
         cur.close()
-        tmp.unlink(missing_ok=True)
-        return _full(con, path)
-    except BaseException:
-        cur.execute("DETACH kam_replica")
-        cur.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    cur.execute("DETACH kam_replica")
-    cur.close()
-    os.replace(tmp, path)
+        if meta is None:
+            tmp.unlink(missing_ok=True)
+    if meta is None:
+        return None
+    os.replace(tmp, target)
     return meta
 
 
-class _NeedFull(Exception):
-    """The previous copy cannot be brought up to date table by table."""
+def _update_tables(cur, main: str) -> dict | None:
+    """Inside the transaction: refill the changed tables of kam_replica from `main`."""
+    old = backup.read_copy_meta(cur, "kam_replica")
+    if not old.get("tables") or select_columns_fingerprint(cur, main) != select_columns_fingerprint(
+        cur, "kam_replica"
+    ):
+        return None
+    before = json.loads(old["tables"])
+    now = select_table_signatures(cur, main)
+    for name, sig in now.items():
+        if before.get(name) == sig:
+            continue
+        table = schema.ALL_TABLES[name]
+        cols = ", ".join(f'"{c.name}"' for c in schema.table_columns(table))
+        # Drop and re-create with the declared keys: deleting every row instead makes the
+        # commit rewrite the table (16 s for the orders of the large demo).
+        cur.execute(f'DROP TABLE kam_replica."{name}"')
+        cur.execute(
+            schema.create_table_sql(table).replace(
+                f'CREATE TABLE IF NOT EXISTS "{name}"', f'CREATE TABLE kam_replica."{name}"', 1
+            )
+        )
+        cur.execute(
+            f'INSERT INTO kam_replica."{name}" ({cols}) SELECT {cols} FROM "{main}"."{name}"'
+        )
+    meta = backup.write_copy_meta(cur, "kam_replica", main)
+    cur.execute(
+        "INSERT INTO kam_replica.schema_meta VALUES (?, ?)",
+        [backup.COPY_PREFIX + "tables", json.dumps(now)],
+    )
+    return meta
 
 
 def _full(con, path: Path) -> dict:
