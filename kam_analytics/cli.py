@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from kam_analytics.errors import ImportBlockedError, KamError
+from kam_analytics.errors import DatabaseLockedError, ImportBlockedError, KamError
 
 # Order is the order of --help.
 COMMAND_MODULES = (
@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "report",
     "deck",
     "users",
+    "backup",
 )
 
 
@@ -53,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except DatabaseLockedError as exc:
+            # The app holds the file: hand the command to it or answer from its copy.
+            from kam_analytics.app_channel import run_beside_app
+
+            return run_beside_app(args, sys.argv[1:] if argv is None else argv, exc)
     except ImportBlockedError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         for problem in exc.problems:

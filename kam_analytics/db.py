@@ -107,6 +107,8 @@ def connect(
     """Open (creating if needed, unless must_exist) the database file and bring its schema up
     to date. A file of another program is refused unchanged."""
     db_path = resolve_db_path(path)
+    # The app's read-only copy (kam_analytics/replica.py) is never opened for writing.
+    read_only = read_only or str(db_path).endswith(".readonly.duckdb")
     if must_exist and not db_path.exists():
         raise DatabaseError(Reason.DATABASE_MISSING, path=str(db_path))
     if not read_only:

@@ -108,6 +108,19 @@ class Reason(StrEnum):
     NOT_KAM_DATABASE = "not_kam_database"
     RATE_BAD_CURRENCY = "rate_bad_currency"
     RATE_BAD_VALUE = "rate_bad_value"
+    # the command line beside the running app, backups, the inbox
+    APP_NO_REQUEST_FOLDER = "app_no_request_folder"
+    APP_GONE = "app_gone"
+    APP_TIMEOUT = "app_timeout"
+    DATABASE_BUSY = "database_busy"
+    BACKUP_FOREIGN_FILE = "backup_foreign_file"
+    BACKUP_NO_DATABASE = "backup_no_database"
+    BACKUP_MISSING = "backup_missing"
+    BACKUP_TOO_NEW = "backup_too_new"
+    OUT_IS_DATABASE = "out_is_database"
+    RESTORE_DATABASE_IN_USE = "restore_database_in_use"
+    INBOX_UNEXPECTED = "inbox_unexpected"
+    REPLICA_NOT_READY = "replica_not_ready"
     # exports
     CHROMIUM_MISSING = "chromium_missing"
     MATRIX_PICTURE_NO_CHROMIUM = "matrix_picture_no_chromium"
@@ -195,6 +208,12 @@ class KamError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @classmethod
+    def relay(cls, message: str, hint: str = "", code: str = "error") -> KamError:
+        """An error already put into words elsewhere (the running app's answer to a command),
+        passed on as it is, with its code."""
+        return cls(message, hint, code=code)
 
     def __str__(self) -> str:
         return f"{self.message} — {self.hint}" if self.hint else self.message

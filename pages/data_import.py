@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from kam_analytics import schema
+from kam_analytics import backup, schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
 from kam_analytics.exports.tables import frame_to_csv_de
 from kam_analytics.i18n import fmt_datetime
@@ -30,7 +30,8 @@ from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import resolve_header
 from ui.auth import require_page
 from ui.errors import show_error
-from ui.session import get_con, get_lang, report_database_fault, tr
+from ui.inbox_panel import show_backup_section, show_inbox_section
+from ui.session import db_path, get_con, get_lang, report_database_fault, tr
 from ui.text import plain
 
 scope = require_page(__file__)
@@ -333,6 +334,8 @@ if plans:
     if st.button(tr("imp_run"), type="primary", disabled=any(p.blocked for p in plans)):
         bar = st.progress(0.0, text=tr("imp_running"))
         try:
+            if any(p.previous_import_id is None for p in plans):
+                backup.auto_backup(con, db_path(), "before-import")
             results = execute_plans(
                 con,
                 plans,
@@ -436,3 +439,6 @@ else:
             }
 if pending := st.session_state.get("imp_undo_pending"):
     confirm_undo(pending["row"], pending["version"])
+
+show_inbox_section()
+show_backup_section(scope.username)

@@ -25,7 +25,9 @@ def _shared_connection(path: str) -> db.SharedConnection:
         from kam_analytics.demo import write_demo
 
         write_demo(path, scale="small", seed=42)
-    return db.SharedConnection(path)
+    shared = db.SharedConnection(path)
+    _start_background_work(shared, path)
+    return shared
 
 
 def show_database_fault(exc: DatabaseError, stop: bool = True) -> None:
@@ -64,6 +66,17 @@ def _open_shared(path: str) -> db.SharedConnection:
     except DatabaseError as exc:
         show_database_fault(exc)
         raise  # not reached: show_database_fault stops the run
+
+
+def _start_background_work(con, path: str) -> None:
+    """Inbox, command-line requests and read-only copy (kam_analytics/app_worker.py), once."""
+    from streamlit import runtime
+
+    # Only in a real server: AppTest runs pages under a stand-in runtime.
+    if runtime.exists() and type(runtime.get_instance()) is runtime.Runtime:
+        from kam_analytics.app_worker import start_worker
+
+        start_worker(con, path)
 
 
 def db_path() -> str:

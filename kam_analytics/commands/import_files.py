@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from kam_analytics import db, schema
+from kam_analytics import backup, db, schema
 from kam_analytics.commands.common import add_db_option
 from kam_analytics.errors import ImportBlockedError
 from kam_analytics.ingest.describe import mapping_lines
@@ -29,6 +29,11 @@ def register(sub) -> None:
     p.add_argument("--sheet", metavar="S", help="sheet name or number (workbooks)")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
     p.add_argument("--user", default=None, help="user name for the import log")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="while the app holds the database: hand the files to it and return at once",
+    )
     p.set_defaults(func=run)
 
 
@@ -69,6 +74,10 @@ def run(args) -> int:
                 _print_problems(plan.all_problems, sys.stderr)
             return 2
         _print_mappings(plans, sys.stdout)
+        if not args.dry_run and any(p.previous_import_id is None for p in plans):
+            saved = backup.auto_backup(con, db.resolve_db_path(args.db), "before-import")
+            if saved:
+                print(f"note: the state before this import was saved to {saved}", file=sys.stderr)
         try:
             results = execute_plans(con, plans, username=username, dry_run=args.dry_run)
         except ImportBlockedError:

@@ -92,6 +92,7 @@ def run_add(args) -> int:
     from kam_analytics import users
 
     password = None if args.no_password else read_password(args.password_stdin)
+    args.typed_password = password  # kept for a hand-over to the running app (app_channel)
     if password is not None:
         users.check_password_policy(password)  # before opening the database
     con = db.connect(args.db)
