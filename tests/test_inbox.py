@@ -167,6 +167,11 @@ def test_rule_profile_is_used_and_a_missing_profile_refuses(inbox, demo_copy):
     shutil.copy(DATA / "orders_superstore.csv", inbox.folder / "Broken_2026-11.csv")
     con = db.connect(demo_copy)
     try:
+        from kam_analytics.exchange_rates import upsert_rate
+
+        # the Superstore export is in US dollars: without a rate the import refuses
+        for year in range(2020, 2027):
+            upsert_rate(con, "USD", year, 0, 1.08, "admin")
         outcomes = {o.file_name: o for o in _scan_twice(inbox, con)}
         assert outcomes["Superstore_2026-11.csv"].status == "imported"
         (import_id,) = outcomes["Superstore_2026-11.csv"].import_ids
