@@ -275,3 +275,25 @@ def test_datev_debit_credit_flag_is_asked_never_guessed(db, tmp_path):
         ("GS-1", Decimal("-238.0000")),
         ("RE-1", Decimal("1190.0000")),
     ]
+
+
+def test_revenue_list_without_order_number_derives_ids_and_names_twins(db, tmp_path):
+    export = tmp_path / "umsatz.csv"
+    export.write_text(
+        "Customer Name,Order Date,Sales\nAlpha,2025-01-02,10.50\nAlpha,2025-01-02,10.50\n"
+        "Beta,2025-01-03,7.25\n"
+    )
+    code, out, err = cli("import", export, "--db", db)
+    assert code == 0, err
+    assert "Rows 2, 3 are identical lines of order - without a line number" in out
+    assert rows(db, "SELECT account_id, sum(net_revenue) FROM orders GROUP BY 1 ORDER BY 1") == [
+        ("Alpha", Decimal("21.0000")),
+        ("Beta", Decimal("7.2500")),
+    ]
+    # A corrected re-export updates instead of adding.
+    export.write_text(
+        "Customer Name,Order Date,Sales\nAlpha,2025-01-02,10.50\nAlpha,2025-01-02,11.50\n"
+        "Beta,2025-01-03,7.25\n"
+    )
+    code, out, err = cli("import", export, "--db", db)
+    assert "0 inserted, 1 updated, 2 unchanged" in out

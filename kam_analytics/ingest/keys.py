@@ -18,6 +18,8 @@ ACCOUNT_ID_COLUMNS = ("account_id", "parent_id")
 IDENTITY = {
     "service_events": ("account_id", "date", "service_code"),
     "feedback": ("account_id", "date", "kind"),
+    # Revenue lists without an order number (customer, date, amount): one order per row.
+    "orders": ("account_id", "order_date"),
 }
 
 
@@ -93,18 +95,18 @@ def number_order_lines(state: State) -> None:
                     'If they are one line exported twice, set identical_lines = "keep_one" '
                     "in the profile's [read] section (or choose it on the import page).",
                 )
+            order = result["order_id"].iloc[idx[0]] if state.from_file("order_id") else "-"
             state.out.add(
                 "identical_lines",
-                f"Rows {shown} are identical lines of order {result['order_id'].iloc[idx[0]]} "
-                f"without a line number: {verb}",
+                f"Rows {shown} are identical lines of order {order} without a line number: {verb}",
                 hint,
                 row=excel[0],
                 column=state.where.get("order_id"),
-                value=result["order_id"].iloc[idx[0]],
+                value=order,
                 severity="warning",
                 params={
                     "rows": shown,
-                    "order": result["order_id"].iloc[idx[0]],
+                    "order": order,
                     "variant": "keep_one" if choice == "keep_one" else "keep_both",
                 },
             )

@@ -106,7 +106,7 @@ _REFERENCE_KEYS = {"account_id", "kam_id", "year", "line_no"}
 
 # Event-like exports often carry no id of their own; the id is then derived from the row's
 # content, so that re-importing the same rows still creates no duplicate.
-DERIVED_KEYS = {"service_events": "event_id", "feedback": "feedback_id"}
+DERIVED_KEYS = {"service_events": "event_id", "feedback": "feedback_id", "orders": "order_id"}
 
 
 def score_table(headers, table: str, provided=()) -> float:

@@ -12,7 +12,6 @@ import hashlib
 import io
 import logging
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,13 @@ from kam_analytics.errors import ImportBlockedError, Problem
 from kam_analytics.ingest.guard import guarded_read
 from kam_analytics.ingest.mapping import known_header, normalize_header
 from kam_analytics.ingest.parse import DEFAULT_NULLS
+from kam_analytics.ingest.xlsx_xml import (
+    xlsx_first_column,
+    xlsx_first_row,
+    xlsx_hidden_rows,
+    xlsx_number_rows,
+    xlsx_sheet_xml,
+)
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 30
@@ -207,41 +213,6 @@ def _clean_rows(raw: RawSheet) -> RawSheet:
 # --- Excel ---------------------------------------------------------------------------------
 
 
-def _xlsx_first_row(data: bytes, sheet_index: int) -> int:
-    """Excel row number of the first cell with a value (calamine's range starts there)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-            rids = re.findall(r"<(?:\w+:)?sheet\b[^>]*?r:id=\"([^\"]+)\"", wb)
-            rid = rids[sheet_index]
-            target = None
-            for m in re.finditer(r"<Relationship\b[^>]*>", rels):
-                tag = m.group(0)
-                if f'Id="{rid}"' in tag:
-                    target = re.search(r'Target="([^"]+)"', tag).group(1)
-            if target is None:
-                return 1
-            target = target.lstrip("/")
-            path = target if target.startswith("xl/") else "xl/" + target
-            with zf.open(path) as fh:
-                chunk = b""
-                while len(chunk) < 4_000_000:
-                    block = fh.read(65536)
-                    if not block:
-                        break
-                    chunk += block
-                    text = chunk.decode("utf-8", "ignore")
-                    m = re.search(
-                        r"<(?:\w+:)?c\b[^>]*\br=\"[A-Z]+(\d+)\"[^>]*>\s*<(?:\w+:)?(?:v|is)\b", text
-                    )
-                    if m:
-                        return int(m.group(1))
-    except (KeyError, IndexError, zipfile.BadZipFile, AttributeError):
-        pass
-    return 1
-
-
 def _excel_reader(data: bytes, file_name: str):
     import fastexcel
 
@@ -339,86 +310,6 @@ def _find_header(reader, index, expected, h, first):
     return h, frame
 
 
-def _xlsx_sheet_path(zf: zipfile.ZipFile, sheet_index: int) -> str | None:
-    """Path of the sheet's XML part inside an xlsx package."""
-    wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    rids = re.findall(r"<(?:\w+:)?sheet\b[^>]*?r:id=\"([^\"]+)\"", wb)
-    rid = rids[sheet_index]
-    for m in re.finditer(r"<Relationship\b[^>]*>", rels):
-        tag = m.group(0)
-        if f'Id="{rid}"' in tag:
-            target = re.search(r'Target="([^"]+)"', tag).group(1).lstrip("/")
-            return target if target.startswith("xl/") else "xl/" + target
-    return None
-
-
-def _xlsx_sheet_xml(data: bytes, sheet_index: int) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            path = _xlsx_sheet_path(zf, sheet_index)
-            return zf.read(path).decode("utf-8", "ignore") if path else None
-    except (KeyError, IndexError, zipfile.BadZipFile, AttributeError):
-        return None
-
-
-_ROW_TAG = re.compile(r"<(?:\w+:)?row\b([^>]*)>")
-_CELL_TAG = re.compile(r"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)(\d+)\"([^>]*?)(/?)>")
-
-
-_HIDDEN_ROW = re.compile(r"<(?:\w+:)?row\b[^>]*?\bhidden=\"(?:1|true)\"[^>]*>")
-
-
-def xlsx_hidden_rows(xml: str) -> list[int]:
-    """Excel rows marked hidden (hidden by hand or filtered out by an autofilter)."""
-    out = []
-    if 'hidden="' not in xml:
-        return out  # the common case, found without a regex over every row
-    for m in _HIDDEN_ROW.finditer(xml):
-        r = re.search(r'\br="(\d+)"', m.group(0))
-        if r:
-            out.append(int(r.group(1)))
-    return out
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _column_letters(number: int) -> str:
-    out = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        out = chr(65 + rest) + out
-    return out
-
-
-def xlsx_first_column(xml: str) -> int:
-    """The first used column of a sheet (where calamine's range starts)."""
-    m = re.search(r'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+)\d+', xml)
-    if m:
-        return _column_number(m.group(1))
-    cols = re.findall(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d+"', xml)
-    return min((_column_number(c) for c in cols), default=1)
-
-
-def xlsx_number_rows(xml: str, column: int) -> set[int]:
-    """Rows whose cell in `column` is stored as a number (no t="s"/"str"/"inlineStr")."""
-    letters = _column_letters(column)
-    pattern = re.compile(rf'<(?:\w+:)?c\b[^>]*?\br="{letters}(\d+)"([^>]*?)(/?)>')
-    rows = set()
-    for m in pattern.finditer(xml):
-        if m.group(3) == "/":
-            continue  # an empty, styled cell
-        t = re.search(r'\bt="(\w+)"', m.group(0))
-        if t is None or t.group(1) == "n":
-            rows.add(int(m.group(1)))
-    return rows
-
-
 # A value that reads differently with either decimal separator: "1.234" (1.234 or 1234).
 _AMBIGUOUS_DOT = re.compile(r"-?\d{1,3}\.\d{3}")
 
@@ -498,8 +389,8 @@ def read_excel(
         ) from exc
     candidates = _sheet_rows_as_text(cells, max(HEADER_SCAN_ROWS, (header_row or 0) + 1))
     h = detect_header_row(candidates, known) if candidates else 0
-    xml = _xlsx_sheet_xml(data, index) if data[:2] == b"PK" else None
-    first = _xlsx_first_row(data, index) if data[:2] == b"PK" else None
+    xml = xlsx_sheet_xml(data, index) if data[:2] == b"PK" else None
+    first = xlsx_first_row(data, index) if data[:2] == b"PK" else None
     if header_row:
         first = first or 1
         h = min(max(int(header_row) - first, 0), max(len(candidates) - 1, 0))
