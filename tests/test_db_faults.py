@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, run_cli
 
 from kam_analytics import db, schema
 from kam_analytics.errors import DatabaseError, DatabaseLockedError, SchemaTooNewError
+from tests.conftest import ROOT, run_cli
 
 READ_COMMANDS = (
     ["info"],

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from kam_analytics import db, schema
 from kam_analytics.access import Scope
+from tests.conftest import ROOT
 
 TIMEOUT = 60
 FAULT_TITLE = "KAM Analytics ist gerade nicht verfügbar"

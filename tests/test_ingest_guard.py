@@ -9,7 +9,6 @@ import time
 import zipfile
 
 import pytest
-from conftest import DATA, ROOT, run_cli
 
 from kam_analytics import db
 from kam_analytics.errors import ImportBlockedError
@@ -17,6 +16,7 @@ from kam_analytics.ingest import guard
 from kam_analytics.ingest.messages import localise_problem
 from kam_analytics.ingest.read import read_source
 from kam_analytics.settings_store import DEFAULT_IMPORT_LIMITS, ImportLimits
+from tests.conftest import DATA, ROOT, run_cli
 
 # What each hostile file is refused for (tests/hostile_files.py).
 EXPECTED = {
