@@ -10,7 +10,10 @@ For a past year Y and an as-of date in it (30 June by default):
   CRM status is today's and would leak the future into the past);
 - *risk score* (for the ranking quality): how far the strongest signal is past its threshold
   (days since the last order / gap limit, revenue drop / threshold, satisfaction drop /
-  threshold; 1 = on the threshold), beside a *recency baseline*: days since the last order.
+  threshold; 1 = on the threshold). An account with too few orders for a gap limit (fewer
+  than 3 order dates) is measured against the activity window instead (days since the last
+  order / window): without it, the rare buyers — the most often lost on real data — would
+  all score 0. Beside it a *recency baseline*: days since the last order.
 
 Precision = lost among flagged; recall = flagged among lost; AUC = the chance that a lost
 account has a higher score than a kept one (ties count half).
@@ -99,6 +102,9 @@ def risk_score(row: dict, settings: RetentionSettings) -> float:
     days, limit = row.get("days_since_last_order"), row.get("gap_limit_days")
     if row.get("order_dates", 0) >= 3 and _known(days) and _known(limit) and limit > 0:
         parts.append(float(days) / float(limit))
+    elif _known(days) and settings.activity_window_days > 0:
+        # too few orders for a gap limit: how much of the activity window has passed
+        parts.append(float(days) / float(settings.activity_window_days))
     change = row.get("revenue_change")
     if _known(change) and settings.revenue_drop > 0:
         parts.append(max(0.0, -float(change)) / settings.revenue_drop)
