@@ -27,6 +27,7 @@ TIMEOUT = 120
 
 ALL_PAGES = {
     "pages/overview.py",
+    "pages/changes.py",
     "pages/audit.py",
     "pages/users.py",
     "pages/services.py",
