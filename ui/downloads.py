@@ -182,9 +182,7 @@ def deck_download(
     """A button that builds and downloads the account's value deck (PPTX) on click."""
     from kam_analytics.exports.deck import build_account_deck, deck_filename
 
-    if not chromium_ready():
-        st.info(tr("dl_chromium_missing"), icon=":material/info:")
-        return
+    # Decks hold native PowerPoint charts: they need no chromium.
     lang, scope, base = get_lang(), get_scope(), get_con()
 
     def build() -> bytes:
@@ -216,9 +214,6 @@ def review_pack_download(
 
     scope = get_scope()
     if not scope.sees_all:
-        return
-    if not chromium_ready():
-        st.info(tr("dl_chromium_missing"), icon=":material/info:")
         return
     lang, base = get_lang(), get_con()
 
