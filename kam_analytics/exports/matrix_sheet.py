@@ -14,6 +14,7 @@ import pandas as pd
 
 from kam_analytics.catalogue import matrix_source_year, matrix_wide, select_catalogue, select_matrix
 from kam_analytics.errors import ExportError
+from kam_analytics.exports.tables import excel_sheet_name
 from kam_analytics.i18n import fmt_date, fmt_eur, policy_label, t, tier_label
 from kam_analytics.schema import POLICIES, TIERS
 from kam_analytics.settings_store import DEFAULT_COLORS
@@ -318,7 +319,7 @@ def matrix_xlsx(con, year: int, lang: str = "de") -> bytes:
     text = _texts(con, year, lang)
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
-    sheet = book.add_worksheet(t("mx_sheet_name", lang, year=year)[:31])
+    sheet = book.add_worksheet(excel_sheet_name(t("mx_sheet_name", lang, year=year)))
     title = book.add_format({"bold": True, "font_size": 18, "font_color": HEADER_FILL})
     sub = book.add_format({"italic": True, "font_color": "#6C757D"})
     head = book.add_format(
