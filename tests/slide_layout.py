@@ -83,9 +83,11 @@ def _frame_problems(where: str, frame, width_emu: int, height_emu: int | None) -
 
 
 def text_overflows(path) -> list[str]:
-    """Every text that does not fit its box in the presentation at `path` (empty: all fit)."""
+    """Every text that does not fit its box in the presentation at `path` (empty: all fit),
+    and every text box that a table, grown by its wrapped rows, runs into."""
     problems = []
     for number, slide in enumerate(Presentation(str(path)).slides, start=1):
+        tables = []  # (name, left, top, right, bottom) in points, with the rows as rendered
         for shape in slide.shapes:
             where = f"slide {number}, {shape.name}"
             if shape.has_text_frame and shape.text_frame.text:
@@ -116,6 +118,26 @@ def text_overflows(path) -> list[str]:
                     bottom += row_h
                 if bottom > FOOTER_TOP_PT:
                     problems.append(f"{where}: table runs into the footer ({bottom:.0f} pt)")
+                left = shape.left / EMU_PER_PT
+                tables.append(
+                    (
+                        shape.name,
+                        left,
+                        shape.top / EMU_PER_PT,
+                        left + shape.width / EMU_PER_PT,
+                        bottom,
+                    )
+                )
+        for shape in slide.shapes:
+            if not (shape.has_text_frame and shape.text_frame.text):
+                continue
+            x0, y0 = shape.left / EMU_PER_PT, shape.top / EMU_PER_PT
+            x1 = x0 + shape.width / EMU_PER_PT
+            for name, t_left, t_top, t_right, t_bottom in tables:
+                if x0 < t_right and x1 > t_left and t_top <= y0 < t_bottom - 1:
+                    problems.append(
+                        f"slide {number}: table {name} runs into {shape.text_frame.text[:40]!r}"
+                    )
     return problems
 
 

@@ -295,9 +295,10 @@ def build_review_pack(
             slide,
             ctx,
             left,
-            CONTENT_TOP + Inches(0.5) + Inches(0.31) * (len(rows) + 1) + Inches(0.5),
+            # under the tallest the table can grow (8 rows of two-line names), never into it
+            Inches(6.35),
             Inches(6.2),
-            Inches(0.6),
+            Inches(0.5),
             t(
                 "rp_findings_by_kind",
                 lang,

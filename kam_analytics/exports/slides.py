@@ -408,10 +408,12 @@ def add_bar_chart(
         labels.font.color.rgb = _rgb(TEXT_COLOR)
         if not stacked:
             labels.position = XL_LABEL_POSITION.OUTSIDE_END
-            # room beyond the longest bar for its label, so labels never run into the edge
-            top_value = max((max(s.values, default=0) or 0) for s in series) if series else 0
-            if top_value > 0:
-                value_axis.maximum_scale = nice_ceiling(top_value * (1.3 if horizontal else 1.18))
+        if horizontal:
+            # every bar carries its figure: the value axis would only crowd a narrow chart
+            value_axis.visible = False
+            value_axis.has_major_gridlines = False
+
+    _scale_value_axis(value_axis, series, stacked, horizontal, data_labels)
     add_text(
         slide,
         ctx,
@@ -424,6 +426,25 @@ def add_bar_chart(
         color=MUTED_COLOR,
     )
     return frame
+
+
+def _scale_value_axis(axis, series, stacked: bool, horizontal: bool, labels: bool) -> None:
+    # Round steps, few enough that the tick labels stand side by side (never rotated or
+    # overlapping), and room beyond the longest bar for its data label.
+    columns = [[float(v or 0) for v in s.values] for s in series]
+    if not columns or not columns[0]:
+        return
+    if stacked:
+        top = max(sum(vals) for vals in zip(*columns, strict=True))
+    else:
+        top = max(max(vals) for vals in columns)
+    if top <= 0:
+        return
+    headroom = (1.3 if horizontal else 1.18) if labels else 1.0
+    steps = 4 if horizontal else 6
+    unit = nice_ceiling(top * headroom / steps)
+    axis.major_unit = unit
+    axis.maximum_scale = math.ceil(top * headroom / unit) * unit
 
 
 def _set_chart_language(chart, lang: str) -> None:
