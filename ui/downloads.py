@@ -21,6 +21,7 @@ from kam_analytics.errors import KamError
 from kam_analytics.exports import charts
 from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
 from kam_analytics.exports.theme import Theme, apply_theme, load_theme
+from ui.auth import escape_markdown
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.widgets import plotly_config
 
@@ -194,16 +195,52 @@ def deck_download(
         finally:
             cur.close()
 
+    def build_internal() -> bytes:
+        cur = base.cursor()
+        try:
+            return build_account_deck(
+                cur, account_id, int(year), scope=scope, lang=lang, as_of=as_of, internal=True
+            )
+        finally:
+            cur.close()
+
+    key = key or f"deck_{account_id}_{year}"
     st.download_button(
         tr("dl_deck_button"),
         data=build,
         file_name=deck_filename(account_id, year, lang),
         mime=PPTX_MIME,
-        key=key or f"deck_{account_id}_{year}",
+        key=key,
         on_click="ignore",
         icon=":material/slideshow:",
         type="primary",
     )
+    with st.popover(tr("dl_deck_preview"), icon=":material/view_carousel:"):
+        st.caption(tr("dl_deck_preview_note"))
+        titles = _deck_titles(base, account_id, int(year), lang, scope, as_of)
+        st.markdown("\n".join(f"{i}. {escape_markdown(x)}" for i, x in enumerate(titles, 1)))
+        st.download_button(
+            tr("dl_deck_internal_button"),
+            data=build_internal,
+            file_name=deck_filename(account_id, year, lang, internal=True),
+            mime=PPTX_MIME,
+            key=f"{key}_internal",
+            on_click="ignore",
+            icon=":material/lock:",
+        )
+        st.caption(tr("dl_deck_internal_note"))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _deck_titles(_base, account_id: str, year: int, lang: str, scope, as_of) -> list[str]:
+    """The customer deck's slide titles, per user scope (the cache key holds the scope)."""
+    from kam_analytics.exports.deck import deck_slide_titles
+
+    cur = _base.cursor()
+    try:
+        return deck_slide_titles(cur, account_id, year, scope=scope, lang=lang, as_of=as_of)
+    finally:
+        cur.close()
 
 
 def review_pack_download(

@@ -76,6 +76,25 @@ def build_account_deck(
 
     The customer deck by default; `internal=True` gives the KAM's preparation variant.
     """
+    ctx = _assemble(con, account_id, year, scope, lang, as_of, theme, internal)
+    return save_presentation(ctx, out)
+
+
+def deck_slide_titles(
+    con,
+    account_id: str,
+    year: int,
+    *,
+    scope: Scope,
+    lang: str = "de",
+    as_of: dt.date | None = None,
+    internal: bool = False,
+) -> list[str]:
+    """The titles of the deck's slides in order (the account page's preview before download)."""
+    return list(_assemble(con, account_id, year, scope, lang, as_of, None, internal).slide_titles)
+
+
+def _assemble(con, account_id, year, scope, lang, as_of, theme, internal):
     lang = normalise_lang(lang)
     data = collect_account_data(con, account_id, year, scope=scope, as_of=as_of, lang=lang)
     theme = theme or load_theme(con)
@@ -101,7 +120,7 @@ def build_account_deck(
     if internal:
         _slide_internal_mandate(ctx, data)
         _slide_internal_cost(ctx, data, period)
-    return save_presentation(ctx, out)
+    return ctx
 
 
 def _title(ctx, key: str, internal: bool = False) -> str:
