@@ -189,10 +189,10 @@ def test_deck_numbers_are_hand_computed(small_db, tmp_path):
 
     # 7: exclusive services: the two used ones first, the seven others "verfügbar"
     rows = table_rows(slides[6])
-    assert rows[1] == ["Produktinnovations-Workshop", "1", "4.500,00\u00a0€"]
-    assert rows[2] == ["Fester Ansprechpartner im Innendienst", "2", "1.800,00\u00a0€"]
+    assert rows[1] == ["Produktinnovations-Workshop", "1", "4.500\u00a0€"]
+    assert rows[2] == ["Fester Ansprechpartner im Innendienst", "2", "1.800\u00a0€"]
     assert sum(1 for r in rows if r[1] == "verfügbar") == 7
-    assert rows[-1] == ["Summe", "3", "6.300,00\u00a0€"]
+    assert rows[-1] == ["Summe", "3", "6.300\u00a0€"]
 
     # 8: express: 2 shipments, 200 € freight, 80 € charged, 120 € absorbed
     express = slide_texts(slides[7])

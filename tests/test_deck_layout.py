@@ -91,9 +91,24 @@ def soffice() -> str | None:
     return path
 
 
+def overlapping_sample(path) -> None:
+    """A slide with two text boxes on top of each other: the rendered check must catch it."""
+    from pptx.util import Inches, Pt
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    for text in ("Umsatz 12.345 €", "Leckage 6.789 €"):
+        box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1))
+        box.text_frame.text = text
+        box.text_frame.paragraphs[0].runs[0].font.size = Pt(24)
+    prs.save(str(path))
+
+
 @pytest.mark.slow
 def test_rendered_decks_have_no_overlapping_text(decks, tmp_path):
     exe = soffice()
+    sample = tmp_path / "overlap.pptx"
+    overlapping_sample(sample)
     outdir = tmp_path / "pdf"
     # a German locale, as on the users' computers: the charts' number formats follow it
     env = {**os.environ, "LANG": "de_DE.UTF-8", "LC_ALL": "de_DE.UTF-8"}
@@ -107,6 +122,7 @@ def test_rendered_decks_have_no_overlapping_text(decks, tmp_path):
             "--outdir",
             str(outdir),
             *[str(p) for p in decks.values()],
+            str(sample),
         ],
         capture_output=True,
         text=True,
@@ -118,6 +134,7 @@ def test_rendered_decks_have_no_overlapping_text(decks, tmp_path):
         pdf = outdir / (path.stem + ".pdf")
         assert pdf.exists(), result.stdout + result.stderr
         assert rendered_overlaps(pdf) == [], name
+    assert rendered_overlaps(outdir / "overlap.pdf")  # the check itself sees an overlap
     if shutil.which("pdftoppm"):
         pdf = outdir / "deck.pdf"
         subprocess.run(

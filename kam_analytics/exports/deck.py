@@ -340,7 +340,7 @@ def _slide_exclusive(ctx, data: AccountDeckData) -> None:
         [
             r["name"],
             fmt_number(r["events"], lang) if r["events"] else t("deck_available", lang),
-            fmt_eur(r["list_value"], lang) if r["events"] else "–",
+            fmt_eur(r["list_value"], lang, 0) if r["events"] else "–",
         ]
         for r in data.exclusive.to_dict(orient="records")
     ]
@@ -349,7 +349,7 @@ def _slide_exclusive(ctx, data: AccountDeckData) -> None:
         [
             t("deck_total", lang),
             fmt_number(int(data.exclusive["events"].sum()), lang),
-            fmt_eur(excl_total, lang),
+            fmt_eur(excl_total, lang, 0),
         ]
     )
     add_table(
