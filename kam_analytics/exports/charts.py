@@ -42,10 +42,10 @@ def require_chromium() -> str:
     path = find_chromium()
     if path is None:
         raise ExportError(
-            "Chromium is not installed: chart images (PNG, SVG, PDF) and decks with charts "
-            "cannot be produced on this computer",
+            "Chromium is not installed: chart images (PNG, SVG, PDF) cannot be produced on "
+            "this computer",
             "Install it once with: sudo apt-get install -y chromium  (then restart the app). "
-            "Charts in the browser and table downloads work without it.",
+            "Charts in the browser, decks and table downloads work without it.",
             code="chromium_missing",
         )
     return path
