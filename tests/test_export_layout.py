@@ -11,6 +11,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from kam_analytics.access import Scope
@@ -88,3 +90,19 @@ def test_xlsx_sheet_names_are_whole_words(con, standing):
     for book in (matrix_xlsx(con, 2025, "de"), statement_xlsx(standing, "de")):
         for sheet in load_workbook(io.BytesIO(book)).sheetnames:
             assert sheet == excel_sheet_name(sheet)
+
+
+@given(st.text(min_size=0, max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_sheet_name_invariants(name):
+    got = excel_sheet_name(name)
+    assert 1 <= len(got) <= 31
+    assert not set(got) & set("[]:*?/\\")
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip().strip("'")
+    if cleaned and len(cleaned) <= 31:
+        assert got == cleaned
+    elif cleaned and " " in cleaned[:32]:
+        # whole words only: the name continues with a space (or ends) right after the cut
+        assert cleaned.startswith(got)
+        rest = cleaned[len(got) :]
+        assert rest == "" or rest[0] in " -–·,;("

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from services_data import build
 
 from kam_analytics.access import Scope
@@ -129,3 +131,25 @@ def test_whale_curve_without_positive_total_has_no_share():
     assert list(curve["cumulative"]) == [10, -30]
     assert curve["cumulative_share"].isna().all()
     assert whale_peak(whale_curve(profit.iloc[0:0])) is None
+
+
+@given(st.lists(st.integers(-5000, 20000), min_size=1, max_size=30))
+@settings(max_examples=100, deadline=None)
+def test_whale_curve_invariants(values):
+    profit = pd.DataFrame(
+        {
+            "account_id": [f"A{i:02d}" for i in range(len(values))],
+            "name": "x",
+            "tier": "C",
+            "net_contribution": [float(v) for v in values],
+        }
+    )
+    curve = whale_curve(profit)
+    assert list(curve["net_contribution"]) == sorted(map(float, values), reverse=True)
+    assert curve["cumulative"].iloc[-1] == pytest.approx(sum(values))
+    if sum(values) > 0:
+        assert curve["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+        assert whale_peak(curve)["cumulative_share"] >= 1.0 - 1e-9
+        # above 100 % exactly when some account loses money
+        above = whale_peak(curve)["cumulative_share"] > 1.0 + 1e-9
+        assert above == any(v < 0 for v in values)
