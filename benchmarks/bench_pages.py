@@ -161,16 +161,16 @@ def page_settings(con, scope):
     get_retention_settings(con)
     get_bonus_plan(con, year)
     pay = get_kam_pay(con, year, scope)
-    log = list_audit(con, scope, limit=500)
+    log = list_audit(con, scope, limit=50, action_prefix="settings.")
     return pay, log
 
 
 def page_audit(con, scope):
     """pages/audit.py."""
-    from kam_analytics import users
+    from kam_analytics.audit import audit_choices, list_audit
 
-    users.audit_choices(con, scope=scope)
-    return users.audit_entries(con, scope=scope, action=None, username=None, limit=500)
+    audit_choices(con, scope)
+    return list_audit(con, scope, limit=500)
 
 
 def page_users(con, scope):
@@ -191,7 +191,7 @@ def page_data_import(con, scope):
 
 def _report(kind):
     def run(con, scope):
-        from kam_analytics.commands.report import REPORTS
+        from kam_analytics.reports import REPORTS
 
         module_name, func_name = REPORTS[kind]
         module = __import__(module_name, fromlist=[func_name])

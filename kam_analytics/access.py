@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kam_analytics.errors import AccessDeniedError
+from kam_analytics.errors import AccessDeniedError, Reason
 
 # A KAM user without a kam_id must see nothing; this id matches no account.
 _NO_ACCOUNTS = "\x00no-accounts"
@@ -39,8 +39,7 @@ class Scope:
         """Raise AccessDeniedError unless the user has one of `roles`."""
         if self.role not in roles:
             raise AccessDeniedError(
-                f"User {self.username!r} ({self.role}) may not do this",
-                f"Ask an administrator; this needs the role {' or '.join(roles)}.",
+                Reason.ACCESS_DENIED, user=self.username, role=self.role, roles="/".join(roles)
             )
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
-from kam_analytics.errors import ConfigError, FourEyesError, NotFoundError
+from kam_analytics.errors import ConfigError, FourEyesError, NotFoundError, Reason
 
 
 def needs_approval(scope: Scope, kind: str) -> bool:
@@ -77,22 +77,15 @@ def _select_review(con, feedback_id: str, scope: Scope) -> dict:
         [feedback_id, scope.kam_param],
     ).fetchall()
     if not rows:
-        raise NotFoundError(
-            f"No survey entry {feedback_id!r} waits for a decision",
-            "Pick an entry from the list of pending surveys.",
-            params={"feedback_id": feedback_id},
-        )
+        raise NotFoundError(Reason.SURVEY_NOT_PENDING, feedback_id=feedback_id)
     keys = ("feedback_id", "account_id", "date", "score", "status", "entered_by")
     return dict(zip(keys, rows[0], strict=True))
 
 
 def _already_decided(feedback_id: str, status: str) -> ConfigError:
-    return ConfigError(
-        f"Survey {feedback_id} was already {status}",
-        "Reload the page: someone else has decided on it.",
-        code=f"survey_already_{status}",
-        params={"feedback_id": feedback_id},
-    )
+    if status == "approved":
+        return ConfigError(Reason.SURVEY_ALREADY_APPROVED, feedback_id=feedback_id)
+    return ConfigError(Reason.SURVEY_ALREADY_REJECTED, feedback_id=feedback_id)
 
 
 def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
@@ -100,11 +93,7 @@ def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
     scope.require_role("admin", "management")
     review = _select_review(con, feedback_id, scope)
     if review["entered_by"] == scope.username:
-        raise FourEyesError(
-            f"User {scope.username!r} entered survey {feedback_id} and cannot decide on it",
-            "Another member of management or an administrator has to approve or reject it.",
-            params={"feedback_id": feedback_id},
-        )
+        raise FourEyesError(Reason.FOUR_EYES, feedback_id=feedback_id)
     if review["status"] != "pending":
         raise _already_decided(feedback_id, review["status"])
     if approve:

@@ -25,7 +25,7 @@ from kam_analytics.access import Scope
 from kam_analytics.approvals import select_reviews
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import select_year_close
-from kam_analytics.errors import ConfigError, NotFoundError
+from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_pct, t
 from kam_analytics.metrics.bonus import BonusFigures, KamStanding, compute_standings
 from kam_analytics.settings_store import BonusPlan
@@ -151,27 +151,12 @@ def close_year(con, scope: Scope, year: int, today: dt.date | None = None) -> in
 
 def _close_year(con, scope: Scope, year: int, today: dt.date) -> int:
     if dt.date(year, 12, 31) >= today:
-        raise ConfigError(
-            f"The year {year} is not over yet and cannot be closed",
-            "Close a year after 31 December, when its figures are final.",
-            code="year_not_over",
-            params={"year": year},
-        )
+        raise ConfigError(Reason.YEAR_NOT_OVER, year=year)
     if select_year_close(con, year) is not None:
-        raise ConfigError(
-            f"The year {year} is already closed",
-            "Reopen it first if the statements have to be issued again.",
-            code="year_already_closed",
-            params={"year": year},
-        )
+        raise ConfigError(Reason.YEAR_ALREADY_CLOSED, year=year)
     pending = select_reviews(con, Scope.everything(scope.username), year=year)
     if len(pending):
-        raise ConfigError(
-            f"{len(pending)} survey entries of {year} wait for approval",
-            "Approve or reject them on the bonus page first, then close the year.",
-            code="year_pending_surveys",
-            params={"year": year, "n": len(pending)},
-        )
+        raise ConfigError(Reason.YEAR_PENDING_SURVEYS, year=year, n=len(pending))
     standings = compute_standings(
         con, year=year, as_of=dt.date(year, 12, 31), scope=Scope.everything(scope.username)
     )
@@ -209,20 +194,10 @@ def reopen_year(con, scope: Scope, year: int, reason: str) -> None:
     year = int(year)
     close = select_year_close(con, year)
     if close is None:
-        raise ConfigError(
-            f"The year {year} is not closed",
-            "Only a closed year can be reopened.",
-            code="year_not_closed",
-            params={"year": year},
-        )
+        raise ConfigError(Reason.YEAR_NOT_CLOSED, year=year)
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise ConfigError(
-            f"Reopening {year} needs a reason",
-            "Write why the issued statements have to change (it goes into the audit log).",
-            code="reopen_no_reason",
-            params={"year": year},
-        )
+        raise ConfigError(Reason.REOPEN_NO_REASON, year=year)
     con.execute("BEGIN TRANSACTION")
     try:
         # every close of the year in force (there is one; never leave a second one behind)
@@ -305,7 +280,7 @@ def issued_statement(con, *, year: int, kam_id: str, scope: Scope, live: KamStan
     None while the year is open, or when the KAM had no statement at the close.
     """
     if not scope.sees_all and scope.kam_id != kam_id:
-        raise NotFoundError(f"No KAM {kam_id!r} visible to you", "Pick a KAM from the list.")
+        raise NotFoundError(Reason.KAM_NOT_FOUND, kam_id=str(kam_id))
     close = select_year_close(con, year)
     if close is None:
         return None

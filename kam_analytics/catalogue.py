@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from kam_analytics.audit import write_audit
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.schema import POLICIES, TIERS
 
 _CODE_RE = re.compile(r"[A-Z0-9_]{1,40}")
@@ -207,16 +207,13 @@ def _clean_service(row: dict) -> dict:
     """Validate one catalogue row as edited by a user; raise ConfigError on nonsense."""
     code = str(row.get("service_code") or "").strip().upper()
     if not code or not _CODE_RE.fullmatch(code):
-        raise ConfigError(
-            f"Invalid service code {row.get('service_code')!r}",
-            "Use capital letters, digits and underscores, e.g. ONSITE_AUDIT.",
-        )
+        raise ConfigError(Reason.SERVICE_CODE_INVALID, service=str(row.get("service_code")))
     out = {"service_code": code}
     for name in ("name_de", "name_en", "unit"):
         value = row.get(name)
         out[name] = None if _missing(value) else str(value).strip()
     if not out["name_de"] and not out["name_en"]:
-        raise ConfigError(f"Service {code} has no name", "Enter a German or English name.")
+        raise ConfigError(Reason.SERVICE_NAME_MISSING, service=code)
     out["name_de"] = out["name_de"] or out["name_en"]
     out["name_en"] = out["name_en"] or out["name_de"]
     for name in ("cost", "list_value", "surcharge_fixed", "surcharge_pct"):
@@ -228,10 +225,10 @@ def _clean_service(row: dict) -> dict:
             number = round(float(value), 2)
         except (TypeError, ValueError):
             raise ConfigError(
-                f"Service {code}: {name} {value!r} is not a number", "Enter an amount in euros."
+                Reason.SERVICE_VALUE_NOT_NUMBER, service=code, field=name, value=str(value)
             ) from None
         if number < 0:
-            raise ConfigError(f"Service {code}: {name} is negative", "Enter zero or more.")
+            raise ConfigError(Reason.SERVICE_VALUE_NEGATIVE, service=code, field=name)
         out[name] = number
     active = row.get("active")
     out["active"] = True if _missing(active) else bool(active)
@@ -321,9 +318,7 @@ def save_catalogue(con, edited: pd.DataFrame, username: str, scope=None) -> dict
     codes = [str(r["service_code"]).strip().upper() for r in rows]
     dupes = sorted({c for c in codes if codes.count(c) > 1})
     if dupes:
-        raise ConfigError(
-            f"Service code(s) used twice: {', '.join(dupes)}", "Give every service its own code."
-        )
+        raise ConfigError(Reason.SERVICE_CODE_TWICE, codes=", ".join(dupes))
     con.execute("BEGIN TRANSACTION")
     try:
         for row in rows:
@@ -460,11 +455,14 @@ def update_matrix(con, year: int, changes, username: str, scope=None) -> int:
         }
     for (code, tier), policy in changes.items():
         if tier not in TIERS:
-            raise ConfigError(f"Unknown tier {tier!r}", f"Use one of {', '.join(TIERS)}.")
+            raise ConfigError(Reason.TIER_UNKNOWN, tier=str(tier), tiers=", ".join(TIERS))
         if policy not in POLICIES:
             raise ConfigError(
-                f"Unknown policy {policy!r} for {code} / {tier}",
-                f"Use one of {', '.join(POLICIES)}.",
+                Reason.POLICY_UNKNOWN,
+                policy=str(policy),
+                service=code,
+                tier=tier,
+                policies=", ".join(POLICIES),
             )
     current = select_matrix(con, year)
     before = {(r.service_code, r.tier): r.policy for r in current.itertuples()}

@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from kam_analytics.errors import ImportBlockedError, KamError
+from kam_analytics.errors import DatabaseLockedError, ImportBlockedError, KamError
 
 # Order is the order of --help.
 COMMAND_MODULES = (
@@ -20,9 +20,11 @@ COMMAND_MODULES = (
     "info",
     "import_files",
     "imports",
+    "rates",
     "report",
     "deck",
     "users",
+    "backup",
 )
 
 
@@ -52,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except DatabaseLockedError as exc:
+            # The app holds the file: hand the command to it or answer from its copy.
+            from kam_analytics.app_channel import run_beside_app
+
+            return run_beside_app(args, sys.argv[1:] if argv is None else argv, exc)
     except ImportBlockedError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         for problem in exc.problems:
@@ -66,3 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         # devnull so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # Disk full or a database DuckDB gave up on: a fault to report, not a bug.
+        from kam_analytics.db import translate_error
+
+        fault = translate_error(exc, getattr(args, "db", None))
+        if fault is None:
+            raise
+        print(f"error: {fault}", file=sys.stderr)
+        return 2

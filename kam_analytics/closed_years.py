@@ -13,7 +13,7 @@ import datetime as dt
 
 import pandas as pd
 
-from kam_analytics.errors import YearClosedError
+from kam_analytics.errors import Reason, YearClosedError
 
 # What a refused write was about; the error's code is year_closed_<what>, its texts
 # err_year_closed_<what> / err_year_closed_<what>_hint in locales/bonus.toml.
@@ -59,15 +59,14 @@ def require_open_year(con, year: int, what: str) -> None:
         return
     closed_at = close["closed_at"]
     closed_on = closed_at.date() if isinstance(closed_at, dt.datetime) else closed_at
-    raise YearClosedError(
-        f"The year {int(year)} is closed: its bonus statements were issued on "
-        f"{closed_on:%Y-%m-%d} by {close['closed_by']}; {GUARDED[what]} of {int(year)} "
-        "can no longer be changed",
-        f"Enter it in an open year, or ask management to reopen {int(year)} on the bonus page.",
-        code=f"year_closed_{what}",
-        params={
-            "year": int(year),
-            "closed_on": closed_on,
-            "closed_by": close["closed_by"],
-        },
-    )
+    values = {"year": int(year), "closed_on": closed_on, "closed_by": close["closed_by"]}
+    # one reason per kind of write, so the message says what can no longer change
+    if what == "feedback":
+        raise YearClosedError(Reason.YEAR_CLOSED_FEEDBACK, **values)
+    if what == "survey_approval":
+        raise YearClosedError(Reason.YEAR_CLOSED_SURVEY_APPROVAL, **values)
+    if what == "mandate_ratings":
+        raise YearClosedError(Reason.YEAR_CLOSED_MANDATE_RATINGS, **values)
+    if what == "bonus_plan":
+        raise YearClosedError(Reason.YEAR_CLOSED_BONUS_PLAN, **values)
+    raise YearClosedError(Reason.YEAR_CLOSED_KAM_PAY, **values)

@@ -9,13 +9,34 @@ from pathlib import Path
 import duckdb
 
 from kam_analytics import schema
-from kam_analytics.errors import DatabaseError, DatabaseLockedError, SchemaTooNewError
+from kam_analytics.errors import DatabaseError, DatabaseLockedError, Reason, SchemaTooNewError
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "kam.duckdb"
 
+
 # Non-additive changes between versions: {from_version: function(con)}. Additive changes (new
 # tables, new nullable columns) are applied by migrate_additive and need no entry here.
-MIGRATIONS: dict[int, object] = {}
+def widen_money_columns(con) -> None:
+    """1 -> 2: money keeps 4 decimals (DECIMAL(18,4)) so that imported amounts like 177.225
+    are stored as in the source and sums reconcile to the cent with the file's column sum."""
+    con.execute("DROP VIEW IF EXISTS service_events_all")
+    existing = {
+        (r[0], r[1]): r[2]
+        for r in con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main'"
+        ).fetchall()
+    }
+    for table in schema.ALL_TABLES.values():
+        for col in table.columns:
+            if col.kind == "money" and existing.get((table.name, col.name)) == "DECIMAL(18,2)":
+                con.execute(
+                    f'ALTER TABLE "{table.name}" ALTER COLUMN "{col.name}" '
+                    f"SET DATA TYPE {col.sql_type}"
+                )
+
+
+MIGRATIONS: dict[int, object] = {1: widen_money_columns}
 
 _init_lock = threading.Lock()
 
@@ -28,34 +49,159 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def connect(path: str | os.PathLike | None = None, read_only: bool = False):
-    """Open (creating if needed) the database file and bring its schema up to date."""
+def _open_error(db_path: Path, exc: Exception) -> DatabaseError:
+    """The user-facing error for a file DuckDB cannot open."""
+    text = str(exc)
+    low = text.lower()
+    if "lock" in low:
+        return DatabaseLockedError(Reason.DATABASE_LOCKED, path=str(db_path))
+    if (
+        "not a valid duckdb database" in low
+        or "could not read enough bytes" in low
+        or ("serializ" in low or "corrupt" in low or "checksum" in low)
+    ):
+        return DatabaseError(Reason.DATABASE_CORRUPT, path=str(db_path))
+    return DatabaseError(Reason.DATABASE_UNOPENABLE, path=str(db_path), detail=text)
+
+
+def translate_error(exc: BaseException, db_path=None) -> DatabaseError | None:
+    """A DuckDB error of a running database as a user-facing error (None if not one of these).
+
+    The chain of causes counts: a ROLLBACK after a COMMIT that hit a full disk raises "no
+    transaction is active", with the disk-full error as its context.
+    """
+    seen = []
+    while exc is not None and len(seen) < 10:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    for one in seen:
+        fault = _translate_one(one, db_path)
+        if fault is not None:
+            return fault
+    return None
+
+
+def _translate_one(exc: BaseException, db_path) -> DatabaseError | None:
+    if not isinstance(exc, duckdb.Error):
+        return None
+    low = str(exc).lower()
+    where = f" {db_path}" if db_path else ""
+    if "no space left" in low or "disk full" in low or "disk is full" in low:
+        return DatabaseError(Reason.DISK_FULL, where=where)
+    if "invalidated" in low or isinstance(exc, duckdb.FatalException):
+        return DatabaseError(Reason.DATABASE_INVALIDATED, where=where)
+    return None
+
+
+def is_invalidated(exc: BaseException) -> bool:
+    """Whether DuckDB refuses every further call on this database instance (reopen it)."""
+    low = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        "invalidated" in low or "connection already closed" in low or "connection was closed" in low
+    )
+
+
+def connect(
+    path: str | os.PathLike | None = None, read_only: bool = False, must_exist: bool = False
+):
+    """Open (creating if needed, unless must_exist) the database file and bring its schema up
+    to date. A file of another program is refused unchanged."""
     db_path = resolve_db_path(path)
+    # The app's read-only copy (kam_analytics/replica.py) is never opened for writing.
+    read_only = read_only or str(db_path).endswith(".readonly.duckdb")
+    if must_exist and not db_path.exists():
+        raise DatabaseError(Reason.DATABASE_MISSING, path=str(db_path))
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(db_path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseLockedError(
-                f"The database {db_path} is in use by another program",
-                "Close the dashboard or the other command using it, or pass another --db.",
-            ) from exc
-        raise DatabaseError(
-            f"Cannot open the database {db_path}: {exc}",
-            "Check the path and the file permissions, or pass another --db.",
-        ) from exc
+    except duckdb.Error as exc:
+        raise _open_error(db_path, exc) from exc
     try:
+        check_ours(con, db_path)
         if not read_only:
             with _init_lock:
                 ensure_schema(con, db_path)
         else:
             check_version(con, db_path)
-    except BaseException:
+    except BaseException as exc:
         # Leave no half-open handle behind: DuckDB refuses to reopen a file still open.
         con.close()
+        fault = translate_error(exc, db_path)
+        if fault is not None:
+            raise fault from exc
         raise
     return con
+
+
+def check_ours(con, db_path: Path) -> None:
+    """Refuse a DuckDB file that holds tables but no KAM Analytics schema (before any write)."""
+    rows = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE table_name = 'schema_meta') "
+        "FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall()
+    tables, meta = rows[0]
+    if tables and not meta:
+        raise DatabaseError(Reason.NOT_KAM_DATABASE, path=str(db_path))
+
+
+class SharedConnection:
+    """One connection per process and file, handing out cursors; reopened after DuckDB
+    invalidated it (a disk-full checkpoint), so the app recovers without a restart."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = resolve_db_path(path)
+        self._lock = threading.Lock()
+        self.generation = 0
+        self._con = connect(self.path)
+
+    def cursor(self):
+        """A new cursor (one per thread: a DuckDB connection is not thread-safe).
+
+        After a reopen that failed (the disk was still full), it tries to open the file again.
+        """
+        with self._lock:
+            if self._con is None:
+                self._con = connect(self.path)
+                self.generation += 1
+            return self._con.cursor()
+
+    def healthy(self, cur) -> bool:
+        """Whether `cur` still answers; False when the database was invalidated or closed."""
+        try:
+            cur.execute("SELECT 1").fetchall()
+        except duckdb.Error as exc:
+            if is_invalidated(exc):
+                return False
+            raise
+        return True
+
+    def reopen(self, seen_generation: int) -> None:
+        """Close the invalidated connection (and with it every cursor) and open the file again.
+
+        `seen_generation` is the generation the caller found broken: when another thread
+        reopened meanwhile, nothing is done twice. Raises DatabaseError while the cause lasts.
+        """
+        with self._lock:
+            if seen_generation != self.generation and self._con is not None:
+                return
+            if self._con is not None:
+                try:
+                    self._con.close()
+                except duckdb.Error:
+                    pass
+                self._con = None
+            # Closing drops the invalidated instance; opening reads the file again (the
+            # write-ahead log replays what was committed). Failing, _con stays None.
+            self._con = connect(self.path)
+            self.generation += 1
+
+    def close(self) -> None:
+        """Close the connection and every cursor of it."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
 
 def connect_memory():
@@ -81,9 +227,10 @@ def check_version(con, db_path: Path) -> int | None:
     version = read_schema_version(con)
     if version is not None and version > schema.SCHEMA_VERSION:
         raise SchemaTooNewError(
-            f"The database {db_path} has schema version {version}, but this version of "
-            f"KAM Analytics understands up to {schema.SCHEMA_VERSION}",
-            "Update KAM Analytics (git pull, then rerun the setup command) or open another file.",
+            Reason.SCHEMA_TOO_NEW,
+            path=str(db_path),
+            version=version,
+            supported=schema.SCHEMA_VERSION,
         )
     return version
 
@@ -117,7 +264,10 @@ def ensure_schema(con, db_path: Path) -> None:
         )
         con.execute("COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT (disk full) ended the transaction already
         raise
 
 

@@ -444,9 +444,9 @@ def write_demo(
     two runs with the same seed and `today`.
     """
     if scale not in SCALES:
-        from kam_analytics.errors import ConfigError
+        from kam_analytics.errors import ConfigError, Reason
 
-        raise ConfigError(f"Unknown demo scale {scale!r}", "Use --scale small or --scale large.")
+        raise ConfigError(Reason.DEMO_SCALE_UNKNOWN, scale=str(scale))
     today = today or dt.date.today()
     path = Path(path)
     for p in (path, Path(str(path) + ".wal")):
@@ -1058,7 +1058,7 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
         ),
         "'AU' || lpad(CAST(order_no AS VARCHAR), 8, '0'), CAST(line_no AS VARCHAR),"
         " account_id, order_date,"
-        " net_revenue, cost_of_goods, 'EUR'",
+        " net_revenue, cost_of_goods, 'EUR', 1.0",
         imp,
     )
     s = data["shipments"]

@@ -16,7 +16,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.catalogue import matrix_wide, select_catalogue, select_matrix
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.metrics.giveaways import FINDINGS, select_findings
 from kam_analytics.periods import resolve_period
 from kam_analytics.schema import DEPARTMENTS, TIERS
@@ -77,15 +77,11 @@ def save_department(con, scope: Scope, service_code: str, department: str) -> No
     scope.require_role("admin")
     if department not in DEPARTMENTS:
         raise ConfigError(
-            f"Unknown department {department!r}",
-            f"Choose one of: {', '.join(DEPARTMENTS)}.",
+            Reason.DEPARTMENT_UNKNOWN, department=str(department), choices=", ".join(DEPARTMENTS)
         )
     current = select_departments(con).set_index("service_code")
     if service_code not in current.index:
-        raise ConfigError(
-            f"The service {service_code!r} is not in the catalogue",
-            "Add it to the catalogue first (matrix page).",
-        )
+        raise ConfigError(Reason.SERVICE_NOT_IN_CATALOGUE, service=str(service_code))
     old = str(current.at[service_code, "department"])
     if old == department and bool(current.at[service_code, "chosen"]):
         return

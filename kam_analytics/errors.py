@@ -1,31 +1,238 @@
-"""User-facing errors: each has a stable reason code, a message and how to fix it.
+"""User-facing errors: each has a reason (one member of `Reason`), a message and how to fix it.
 
-Pages and the command line show these as they are; anything else that escapes is a bug.
+The texts of every reason live in one catalogue, `locales/errors.toml` (`err_<reason>` and
+`err_<reason>_hint`, German and English, with `{param}` placeholders). A raise site names
+the reason and its values only: ``raise ConfigError(Reason.INVALID_ROLE, role=role)``.
+`message`/`hint` hold the English text (the command line prints it, scripts parse it); pages
+render the error in the user's language with `localise_error` (ui/errors.py `show_error`).
+Anything else that escapes is a bug.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Every reason an error shown to a user can have; texts in locales/errors.toml."""
+
+    # any bug: one generic message, details only in the server log
+    UNEXPECTED = "unexpected"
+    # access and sign-in
+    ACCESS_DENIED = "access_denied"
+    PAGE_DENIED = "page_denied"
+    AUTH_FAILED = "auth_failed"
+    AUTH_LOCKED = "auth_locked"
+    # users
+    INVALID_USERNAME = "invalid_username"
+    PASSWORD_TOO_SHORT = "password_too_short"
+    PASSWORD_TOO_LONG = "password_too_long"
+    PASSWORD_INVALID = "password_invalid"
+    INVALID_ROLE = "invalid_role"
+    KAM_ID_MISSING = "kam_id_missing"
+    KAM_ID_UNKNOWN = "kam_id_unknown"
+    KAM_ID_NOT_ALLOWED = "kam_id_not_allowed"
+    INVALID_EMAIL = "invalid_email"
+    EMAIL_TAKEN = "email_taken"
+    USER_NOT_FOUND = "user_not_found"
+    USER_EXISTS = "user_exists"
+    LAST_ADMIN = "last_admin"
+    NO_USER_FOR_EMAIL = "no_user_for_email"
+    # settings
+    RETENTION_SETTING_UNKNOWN = "retention_setting_unknown"
+    RETENTION_SETTING_RANGE = "retention_setting_range"
+    BONUS_PLAN_RANGE = "bonus_plan_range"
+    BONUS_WEIGHTS_ZERO = "bonus_weights_zero"
+    AMOUNT_INVALID = "amount_invalid"
+    PALETTE_SIZE = "palette_size"
+    COLOR_INVALID = "color_invalid"
+    FONT_INVALID = "font_invalid"
+    COMPANY_NAME_TOO_LONG = "company_name_too_long"
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    APPEARANCE_SETTING_UNKNOWN = "appearance_setting_unknown"
+    # catalogue and matrix
+    SERVICE_CODE_INVALID = "service_code_invalid"
+    SERVICE_NAME_MISSING = "service_name_missing"
+    SERVICE_VALUE_NOT_NUMBER = "service_value_not_number"
+    SERVICE_VALUE_NEGATIVE = "service_value_negative"
+    SERVICE_CODE_TWICE = "service_code_twice"
+    TIER_UNKNOWN = "tier_unknown"
+    POLICY_UNKNOWN = "policy_unknown"
+    # accounts, KAMs, feedback, mandates, retention, bonus
+    ACCOUNT_NOT_VISIBLE = "account_not_visible"
+    ACCOUNT_NOT_FOUND = "account_not_found"
+    DECK_ACCOUNT_DENIED = "deck_account_denied"
+    KAM_NOT_FOUND = "kam_not_found"
+    KAM_NOT_VISIBLE = "kam_not_visible"
+    FEEDBACK_KIND_UNKNOWN = "feedback_kind_unknown"
+    SURVEY_SCORE_MISSING = "survey_score_missing"
+    FEEDBACK_COMMENT_MISSING = "feedback_comment_missing"
+    FEEDBACK_DATE_MISSING = "feedback_date_missing"
+    # bonus integrity (four eyes, closed years), departments, back-test, change report
+    YEAR_CLOSED_FEEDBACK = "year_closed_feedback"
+    YEAR_CLOSED_SURVEY_APPROVAL = "year_closed_survey_approval"
+    YEAR_CLOSED_MANDATE_RATINGS = "year_closed_mandate_ratings"
+    YEAR_CLOSED_BONUS_PLAN = "year_closed_bonus_plan"
+    YEAR_CLOSED_KAM_PAY = "year_closed_kam_pay"
+    FOUR_EYES = "four_eyes"
+    SURVEY_ALREADY_APPROVED = "survey_already_approved"
+    SURVEY_ALREADY_REJECTED = "survey_already_rejected"
+    YEAR_NOT_OVER = "year_not_over"
+    YEAR_ALREADY_CLOSED = "year_already_closed"
+    YEAR_PENDING_SURVEYS = "year_pending_surveys"
+    YEAR_NOT_CLOSED = "year_not_closed"
+    REOPEN_NO_REASON = "reopen_no_reason"
+    SURVEY_NOT_PENDING = "survey_not_pending"
+    DEPARTMENT_UNKNOWN = "department_unknown"
+    SERVICE_NOT_IN_CATALOGUE = "service_not_in_catalogue"
+    BACKTEST_AS_OF_OUTSIDE_YEAR = "backtest_as_of_outside_year"
+    BACKTEST_YEAR_NOT_OVER = "backtest_year_not_over"
+    CHANGES_NO_BATCH = "changes_no_batch"
+    CHANGES_BATCH_NOT_FOUND = "changes_batch_not_found"
+    MANDATE_ANSWER_DENIED = "mandate_answer_denied"
+    MANDATE_RATING_DENIED = "mandate_rating_denied"
+    RATING_NOT_NUMBER = "rating_not_number"
+    RATING_RANGE = "rating_range"
+    AS_OF_BEFORE_YEAR = "as_of_before_year"
+    LOST_AND_KEPT = "lost_and_kept"
+    # database
+    DATABASE_LOCKED = "database_locked"
+    DATABASE_UNOPENABLE = "database_unopenable"
+    SCHEMA_TOO_NEW = "schema_too_new"
+    DATABASE_CORRUPT = "database_corrupt"
+    DISK_FULL = "disk_full"
+    DATABASE_INVALIDATED = "database_invalidated"
+    DATABASE_MISSING = "database_missing"
+    NOT_KAM_DATABASE = "not_kam_database"
+    RATE_BAD_CURRENCY = "rate_bad_currency"
+    RATE_BAD_VALUE = "rate_bad_value"
+    # the command line beside the running app, backups, the inbox
+    APP_NO_REQUEST_FOLDER = "app_no_request_folder"
+    APP_GONE = "app_gone"
+    APP_TIMEOUT = "app_timeout"
+    DATABASE_BUSY = "database_busy"
+    BACKUP_FOREIGN_FILE = "backup_foreign_file"
+    BACKUP_NO_DATABASE = "backup_no_database"
+    BACKUP_MISSING = "backup_missing"
+    BACKUP_TOO_NEW = "backup_too_new"
+    OUT_IS_DATABASE = "out_is_database"
+    RESTORE_DATABASE_IN_USE = "restore_database_in_use"
+    INBOX_UNEXPECTED = "inbox_unexpected"
+    REPLICA_NOT_READY = "replica_not_ready"
+    # exports
+    CHROMIUM_MISSING = "chromium_missing"
+    MATRIX_PICTURE_NO_CHROMIUM = "matrix_picture_no_chromium"
+    CHART_RENDER_FAILED = "chart_render_failed"
+    # command line
+    DEMO_SCALE_UNKNOWN = "demo_scale_unknown"
+    DEMO_WOULD_OVERWRITE = "demo_would_overwrite"
+    OUT_SUFFIX = "out_suffix"
+    OUT_FOLDER_MISSING = "out_folder_missing"
+    PASSWORD_STDIN_EMPTY = "password_stdin_empty"
+    PASSWORD_NOT_TYPED = "password_not_typed"
+    PASSWORDS_DIFFER = "passwords_differ"
+    NOTHING_TO_CHANGE = "nothing_to_change"
+    # import (the import's own findings are `Problem`s; see kam_analytics/ingest/messages.py)
+    IMPORT_BLOCKED = "import_blocked"
+
+
+def catalogue_keys(reason: str) -> tuple[str, str]:
+    """The label keys of a reason's message and hint in locales/errors.toml."""
+    return f"err_{reason}", f"err_{reason}_hint"
+
+
+class _Keep(dict):
+    """Format values: a placeholder without a value stays as it is (an error path never fails)."""
+
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def render_reason(
+    reason: str, lang: str, params: dict, escape: Callable[[str], str] | None = None
+) -> tuple[str, str] | None:
+    """(message, hint) of a reason in `lang` from the catalogue; None when it has no entry.
+
+    `escape` is applied to text values (names, file names from data) before they are put into
+    the template, so a page can show them as plain text while the template keeps its markup.
+    """
+    from kam_analytics.i18n import load_labels
+
+    labels = load_labels().get(lang) or load_labels()["de"]
+    msg_key, hint_key = catalogue_keys(reason)
+    if msg_key not in labels:
+        return None
+    values = {
+        k: (escape(v) if escape is not None and isinstance(v, str) else v)
+        for k, v in params.items()
+    }
+    out = []
+    for key in (msg_key, hint_key):
+        try:
+            out.append(labels.get(key, "").format_map(_Keep(values)))
+        except (ValueError, IndexError, TypeError, AttributeError):
+            out.append(labels.get(key, ""))
+    return out[0], out[1]
 
 
 class KamError(Exception):
-    """Base of every error a user may see: `code` is stable, `hint` says how to fix it."""
+    """Base of every error a user may see: `code` is stable, `hint` says how to fix it.
+
+    Raise it with a reason and its values: ``KamError(Reason.X, name=name)``. The older form
+    ``KamError(message, hint, code=..., params=...)`` is still accepted for the import code
+    until its codes join `Reason`.
+    """
 
     code = "error"
 
     def __init__(
-        self, message: str, hint: str = "", code: str | None = None, params: dict | None = None
+        self,
+        reason: Reason | str,
+        hint: str = "",
+        code: str | None = None,
+        params: dict | None = None,
+        **values,
     ):
+        self.params = {**(params or {}), **values}
+        if isinstance(reason, Reason):
+            self.reason: Reason | None = reason
+            self.code = reason.value
+            message, hint = render_reason(reason, "en", self.params) or (reason.value, "")
+        else:
+            self.reason = None
+            message = reason
+            if code:
+                self.code = code
         super().__init__(message)
         self.message = message
         self.hint = hint
-        if code:
-            self.code = code
-        # Values formatted into message/hint, so the page can show them in another language.
-        self.params = dict(params or {})
+
+    @classmethod
+    def relay(cls, message: str, hint: str = "", code: str = "error") -> KamError:
+        """An error already put into words elsewhere (the running app's answer to a command),
+        passed on as it is, with its code."""
+        return cls(message, hint, code=code)
 
     def __str__(self) -> str:
         return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+def localise_error(
+    exc: KamError, lang: str, escape: Callable[[str], str] | None = None
+) -> tuple[str, str]:
+    """(message, hint) of an error in `lang`: from the catalogue by its code, else the English."""
+    rendered = render_reason(exc.code, lang, exc.params, escape)
+    if rendered is not None:
+        return rendered
+    # Codes not (yet) in Reason: the import's own templates, else the English text as it is.
+    from kam_analytics.ingest.messages import localise_error as localise_import_error
+
+    message, hint = localise_import_error(exc, lang)
+    if escape is not None:
+        message, hint = escape(message), escape(hint)
+    return message, hint
 
 
 class DatabaseError(KamError):
@@ -140,8 +347,4 @@ class ImportBlockedError(KamError):
 
     def __post_init__(self):
         errors = [p for p in self.problems if p.severity == "error"]
-        super().__init__(
-            f"{len(errors)} blocking problem(s) found; nothing was imported",
-            "Fix the rows listed in the report and upload the file again.",
-            params={"n": len(errors)},
-        )
+        super().__init__(Reason.IMPORT_BLOCKED, n=len(errors))

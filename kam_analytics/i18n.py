@@ -115,45 +115,9 @@ def select_service_names(con, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     return {r[0]: (r[index] or r[1] or r[0]) for r in rows}
 
 
-def service_name(con, code: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """One service's name in `lang` (the code itself when it is not in the catalogue)."""
-    return select_service_names(con, lang).get(code, code)
-
-
-def tier_label(tier: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """Display name of a customer tier: KEY -> Key Account, A/B/C -> A-Kunde / A customer."""
-    return t(f"term_tier_{tier}", lang) if f"term_tier_{tier}" in load_labels()[lang] else tier
-
-
-def billing_mode_label(mode: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """How a service was handled, in words: invoiced, shown but waived, silent."""
-    key = f"term_mode_{mode}"
-    return t(key, lang) if key in load_labels()[lang] else mode
-
-
-def policy_label(policy: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """An entitlement policy in words: free, waived, billed, not offered."""
-    key = f"term_policy_{policy}"
-    return t(key, lang) if key in load_labels()[lang] else policy
-
-
 def fmt_datetime(value, lang: str = DEFAULT_LANGUAGE) -> str:
     """A timestamp as 31.12.2025 14:05 in German, 31 Dec 2025 14:05 in English."""
     if _is_missing(value) or (hasattr(value, "isoformat") and str(value) == "NaT"):
         return "–"
     stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return f"{fmt_date(stamp.date(), lang)} {stamp:%H:%M}"
-
-
-def kam_error_text(exc, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A KamError as one line in `lang`: the labels err_<code> and err_<code>_hint formatted
-    with its params, else its English message and hint."""
-    labels = load_labels().get(lang, {})
-    msg_t, hint_t = labels.get(f"err_{exc.code}"), labels.get(f"err_{exc.code}_hint")
-    if msg_t is None or hint_t is None:
-        return str(exc)
-    params = dict(getattr(exc, "params", None) or {})
-    try:
-        return f"{msg_t.format(**params)} — {hint_t.format(**params)}"
-    except (KeyError, IndexError, ValueError, TypeError):
-        return str(exc)

@@ -11,6 +11,8 @@ Every metric, page, deck, PDF and CLI report resolves its period here, so a figu
   complete). An as-of date before 1 January of `year` is refused with a ConfigError: it
   names no day of that year.
 - No year given: the as-of date's year, else this year.
+- Metrics asked for a year without an as-of date count up to that date too (`cut_off`), so
+  figures for the running year never include events dated after today.
 - A year is *complete* (its figures final) when the as-of date is 31 December.
 - The same period last year moves both ends back one calendar year; 29 February becomes
   28 February.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.i18n import fmt_date
 
 
@@ -81,10 +83,7 @@ def resolve(year: int | None, as_of: dt.date | None = None, today: dt.date | Non
     if as_of is None:
         end = default_as_of(year, today)
     elif as_of < start:
-        raise ConfigError(
-            f"The as-of date {as_of.isoformat()} lies before the year {year}",
-            f"Pick an as-of date in {year}, or leave it out.",
-        )
+        raise ConfigError(Reason.AS_OF_BEFORE_YEAR, as_of=as_of.isoformat(), year=year)
     else:
         end = min(as_of, year_end)
     return Period(year, start, end)
@@ -104,6 +103,16 @@ def period_bounds(
     """(first day, last day) of `resolve`: 1 January and the as-of date."""
     p = resolve(year, as_of, today)
     return p.start, p.end
+
+
+def cut_off(
+    year: int | None, as_of: dt.date | None = None, today: dt.date | None = None
+) -> dt.date | None:
+    """The last day a metric counts: `resolve`'s as-of date for a year, `as_of` (or no limit)
+    across all years. Metrics filter with it so that a running year ends today everywhere."""
+    if year is None:
+        return _as_date(as_of)
+    return resolve(year, as_of, today).end
 
 
 def is_year_complete(year: int, as_of: dt.date) -> bool:

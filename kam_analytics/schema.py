@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 # Bump when a table or column is added or changed; add a step to MIGRATIONS in db.py when the
 # change is not purely additive (additive changes are migrated generically).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TIERS = ("KEY", "A", "B", "C")
 POLICIES = ("free", "waived", "billed", "not_offered")
@@ -30,7 +30,8 @@ SQL_TYPES = {
     "category": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
-    "money": "DECIMAL(18,2)",
+    "money": "DECIMAL(18,4)",
+    "rate": "DECIMAL(18,6)",
     "number": "DOUBLE",
     "int": "INTEGER",
     "bigint": "BIGINT",
@@ -138,7 +139,10 @@ ORDERS = Table(
         C("order_date", "date", True),
         C("net_revenue", "money", True),
         C("cost_of_goods", "money"),
+        # The currency of the source row; net_revenue and cost_of_goods are stored in EUR,
+        # converted with fx_rate (units of the currency per 1 EUR, 1 for EUR).
         C("currency", "text", False, default="'EUR'"),
+        C("fx_rate", "rate"),
     ),
     key=("order_id", "line_no"),
     importable=True,
@@ -253,6 +257,21 @@ SERVICE_DEPARTMENTS = Table(
         C("updated_by", "text"),
     ),
     key=("service_code",),
+)
+
+# Exchange rates the admin maintains: units of the currency per 1 EUR, for a year (month 0)
+# or a month. Imports convert amounts in other currencies with them (exchange_rates.py).
+EXCHANGE_RATES = Table(
+    "exchange_rates",
+    (
+        C("currency", "text", True),
+        C("year", "int", True),
+        C("month", "int", True),
+        C("units_per_eur", "rate"),
+        C("updated_at", "timestamp"),
+        C("updated_by", "text"),
+    ),
+    key=("currency", "year", "month"),
 )
 
 SETTINGS = Table(
@@ -428,6 +447,7 @@ APP_TABLES: dict[str, Table] = {
         SERVICE_CATALOGUE,
         ENTITLEMENT_MATRIX,
         SERVICE_DEPARTMENTS,
+        EXCHANGE_RATES,
         SETTINGS,
         BONUS_PLANS,
         KAM_PAY,
@@ -497,7 +517,7 @@ WITH express AS (
             WHEN c.surcharge_pct IS NOT NULL
                 THEN COALESCE(s.freight_cost, 0) * (1 + c.surcharge_pct / 100.0)
             ELSE COALESCE(s.freight_cost, 0)
-        END AS DECIMAL(18,2)) AS list_value
+        END AS DECIMAL(18,4)) AS list_value
     FROM shipments s
     LEFT JOIN service_catalogue c ON c.service_code = 'EXPRESS_FREIGHT'
     WHERE s.ship_mode = 'express'
@@ -528,7 +548,7 @@ unioned AS (
 SELECT
     source_table, source_id, account_id, date, service_code, quantity, cost, list_value,
     billed_amount,
-    CAST(list_value - billed_amount AS DECIMAL(18,2)) AS unbilled_value,
+    CAST(list_value - billed_amount AS DECIMAL(18,4)) AS unbilled_value,
     COALESCE(CASE WHEN lower(trim(given_mode)) IN ('silent', 'waived', 'billed')
                   THEN lower(trim(given_mode)) END, CASE
         WHEN billed_amount >= list_value AND list_value > 0 THEN 'billed'

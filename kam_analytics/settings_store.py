@@ -22,7 +22,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
-from kam_analytics.errors import ConfigError, NotFoundError
+from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.i18n import LANGUAGES, normalise_lang
 
 # --- reading and writing the settings table ------------------------------------------------
@@ -142,14 +142,11 @@ def save_retention_settings(con, scope: Scope, new: RetentionSettings | dict) ->
     for name, value in new.items():
         key = f"retention.{name}"
         if key not in RETENTION_DEFAULTS:
-            raise ConfigError(
-                f"Unknown retention setting {name!r}", "Use one of the listed settings."
-            )
+            raise ConfigError(Reason.RETENTION_SETTING_UNKNOWN, name=str(name))
         lo, hi = RETENTION_LIMITS[key]
         if not _valid_number(value) or not lo <= float(value) <= hi:
             raise ConfigError(
-                f"Retention setting {name} = {value!r} is out of range",
-                f"Enter a number between {lo:g} and {hi:g}.",
+                Reason.RETENTION_SETTING_RANGE, name=name, value=str(value), lo=lo, hi=hi
             )
         value = int(value) if key in _INT_KEYS else float(value)
         if value != old_d[name]:
@@ -215,14 +212,10 @@ def save_bonus_plan(con, scope: Scope, year: int, plan: BonusPlan | dict) -> Bon
         lo, hi = _PLAN_LIMITS[name]
         if not _valid_number(value) or not lo <= float(value) <= hi:
             raise ConfigError(
-                f"Bonus plan {year}: {name} = {value!r} is out of range",
-                f"Enter a number between {lo:g} and {hi:g}.",
+                Reason.BONUS_PLAN_RANGE, year=year, name=name, value=str(value), lo=lo, hi=hi
             )
     if values["w_retention"] + values["w_mandate"] + values["w_feedback"] <= 0:
-        raise ConfigError(
-            f"Bonus plan {year}: the weights add up to 0",
-            "Give at least one weight a value above 0.",
-        )
+        raise ConfigError(Reason.BONUS_WEIGHTS_ZERO, year=year)
     require_open_year(con, year, "bonus_plan")
     old = select_bonus_plan(con, year)
     new = BonusPlan(**{n: float(values[n]) for n in PLAN_FIELDS})
@@ -268,9 +261,7 @@ def _money_or_none(value, what: str):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if not _valid_number(value) or float(value) < 0:
-        raise ConfigError(
-            f"{what} = {value!r} is not a valid amount", "Enter an amount of 0 or more."
-        )
+        raise ConfigError(Reason.AMOUNT_INVALID, what=what, value=str(value))
     return round(float(value), 2)
 
 
@@ -281,7 +272,7 @@ def save_kam_pay(
     scope.require_role("admin")
     exists = con.execute("SELECT count(*) FROM kams WHERE kam_id = ?", [kam_id]).fetchall()[0][0]
     if not exists:
-        raise NotFoundError(f"No KAM with id {kam_id!r}", "Import the KAM list first.")
+        raise NotFoundError(Reason.KAM_NOT_FOUND, kam_id=str(kam_id))
     require_open_year(con, year, "kam_pay")
     base = _money_or_none(base_salary, "base salary")
     target = _money_or_none(target_bonus, "target bonus")
@@ -382,52 +373,32 @@ def _clean_appearance(name: str, value):
         if isinstance(value, str):
             value = value.split(",")
         if not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_COLORS:
-            raise ConfigError(
-                f"The chart palette needs 1 to {MAX_COLORS} colours",
-                "Choose at least one colour and no more than ten.",
-                params={"max": MAX_COLORS},
-            )
+            raise ConfigError(Reason.PALETTE_SIZE, max=MAX_COLORS)
         out = []
         for color in value:
             if not isinstance(color, str) or not HEX_COLOR.match(color.strip()):
-                raise ConfigError(
-                    f"Colour {color!r} is not a hex colour",
-                    "Write colours as # and six hex digits, e.g. #1F4E79.",
-                    params={"color": color},
-                )
+                raise ConfigError(Reason.COLOR_INVALID, color=str(color))
             out.append(color.strip().upper())
         return out
     if name == "theme_font":
         font = value.strip() if isinstance(value, str) else ""
         if not font or len(font) > MAX_TEXT or _BAD_FONT_CHARS & set(font):
-            raise ConfigError(
-                f"Font {value!r} is not a valid font family",
-                f"Enter font names separated by commas (at most {MAX_TEXT} characters), "
-                "e.g. Liberation Sans, Arial, sans-serif.",
-                params={"font": value},
-            )
+            raise ConfigError(Reason.FONT_INVALID, font=str(value), max=MAX_TEXT)
         return font
     if name == "company_name":
         if value is None:
             value = ""
         if not isinstance(value, str) or len(value.strip()) > MAX_TEXT:
-            raise ConfigError(
-                "The company name must be text of at most 100 characters",
-                f"Use at most {MAX_TEXT} characters.",
-                params={"max": MAX_TEXT},
-            )
+            raise ConfigError(Reason.COMPANY_NAME_TOO_LONG, max=MAX_TEXT)
         return value.strip()
     if name == "default_language":
         if value not in LANGUAGES:
             raise ConfigError(
-                f"Language {value!r} is not supported",
-                f"Choose one of: {', '.join(LANGUAGES)}.",
-                params={"lang": value},
+                Reason.LANGUAGE_UNSUPPORTED, lang=str(value), languages=", ".join(LANGUAGES)
             )
         return value
     raise ConfigError(
-        f"Unknown appearance setting {name!r}",
-        f"Use one of: {', '.join(APPEARANCE_KEYS)}.",
+        Reason.APPEARANCE_SETTING_UNKNOWN, name=str(name), names=", ".join(APPEARANCE_KEYS)
     )
 
 
@@ -442,3 +413,30 @@ def save_appearance(con, scope: Scope, new: dict) -> dict:
             upsert_setting(con, name, value, scope.username)
             write_audit(con, scope.username, "settings.appearance", name, old[name], value)
     return get_appearance(con)
+
+
+# --- limits for reading uploaded files -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an uploaded file may claim or need before it is refused (kam_analytics.ingest.guard).
+
+    Real CRM/ERP exports stay far below these: 200,000 rows x 15 columns is a 14 MB xlsx with
+    about 150 MB of sheet XML and needs about 500 MB to read.
+    """
+
+    max_file_bytes: int = 200_000_000  # the upload itself
+    max_unpacked_bytes: int = 1_000_000_000  # all parts of an xlsx/ods zip, uncompressed
+    max_compression_ratio: float = 100.0  # uncompressed / compressed, for parts over 10 MB
+    max_zip_entries: int = 10_000
+    max_cells: int = 20_000_000  # rows x columns a sheet declares (<dimension ref=...>)
+    max_columns: int = 1_000
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    # Address space the reading child may map beyond its start (100,000 rows x 15 columns
+    # need about 250 MB), and its wall time.
+    max_memory_bytes: int = 1_000_000_000
+    max_seconds: float = 60.0
+
+
+DEFAULT_IMPORT_LIMITS = ImportLimits()

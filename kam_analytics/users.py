@@ -7,7 +7,6 @@ a user and every sign-in (good or bad) is written to the audit log, without pass
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 import bcrypt
@@ -15,7 +14,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
-from kam_analytics.errors import AuthenticationError, ConfigError, NotFoundError
+from kam_analytics.errors import AuthenticationError, ConfigError, NotFoundError, Reason
 from kam_analytics.schema import ROLES
 from kam_analytics.settings_store import get_setting, upsert_setting
 
@@ -32,11 +31,6 @@ DEMO_MANAGEMENT = ("leitung", "management", "Vertriebsleitung (Demo)")
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_FAILED = "Unknown user name or wrong password"
-_FAILED_HINT = (
-    f"Check both and try again; after {MAX_FAILED_ATTEMPTS} failed attempts sign-in is "
-    f"blocked for {LOCK_MINUTES} minutes."
-)
 
 # Failed attempts for names that do not exist, so that throttling looks the same for real and
 # made-up names and a locked message does not reveal whether a user exists (per process).
@@ -64,35 +58,18 @@ def normalize_username(name: str) -> str:
     """The stored form of a user name (trimmed, lower case); ConfigError if it is not valid."""
     norm = (name or "").strip().lower()
     if not _USERNAME.match(norm):
-        raise ConfigError(
-            f"Invalid user name {name!r}",
-            "Use 1 to 64 letters, digits, dots, dashes, underscores or @, starting with a "
-            "letter or digit.",
-            code="invalid_username",
-        )
+        raise ConfigError(Reason.INVALID_USERNAME, name=name)
     return norm
 
 
 def check_password_policy(password: str) -> None:
     """Raise ConfigError unless the password is 8 characters to 72 bytes long."""
     if password is None or len(password) < MIN_PASSWORD_LENGTH:
-        raise ConfigError(
-            f"The password is too short (at least {MIN_PASSWORD_LENGTH} characters)",
-            "Choose a longer password; a passphrase of a few words is easy to remember.",
-            code="password_too_short",
-        )
+        raise ConfigError(Reason.PASSWORD_TOO_SHORT, min=MIN_PASSWORD_LENGTH)
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        raise ConfigError(
-            f"The password is too long (at most {MAX_PASSWORD_BYTES} bytes in UTF-8)",
-            "Choose a shorter password; umlauts count as two bytes.",
-            code="password_too_long",
-        )
+        raise ConfigError(Reason.PASSWORD_TOO_LONG, max=MAX_PASSWORD_BYTES)
     if "\x00" in password:
-        raise ConfigError(
-            "The password contains a NUL character",
-            "Type the password without control characters.",
-            code="password_invalid",
-        )
+        raise ConfigError(Reason.PASSWORD_INVALID)
 
 
 def hash_password(password: str, rounds: int | None = None) -> str:
@@ -189,33 +166,17 @@ def update_signed_in(con, username: str, now: dt.datetime) -> None:
 def _validate_role(con, role: str, kam_id: str | None) -> str | None:
     """Check role and kam_id together; return the kam_id to store."""
     if role not in ROLES:
-        raise ConfigError(
-            f"Unknown role {role!r}",
-            f"Use one of: {', '.join(ROLES)}.",
-            code="invalid_role",
-        )
+        raise ConfigError(Reason.INVALID_ROLE, role=str(role), roles=", ".join(ROLES))
     kam_id = (kam_id or "").strip() or None
     if role == "kam":
         if not kam_id:
-            raise ConfigError(
-                "A user with the role kam needs a KAM id",
-                "Pass --kam-id with the id of the key account manager (see the kams table).",
-                code="kam_id_missing",
-            )
+            raise ConfigError(Reason.KAM_ID_MISSING)
         if select_kam(con, kam_id) is None:
             known = ", ".join(select_kam_ids(con)[:20]) or "none imported yet"
-            raise ConfigError(
-                f"There is no key account manager with the id {kam_id!r}",
-                f"Use an existing KAM id ({known}) or import the KAMs first.",
-                code="kam_id_unknown",
-            )
+            raise ConfigError(Reason.KAM_ID_UNKNOWN, kam_id=kam_id, known=known)
         return kam_id
     if kam_id:
-        raise ConfigError(
-            f"Only users with the role kam are linked to a KAM id (role {role!r} sees everything)",
-            "Leave out --kam-id, or use --role kam.",
-            code="kam_id_not_allowed",
-        )
+        raise ConfigError(Reason.KAM_ID_NOT_ALLOWED, role=role)
     return None
 
 
@@ -224,18 +185,10 @@ def _validate_email(con, email: str | None, username: str) -> str | None:
     if email is None:
         return None
     if not _EMAIL.match(email):
-        raise ConfigError(
-            f"Invalid e-mail address {email!r}",
-            "Use the form name@company.de.",
-            code="invalid_email",
-        )
+        raise ConfigError(Reason.INVALID_EMAIL, email=email)
     others = [u for u in select_usernames_by_email(con, email) if u != username]
     if others:
-        raise ConfigError(
-            f"The e-mail address {email!r} already belongs to the user {others[0]!r}",
-            "Company sign-in maps an e-mail address to exactly one user; use another address.",
-            code="email_taken",
-        )
+        raise ConfigError(Reason.EMAIL_TAKEN, email=email, user=others[0])
     return email
 
 
@@ -252,10 +205,7 @@ def _public(row: dict) -> dict:
 def _require_user(con, username: str) -> dict:
     row = select_user(con, normalize_username(username))
     if row is None:
-        raise NotFoundError(
-            f"There is no user {username!r}",
-            "List the users with `python -m kam_analytics users list`.",
-        )
+        raise NotFoundError(Reason.USER_NOT_FOUND, user=str(username))
     return row
 
 
@@ -275,11 +225,7 @@ def add_user(
     scope.require_role("admin")
     name = normalize_username(username)
     if select_user(con, name) is not None:
-        raise ConfigError(
-            f"The user {name!r} already exists",
-            "Choose another name, or change the existing user (users passwd / the Benutzer page).",
-            code="user_exists",
-        )
+        raise ConfigError(Reason.USER_EXISTS, user=name)
     kam_id = _validate_role(con, role, kam_id)
     email = _validate_email(con, email, name)
     if not display_name and kam_id:
@@ -316,11 +262,7 @@ def change_user(
     new_email = row["email"] if email is None else _validate_email(con, email, row["username"])
     new_display = row["display_name"] if display_name is None else (display_name.strip() or None)
     if row["role"] == "admin" and new_role != "admin" and count_admins(con) <= 1:
-        raise ConfigError(
-            f"{row['username']!r} is the last administrator",
-            "Give another user the role admin first.",
-            code="last_admin",
-        )
+        raise ConfigError(Reason.LAST_ADMIN, user=row["username"])
     con.execute(
         "UPDATE users SET role = ?, kam_id = ?, email = ?, display_name = ? WHERE username = ?",
         [new_role, new_kam, new_email, new_display, row["username"]],
@@ -362,11 +304,7 @@ def remove_user(con, username: str, *, scope: Scope) -> None:
     scope.require_role("admin")
     row = _require_user(con, username)
     if row["role"] == "admin" and count_admins(con) <= 1:
-        raise ConfigError(
-            f"{row['username']!r} is the last administrator",
-            "Add another administrator first; otherwise nobody could manage users any more.",
-            code="last_admin",
-        )
+        raise ConfigError(Reason.LAST_ADMIN, user=row["username"])
     con.execute("DELETE FROM users WHERE username = ?", [row["username"]])
     write_audit(con, scope.username, "user_remove", row["username"], _public(row), None)
 
@@ -398,26 +336,18 @@ def scope_for_email(con, email: str) -> Scope:
     """The scope of the user with this e-mail (company sign-in); NotFoundError if none."""
     names = select_usernames_by_email(con, email or "")
     if not email or len(names) != 1:
-        raise NotFoundError(
-            f"No user is set up for the e-mail address {email!r}",
-            "Ask an administrator to add you: `users add NAME --role ROLE --email ADDRESS`.",
-            code="no_user_for_email",
-        )
+        raise NotFoundError(Reason.NO_USER_FOR_EMAIL, email=str(email))
     return scope_for_user(con, names[0])
 
 
 def _locked_error(until: dt.datetime) -> AuthenticationError:
-    err = AuthenticationError(
-        f"Too many failed attempts: sign-in with this name is blocked until {until:%H:%M}",
-        f"Wait {LOCK_MINUTES} minutes or ask an administrator to reset the password.",
-        code="auth_locked",
-    )
+    err = AuthenticationError(Reason.AUTH_LOCKED, until=until, minutes=LOCK_MINUTES)
     err.locked_until = until
     return err
 
 
 def _failed_error() -> AuthenticationError:
-    return AuthenticationError(_FAILED, _FAILED_HINT, code="auth_failed")
+    return AuthenticationError(Reason.AUTH_FAILED, n=MAX_FAILED_ATTEMPTS, minutes=LOCK_MINUTES)
 
 
 def authenticate(con, username: str, password: str, now: dt.datetime | None = None) -> Scope:
@@ -563,91 +493,3 @@ def demo_credentials(con) -> list[dict]:
             continue
         out.append({k: spec[k] for k in ("username", "password", "role", "kam_id", "display_name")})
     return out
-
-
-# --- the audit log for admins ----------------------------------------------------------------
-
-
-def select_audit(con, action: str | None, username: str | None, limit: int) -> pd.DataFrame:
-    """Newest audit entries, optionally of one action and/or one user."""
-    return con.execute(
-        'SELECT audit_id, "at", username, action, target, old_value, new_value FROM audit_log '
-        "WHERE (? IS NULL OR action = ?) AND (? IS NULL OR username = ?) "
-        "ORDER BY audit_id DESC LIMIT ?",
-        [action, action, username, username, limit],
-    ).df()
-
-
-def audit_choices(con, *, scope: Scope) -> tuple[list[str], list[str]]:
-    """The distinct actions and user names in the audit log (for filters). Admins only."""
-    scope.require_role("admin")
-    actions = [
-        r[0] for r in con.execute("SELECT DISTINCT action FROM audit_log ORDER BY 1").fetchall()
-    ]
-    users = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT username FROM audit_log WHERE username IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
-    return actions, users
-
-
-def _load(value):
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _short(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def describe_change(old_value, new_value) -> str:
-    """One line 'key: old → new; …' from the JSON old/new values of an audit entry."""
-    old, new = _load(old_value), _load(new_value)
-    if isinstance(old, dict) or isinstance(new, dict):
-        old_d = old if isinstance(old, dict) else {}
-        new_d = new if isinstance(new, dict) else {}
-        parts = []
-        for key in sorted(set(old_d) | set(new_d)):
-            if key in old_d and key in new_d:
-                parts.append(f"{key}: {_short(old_d[key])} → {_short(new_d[key])}")
-            elif key in new_d and not old_d:
-                parts.append(f"{key}: {_short(new_d[key])}")
-            elif key in new_d:
-                parts.append(f"{key}: – → {_short(new_d[key])}")
-            else:
-                parts.append(f"{key}: {_short(old_d[key])} → –")
-        return "; ".join(parts)
-    if old is None and new is None:
-        return ""
-    return f"{_short(old)} → {_short(new)}"
-
-
-def audit_entries(
-    con,
-    *,
-    scope: Scope,
-    action: str | None = None,
-    username: str | None = None,
-    limit: int = 1000,
-) -> pd.DataFrame:
-    """Audit entries with a readable 'change' column (old → new). Admins only."""
-    scope.require_role("admin")
-    df = select_audit(con, action or None, username or None, limit)
-    df["change"] = [
-        describe_change(o, n) for o, n in zip(df["old_value"], df["new_value"], strict=True)
-    ]
-    return df[
-        ["audit_id", "at", "username", "action", "target", "change", "old_value", "new_value"]
-    ]

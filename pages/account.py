@@ -7,18 +7,23 @@ import streamlit as st
 
 from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text, tier_label
+from kam_analytics.glossary import tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics.account import select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
 from kam_analytics.metrics.retention import explain_signals
 from kam_analytics.page_data.account import account_years, load_account
 from kam_analytics.schema import ACCOUNT_STATUSES, FEEDBACK_KINDS
+from ui.auth import require_page
 from ui.downloads import deck_download, download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("acc_title"))
 
 options = select_account_options(con, scope)
@@ -41,12 +46,12 @@ year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="a
 try:
     s = load_account(con, scope, account_id=account_id, year=year).summary
 except KamError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 info = s["info"]
 
 h_name, h_deck = st.columns([3, 1], vertical_alignment="bottom")
-h_name.header(f"{info['name']} ({info['account_id']})")
+h_name.header(f"{plain(info['name'])} ({plain(info['account_id'])})")
 with h_deck:
     # the value deck for the customer meeting; the account list is already the user's scope
     deck_download(account_id, year, key=f"acc_deck_{account_id}_{year}")
@@ -61,20 +66,20 @@ i1.metric(
     help=tr("abc_caption", year=s["year"], abc=s["abc"] or "–"),
     border=True,
 )
-i2.metric(tr("acc_kam"), info["kam_name"] or info["kam_id"] or "–", border=True)
+i2.metric(tr("acc_kam"), plain(info["kam_name"] or info["kam_id"] or "–"), border=True)
 i3.metric(
     tr("acc_status"),
     (
-        tr(f"acc_status_{info['status']}")
+        tr(f"term_crm_{info['status']}")
         if info["status"] in ACCOUNT_STATUSES
-        else info["status"] or "–"
+        else plain(info["status"] or "–")
     ),
     border=True,
 )
 i4.metric(tr("acc_since"), fmt_date(info["customer_since"], lang), border=True)
-where = ", ".join(str(x) for x in (info["city"], info["country"], info["industry"]) if x)
+where = ", ".join(plain(x) for x in (info["city"], info["country"], info["industry"]) if x)
 group = (
-    f" · {tr('acc_parent')}: {info['parent_name'] or info['parent_id']}"
+    f" · {tr('acc_parent')}: {plain(info['parent_name'] or info['parent_id'])}"
     if info["parent_id"]
     else ""
 )
@@ -126,7 +131,7 @@ with right:
     if ent.empty:
         st.caption(tr("acc_no_matrix"))
     else:
-        ent = ent.assign(policy=[tr(f"pol_{p}") for p in ent["policy"]])
+        ent = ent.assign(policy=[tr(f"term_policy_{p}") for p in ent["policy"]])
         show_table(
             ent[[name_col, "policy"]], labels={name_col: tr("service"), "policy": tr("acc_policy")}
         )
@@ -166,7 +171,7 @@ if r:
         for k, c in (
             ("col_active_start", "active_start"),
             ("col_active_end", "active_end"),
-            ("ret_m_retained", "retained"),
+            ("term_state_retained", "retained"),
         )
     )
     st.markdown(flags)
@@ -193,7 +198,7 @@ with m_left:
         for q in QUESTIONS:
             rating = m[f"{q}_rating"]
             shown = f" · {fmt_number(rating, lang)} %" if rating is not None else ""
-            st.markdown(f"**{tr(f'q_{q}')}**{shown}  \n{m[q] or '–'}")
+            st.markdown(f"**{tr(f'q_{q}')}**{shown}  \n{plain(m[q] or '–')}")
         st.caption(
             f"{tr('man_answered')}: {s['mandate_answered']}/4 · "
             f"{tr('st_col_mandate_score')}: {fmt_pct(s['mandate_score'], lang)}"
@@ -249,4 +254,4 @@ with m_right:
                 )
                 st.rerun()
             except KamError as exc:
-                st.error(kam_error_text(exc, lang))
+                show_error(exc)

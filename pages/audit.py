@@ -1,15 +1,15 @@
-"""Audit-Log (admins only): who did what and when, with old → new values."""
+"""Audit-Log (kam_analytics.audit.AUDIT_READERS): who did what and when, with old → new values."""
 
 import pandas as pd
 import streamlit as st
 
-from kam_analytics import users
+from kam_analytics.audit import audit_choices, list_audit
 from kam_analytics.i18n import fmt_date
-from ui.auth import require_page_role
+from ui.auth import require_page
 from ui.downloads import download_table
 from ui.session import get_con, get_lang, tr
 
-scope = require_page_role("admin")
+scope = require_page(__file__)
 con = get_con()
 lang = get_lang()
 
@@ -26,7 +26,7 @@ def action_label(action: str | None) -> str:
     return action if label == key else label
 
 
-actions, names = users.audit_choices(con, scope=scope)
+actions, names = audit_choices(con, scope)
 left, middle, right = st.columns([2, 2, 1])
 action = left.selectbox(
     tr("audit_filter_action"), [None, *actions], format_func=action_label, key="audit_action"
@@ -39,7 +39,7 @@ who = middle.selectbox(
 )
 limit = right.selectbox(tr("audit_limit"), [100, 500, 2000, 10000], index=1, key="audit_limit")
 
-entries = users.audit_entries(con, scope=scope, action=action, username=who, limit=limit)
+entries = list_audit(con, scope, limit=limit, action=action, username=who)
 if entries.empty:
     st.info(tr("audit_empty"))
 else:

@@ -9,16 +9,20 @@ from kam_analytics import approvals, bonus_close
 from kam_analytics.closed_years import select_year_close
 from kam_analytics.errors import KamError
 from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, kam_error_text
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import bonus as bn
 from kam_analytics.metrics.retention import explain_signals
 from kam_analytics.page_data.bonus import bonus_years, load_bonus
 from kam_analytics.periods import default_as_of
-from ui.downloads import download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("bonus_title"))
 st.caption(tr("bonus_caption"))
 
@@ -54,7 +58,7 @@ try:
     data = load_bonus(con, scope, year=year, as_of=as_of, kam_id=kam_id)
     live, issued, pending = data.live, data.issued, data.pending
 except KamError as exc:
-    st.error(kam_error_text(exc, lang))
+    show_error(exc)
     st.stop()
 s = issued.standing if issued is not None else live
 
@@ -62,7 +66,7 @@ notice = st.session_state.pop("bn_notice", None)
 if notice:
     st.success(notice)
 f = s.now
-st.subheader(f"{s.name or s.kam_id} · {year} · {tr('as_of')} {fmt_date(s.as_of, lang)}")
+st.subheader(f"{plain(s.name or s.kam_id)} · {year} · {tr('as_of')} {fmt_date(s.as_of, lang)}")
 if close is not None and issued is not None:
     st.info(tr("bc_closed_info", year=year, note=bonus_close.issued_note(issued, lang)))
     diff = bonus_close.difference_text(issued, lang)
@@ -84,6 +88,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric(tr("bonus_now"), fmt_eur(f.bonus, lang), border=True)
 m2.metric(tr("bonus_best"), fmt_eur(s.best.bonus, lang), help=tr("bonus_best_help"), border=True)
 m3.metric(tr("bonus_worst"), fmt_eur(s.worst.bonus, lang), help=tr("bonus_worst_help"), border=True)
+report_download("bonus", year=year, as_of=as_of, key="bn_report")
 
 counted = s.counted
 n = len(counted)
@@ -161,7 +166,7 @@ cols = {
     "name": tr("st_col_name"),
     "active_start": tr("st_col_active_start"),
     "active_end": tr("st_col_active_end"),
-    "at_risk": tr("st_col_at_risk"),
+    "at_risk": tr("term_state_at_risk"),
     "why": tr("col_why"),
     "contact_rating": tr("q_contact"),
     "objectives_rating": tr("q_objectives"),
@@ -265,7 +270,7 @@ else:
                     )
                     st.rerun()
                 except KamError as exc:
-                    st.error(kam_error_text(exc, lang))
+                    show_error(exc)
 if scope.sees_all:
     # pending entries of other KAMs or years, so none is forgotten before a year close
     every = approvals.select_reviews(con, scope)
@@ -287,7 +292,7 @@ quotes = [str(c) for c in praise["comment"]]
 if quotes:
     st.subheader(tr("bonus_praise"))
     for q, acc in zip(quotes, praise["account_name"], strict=True):
-        st.markdown(f"> „{q}“  \n> — {acc}")
+        st.markdown(f"> „{plain(q)}“  \n> — {plain(acc)}")
 
 d1, d2 = st.columns(2)
 d1.download_button(
@@ -325,7 +330,7 @@ if scope.sees_all:
                         st.session_state["bn_notice"] = tr("bc_closed_done", year=year)
                         st.rerun()
                     except KamError as exc:
-                        st.error(kam_error_text(exc, lang))
+                        show_error(exc)
     else:
         with st.form(f"bn_reopen_{year}"):
             reason = st.text_input(tr("bc_reopen_reason"), key=f"bn_reopen_reason_{year}")
@@ -335,4 +340,4 @@ if scope.sees_all:
                     st.session_state["bn_notice"] = tr("bc_reopened_done", year=year)
                     st.rerun()
                 except KamError as exc:
-                    st.error(kam_error_text(exc, lang))
+                    show_error(exc)

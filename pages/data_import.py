@@ -3,20 +3,23 @@
 import pandas as pd
 import streamlit as st
 
-from kam_analytics import schema
+from kam_analytics import backup, schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
 from kam_analytics.exports.tables import frame_to_csv_de
 from kam_analytics.i18n import fmt_datetime
-from kam_analytics.ingest.load import list_imports, undo_import
+from kam_analytics.ingest.load import list_imports, select_history_version, undo_import
 from kam_analytics.ingest.mapping import (
     auto_mapping,
+    column_choices,
     detect_table,
+    input_columns,
     mapping_from_table,
     mapping_table,
+    merge_mapping,
     suggest_values,
 )
 from kam_analytics.ingest.messages import (
-    error_text,
+    grouped_problems_frame,
     localised_problems_frame,
     problem_text,
     result_text,
@@ -25,10 +28,13 @@ from kam_analytics.ingest.pipeline import execute_plans, plan_file
 from kam_analytics.ingest.profiles import choose_profile, list_profiles, save_profile
 from kam_analytics.ingest.read import list_sheets, read_source
 from kam_analytics.ingest.validate import resolve_header
-from ui.auth import require_page_role
-from ui.session import get_con, get_lang, tr
+from ui.auth import require_page
+from ui.errors import show_error
+from ui.inbox_panel import show_backup_section, show_inbox_section
+from ui.session import db_path, get_con, get_lang, report_database_fault, tr
+from ui.text import plain
 
-scope = require_page_role("admin")
+scope = require_page(__file__)
 con = get_con()
 lang = get_lang()
 st.title(tr("imp_title"))
@@ -36,9 +42,9 @@ st.caption(tr("imp_intro"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _read(data: bytes, name: str, sheet):
+def _read(data: bytes, name: str, sheet, header_row=None):
     """The file's rows (cached per content and sheet; a 100k-row export takes about a second)."""
-    return read_source(data, name, sheet=sheet)
+    return read_source(data, name, sheet=sheet, header_row=header_row or None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -46,8 +52,124 @@ def _sheets(data: bytes):
     return list_sheets(data)
 
 
+def read_options_section(mapping, raw, fkey) -> None:
+    """Everything a profile's [read] section can say, as widgets (writes into mapping.read)."""
+    read = mapping.read
+    with st.expander(tr("imp_read_options")):
+        o1, o2 = st.columns(2)
+        orders = ["", "dmy", "mdy"]
+        labels = {"": tr("imp_opt_date_auto"), "dmy": tr("imp_opt_dmy"), "mdy": tr("imp_opt_mdy")}
+        order = o1.radio(
+            tr("imp_opt_date_order"),
+            orders,
+            index=orders.index(read.get("date_order", "")),
+            format_func=labels.get,
+            key=f"{fkey}_date_order",
+        )
+        fmt = o1.text_input(
+            tr("imp_opt_date_format"), value=read.get("date_format", ""), key=f"{fkey}_datefmt"
+        )
+        decimals = ["", ",", "."]
+        dec = o2.radio(
+            tr("imp_opt_decimal"),
+            decimals,
+            index=decimals.index(read.get("decimal", "")),
+            format_func=lambda d: d or tr("imp_opt_decimal_auto"),
+            horizontal=True,
+            key=f"{fkey}_decimal",
+        )
+        nulls = o2.text_input(
+            tr("imp_opt_nulls"),
+            value=", ".join(read.get("null_values", []) or []),
+            key=f"{fkey}_nulls",
+        )
+        currency = o2.text_input(
+            tr("imp_opt_currency"), value=read.get("currency", "EUR"), key=f"{fkey}_cur"
+        )
+        zeros = o1.checkbox(
+            tr("imp_opt_zeros"), value=read.get("strip_leading_zeros", True), key=f"{fkey}_zeros"
+        )
+        for key, value in (
+            ("date_order", order),
+            ("date_format", fmt.strip()),
+            ("decimal", dec),
+            ("currency", currency.strip().upper() if currency.strip() != "EUR" else ""),
+        ):
+            if value:
+                read[key] = value
+            else:
+                read.pop(key, None)
+        extra = [x.strip() for x in nulls.split(",") if x.strip()]
+        if extra:
+            read["null_values"] = extra
+        else:
+            read.pop("null_values", None)
+        if zeros:
+            read.pop("strip_leading_zeros", None)
+        else:
+            read["strip_leading_zeros"] = False
+        if raw.hidden_rows:
+            read["skip_hidden"] = st.checkbox(
+                tr("imp_opt_hidden", n=len(raw.hidden_rows)),
+                value=bool(read.get("skip_hidden")),
+                key=f"{fkey}_hidden",
+            )
+        if mapping.table == "orders" and "line_no" not in mapping.columns:
+            choice = st.radio(
+                tr("imp_opt_identical"),
+                ["keep_both", "keep_one"],
+                index=1 if read.get("identical_lines") == "keep_one" else 0,
+                format_func=lambda c: tr(f"imp_opt_{c}"),
+                horizontal=True,
+                key=f"{fkey}_identical",
+            )
+            read["identical_lines"] = choice
+
+
+def row_filters_section(mapping, raw, fkey) -> None:
+    """The profile's [filters]: keep rows where a column has given values, skip empty ones."""
+    filters = mapping.filters
+    with st.expander(tr("imp_filters")):
+        f1, f2 = st.columns(2)
+        keep = filters.get("keep") or {}
+        current = next(iter(keep), None)
+        options = [None, *raw.headers]
+        col = f1.selectbox(
+            tr("imp_filter_keep_col"),
+            options,
+            index=options.index(current) if current in options else 0,
+            format_func=lambda h: h or tr("imp_filter_none"),
+            key=f"{fkey}_keep_col",
+        )
+        if col:
+            values = suggest_values(raw.frame[col], "", None)["value"].tolist()
+            chosen = f2.multiselect(
+                tr("imp_filter_keep_values"),
+                values,
+                default=[v for v in keep.get(col, []) if v in values],
+                key=f"{fkey}_keep_values",
+            )
+            filters["keep"] = {col: chosen} if chosen else {}
+        else:
+            filters.pop("keep", None)
+        empty = st.multiselect(
+            tr("imp_filter_skip_empty"),
+            raw.headers,
+            default=[h for h in filters.get("skip_empty", []) if h in raw.headers],
+            key=f"{fkey}_skip_empty",
+        )
+        if empty:
+            filters["skip_empty"] = empty
+        else:
+            filters.pop("skip_empty", None)
+        if not filters.get("keep"):
+            filters.pop("keep", None)
+
+
 files = st.file_uploader(
-    tr("imp_upload"), type=["xlsx", "xlsm", "xls", "csv", "txt"], accept_multiple_files=True
+    tr("imp_upload"),
+    type=["xlsx", "xlsm", "xls", "xlsb", "ods", "csv", "txt"],
+    accept_multiple_files=True,
 )
 plans = []
 profiles = {p.name: p for p in list_profiles()}
@@ -56,7 +178,7 @@ tables = list(schema.IMPORTABLE_TABLES)
 for n, upload in enumerate(files or []):
     data = upload.getvalue()
     fkey = f"imp_{n}_{upload.name}"
-    with st.expander(upload.name, expanded=True):
+    with st.expander(plain(upload.name), expanded=True):
         try:
             sheets = _sheets(data)
         except ImportBlockedError:
@@ -65,10 +187,13 @@ for n, upload in enumerate(files or []):
         sheet = None
         if len(sheets) > 1:
             sheet = c1.selectbox(tr("imp_sheet"), sheets, key=f"{fkey}_sheet")
+        header_pick = c1.number_input(
+            tr("imp_header_row_pick"), min_value=0, value=0, step=1, key=f"{fkey}_header"
+        )
         try:
-            raw = _read(data, upload.name, sheet)
+            raw = _read(data, upload.name, sheet, int(header_pick))
         except ImportBlockedError as exc:
-            st.error(problem_text(exc.problems[0], lang))
+            st.error(plain(problem_text(exc.problems[0], lang)))
             continue
         saved = choose_profile(raw.headers)
         names = [None, *profiles]
@@ -94,19 +219,26 @@ for n, upload in enumerate(files or []):
         preview.insert(0, "#", raw.rows[: len(preview)])
         st.dataframe(preview.astype("str"), hide_index=True, height=250)
 
-        base = profile if profile and profile.table == table else auto_mapping(raw.headers, table)
+        auto = auto_mapping(raw.headers, table)
+        # A (partial) profile is merged over the automatic mapping, as on the command line.
+        base = merge_mapping(auto, profile) if profile and profile.table == table else auto
         st.markdown(f"**{tr('imp_mapping')}**")
         st.caption(tr("imp_mapping_help"))
+        editor = mapping_table(base)
+        editor["confidence"] = [
+            tr(f"imp_conf_{c}") if isinstance(c, str) else "" for c in editor["confidence"]
+        ]
         edited = st.data_editor(
-            mapping_table(base),
+            editor,
             hide_index=True,
-            disabled=["column", "required"],
+            disabled=["column", "required", "confidence"],
             column_config={
                 "column": st.column_config.TextColumn(tr("imp_col_canonical")),
                 "required": st.column_config.CheckboxColumn(tr("imp_col_required")),
                 "source": st.column_config.SelectboxColumn(
                     tr("imp_col_source"), options=raw.headers
                 ),
+                "confidence": st.column_config.TextColumn(tr("imp_col_confidence")),
                 "constant": st.column_config.TextColumn(tr("imp_col_constant")),
                 "formula": st.column_config.TextColumn(tr("imp_col_formula")),
             },
@@ -115,11 +247,19 @@ for n, upload in enumerate(files or []):
         mapping = mapping_from_table(edited, table, base)
         if sheet:
             mapping.read["sheet"] = sheet
+        if header_pick:
+            mapping.read["header_row"] = int(header_pick)
+        read_options_section(mapping, raw, fkey)
+        row_filters_section(mapping, raw, fkey)
 
         category_cols = [
             c.name
             for c in schema.IMPORTABLE_TABLES[table].columns
             if c.kind == "category" and c.name in mapping.columns
+        ] + [
+            c
+            for c, kind in input_columns(table).items()
+            if kind == "category" and c in mapping.columns
         ]
         if category_cols:
             st.markdown(f"**{tr('imp_values')}**")
@@ -129,7 +269,7 @@ for n, upload in enumerate(files or []):
                 if header is None:
                     continue
                 sugg = suggest_values(raw.frame[header], col, mapping.values.get(col))
-                choices = list(schema.IMPORTABLE_TABLES[table].column(col).choices or ())
+                choices = list(column_choices(col) or ())
                 vc.caption(col)
                 ved = vc.data_editor(
                     sugg,
@@ -155,15 +295,15 @@ for n, upload in enumerate(files or []):
         if s2.button(tr("imp_save_profile"), key=f"{fkey}_save"):
             try:
                 path = save_profile(mapping, pname)
-                st.success(tr("imp_profile_saved", path=path))
+                st.success(tr("imp_profile_saved", path=plain(path)))
             except ConfigError as exc:
-                st.error(error_text(exc, lang))
+                show_error(exc)
 
         try:
             mapping.check()
             plan = plan_file(data, upload.name, mapping=mapping, sheet=sheet, con=con)
         except KamError as exc:
-            st.error(error_text(exc, lang))
+            show_error(exc)
             continue
         plans.append(plan)
         st.markdown(f"**{tr('imp_report')}**")
@@ -178,10 +318,10 @@ for n, upload in enumerate(files or []):
             st.success(tr("imp_ok", rows=rows))
         if problems:
             st.caption(tr("imp_warnings", n=len(problems) - len(errors)))
+            st.caption(tr("imp_report_grouped"))
+            grouped = grouped_problems_frame(problems, lang)
+            st.dataframe(grouped.astype("str"), hide_index=True, height=250)
             report = localised_problems_frame(problems, lang)
-            st.dataframe(
-                report.astype("object").where(report.notna(), ""), hide_index=True, height=250
-            )
             st.download_button(
                 tr("imp_download_report"),
                 frame_to_csv_de(report),
@@ -194,6 +334,8 @@ if plans:
     if st.button(tr("imp_run"), type="primary", disabled=any(p.blocked for p in plans)):
         bar = st.progress(0.0, text=tr("imp_running"))
         try:
+            if any(p.previous_import_id is None for p in plans):
+                backup.auto_backup(con, db_path(), "before-import")
             results = execute_plans(
                 con,
                 plans,
@@ -202,10 +344,58 @@ if plans:
             )
             bar.progress(1.0, text=tr("imp_done"))
             for r in results:
-                st.success(result_text(r, lang))
+                st.success(plain(result_text(r, lang)))
             st.cache_data.clear()
         except KamError as exc:
-            st.error(error_text(exc, lang))
+            show_error(exc)
+        except Exception as exc:  # disk full: the next run reconnects (ui/session.get_con)
+            if not report_database_fault(exc):
+                raise
+
+
+def _drop_pending_undo() -> None:
+    st.session_state.pop("imp_undo_pending", None)
+
+
+# The pending undo lives in session_state, so that the dialog survives a full rerun and
+# closing it (x, Esc, Abbrechen) forgets it.
+@st.dialog(tr("imp_undo_confirm_title"), width="large", on_dismiss=_drop_pending_undo)
+def confirm_undo(row: dict, version: str) -> None:
+    """Name the import that will be undone; undo exactly it, unless the history changed."""
+    import_id = int(row["import_id"])
+    st.markdown(tr("imp_undo_confirm_text", id=import_id))
+    facts = {
+        tr("imp_undo_confirm_file"): str(row["file_name"]),  # st.table shows text as it is
+        tr("imp_undo_confirm_table"): tr(f"table_{row['table_name']}"),
+        tr("imp_undo_confirm_rows"): tr(
+            "imp_undo_confirm_rows_value",
+            inserted=int(row["rows_inserted"]),
+            updated=int(row["rows_updated"]),
+        ),
+        tr("imp_undo_confirm_time"): fmt_datetime(row["imported_at"], lang),
+        tr("imp_undo_confirm_user"): str(row["username"]),
+    }
+    st.table(pd.DataFrame({"": list(facts), " ": list(facts.values())}).set_index(""))
+    st.caption(tr("imp_undo_confirm_effect"))
+    c1, c2 = st.columns(2)
+    if c1.button(tr("imp_undo_confirm_button", id=import_id), type="primary"):
+        _drop_pending_undo()
+        try:
+            res = undo_import(con, import_id, scope.username, expected_version=version)
+        except KamError as exc:
+            show_error(exc)
+        else:
+            st.session_state["imp_undo_flash"] = tr(
+                "imp_undo_done",
+                id=res["import_id"],
+                deleted=res["deleted"],
+                restored=res["restored"],
+            )
+            st.rerun()
+    if c2.button(tr("imp_undo_cancel")):
+        _drop_pending_undo()
+        st.rerun()
+
 
 st.subheader(tr("imp_history"))
 # The undo confirmation is kept across the rerun that refreshes the history.
@@ -232,17 +422,23 @@ else:
             f"({pd.Timestamp(r.imported_at):%d.%m.%Y %H:%M})"
             for r in done.itertuples()
         }
-        chosen = u1.selectbox(tr("imp_undo_select"), list(labels), format_func=labels.get)
-        if u2.button(tr("imp_undo")):
-            try:
-                res = undo_import(con, chosen, scope.username)
-            except KamError as exc:
-                st.error(error_text(exc, lang))
-            else:
-                st.session_state["imp_undo_flash"] = tr(
-                    "imp_undo_done",
-                    id=res["import_id"],
-                    deleted=res["deleted"],
-                    restored=res["restored"],
-                )
-                st.rerun()
+        # No preselection: when another admin imports meanwhile, the options change and a
+        # preselected first entry would silently become their new import.
+        chosen = u1.selectbox(
+            tr("imp_undo_select"),
+            list(labels),
+            index=None,
+            format_func=labels.get,
+            placeholder=tr("imp_undo_placeholder"),
+        )
+        if u2.button(tr("imp_undo"), disabled=chosen is None) and chosen in labels:
+            row = done[done["import_id"] == chosen].iloc[0].to_dict()
+            st.session_state["imp_undo_pending"] = {
+                "row": row,
+                "version": select_history_version(con),
+            }
+if pending := st.session_state.get("imp_undo_pending"):
+    confirm_undo(pending["row"], pending["version"])
+
+show_inbox_section()
+show_backup_section(scope.username)

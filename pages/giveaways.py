@@ -5,27 +5,23 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from kam_analytics import glossary
 from kam_analytics.exports.theme import money_axis
-from kam_analytics.i18n import (
-    billing_mode_label,
-    fmt_date,
-    fmt_eur,
-    fmt_number,
-    policy_label,
-    select_service_names,
-    tier_label,
-)
+from kam_analytics.glossary import billing_mode_label, policy_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, select_service_names
 from kam_analytics.metrics import giveaways as gv
 from kam_analytics.page_data.giveaways import load_giveaways
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.session import get_con, get_lang, tr
 from ui.widgets import filter_bar, show_table
 
 MONEY = ("leakage", "unbilled_value", "list_value", "billed_amount")
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 names = select_service_names(con, lang)
 st.title(tr("gv_title"))
 st.caption(tr("gv_intro"))
@@ -42,7 +38,7 @@ if found.empty:
     st.success(tr("gv_none"))
     st.stop()
 
-finding_label = {f: tr(f"gv_finding_{f}") for f in gv.FINDINGS}
+finding_label = {f: glossary.finding_label(f, lang) for f in gv.FINDINGS}
 period = period_label(*period_bounds(year), lang) if year else tr("svc_all_years")
 file_year = str(year) if year else "alle_jahre"
 # the company palette's red / amber / blue, the same colours as in the review pack
@@ -70,6 +66,7 @@ for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
         border=True,
         help=tr(f"gv_help_{finding}"),
     )
+report_download("giveaways", year=year, key="gv_report")
 
 labels = {
     "account_id": tr("svc_account_id"),

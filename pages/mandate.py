@@ -10,11 +10,14 @@ from kam_analytics.metrics import mandates as md
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.page_data.mandate import load_mandate, mandate_years
 from kam_analytics.schema import FEEDBACK_KINDS
+from ui.auth import require_page
 from ui.downloads import download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("man_title"))
 st.caption(tr("man_caption"))
 
@@ -95,7 +98,7 @@ with left, st.form(f"md_answers_{account_id}_{year}"):
             st.session_state["md_saved_flash"] = tr("man_saved")
             st.rerun()
         except KamError as exc:
-            st.error(str(exc))
+            show_error(exc)
 
 with right, st.form(f"md_ratings_{account_id}_{year}"):
     st.markdown(f"**{tr('man_ratings')}**")
@@ -120,7 +123,7 @@ with right, st.form(f"md_ratings_{account_id}_{year}"):
             st.session_state["md_saved_flash"] = tr("man_saved")
             st.rerun()
         except KamError as exc:
-            st.error(str(exc))
+            show_error(exc)
 
 with st.expander(tr("fb_add")), st.form(f"md_feedback_{account_id}"):
     kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
@@ -137,4 +140,4 @@ with st.expander(tr("fb_add")), st.form(f"md_feedback_{account_id}"):
             )
             st.success(tr("fb_saved"))
         except KamError as exc:
-            st.error(str(exc))
+            show_error(exc)

@@ -10,13 +10,17 @@ from kam_analytics.departments import save_departments, select_departments
 from kam_analytics.errors import KamError
 from kam_analytics.exports import matrix_sheet as ms
 from kam_analytics.exports.department_sheet import department_pdf
-from kam_analytics.i18n import fmt_eur, policy_label, tier_label
+from kam_analytics.glossary import department_label, policy_label, tier_label
+from kam_analytics.i18n import fmt_eur
 from kam_analytics.schema import DEPARTMENTS, POLICIES, TIERS
+from ui.auth import require_page
 from ui.downloads import XLSX_MIME, chromium_ready, download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 is_admin = scope.role == "admin"
 st.title(tr("mx_title"))
 st.caption(tr("mx_intro"))
@@ -133,7 +137,7 @@ if is_admin:
                 tr("dep_col_department"),
                 options=list(DEPARTMENTS),
                 required=True,
-                format_func=lambda d: tr(f"term_department_{d}"),
+                format_func=lambda d: department_label(d, lang),
             ),
         },
         key="dep_editor",
@@ -148,10 +152,10 @@ if is_admin:
             st.toast(tr("dep_saved", n=n))
             st.rerun()
         except KamError as exc:
-            st.error(f"{exc.message}. {exc.hint}")
+            show_error(exc)
 else:
     shown_deps = dep_view.assign(
-        department=[tr(f"term_department_{d}") for d in dep_view["department"]]
+        department=[department_label(d, lang) for d in dep_view["department"]]
     )
     show_table(
         shown_deps[["service", "department"]],
@@ -174,7 +178,7 @@ def _department_pdf(department: str):
 
 for column, department in zip(st.columns(len(DEPARTMENTS)), DEPARTMENTS, strict=True):
     column.download_button(
-        tr("dep_pdf", department=tr(f"term_department_{department}")),
+        tr("dep_pdf", department=department_label(department, lang)),
         _department_pdf(department),
         f"{tr('dep_title').lower()}_{department}_{year}.pdf",
         "application/pdf",
@@ -239,7 +243,7 @@ if b1.button(tr("mx_save"), type="primary", key="mx_save"):
         st.toast(tr("mx_saved", n=n, year=year))
         st.rerun()
     except KamError as exc:
-        st.error(f"{exc.message}. {exc.hint}")
+        show_error(exc)
 if source != year and b2.button(tr("mx_copy", year=year), key="mx_copy"):
     cat.copy_matrix(con, year, year, scope.username)
     st.rerun()
@@ -280,4 +284,4 @@ if st.button(tr("mx_catalogue_save"), type="primary", key="mx_catalogue_save"):
         st.toast(tr("mx_catalogue_saved", **counts))
         st.rerun()
     except KamError as exc:
-        st.error(f"{exc.message}. {exc.hint}")
+        show_error(exc)

@@ -8,17 +8,20 @@ import streamlit as st
 from babel.dates import get_month_names
 
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, tier_label
+from kam_analytics.glossary import billing_mode_label, key_accounts_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import overview as ov
 from kam_analytics.page_data.overview import default_year, load_overview
 from kam_analytics.periods import default_as_of, period_bounds, period_label
+from ui.auth import require_page
 from ui.downloads import download_table, review_pack_download, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.session import get_con, get_lang, tr
 from ui.widgets import format_frame
 
 _LOCALE = {"de": "de_DE", "en": "en_GB"}
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 
 
 def _short_eur(value: float) -> str:
@@ -58,7 +61,7 @@ kpi = data.kpis
 st.caption(tr("ov_caption", as_of=fmt_date(kpi["as_of"], lang), year=year))
 
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric(tr("ov_key_accounts"), str(kpi["key_accounts"]), border=True)
+c1.metric(key_accounts_label(lang), str(kpi["key_accounts"]), border=True)
 rev_delta = None
 if kpi["revenue_prev"]:
     change = kpi["revenue"] / kpi["revenue_prev"] - 1
@@ -125,7 +128,7 @@ for mode, colour in theme.billing_colors().items():
     fig.add_bar(
         x=[tier_label(t, lang) for t in part["tier"]],
         y=part["list_value"],
-        name=tr(f"ov_mode_{mode}"),
+        name=billing_mode_label(mode, lang),
         marker_color=colour,
     )
 fig.update_layout(barmode="stack", xaxis_title=tr("ov_tier"), yaxis_title=tr("ov_value_axis"))

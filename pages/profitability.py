@@ -5,13 +5,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
-from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names, tier_label
+from kam_analytics.glossary import tier_label
+from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names
 from kam_analytics.metrics.profitability import whale_peak
 from kam_analytics.page_data.profitability import load_profitability
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
+from ui.auth import require_page
 from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.session import get_con, get_lang, tr
 from ui.widgets import filter_bar, show_table
 
 MONEY = (
@@ -27,7 +29,8 @@ MONEY = (
     "threshold",
 )
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("pf_title"))
 st.caption(tr("pf_intro"))
 

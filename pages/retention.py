@@ -7,18 +7,23 @@ import streamlit as st
 
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
-from kam_analytics.i18n import fmt_date, fmt_pct, tier_label
+from kam_analytics.glossary import name_codes, state_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.metrics.backtest import describe_backtest
 from kam_analytics.page_data.retention import load_backtest, load_retention
 from kam_analytics.periods import default_as_of, period_bounds, period_label
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.errors import show_error
+from ui.session import get_con, get_lang, tr
+from ui.text import plain
 from ui.widgets import show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 st.title(tr("ret_title"))
 st.caption(tr("ret_caption", days=get_retention_settings(con).activity_window_days))
 
@@ -53,7 +58,7 @@ try:
         trend_accounts=st.session_state.get(trend_key),
     )
 except KamError as exc:
-    st.error(str(exc))
+    show_error(exc)
     st.stop()
 detail = data.detail
 if detail.empty:
@@ -76,10 +81,11 @@ counts = data.counts
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(tr("ret_m_accounts"), counts.accounts, border=True)
 k2.metric(tr("ret_m_active_start"), counts.active_start, border=True)
-k3.metric(tr("ret_m_retained"), counts.retained, border=True)
-k4.metric(tr("ret_m_lost"), counts.lost, border=True)
-k5.metric(tr("ret_m_at_risk"), counts.at_risk, border=True)
+k3.metric(state_label("retained", lang), counts.retained, border=True)
+k4.metric(state_label("lost", lang), counts.lost, border=True)
+k5.metric(state_label("at_risk", lang), counts.at_risk, border=True)
 st.caption(f"{tr('ret_m_rate')}: {fmt_pct(counts.rate, lang)}")
+report_download("retention", year=year, as_of=as_of, key="rt_report")
 
 summary_labels = {
     "kam_id": tr("col_kam"),
@@ -87,9 +93,9 @@ summary_labels = {
     "tier": tr("tier"),
     "accounts": tr("ret_m_accounts"),
     "active_start": tr("ret_m_active_start"),
-    "retained": tr("ret_m_retained"),
-    "lost": tr("ret_m_lost"),
-    "at_risk": tr("ret_m_at_risk"),
+    "retained": state_label("retained", lang),
+    "lost": state_label("lost", lang),
+    "at_risk": state_label("at_risk", lang),
     "rate": tr("ret_m_rate"),
 }
 left, right = st.columns([3, 2])
@@ -99,6 +105,7 @@ for column, summary, title, stem in (
 ):
     with column:
         st.subheader(tr(title))
+        summary = name_codes(summary, lang)
         show_table(summary, labels=summary_labels, pct=("rate",))
         download_table(
             summary,
@@ -117,12 +124,14 @@ if risky.empty:
 else:
     for rec in risky.to_dict(orient="records"):
         state = (
-            tr("ret_m_lost") if rec["lost"] else (tr("ret_m_retained") if rec["retained"] else "–")
+            state_label("lost", lang)
+            if rec["lost"]
+            else (state_label("retained", lang) if rec["retained"] else "–")
         )
         with st.container(border=True):
             st.markdown(
-                f"**{rec['account_id']} {rec['name'] or ''}** · {tr('col_kam')}: "
-                f"{rec['kam_id'] or tr('ret_no_kam')} {rec['kam_name'] or ''} · {state}"
+                f"**{plain(rec['account_id'])} {plain(rec['name'])}** · {tr('col_kam')}: "
+                f"{plain(rec['kam_id'] or tr('ret_no_kam'))} {plain(rec['kam_name'])} · {state}"
             )
             for line in rt.explain_signals(rec, lang):
                 st.markdown(f"- {line}")
@@ -222,8 +231,8 @@ with st.expander(tr("ret_details")):
         "status": tr("ret_status"),
         "active_start": tr("col_active_start"),
         "active_end": tr("col_active_end"),
-        "retained": tr("ret_m_retained"),
-        "at_risk": tr("ret_m_at_risk"),
+        "retained": state_label("retained", lang),
+        "at_risk": state_label("at_risk", lang),
         "signals": tr("ret_signals"),
         "last_order": tr("col_last_order"),
         "days_since_last_order": tr("col_days_since"),
@@ -236,13 +245,13 @@ with st.expander(tr("ret_details")):
         "mandate_answered": tr("col_mandate_answered"),
     }
     show_table(
-        detail[list(cols)],
+        name_codes(detail[list(cols)], lang),
         labels=cols,
         money=("revenue_t12", "revenue_prev12"),
         pct=("revenue_change",),
     )
     download_table(
-        yes_no(detail[list(cols)]),
+        yes_no(name_codes(detail[list(cols)], lang)),
         f"kundenbindung_{year}_alle_kunden",
         money_cols=("revenue_t12", "revenue_prev12"),
         pct_cols=("revenue_change",),
@@ -273,7 +282,7 @@ else:
             "method": tr("bt_col_method"),
             "accounts": tr("bt_col_accounts"),
             "flagged": tr("bt_col_flagged"),
-            "lost": tr("bt_col_lost"),
+            "lost": state_label("lost", lang),
             "flagged_lost": tr("bt_col_flagged_lost"),
             "precision": tr("bt_col_precision"),
             "recall": tr("bt_col_recall"),

@@ -7,20 +7,15 @@ import streamlit as st
 
 from kam_analytics.cache import memoised
 from kam_analytics.exports.theme import money_axis
-from kam_analytics.i18n import (
-    billing_mode_label,
-    fmt_date,
-    fmt_eur,
-    fmt_pct,
-    select_service_names,
-    tier_label,
-)
+from kam_analytics.glossary import billing_mode_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_pct, select_service_names
 from kam_analytics.metrics import services as sv
 from kam_analytics.page_data.services import load_filter_options, load_services
 from kam_analytics.periods import period_bounds, period_label
 from kam_analytics.schema import BILLING_MODES, TIERS
-from ui.downloads import download_table, session_theme, show_chart
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.auth import require_page
+from ui.downloads import download_table, report_download, session_theme, show_chart
+from ui.session import get_con, get_lang, tr
 from ui.widgets import filter_bar, show_table
 
 # file name part of each summary table (German, like the chart file names)
@@ -41,7 +36,8 @@ MONEY = (
     "value_billed",
 )
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 names = select_service_names(con, lang)
 st.title(tr("svc_title"))
 st.caption(tr("svc_intro"))
@@ -95,6 +91,7 @@ k4.metric(tr("svc_unbilled"), fmt_eur(totals["unbilled_value"], lang, 0), border
 k5.metric(
     tr("svc_silent_share"), fmt_pct(silent / total_value if total_value else 0, lang), border=True
 )
+report_download("services", year=year, key="svc_report")
 
 # The ladder: how much of the value customers (and our own staff) never saw, per tier.
 st.subheader(tr("svc_ladder_title"))
@@ -107,7 +104,7 @@ fig = go.Figure()
 for mode in BILLING_MODES:
     part = ladder[ladder["billing_mode"] == mode].set_index("tier").reindex(ordered)
     fig.add_bar(
-        y=[tier_label(t, lang) if t else tr("svc_no_tier") for t in ordered],
+        y=[tier_label(t, lang) for t in ordered],
         x=part["list_value"],
         name=billing_mode_label(mode, lang),
         orientation="h",

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kam_analytics.audit import list_audit
+from kam_analytics.audit import AUDIT_READERS, list_audit
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import Theme, apply_theme, money_axis
 from kam_analytics.i18n import LANGUAGES, fmt_date, fmt_number, fmt_pct
@@ -25,11 +25,15 @@ from kam_analytics.settings_store import (
     save_kam_pay,
     save_retention_settings,
 )
+from ui.auth import require_page
 from ui.downloads import download_table
-from ui.session import get_con, get_lang, get_scope, tr
+from ui.errors import show_error
+from ui.rates import rates_section
+from ui.session import get_con, get_lang, tr
 from ui.widgets import plotly_config, show_table
 
-con, scope, lang = get_con(), get_scope(), get_lang()
+scope = require_page(__file__)
+con, lang = get_con(), get_lang()
 admin = scope.role == "admin"
 SETTING_LABELS = {
     "gap_factor": "set_gap_factor",
@@ -74,7 +78,7 @@ with st.form("set_retention"):
             )
             st.success(tr("set_saved"))
         except KamError as exc:
-            st.error(str(exc))
+            show_error(exc)
 
 with st.expander(tr("bt_thresholds")):
     # computed on demand: one back-test per candidate value
@@ -134,7 +138,7 @@ with st.form(f"set_plan_{plan_year}"):
             save_bonus_plan(con, scope, plan_year, BonusPlan(w_r, w_m, w_f, gate, cap))
             st.success(tr("set_saved"))
         except KamError as exc:
-            st.error(str(exc))
+            show_error(exc)
 
 st.subheader(tr("set_pay"))
 st.caption(tr("set_pay_caption"))
@@ -191,10 +195,12 @@ else:
                     save_kam_pay(con, scope, kam_id, plan_year, base, target)
                     st.rerun()
                 except KamError as exc:
-                    st.error(str(exc))
+                    show_error(exc)
             if b2.form_submit_button(tr("set_pay_reset"), disabled=not bool(row["overridden"])):
                 delete_kam_pay(con, scope, kam_id, plan_year)
                 st.rerun()
+
+rates_section(con, scope)
 
 st.subheader(tr("set_appearance"))
 st.caption(tr("set_app_caption"))
@@ -281,12 +287,11 @@ if st.button(tr("set_save"), disabled=not admin, key="set_app_save"):
         st.session_state.pop("_export_theme", None)
         st.success(tr("set_saved") + " " + tr("set_app_applies"))
     except KamError as exc:
-        st.error(str(exc))
+        show_error(exc)
 
-if scope.sees_all:
+if scope.role in AUDIT_READERS:
     st.subheader(tr("set_changes"))
-    log = list_audit(con, scope, limit=500)
-    log = log[log["action"].astype(str).str.startswith("settings.")].head(50)
+    log = list_audit(con, scope, limit=50, action_prefix="settings.")
     if log.empty:
         st.caption(tr("no_data"))
     else:

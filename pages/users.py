@@ -7,10 +7,12 @@ from kam_analytics import users
 from kam_analytics.errors import KamError
 from kam_analytics.i18n import fmt_date
 from kam_analytics.schema import ROLES
-from ui.auth import require_page_role
+from ui.auth import require_page
+from ui.errors import show_error
 from ui.session import get_con, get_lang, tr
+from ui.text import plain
 
-scope = require_page_role("admin")
+scope = require_page(__file__)
 con = get_con()
 lang = get_lang()
 
@@ -109,9 +111,9 @@ with add_tab, st.form("users_add", clear_on_submit=False):
                     password=pw1 or None,
                 )
             except KamError as exc:
-                st.error(str(exc))
+                show_error(exc)
             else:
-                done(tr("users_added", name=users.normalize_username(new_name)))
+                done(tr("users_added", name=plain(users.normalize_username(new_name))))
 
 with role_tab:
     if names:
@@ -134,9 +136,9 @@ with role_tab:
                         con, who, scope=scope, role=role, kam_id=kam if role == "kam" else None
                     )
                 except KamError as exc:
-                    st.error(str(exc))
+                    show_error(exc)
                 else:
-                    done(tr("users_changed", name=who))
+                    done(tr("users_changed", name=plain(who)))
 
 with password_tab:
     if names:
@@ -153,9 +155,9 @@ with password_tab:
                     try:
                         users.set_password(con, who, pw1, scope=scope)
                     except KamError as exc:
-                        st.error(str(exc))
+                        show_error(exc)
                     else:
-                        done(tr("users_reset_done", name=who))
+                        done(tr("users_reset_done", name=plain(who)))
 
 with remove_tab:
     if names:
@@ -166,6 +168,6 @@ with remove_tab:
                 try:
                     users.remove_user(con, who, scope=scope)
                 except KamError as exc:
-                    st.error(str(exc))
+                    show_error(exc)
                 else:
-                    done(tr("users_removed", name=who))
+                    done(tr("users_removed", name=plain(who)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import sys
@@ -65,16 +64,10 @@ def require_chromium():
 
 
 def app_page_entries() -> list[tuple]:
-    """Every (path, label, icon[, roles]) entry of app.py's PAGES and ADMIN_PAGES, unrun."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    entries = []
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id in ("PAGES", "ADMIN_PAGES") for t in node.targets
-        ):
-            entries += ast.literal_eval(node.value)
-    assert entries, "no PAGES in app.py"
-    return entries
+    """Every (path, label, icon, roles) of the navigation (ui/navigation.py PAGES), unrun."""
+    from ui.navigation import PAGES
+
+    return [(e.path, e.label, e.icon, e.roles) for e in PAGES]
 
 
 def run_cli(*args, check: bool = False, stdin: str | None = None):
@@ -90,3 +83,11 @@ def run_cli(*args, check: bool = False, stdin: str | None = None):
         timeout=300,
         check=check,
     )
+
+
+@pytest.fixture(scope="session")
+def hostile_files(tmp_path_factory) -> dict:
+    """The hostile input corpus (tests/hostile_files.py), written once per test session."""
+    from hostile_files import write_hostile
+
+    return write_hostile(tmp_path_factory.mktemp("hostile"))

@@ -16,8 +16,11 @@ from kam_analytics.errors import AccessDeniedError
 from tests.conftest import app_page_entries
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT_KINDS = ("services", "giveaways", "retention", "bonus")
-ADMIN_ONLY = {"pages/audit.py", "pages/users.py"}
+# reports with one row per account or KAM, and reports of aggregates (checked separately)
+ROW_KINDS = ("services", "giveaways", "retention", "bonus")
+AGGREGATE_KINDS = ("overview", "backtest", "departments", "changes")
+REPORT_KINDS = ROW_KINDS + AGGREGATE_KINDS
+ADMIN_ONLY = {"pages/users.py", "pages/data_import.py"}
 
 
 @pytest.fixture
@@ -69,38 +72,18 @@ def app_pages() -> list[tuple]:
 
 @pytest.mark.parametrize("role", ["admin", "management", "kam"])
 def test_pages_per_role(role):
-    from ui.auth import visible_pages
+    from ui.navigation import visible_pages
 
-    pages = app_pages()
-    shown = {p for p, _, _ in visible_pages(pages, Scope(role=role, kam_id="K1"))}
-    all_paths = {entry[0] for entry in pages}
+    shown = {
+        e.path for pages in visible_pages(Scope(role=role, kam_id="K1")).values() for e in pages
+    }
+    all_paths = {entry[0] for entry in app_pages()}
     if role == "admin":
         assert shown == all_paths
     else:
         assert shown.isdisjoint(ADMIN_ONLY)
         assert ADMIN_ONLY <= all_paths - shown
     assert "pages/overview.py" in shown
-
-
-def test_visible_pages_accepts_three_and_four_tuples():
-    from ui.auth import visible_pages
-
-    pages = [
-        ("pages/a.py", "a", "i"),
-        ("pages/b.py", "b", "i", ("admin", "management")),
-        ("pages/c.py", "c", "i", None),
-        ("pages/users.py", "s", "i"),  # known admin page listed as a 3-tuple
-    ]
-    assert [p for p, _, _ in visible_pages(pages, Scope(role="kam", kam_id="K1"))] == [
-        "pages/a.py",
-        "pages/c.py",
-    ]
-    assert [p for p, _, _ in visible_pages(pages, Scope(role="management"))] == [
-        "pages/a.py",
-        "pages/b.py",
-        "pages/c.py",
-    ]
-    assert len(visible_pages(pages, Scope(role="admin"))) == 4
 
 
 def test_no_unsafe_html_with_user_text():
@@ -111,13 +94,6 @@ def test_no_unsafe_html_with_user_text():
         if "unsafe_allow_html" in p.read_text(encoding="utf-8")
     ]
     assert offenders == []
-
-
-def test_escape_markdown():
-    from ui.auth import escape_markdown
-
-    assert escape_markdown("a_b") == "a\\_b"
-    assert escape_markdown("![x](http://evil)") == "\\!\\[x\\]\\(http\\://evil\\)"
 
 
 # --- reports as another user -----------------------------------------------------------------
@@ -154,7 +130,7 @@ def run_report(path: Path, kind: str, user: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(done.stdout), dtype=str)
 
 
-@pytest.mark.parametrize("kind", REPORT_KINDS)
+@pytest.mark.parametrize("kind", ROW_KINDS)
 def test_report_as_kam_shows_only_own_accounts(demo_users_db, kind):
     path, kam, visible, everything = demo_users_db
     assert kam.kam_id == "KAM01" and 0 < len(visible) < len(everything)
@@ -172,6 +148,29 @@ def test_report_as_kam_shows_only_own_accounts(demo_users_db, kind):
     theirs = run_report(path, kind, "leitung")
     key = "account_id" if "account_id" in theirs.columns else "kam_id"
     assert set(mine[key]) < set(theirs[key])
+
+
+def test_aggregate_reports_as_kam_count_only_own_accounts(demo_users_db):
+    path = demo_users_db[0]
+
+    def run_report(*args):  # numbers, not the text of the CSV
+        df = globals()["run_report"](*args)
+        for col in ("key_accounts", "revenue", "accounts", "findings"):
+            if col in df:
+                df[col] = pd.to_numeric(df[col])
+        return df
+
+    mine, theirs = run_report(path, "overview", "kam01"), run_report(path, "overview", "leitung")
+    assert 0 < mine["key_accounts"].iloc[0] < theirs["key_accounts"].iloc[0]
+    assert mine["revenue"].iloc[0] < theirs["revenue"].iloc[0]
+    mine, theirs = run_report(path, "backtest", "kam01"), run_report(path, "backtest", "leitung")
+    assert 0 < mine["accounts"].iloc[0] < theirs["accounts"].iloc[0]
+    mine = run_report(path, "departments", "kam01")
+    theirs = run_report(path, "departments", "leitung")
+    # the same matrix rows; giveaways counted of the KAM's own accounts only
+    assert list(mine["service_code"]) == list(theirs["service_code"])
+    assert (mine["findings"] <= theirs["findings"]).all()
+    assert mine["findings"].sum() < theirs["findings"].sum()
 
 
 def test_report_as_unknown_user_is_refused(demo_users_db):

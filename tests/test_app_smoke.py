@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kam_analytics.access import Scope
+from kam_analytics.glossary import key_accounts_label
 from kam_analytics.i18n import t
 from tests.conftest import app_page_entries
 
@@ -72,7 +73,7 @@ def test_overview_shows_kpis_charts_and_key_accounts(lang, app_db, monkeypatch):
     assert [x.value for x in at.title] == [t("ov_title", lang)]
     labels = [m.label for m in at.metric]
     assert labels == [
-        t("ov_key_accounts", lang),
+        key_accounts_label(lang),
         t("ov_revenue", lang),
         t("ov_service_value", lang),
         t("ov_unbilled_share", lang),

@@ -30,9 +30,9 @@ from kam_analytics.errors import (
     FourEyesError,
     KamError,
     YearClosedError,
+    localise_error,
 )
 from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx, summary_rows
-from kam_analytics.i18n import kam_error_text
 from kam_analytics.ingest.pipeline import import_files
 from kam_analytics.metrics.bonus import compute_standings, get_standing, report_bonus
 from kam_analytics.metrics.feedback import add_feedback, list_feedback
@@ -119,7 +119,7 @@ def test_kam_cannot_approve_and_nobody_decides_own_entry(scenario):
     with pytest.raises(FourEyesError) as info:
         approvals.approve_survey(scenario, LEITUNG, "X-1")
     assert info.value.code == "four_eyes"
-    assert "selbst erfasst" in kam_error_text(info.value, "de")
+    assert "selbst erfasst" in " — ".join(localise_error(info.value, "de"))
     assert k1(scenario)["bonus"] == 6975.0
     assert audit(scenario, "feedback.approve") == []
 
@@ -256,7 +256,7 @@ def test_closed_year_refuses_writes_of_its_inputs(scenario):
     assert scenario.execute("SELECT count(*) FROM feedback").fetchall()[0][0] == 5  # as built
     assert k1(scenario, None)["bonus"] == 1800.0
     # localised, naming the year, the date and who closed it
-    text = kam_error_text(info.value, "de")
+    text = " — ".join(localise_error(info.value, "de"))
     assert text.startswith("Das Jahr 2025 ist abgeschlossen (Abrechnungen ausgestellt am ")
     assert "von admin): die Vergütung 2025 kann nicht mehr geändert werden" in text
     # open years and answers (no bonus input) stay writable

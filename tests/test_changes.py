@@ -122,3 +122,59 @@ def test_report_changes_and_undo(states):
 def test_snapshot_is_json(states):
     con, _, after = states
     assert json.loads(json.dumps(after))["year"] == TODAY.year
+
+
+def test_change_report_of_real_imports(tmp_path):
+    """Two CLI imports: the change report lists exactly what the second one changed; undoing
+    it forgets its batch."""
+    from tests.conftest import run_cli
+
+    db_file = tmp_path / "k.duckdb"
+    day = (TODAY - dt.timedelta(days=10)).isoformat()
+    (tmp_path / "kams.csv").write_text("kam_id,name\nKAM1,Eins\nKAM2,Zwei\n", encoding="utf-8")
+    (tmp_path / "accounts.csv").write_text(
+        "account_id,name,tier,kam_id\nK1,Eins GmbH,KEY,KAM1\nK2,Zwei AG,A,KAM2\n", encoding="utf-8"
+    )
+    orders = "order_id,line_no,account_id,order_date,net_revenue\n" + "".join(
+        f"O{a}{i},1,{a},{(TODAY - dt.timedelta(days=30 * i)).isoformat()},1000\n"
+        for a in ("K1", "K2")
+        for i in range(12)
+    )
+    (tmp_path / "orders.csv").write_text(orders, encoding="utf-8")
+    first = run_cli(
+        "import",
+        str(tmp_path / "kams.csv"),
+        str(tmp_path / "accounts.csv"),
+        str(tmp_path / "orders.csv"),
+        "--db",
+        str(db_file),
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    (tmp_path / "events.csv").write_text(
+        "event_id,account_id,date,service_code,quantity,cost,list_value,billed_amount,billing_mode\n"
+        f"E1,K2,{day},TRAINING,1,900,1800,0,silent\n",
+        encoding="utf-8",
+    )
+    second = run_cli("import", str(tmp_path / "events.csv"), "--db", str(db_file))
+    assert second.returncode == 0, second.stdout + second.stderr
+    out = run_cli("report", "changes", "--db", str(db_file), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    # the training of an A account, unbilled under the billed policy: one new giveaway of
+    # 1.800 € and the leakage of tier A and KAM2 from 0 to 1.800 € (bonus: no target, 0 €)
+    assert [(r["section"], r["account_id"], r["detail"]) for r in rows] == [
+        ("new_finding", "K2", "giveaway:TRAINING"),
+        ("leakage_tier", None, "A"),
+        ("leakage_kam", None, "KAM2"),
+    ]
+    assert rows[0]["after"] == 1800.0
+    # since the first import: the same (the first batch started from an empty database,
+    # so everything of it is new as well)
+    since = run_cli("imports", "list", "--db", str(db_file), "--format", "json")
+    assert since.returncode == 0, since.stderr
+    ids = sorted(r["import_id"] for r in json.loads(since.stdout))
+    undo = run_cli("imports", "undo", str(ids[-1]), "--db", str(db_file))
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    after_undo = run_cli("report", "changes", "--db", str(db_file), "--format", "json")
+    assert after_undo.returncode == 0, after_undo.stderr
+    assert not any(r["section"] == "new_finding" for r in json.loads(after_undo.stdout))

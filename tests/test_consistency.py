@@ -86,9 +86,8 @@ def test_key_retention_is_the_same_on_overview_retention_and_bonus(variant_db):
 
 
 def test_report_overview_agrees_with_report_retention_and_the_function(variant_db, tmp_path):
-    from conftest import run_cli
-
     from kam_analytics.metrics.overview import select_overview_kpis
+    from tests.conftest import run_cli
 
     con = db.connect(variant_db)
     try:
@@ -416,11 +415,12 @@ def _metrics(at) -> dict[str, tuple[str, str]]:
 
 def test_overview_and_retention_pages_show_the_report_counts(variant_db, tmp_path, monkeypatch):
     """With a lost key account or a 14-day window the two pages show the report's counts."""
-    from conftest import ROOT
     from streamlit.testing.v1 import AppTest
 
+    from kam_analytics.glossary import state_label
     from kam_analytics.i18n import t
     from kam_analytics.metrics.retention import report_retention
+    from tests.conftest import ROOT
 
     path = tmp_path / "app.duckdb"
     shutil.copy(variant_db, path)
@@ -444,4 +444,4 @@ def test_overview_and_retention_pages_show_the_report_counts(variant_db, tmp_pat
     assert not at.exception
     shown = _metrics(at)
     assert shown[t("ret_m_active_start", "de")][0] == str(started)
-    assert shown[t("ret_m_retained", "de")][0] == str(kept)
+    assert shown[state_label("retained", "de")][0] == str(kept)

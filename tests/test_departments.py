@@ -123,7 +123,7 @@ def test_report_and_pdf(company, db_path):
     pdf = department_pdf(company, ALL, "logistics", year=2025, as_of=AS_OF)
     assert pdf.startswith(b"%PDF") and b"/Count 1" in pdf  # one page
 
-    from conftest import run_cli
+    from tests.conftest import run_cli
 
     company.close()
     out = run_cli(

@@ -298,7 +298,7 @@ def test_matrix_page_admin_edits_others_read(monkeypatch, demo_copy):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("KAM_DB", str(demo_copy))
-    for user, role, editors in (("admin", "admin", 2), ("leitung", "management", 0)):
+    for user, role, editors in (("admin", "admin", 3), ("leitung", "management", 0)):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.session_state["scope"] = Scope(user, role)
         at.run()

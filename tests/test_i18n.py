@@ -12,16 +12,15 @@ from pathlib import Path
 import pytest
 
 from kam_analytics import i18n
+from kam_analytics.glossary import billing_mode_label, policy_label, tier_label
 from kam_analytics.i18n import (
     LOCALE_DIR,
-    billing_mode_label,
     fmt_date,
     fmt_eur,
     fmt_number,
     fmt_pct,
     load_labels,
     select_service_names,
-    tier_label,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,7 +129,7 @@ def test_terms():
     assert tier_label("X", "en") == "X"
     assert billing_mode_label("waived", "de") == "Ausgewiesen, nicht berechnet"
     assert billing_mode_label("silent", "en") == "Provided free, not invoiced"
-    assert i18n.policy_label("not_offered", "de") == "nicht angeboten"
+    assert policy_label("not_offered", "de") == "nicht angeboten"
 
 
 def test_service_names_by_language(con):

@@ -23,8 +23,23 @@ def _problems(plan, severity=None):
     ]
 
 
-def test_sap_title_rows_trailing_minus_serial_dates_total_row(con):
-    [res] = import_files(con, [DATA / "shipments_sap_title_total.xlsx"], today=TODAY)
+def test_sap_title_rows_trailing_minus_serial_dates_total_row(con, tmp_path):
+    # Shipping conditions "01"/"02" are codes: which one is express is never guessed.
+    [plan] = plan_files(con, [DATA / "shipments_sap_title_total.xlsx"], today=TODAY)
+    assert [
+        (p.reason, p.row, p.column, p.value) for p in plan.all_problems if p.severity == "error"
+    ] == [
+        ("unknown_value", 5, "Versandbedingung", "02"),
+        ("unknown_value", 6, "Versandbedingung", "01"),
+    ]
+    # A partial profile names only the value mapping; the columns come from the synonyms.
+    profile = tmp_path / "sap.toml"
+    profile.write_text(
+        'table = "shipments"\n[values.ship_mode]\n"01" = "standard"\n"02" = "express"\n'
+    )
+    [res] = import_files(
+        con, [DATA / "shipments_sap_title_total.xlsx"], profile=profile, today=TODAY
+    )
     assert (res.table, res.sheet, res.inserted) == ("shipments", "Lieferungen", 3)
     rows = con.execute(
         "SELECT shipment_id, account_id, ship_date::VARCHAR, ship_mode, freight_cost::DOUBLE, "
@@ -37,7 +52,12 @@ def test_sap_title_rows_trailing_minus_serial_dates_total_row(con):
     ]
     total = [p for p in res.problems if p.reason == "total_row_dropped"]
     assert [(p.row, p.value, p.message) for p in total] == [
-        (9, "Summe", "Total row at the bottom was not imported")
+        (
+            9,
+            "Summe",
+            "Total row at the bottom was not imported (its amounts equal the sums of the rows "
+            "above)",
+        )
     ]
 
 
@@ -49,9 +69,9 @@ def test_german_semicolon_csv_cp1252(con):
         "cost_of_goods::DOUBLE, currency FROM orders ORDER BY order_id"
     ).fetchall()
     assert rows == [
-        ("A-1", "1", "0815", "2025-12-31", 1234.56, 800.0, "EUR"),
-        ("A-2", "1", "0816", "2025-11-30", -50.0, None, "EUR"),
-        ("A-3", "1", "0815", "2025-11-30", 2000.0, 1500.5, "EUR"),
+        ("A-1", "1", "815", "2025-12-31", 1234.56, 800.0, "EUR"),
+        ("A-2", "1", "816", "2025-11-30", -50.0, None, "EUR"),
+        ("A-3", "1", "815", "2025-11-30", 2000.0, 1500.5, "EUR"),
     ]
 
 
@@ -62,9 +82,9 @@ def test_utf8_bom_csv_with_tier_synonyms(con):
         "ORDER BY account_id"
     ).fetchall()
     assert rows == [
-        ("00100", "Müller, Sohn & Co.", "KEY", "München", "2018-05-01", "active"),
-        ("00101", "Schmidt AG", "KEY", "Hamburg", "2020-02-01", "active"),
-        ("00102", "Weber GmbH", "A", "Berlin", None, "lost"),
+        ("100", "Müller, Sohn & Co.", "KEY", "München", "2018-05-01", "active"),
+        ("101", "Schmidt AG", "KEY", "Hamburg", "2020-02-01", "active"),
+        ("102", "Weber GmbH", "A", "Berlin", None, "lost"),
     ]
 
 
@@ -75,9 +95,9 @@ def test_tab_separated_txt_with_billing_modes(con):
         " billed_amount::DOUBLE, billing_mode FROM service_events ORDER BY event_id"
     ).fetchall()
     assert rows == [
-        ("E1", "0815", "2025-03-03", "TRAINING", 1.0, 1200.0, 0.0, "waived"),
-        ("E2", "0816", "2025-03-04", "CUSTOM_PACKAGING", 2.0, 300.0, 300.0, "billed"),
-        ("E3", "0815", "2025-03-05", "INNOVATION_WS", 1.0, 2500.0, 0.0, "silent"),
+        ("E1", "815", "2025-03-03", "TRAINING", 1.0, 1200.0, 0.0, "waived"),
+        ("E2", "816", "2025-03-04", "CUSTOM_PACKAGING", 2.0, 300.0, 300.0, "billed"),
+        ("E3", "815", "2025-03-05", "INNOVATION_WS", 1.0, 2500.0, 0.0, "silent"),
     ]
 
 
@@ -89,8 +109,8 @@ def test_legacy_xls(con):
         "ORDER BY 1"
     ).fetchall()
     assert rows == [
-        ("00042", "Gamma KG", "KEY", "2019-04-01", 2),
-        ("00043", "Delta GmbH", "C", "2021-01-15", 3),
+        ("42", "Gamma KG", "KEY", "2019-04-01", 2),
+        ("43", "Delta GmbH", "C", "2021-01-15", 3),
     ]
 
 
@@ -123,18 +143,29 @@ def test_formula_cells_and_profile_with_computed_column(con):
 
 
 def test_superstore_profile_cost_of_goods_and_order_lines(con):
-    import_files(
-        con, [DATA / "orders_superstore.csv"], profile=DATA / "orders_superstore.toml", today=TODAY
-    )
+    from kam_analytics.exchange_rates import upsert_rate
+
+    source = [DATA / "orders_superstore.csv"]
+    profile = DATA / "orders_superstore.toml"
+    # USD without a rate: refused, row and column named, nothing summed as euros.
+    [plan] = plan_files(con, source, profile=profile, today=TODAY)
+    assert [(p.reason, p.row, p.column, p.value) for p in plan.all_problems][:2] == [
+        ("unknown_rate", 2, "Sales", "USD"),
+        ("unknown_rate", 3, "Sales", "USD"),
+    ]
+    upsert_rate(con, "USD", 2025, 0, 1.25)
+    import_files(con, source, profile=profile, today=TODAY)
     rows = con.execute(
         "SELECT order_id, line_no, order_date::VARCHAR, net_revenue::DOUBLE, "
-        "cost_of_goods::DOUBLE, currency FROM orders ORDER BY 1, 2"
+        "cost_of_goods::DOUBLE, currency, fx_rate::DOUBLE FROM orders ORDER BY 1, 2"
     ).fetchall()
+    # Stored in EUR: USD / 1.25, to 4 decimals (957.5775 - -383.031 = 1340.6085 USD); the
+    # line number is the export's Row ID.
     assert rows == [
-        ("CA-2025-138688", "1", "2025-06-12", 14.62, 7.75, "USD"),
-        ("CA-2025-152156", "1", "2025-11-08", 261.96, 220.05, "USD"),
-        ("CA-2025-152156", "2", "2025-11-08", 731.94, 512.36, "USD"),
-        ("US-2025-108966", "1", "2025-10-11", 957.58, 1340.61, "USD"),
+        ("CA-2025-138688", "3", "2025-06-12", 11.696, 6.1989, "USD", 1.25),
+        ("CA-2025-152156", "1", "2025-11-08", 209.568, 176.0371, "USD", 1.25),
+        ("CA-2025-152156", "2", "2025-11-08", 585.552, 409.8864, "USD", 1.25),
+        ("US-2025-108966", "4", "2025-10-11", 766.062, 1072.4868, "USD", 1.25),
     ]
 
 
@@ -171,9 +202,10 @@ BLOCKING = [
             (
                 "conflicting_duplicate_key",
                 3,
-                "shipment_id",
+                "freight_cost",
                 "S1",
-                "Key S1 appears more than once with different values (first in row 2)",
+                "Key S1 appears more than once with different values (first in row 2; "
+                "differing: freight_cost)",
             )
         ],
     ),

@@ -1,6 +1,7 @@
 """Exports that real systems produce: table detection, derived ids, service names, no tier."""
 
 import duckdb
+import pytest
 
 from kam_analytics.ingest.mapping import detect_table
 from tests.conftest import run_cli
@@ -87,8 +88,8 @@ def test_orders_of_unknown_accounts_get_placeholders_until_undone(tmp_path):
     assert "2 placeholder account(s) created" in result.stdout
     report = run_cli("report", "services", "--db", db)
     assert [line.split(",")[:3] for line in report.stdout.splitlines()[1:]] == [
-        ["0815", "0815", ""],
         ["4711", "4711", ""],
+        ["815", "815", ""],
     ]
     undo = run_cli("imports", "undo", 1, "--db", db)
     assert undo.returncode == 0, undo.stderr
@@ -114,6 +115,56 @@ def test_survey_tool_export_is_feedback_of_kind_survey(tmp_path):
     ).fetchall()
     con.close()
     assert rows == [
-        ("1", "0815", 9.0, "survey", "Great service"),
-        ("2", "0815", 4.0, "survey", "Late deliveries"),
+        ("1", "815", 9.0, "survey", "Great service"),
+        ("2", "815", 4.0, "survey", "Late deliveries"),
     ]
+
+
+REAL_HEADERS = [
+    # CRM pipeline (Maven "CRM Sales Opportunities"): names as ids, close_value as revenue.
+    (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value",
+        "orders",
+        {
+            "order_id": "opportunity_id",
+            "account_id": "account",
+            "order_date": "close_date",
+            "net_revenue": "close_value",
+        },
+    ),
+    ("account,sector,year_established,revenue,employees", "accounts", {"account_id": "account"}),
+    ("sales_agent,manager,regional_office", "kams", {"kam_id": "sales_agent"}),
+    # Superstore
+    (
+        "Row ID,Order ID,Order Date,Ship Date,Ship Mode,Customer ID,Customer Name,Sales,Quantity",
+        "orders",
+        {"order_id": "Order ID", "account_id": "Customer ID", "net_revenue": "Sales"},
+    ),
+    # Online Retail: value = unit price x quantity
+    (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country",
+        "orders",
+        {"order_id": "InvoiceNo", "unit_price": "UnitPrice", "order_date": "InvoiceDate"},
+    ),
+    # German ERP styles
+    (
+        "Belegnummer;Kundennummer;Belegdatum;Umsatz;Währung",
+        "orders",
+        {"order_id": "Belegnummer", "account_id": "Kundennummer", "order_date": "Belegdatum"},
+    ),
+    (
+        "Lieferschein;Debitor;Warenausgang;Versandart;Frachtkosten",
+        "shipments",
+        {"ship_mode": "Versandart", "freight_cost": "Frachtkosten"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("header", "table", "expected"), REAL_HEADERS)
+def test_real_export_headers_map_without_a_profile(header, table, expected):
+    from kam_analytics.ingest.mapping import auto_mapping
+
+    headers = header.split(";" if ";" in header else ",")
+    assert detect_table(headers)[0] == table
+    columns = auto_mapping(headers, table).columns
+    assert {k: columns.get(k) for k in expected} == expected

@@ -207,7 +207,7 @@ def test_sheet_png_needs_chromium(con, monkeypatch):
 
 @pytest.mark.browser
 def test_sheet_png_is_a4_landscape(con):
-    from conftest import require_chromium
+    from tests.conftest import require_chromium
 
     require_chromium()
     png = ms.matrix_png(con, 2025, "en")

@@ -114,3 +114,44 @@ def test_period_invariants(year, as_of, today):
     assert prev_start == D(year - 1, 1, 1)
     assert prev_end.year == year - 1 and prev_end.month == p.end.month
     assert 0 <= (p.end - prev_end).days - 365 <= 1
+
+
+def test_cut_off():
+    from kam_analytics.periods import cut_off
+
+    assert cut_off(None, None, TODAY) is None
+    assert cut_off(None, D(2025, 5, 1), TODAY) == D(2025, 5, 1)
+    assert cut_off(2026, None, TODAY) == TODAY
+    assert cut_off(2025, None, TODAY) == D(2025, 12, 31)
+
+
+def test_running_year_figures_end_today_everywhere(con):
+    """A service dated later this year (a planned training) counts nowhere yet: the services
+    report, the page summaries, profitability and the deck all stop at today."""
+    from kam_analytics.access import Scope
+    from kam_analytics.metrics.account_value import collect_account_data
+    from kam_analytics.metrics.profitability import account_profitability
+    from kam_analytics.metrics.services import report_services, summarise_service_events
+
+    today = dt.date.today()
+    if today.month == 12 and today.day == 31:
+        pytest.skip("no later day in this year")
+    year, later = today.year, D(today.year, 12, 31)
+    con.execute("INSERT INTO accounts (account_id, name, tier) VALUES ('K1', 'Kunde', 'KEY')")
+    con.execute(
+        "INSERT INTO service_events (event_id, account_id, date, service_code, cost, list_value,"
+        " billed_amount, billing_mode) VALUES"
+        " ('E1', 'K1', ?, 'TRAINING', 100, 1000, 0, 'silent'),"
+        " ('E2', 'K1', ?, 'TRAINING', 200, 5000, 0, 'silent')",
+        [D(year, 1, 1), later],
+    )
+    everyone = Scope.everything()
+    assert report_services(con, year=year, scope=everyone)["list_value"].tolist() == [1000.0]
+    assert summarise_service_events(con, everyone, year=year)["total"]["list_value"] == 1000.0
+    profit = account_profitability(con, year=year, scope=everyone)
+    assert profit["service_cost"].tolist() == [100.0]
+    assert collect_account_data(con, "K1", year, scope=everyone).totals["list_value"] == 1000.0
+    # the whole year once it is asked for explicitly
+    assert report_services(con, year=year, as_of=later, scope=everyone)["list_value"].tolist() == [
+        6000.0
+    ]

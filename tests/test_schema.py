@@ -108,11 +108,16 @@ def test_resolve_db_path_argument_env_default(monkeypatch, tmp_path):
 def test_cli_uses_db_option_then_env(monkeypatch, tmp_path, capsys):
     env_file, arg_file = tmp_path / "env.duckdb", tmp_path / "arg.duckdb"
     monkeypatch.setenv("KAM_DB", str(env_file))
+    # `info` reads: it refuses a file that does not exist (tests/test_db_faults.py).
+    assert cli_main(["info"]) == 2 and not env_file.exists()
+    capsys.readouterr()
+    db.connect(env_file).close()
     assert cli_main(["info"]) == 0
     out = capsys.readouterr().out
     assert f"database:       {env_file}" in out
     assert f"schema version: {schema.SCHEMA_VERSION}" in out
     assert env_file.exists() and not arg_file.exists()
+    db.connect(arg_file).close()
     assert cli_main(["info", "--db", str(arg_file)]) == 0
     assert f"database:       {arg_file}" in capsys.readouterr().out
     assert arg_file.exists()

@@ -261,8 +261,7 @@ def test_appearance_validation(con):
 
 
 def test_appearance_admin_only_and_logged(con):
-    from kam_analytics.exports.theme import DEFAULT_COLORS
-    from kam_analytics.settings_store import save_appearance
+    from kam_analytics.settings_store import DEFAULT_COLORS, save_appearance
 
     with pytest.raises(AccessDeniedError):
         save_appearance(con, BOSS, {"default_language": "en"})

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from kam_analytics import db, users
 from kam_analytics.i18n import t
+from ui.text import plain
 
 TIMEOUT = 120
 
@@ -107,7 +108,8 @@ def test_real_database_shows_no_demo_users(tmp_path, monkeypatch):
 
 def test_wrong_password_shows_error(app_db):
     at = sign_in(new_app().run(), "kam01", "falsches-passwort")
-    assert [e.value for e in at.error] == [t("auth_failed")]
+    hint = t("err_auth_failed_hint", n=users.MAX_FAILED_ATTEMPTS, minutes=users.LOCK_MINUTES)
+    assert [e.value for e in at.error] == [f"{t('err_auth_failed')}  \n{hint}"]
     assert [x.value for x in at.title] == [t("auth_title")]
     assert page_paths(at) == set()
     assert audit_rows(app_db)[-1][:2] == ("kam01", "signin_failed")
@@ -126,11 +128,13 @@ def test_kam_gets_no_admin_pages(app_db):
 
 
 def test_management_gets_no_admin_pages(app_db):
+    """Management reads the audit log (kam_analytics.audit.AUDIT_READERS) but manages no users."""
     at = sign_in(new_app().run(), "leitung")
     assert not at.exception
-    assert not page_paths(at) & {"pages/users.py", "pages/audit.py"}
+    assert not page_paths(at) & {"pages/users.py", "pages/data_import.py"}
+    assert "pages/audit.py" in page_paths(at)
     with pytest.raises(ValueError):
-        at.switch_page("pages/audit.py")
+        at.switch_page("pages/users.py")
 
 
 def test_admin_manages_users_and_reads_the_audit_log(app_db):
@@ -147,7 +151,8 @@ def test_admin_manages_users_and_reads_the_audit_log(app_db):
     at.text_input(key="users_add_pw2").input("Neu-Passwort-9")
     click(at, t("users_add_submit"))
     assert not at.exception
-    assert [s.value for s in at.success] == [t("users_added", name="neu.kam")]
+    # Data in a message is escaped Markdown (ui.text.plain): it shows as "neu.kam".
+    assert [s.value for s in at.success] == [t("users_added", name=plain("neu.kam"))]
     assert "neu.kam" in list(at.dataframe[0].value[t("users_col_username")])
 
     at.switch_page("pages/audit.py").run()
@@ -189,6 +194,18 @@ def test_sign_out(app_db):
     assert [x.value for x in at.title] == [t("auth_title")]
     assert [s.value for s in at.success] == [t("auth_signed_out")]
     assert page_paths(at) == set()
+
+
+def test_sign_out_forgets_the_whole_session_but_the_language(app_db):
+    """Filters, per-session caches and page state of the signed-out user do not survive."""
+    at = fresh(sign_in(new_app().run(), "kam01"), lang="en", _export_theme="cached")
+    keys = ("scope", "ov_year", "_export_theme")
+    assert all(k in at.session_state for k in keys)
+    at.sidebar.button(key="auth_signout").click().run()
+    assert not at.exception
+    assert [k for k in keys if k in at.session_state] == []
+    assert at.session_state["lang"] == "en"
+    assert [x.value for x in at.title] == [t("auth_title", "en")]
 
 
 def test_session_expires_after_eight_hours_idle(app_db):
@@ -250,7 +267,9 @@ def test_company_sign_in_without_user_is_refused(app_db):
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
     at.user = {"is_logged_in": True, "email": "fremd@example.com"}
     at.run()
-    assert [e.value for e in at.error] == [t("auth_company_no_user", email="fremd@example.com")]
+    assert [e.value for e in at.error] == [
+        t("auth_company_no_user", email=plain("fremd@example.com"))
+    ]
     assert "scope" not in at.session_state
     assert page_paths(at) == set()
     at.run()  # a rerun does not write a second failed sign-in

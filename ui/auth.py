@@ -7,15 +7,17 @@ only decides who is signed in and which pages the navigation offers.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from kam_analytics import users
 from kam_analytics.access import Scope
-from kam_analytics.errors import AuthenticationError, NotFoundError
+from kam_analytics.errors import AccessDeniedError, AuthenticationError, NotFoundError, Reason
+from ui.errors import show_error
+from ui.navigation import page_entry
 from ui.session import get_con, tr
+from ui.text import plain
 
 SESSION_TIMEOUT_HOURS = 8
 _SCOPE = "scope"  # read by ui.session.get_scope()
@@ -24,37 +26,11 @@ _METHOD = "auth_method"  # "password" or "company"
 _NOTICE = "auth_notice"  # message for the next sign-in form (expired, signed out)
 _COMPANY_FAILED = "auth_company_failed"  # e-mail whose company sign-in found no user
 _PENDING = "auth_pending"  # st.login / st.logout requested by a button callback
-
-# Pages only admins get, also when another area lists them as (path, label, icon) 3-tuples.
-ADMIN_ONLY_PAGES = frozenset(
-    {
-        "pages/audit.py",
-        "pages/users.py",
-        "pages/data_import.py",
-        "pages/import.py",
-        "pages/imports.py",
-    }
-)
+_SWEEP = "auth_sweep"  # one extra run after sign-out, so the old run's downloads are deleted
+_KEEP_AFTER_SIGN_OUT = frozenset({"lang", _NOTICE, _PENDING, _COMPANY_FAILED, _SWEEP})
 
 
-# --- pages and roles -------------------------------------------------------------------------
-
-
-def page_roles(entry: Sequence) -> tuple[str, ...] | None:
-    """Roles that may open a PAGES entry: the 4th field, else admin for ADMIN_ONLY_PAGES."""
-    if len(entry) >= 4 and entry[3] is not None:
-        return tuple(entry[3])
-    return ("admin",) if entry[0] in ADMIN_ONLY_PAGES else None
-
-
-def visible_pages(pages: Iterable[Sequence], scope: Scope) -> list[tuple[str, str, str]]:
-    """The (path, label, icon) of the PAGES entries the scope's role may open, in order."""
-    out = []
-    for entry in pages:
-        roles = page_roles(entry)
-        if roles is None or scope.role in roles:
-            out.append((entry[0], entry[1], entry[2]))
-    return out
+# --- pages and roles (declared once, in ui.navigation) ---------------------------------------
 
 
 def require_signed_in() -> Scope:
@@ -70,11 +46,17 @@ def require_signed_in() -> Scope:
     return scope
 
 
-def require_page_role(*roles: str) -> Scope:
-    """At the top of a restricted page: refuse (and stop) unless the user has one of `roles`."""
+def require_page(page_file: str) -> Scope:
+    """At the top of every page (`require_page(__file__)`): the signed-in scope, or stop.
+
+    The roles come from the page's entry in ui.navigation.PAGES, so they are written once.
+    """
     scope = require_signed_in()
+    roles = page_entry(page_file).roles
     if scope.role not in roles:
-        st.error(tr("auth_page_denied", roles=", ".join(tr(f"role_{r}") for r in roles)))
+        show_error(
+            AccessDeniedError(Reason.PAGE_DENIED, roles=", ".join(tr(f"role_{r}") for r in roles))
+        )
         st.stop()
     return scope
 
@@ -90,10 +72,13 @@ def _start_session(scope: Scope, method: str) -> None:
 
 
 def _end_session(notice: str | None) -> None:
-    for key in (_SCOPE, _METHOD, _ACTIVITY):
-        st.session_state.pop(key, None)
+    """Forget everything of the session but its language: filters, caches, pending downloads."""
+    for key in list(st.session_state.keys()):
+        if key not in _KEEP_AFTER_SIGN_OUT:
+            del st.session_state[key]
     if notice:
         st.session_state[_NOTICE] = notice
+    st.session_state[_SWEEP] = True
 
 
 def sign_out(reason: str = "user") -> None:
@@ -182,6 +167,12 @@ def require_sign_in() -> Scope:
                 _start_session(fresh, "company")
                 st.rerun()
 
+    if st.session_state.pop(_SWEEP, False):
+        # Streamlit keeps a download's file (/media/...) one more run after its button is
+        # gone, then deletes it; this extra run makes sure no download URL of the signed-out
+        # session still answers (tests/browser/test_signout_downloads.py).
+        st.rerun()
+
     def sign_in_page() -> None:
         show_sign_in_form(con, providers)
 
@@ -213,7 +204,7 @@ def _show_notice() -> None:
 def _show_company_sign_in(providers: list[str | None]) -> None:
     failed = st.session_state.get(_COMPANY_FAILED)
     if failed and _user_logged_in():
-        st.error(tr("auth_company_no_user", email=failed))
+        st.error(tr("auth_company_no_user", email=plain(failed)))
         st.button(
             tr("auth_company_signout"),
             key="auth_company_logout",
@@ -234,19 +225,6 @@ def _show_company_sign_in(providers: list[str | None]) -> None:
             args=("login", provider),
         )
     st.caption(tr("auth_company_or"))
-
-
-def _error_text(exc: AuthenticationError) -> tuple[str, str]:
-    if exc.code == "auth_locked":
-        until = getattr(exc, "locked_until", None)
-        return (
-            tr("auth_locked", until=f"{until:%H:%M}" if until else "?"),
-            tr("auth_locked_hint", minutes=users.LOCK_MINUTES),
-        )
-    return (
-        tr("auth_failed"),
-        tr("auth_failed_hint", n=users.MAX_FAILED_ATTEMPTS, minutes=users.LOCK_MINUTES),
-    )
 
 
 def show_sign_in_form(con, providers: list[str | None] | None) -> None:
@@ -274,9 +252,7 @@ def show_sign_in_form(con, providers: list[str | None] | None) -> None:
                 try:
                     scope = users.authenticate(con, name, password)
                 except AuthenticationError as exc:
-                    message, hint = _error_text(exc)
-                    st.error(message)
-                    st.caption(hint)
+                    show_error(exc)
                 else:
                     _start_session(scope, "password")
                     st.rerun()
@@ -301,16 +277,8 @@ def _show_demo_users(con) -> None:
     st.table(df.set_index(tr("auth_demo_user")))
 
 
-_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~:$"
-
-
-def escape_markdown(text: str) -> str:
-    """Text with every Markdown special character escaped (user text is never markup)."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
-
-
 def sidebar_account(scope: Scope) -> None:
     """Sidebar block: who is signed in and the sign-out button."""
     role = tr(f"role_{scope.role}")
-    st.caption(f"{tr('auth_signed_in_as')} **{escape_markdown(scope.username)}** · {role}")
+    st.caption(f"{tr('auth_signed_in_as')} **{plain(scope.username)}** · {role}")
     st.button(tr("auth_signout"), key="auth_signout", icon=":material/logout:", on_click=sign_out)

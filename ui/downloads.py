@@ -19,10 +19,12 @@ import streamlit as st
 
 from kam_analytics.errors import KamError
 from kam_analytics.exports import charts
+from kam_analytics.exports.chart_text import plain_figure
 from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
 from kam_analytics.exports.theme import Theme, apply_theme, load_theme
-from ui.auth import escape_markdown
+from ui.errors import show_error
 from ui.session import get_con, get_lang, get_scope, tr
+from ui.text import plain
 from ui.widgets import plotly_config
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -134,6 +136,7 @@ def show_chart(
     `kind` is "slide" (1920×1080) or "a4" (A4 landscape, the entitlement matrix).
     """
     lang = get_lang()
+    plain_figure(fig)  # names from data in categories, legends and hovers stay text
     if title is not None or period is not None:
         apply_theme(
             fig, title=title, period=period, source=source, lang=lang, theme=session_theme()
@@ -218,7 +221,7 @@ def deck_download(
     with st.popover(tr("dl_deck_preview"), icon=":material/view_carousel:"):
         st.caption(tr("dl_deck_preview_note"))
         titles = _deck_titles(base, account_id, int(year), lang, scope, as_of)
-        st.markdown("\n".join(f"{i}. {escape_markdown(x)}" for i, x in enumerate(titles, 1)))
+        st.markdown("\n".join(f"{i}. {plain(x)}" for i, x in enumerate(titles, 1)))
         st.download_button(
             tr("dl_deck_internal_button"),
             data=build_internal,
@@ -241,6 +244,34 @@ def _deck_titles(_base, account_id: str, year: int, lang: str, scope, as_of) -> 
         return deck_slide_titles(cur, account_id, year, scope=scope, lang=lang, as_of=as_of)
     finally:
         cur.close()
+
+
+def report_download(
+    kind: str, *, year: int | None = None, as_of: dt.date | None = None, key: str | None = None
+) -> None:
+    """The page's report as XLSX: the very workbook `report KIND --format xlsx` writes."""
+    from kam_analytics.exports.report_book import report_xlsx
+
+    scope, lang, base = get_scope(), get_lang(), get_con()
+    stem_all = "alle_jahre"
+
+    def build() -> bytes:
+        # Runs on the server's download thread: a cursor of its own (a cursor is not shared).
+        cur = base.cursor()
+        try:
+            return report_xlsx(cur, kind, year=year, as_of=as_of, scope=scope, lang=lang)
+        finally:
+            cur.close()
+
+    st.download_button(
+        tr("dl_report_xlsx"),
+        data=build,
+        file_name=f"{safe_name(f'bericht_{kind}_{year or stem_all}')}.xlsx",
+        mime=XLSX_MIME,
+        key=key or f"report_{kind}",
+        on_click="ignore",
+        icon=":material/summarize:",
+    )
 
 
 def review_pack_download(
@@ -274,4 +305,4 @@ def review_pack_download(
 
 def show_export_error(exc: KamError) -> None:
     """A failed export as a plain message with its hint."""
-    st.error(f"{tr('dl_export_failed')}: {exc.message}" + (f" — {exc.hint}" if exc.hint else ""))
+    show_error(exc, prefix=tr("dl_export_failed"))

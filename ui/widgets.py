@@ -65,7 +65,8 @@ def filter_bar(
     `opts` is metrics.services.filter_options(); an empty choice means "all" (None). With
     `no_tier` the tier picker offers accounts without a tier as well.
     """
-    from kam_analytics.i18n import select_service_names, tier_label
+    from kam_analytics.glossary import tier_label
+    from kam_analytics.i18n import select_service_names
     from kam_analytics.schema import TIERS
     from ui.session import get_con, tr
 
@@ -85,7 +86,7 @@ def filter_bar(
         cols[1].multiselect(
             tr("tier"),
             tier_choices,
-            format_func=lambda x: tier_label(x, lang) if x else tr("svc_no_tier"),
+            format_func=lambda x: tier_label(x, lang),
             key=f"{prefix}_tiers",
             placeholder=tr("all"),
         )

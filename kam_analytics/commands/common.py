@@ -18,9 +18,10 @@ def add_db_option(parser) -> None:
     )
 
 
-def add_format_option(parser, default: str = "csv") -> None:
-    """--format csv|json."""
-    parser.add_argument("--format", choices=("csv", "json"), default=default)
+def add_format_option(parser, default: str = "csv", *, xlsx: bool = False) -> None:
+    """--format csv|json (|xlsx, which needs --out FILE)."""
+    choices = ("csv", "json", "xlsx") if xlsx else ("csv", "json")
+    parser.add_argument("--format", choices=choices, default=default)
 
 
 def parse_date(text: str) -> dt.date:
@@ -59,4 +60,7 @@ def write_frame(df: pd.DataFrame, fmt: str, out=None) -> None:
         json.dump(records, out, default=_json_default, ensure_ascii=False, indent=1)
         out.write("\n")
     else:
-        df.to_csv(out, index=False, lineterminator="\n")
+        from kam_analytics.exports.cells import neutralise_frame
+
+        # A spreadsheet opens this too: text cells that start like a formula are neutralised.
+        neutralise_frame(df).to_csv(out, index=False, lineterminator="\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kam_analytics import db
 from kam_analytics.commands.common import add_db_option, parse_date, scope_for_args
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.i18n import LANGUAGES
 
 
@@ -40,12 +40,10 @@ def run(args) -> int:
     """Build the deck and write it to --out."""
     out = Path(args.out)
     if out.suffix.lower() != ".pptx":
-        raise ConfigError(f"--out must end in .pptx, not {out.name!r}", "Example: --out deck.pptx")
+        raise ConfigError(Reason.OUT_SUFFIX, suffix=".pptx", name=out.name, example="deck.pptx")
     if not out.parent.exists():
-        raise ConfigError(
-            f"The folder {out.parent} does not exist", "Create it or choose another --out."
-        )
-    con = db.connect(args.db)
+        raise ConfigError(Reason.OUT_FOLDER_MISSING, folder=str(out.parent))
+    con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
         if args.review:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kam_analytics import db
 from kam_analytics.commands.common import add_db_option
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 
 
 def register(sub) -> None:
@@ -26,10 +26,7 @@ def run(args) -> int:
 
     path = db.resolve_db_path(args.db)
     if path.exists() and path.stat().st_size > 0 and not args.force:
-        raise ConfigError(
-            f"The database {path} already exists and would be overwritten by the demo data",
-            "Pass --force to replace it, or choose another file with --db.",
-        )
+        raise ConfigError(Reason.DEMO_WOULD_OVERWRITE, path=str(path))
     started = time.perf_counter()
     write_demo(path, scale=args.scale, seed=args.seed)
     seconds = time.perf_counter() - started

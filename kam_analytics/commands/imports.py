@@ -6,7 +6,13 @@ import getpass
 
 from kam_analytics import db
 from kam_analytics.commands.common import add_db_option, add_format_option, write_frame
-from kam_analytics.ingest.load import list_imports, undo_import
+from kam_analytics.ingest.load import (
+    describe_undo_impact,
+    list_imports,
+    select_import,
+    select_undo_impact,
+    undo_import,
+)
 
 
 def register(sub) -> None:
@@ -27,7 +33,7 @@ def register(sub) -> None:
 
 def run_list(args) -> int:
     """Print the import log as CSV or JSON."""
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
         write_frame(list_imports(con), args.format)
     finally:
@@ -37,11 +43,17 @@ def run_list(args) -> int:
 
 def run_undo(args) -> int:
     """Undo one import."""
-    con = db.connect(args.db)
+    con = db.connect(args.db, must_exist=True)
     try:
+        log = select_import(con, args.import_id)
+        warning = describe_undo_impact(
+            select_undo_impact(con, args.import_id), log["table_name"] if log else ""
+        )
         res = undo_import(con, args.import_id, args.user or getpass.getuser())
     finally:
         con.close()
+    if warning:
+        print(f"warning: {warning}")
     print(
         f"import {res['import_id']} undone: {res['deleted']} inserted row(s) deleted, "
         f"{res['restored']} changed row(s) restored in {res['table']}"

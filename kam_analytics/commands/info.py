@@ -26,7 +26,7 @@ def select_date_range(con) -> tuple:
 def run(args) -> int:
     """Print the database summary."""
     path = db.resolve_db_path(args.db)
-    con = db.connect(path)
+    con = db.connect(path, must_exist=True)
     try:
         print(f"database:       {path}")
         print(f"schema version: {db.read_schema_version(con)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from pathlib import Path
 
 from kam_analytics import db
 from kam_analytics.commands.common import (
@@ -12,19 +12,8 @@ from kam_analytics.commands.common import (
     scope_for_args,
     write_frame,
 )
-
-# kind -> (module, function). Each function has the signature
-#   fn(con, *, year: int | None, as_of: date | None, scope: Scope) -> pandas.DataFrame
-# and returns exactly the documented columns, money rounded to cents.
-REPORTS = {
-    "overview": ("kam_analytics.metrics.overview", "report_overview"),
-    "services": ("kam_analytics.metrics.services", "report_services"),
-    "giveaways": ("kam_analytics.metrics.giveaways", "report_giveaways"),
-    "retention": ("kam_analytics.metrics.retention", "report_retention"),
-    "bonus": ("kam_analytics.metrics.bonus", "report_bonus"),
-    "backtest": ("kam_analytics.metrics.backtest", "report_backtest"),
-    "departments": ("kam_analytics.departments", "report_departments"),
-}
+from kam_analytics.errors import ConfigError, Reason
+from kam_analytics.reports import REPORTS, load_report
 
 
 def register(sub) -> None:
@@ -34,20 +23,42 @@ def register(sub) -> None:
     add_db_option(p)
     p.add_argument("--year", type=int, help="calendar year (default: all years / current year)")
     p.add_argument("--as-of", type=parse_date, help="as-of date, e.g. 2025-06-30")
-    add_format_option(p)
+    add_format_option(p, xlsx=True)
+    p.add_argument("--out", metavar="FILE", help="write the workbook here (with --format xlsx)")
     p.add_argument("--as-user", metavar="NAME", help="show exactly what this user would see")
+    p.add_argument(
+        "--since",
+        metavar="IMPORT_ID|DATE",
+        help="changes: compare from before this import (or the state on this date) to now",
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    """Compute the report and print it."""
-    module_name, func_name = REPORTS[args.kind]
-    func = getattr(importlib.import_module(module_name), func_name)
-    con = db.connect(args.db)
+    """Compute the report and print it (or, as xlsx, write the page's workbook to --out)."""
+    from kam_analytics.exports.report_book import report_workbook
+
+    out = Path(args.out) if getattr(args, "out", None) else None
+    if args.format == "xlsx":
+        if out is None or out.suffix.lower() != ".xlsx":
+            raise ConfigError(
+                Reason.OUT_SUFFIX,
+                suffix=".xlsx",
+                name=out.name if out else "",
+                example=f"{args.kind}.xlsx",
+            )
+        if not out.parent.exists():
+            raise ConfigError(Reason.OUT_FOLDER_MISSING, folder=str(out.parent))
+    con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
-        df = func(con, year=args.year, as_of=args.as_of, scope=scope)
+        df = load_report(
+            con, args.kind, year=args.year, as_of=args.as_of, scope=scope, since=args.since
+        )
     finally:
         con.close()
+    if args.format == "xlsx":
+        out.write_bytes(report_workbook(df, args.kind))
+        return 0
     write_frame(df, args.format)
     return 0

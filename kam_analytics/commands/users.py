@@ -13,7 +13,7 @@ import sys
 from kam_analytics import db
 from kam_analytics.access import Scope
 from kam_analytics.commands.common import add_db_option, add_format_option, write_frame
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.schema import ROLES
 
 
@@ -75,19 +75,15 @@ def read_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
-            raise ConfigError(
-                "No password on standard input", "Pipe the password in, e.g. from a secret store."
-            )
+            raise ConfigError(Reason.PASSWORD_STDIN_EMPTY)
         return password
     try:
         first = getpass.getpass("Password: ")
         second = getpass.getpass("Repeat password: ")
     except EOFError as exc:
-        raise ConfigError(
-            "No password was typed", "Type it at the prompt, or pass --password-stdin."
-        ) from exc
+        raise ConfigError(Reason.PASSWORD_NOT_TYPED) from exc
     if first != second:
-        raise ConfigError("The two passwords differ", "Run the command again and type it twice.")
+        raise ConfigError(Reason.PASSWORDS_DIFFER)
     return first
 
 
@@ -96,6 +92,7 @@ def run_add(args) -> int:
     from kam_analytics import users
 
     password = None if args.no_password else read_password(args.password_stdin)
+    args.typed_password = password  # kept for a hand-over to the running app (app_channel)
     if password is not None:
         users.check_password_policy(password)  # before opening the database
     con = db.connect(args.db)
@@ -149,7 +146,7 @@ def run_role(args) -> int:
     from kam_analytics import users
 
     if args.role is None and args.kam_id is None and args.email is None:
-        raise ConfigError("Nothing to change", "Pass --role, --kam-id and/or --email.")
+        raise ConfigError(Reason.NOTHING_TO_CHANGE)
     con = db.connect(args.db)
     try:
         users.change_user(

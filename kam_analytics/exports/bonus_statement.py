@@ -13,6 +13,8 @@ import io
 import math
 from pathlib import Path
 
+from kam_analytics.exports.cells import safe_workbook, write_cell
+from kam_analytics.glossary import signals_text
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, t
 from kam_analytics.metrics.bonus import KamStanding, figure_notes, filled_formula, formula_text
 
@@ -84,7 +86,7 @@ ACCOUNT_COLUMNS = (
     ("name", "st_col_name"),
     ("active_start", "st_col_active_start"),
     ("active_end", "st_col_active_end"),
-    ("at_risk", "st_col_at_risk"),
+    ("at_risk", "term_state_at_risk"),
     ("signals", "st_col_signals"),
     ("contact_rating", "q_contact"),
     ("objectives_rating", "q_objectives"),
@@ -107,10 +109,8 @@ def account_rows(s: KamStanding) -> list[dict]:
 
 def statement_xlsx(s: KamStanding, lang: str = "de", issued=None) -> bytes:
     """The statement as an Excel workbook: summary, accounts, surveys (`issued`: see above)."""
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = safe_workbook(buf)
     bold = wb.add_format({"bold": True})
     money = wb.add_format({"num_format": "#,##0.00 €"})
     share = wb.add_format({"num_format": "0.0%"})
@@ -135,7 +135,7 @@ def statement_xlsx(s: KamStanding, lang: str = "de", issued=None) -> bytes:
     share_labels = {"R", "R'", "M", "F", t("st_gate", lang)}
     row = 0
     for label, raw, shown in summary_rows(s, lang, issued):
-        ws.write(row, 0, label, bold)
+        write_cell(ws, row, 0, label, bold)
         if isinstance(raw, dt.date):
             ws.write_datetime(row, 1, dt.datetime.combine(raw, dt.time()), date_f)
         elif raw is None:
@@ -147,25 +147,25 @@ def statement_xlsx(s: KamStanding, lang: str = "de", issued=None) -> bytes:
         elif isinstance(raw, int | float) and label in share_labels:
             ws.write_number(row, 1, float(raw), share)
         else:
-            ws.write(row, 1, raw)
-        ws.write(row, 2, shown)
+            write_cell(ws, row, 1, raw)
+        write_cell(ws, row, 2, shown)
         row += 1
     row += 1
-    ws.write(row, 0, t("st_formula", lang), bold)
-    ws.write(row, 2, formula_text(s.plan, lang), wrap)
+    write_cell(ws, row, 0, t("st_formula", lang), bold)
+    write_cell(ws, row, 2, formula_text(s.plan, lang), wrap)
     row += 1
-    ws.write(row, 0, t("st_formula_filled", lang), bold)
-    ws.write(row, 2, filled_formula(s.now, s.plan, lang), wrap)
+    write_cell(ws, row, 0, t("st_formula_filled", lang), bold)
+    write_cell(ws, row, 2, filled_formula(s.now, s.plan, lang), wrap)
     for note in figure_notes(s.now, s.plan, lang):
         row += 1
-        ws.write(row, 2, note, wrap)
+        write_cell(ws, row, 2, note, wrap)
     row += 2
-    ws.write(row, 0, t("st_rules", lang), bold)
-    ws.write(row, 2, t("st_rules_text", lang), wrap)
+    write_cell(ws, row, 0, t("st_rules", lang), bold)
+    write_cell(ws, row, 2, t("st_rules_text", lang), wrap)
 
     wa = wb.add_worksheet(t("st_sheet_accounts", lang))
     for col, (_key, label) in enumerate(ACCOUNT_COLUMNS):
-        wa.write(0, col, t(label, lang), bold)
+        write_cell(wa, 0, col, t(label, lang), bold)
         wa.set_column(col, col, 14 if col else 12)
     for r, rec in enumerate(account_rows(s), 1):
         for col, (key, _label) in enumerate(ACCOUNT_COLUMNS):
@@ -174,21 +174,23 @@ def statement_xlsx(s: KamStanding, lang: str = "de", issued=None) -> bytes:
                 wa.write_blank(r, col, None)
             elif key == "mandate_score":
                 wa.write_number(r, col, float(v), share)
+            elif key == "signals":
+                wa.write(r, col, signals_text(v, lang))
             elif isinstance(v, bool):
                 wa.write_boolean(r, col, v)
             elif hasattr(v, "item"):
-                wa.write(r, col, v.item())
+                write_cell(wa, r, col, v.item())
             else:
-                wa.write(r, col, v)
+                write_cell(wa, r, col, v)
 
     wsv = wb.add_worksheet(t("st_sheet_surveys", lang))
     heads = ("feedback_id", "st_col_account", "st_col_date", "st_col_score")
     for col, h in enumerate(heads):
-        wsv.write(0, col, t(h, lang) if h.startswith("st_") else h, bold)
+        write_cell(wsv, 0, col, t(h, lang) if h.startswith("st_") else h, bold)
         wsv.set_column(col, col, 16)
     for r, rec in enumerate(s.surveys.to_dict(orient="records"), 1):
-        wsv.write(r, 0, rec["feedback_id"])
-        wsv.write(r, 1, rec["account_id"])
+        write_cell(wsv, r, 0, rec["feedback_id"])
+        write_cell(wsv, r, 1, rec["account_id"])
         d = rec["date"]
         if d is not None and not (isinstance(d, float) and math.isnan(d)):
             wsv.write_datetime(r, 2, dt.datetime.combine(_as_date(d), dt.time()), date_f)
@@ -219,8 +221,7 @@ def _fmt_cell(key: str, v, lang: str) -> str:
     if key == "surveys":
         return str(int(v))
     if key == "signals":
-        codes = [c for c in str(v).split(";") if c]
-        return ", ".join(t(f"term_signal_{c}", lang) for c in codes) or "–"
+        return signals_text(v, lang)
     return str(v)
 
 

@@ -12,7 +12,7 @@ import warnings
 
 import plotly.graph_objects as go
 
-from kam_analytics.errors import ExportError
+from kam_analytics.errors import ExportError, Reason
 
 # Slide size (16:9) and A4 landscape at 96 px per inch (297 × 210 mm), in CSS pixels.
 SLIDE_SIZE = (1920, 1080)
@@ -41,13 +41,7 @@ def require_chromium() -> str:
     """The chromium path, or ExportError saying how to install it."""
     path = find_chromium()
     if path is None:
-        raise ExportError(
-            "Chromium is not installed: chart images (PNG, SVG, PDF) cannot be produced on "
-            "this computer",
-            "Install it once with: sudo apt-get install -y chromium  (then restart the app). "
-            "Charts in the browser, decks and table downloads work without it.",
-            code="chromium_missing",
-        )
+        raise ExportError(Reason.CHROMIUM_MISSING)
     return path
 
 
@@ -88,10 +82,7 @@ def _render(fig: go.Figure, fmt: str, width: int, height: int, scale: float) -> 
     except ExportError:
         raise
     except Exception as exc:  # noqa: BLE001 - kaleido/chromium failures become user errors
-        raise ExportError(
-            f"The chart could not be rendered as {fmt.upper()}: {exc}",
-            "Try again; if it keeps failing, restart the app (chromium may have crashed).",
-        ) from exc
+        raise ExportError(Reason.CHART_RENDER_FAILED, format=fmt.upper(), detail=str(exc)) from exc
 
 
 def figure_to_png(fig: go.Figure, width: int = 1920, height: int = 1080, scale: float = 2) -> bytes:

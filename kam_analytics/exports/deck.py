@@ -43,16 +43,8 @@ from kam_analytics.exports.slides import (
     save_presentation,
 )
 from kam_analytics.exports.theme import MUTED_COLOR, TEXT_COLOR, Theme, load_theme
-from kam_analytics.i18n import (
-    billing_mode_label,
-    fmt_date,
-    fmt_eur,
-    fmt_number,
-    fmt_pct,
-    normalise_lang,
-    t,
-    tier_label,
-)
+from kam_analytics.glossary import billing_mode_label, signal_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, normalise_lang, t
 from kam_analytics.metrics.account_value import AccountDeckData, collect_account_data
 from kam_analytics.periods import period_label
 
@@ -512,7 +504,7 @@ def _slide_internal_cost(ctx, data: AccountDeckData, period: str) -> None:
         ],
         top=CONTENT_TOP,
     )
-    signals = [t(f"term_signal_{s}", lang) for s in data.signals]
+    signals = [signal_label(s, lang) for s in data.signals]
     add_text(
         slide,
         ctx,

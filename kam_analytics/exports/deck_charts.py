@@ -13,7 +13,8 @@ from babel.dates import format_date
 
 from kam_analytics.exports.slides import ChartSeries, SlideContext, add_bar_chart
 from kam_analytics.exports.theme import chart_footer
-from kam_analytics.i18n import billing_mode_label, t
+from kam_analytics.glossary import billing_mode_label
+from kam_analytics.i18n import t
 
 # Customer-facing order of the billing modes: what was invoiced first, what was free last.
 MODE_ORDER = ("billed", "waived", "silent")

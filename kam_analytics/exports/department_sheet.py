@@ -11,7 +11,8 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.departments import department_findings, department_matrix, last_complete_month
 from kam_analytics.exports.matrix_sheet import FONT_BOLD, FONT_REGULAR, HEADER_FILL, POLICY_FILL
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_month, policy_label, t, tier_label
+from kam_analytics.glossary import department_label, finding_label, policy_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_month, t
 from kam_analytics.metrics.giveaways import FINDINGS
 from kam_analytics.periods import resolve_period
 from kam_analytics.schema import TIERS
@@ -98,7 +99,7 @@ def department_pdf(
             size -= 0.5
             pdf.set_font("DejaVu", style, size)
 
-    dep = t(f"term_department_{department}", lang)
+    dep = department_label(department, lang)
     pdf.set_text_color(*rgb(HEADER_FILL))
     pdf.set_font("DejaVu", "B", 18)
     pdf.multi_cell(180, 9, t("dep_sheet_title", lang, department=dep, year=sheet.year), **NEXT)
@@ -144,7 +145,7 @@ def department_pdf(
         pdf.multi_cell(180, 6, t("dep_beyond_none", lang, month=month), **NEXT)
     else:
         bw = [60, 30, 30, 30, 30]
-        heads = [t("service", lang), *(t(f"gv_finding_{f}", lang) for f in FINDINGS)]
+        heads = [t("service", lang), *(finding_label(f, lang) for f in FINDINGS)]
         heads.append(t("dep_col_leakage", lang))
         pdf.set_fill_color(*rgb(HEADER_FILL))
         pdf.set_text_color(255, 255, 255)

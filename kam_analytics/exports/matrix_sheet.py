@@ -13,9 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from kam_analytics.catalogue import matrix_source_year, matrix_wide, select_catalogue, select_matrix
-from kam_analytics.errors import ExportError
+from kam_analytics.errors import ExportError, Reason
+from kam_analytics.exports.cells import safe_workbook, write_cell
+from kam_analytics.exports.chart_text import plain_chart_text
 from kam_analytics.exports.tables import excel_sheet_name
-from kam_analytics.i18n import fmt_date, fmt_eur, policy_label, t, tier_label
+from kam_analytics.glossary import policy_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, t
 from kam_analytics.schema import POLICIES, TIERS
 from kam_analytics.settings_store import DEFAULT_COLORS
 
@@ -226,8 +229,11 @@ def matrix_figure(con, year: int, lang: str = "de"):
 
     table = sheet_table(con, year, lang)
     text = _texts(con, year, lang)
+    # Service names are data: escaped, so plotly shows them as text inside our own <b>.
     services = [
-        f"<b>{_service_label(r)}</b>" if r.exclusive else _service_label(r)
+        f"<b>{plain_chart_text(_service_label(r))}</b>"
+        if r.exclusive
+        else plain_chart_text(_service_label(r))
         for r in table.itertuples()
     ]
     stripe = ["#FFFFFF" if i % 2 == 0 else "#F5F7FA" for i in range(len(table))]
@@ -298,11 +304,7 @@ def matrix_png(con, year: int, lang: str = "de") -> bytes:
     from kam_analytics.exports import charts
 
     if charts.find_chromium() is None:
-        raise ExportError(
-            "Chromium is not installed, so the matrix cannot be saved as a picture",
-            "Install it with: sudo apt-get install -y chromium — or download the PDF or XLSX.",
-            code="chromium_missing",
-        )
+        raise ExportError(Reason.MATRIX_PICTURE_NO_CHROMIUM)
     fig = matrix_figure(con, year, lang)
     width, height = charts.A4_LANDSCAPE
     return charts.figure_to_png(fig, width=width, height=height, scale=2)
@@ -313,12 +315,11 @@ def matrix_png(con, year: int, lang: str = "de") -> bytes:
 
 def matrix_xlsx(con, year: int, lang: str = "de") -> bytes:
     """The matrix as a formatted XLSX sheet, set to print on one landscape A4 page."""
-    import xlsxwriter
 
     table = sheet_table(con, year, lang)
     text = _texts(con, year, lang)
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True})
+    book = safe_workbook(buf)
     sheet = book.add_worksheet(excel_sheet_name(t("mx_sheet_name", lang, year=year)))
     title = book.add_format({"bold": True, "font_size": 18, "font_color": HEADER_FILL})
     sub = book.add_format({"italic": True, "font_color": "#6C757D"})
@@ -343,29 +344,29 @@ def matrix_xlsx(con, year: int, lang: str = "de") -> bytes:
         p: book.add_format({**base, "align": "center", "bg_color": colour})
         for p, colour in POLICY_FILL.items()
     }
-    sheet.write(0, 0, text["title"], title)
-    sheet.write(1, 0, text["subtitle"], sub)
+    write_cell(sheet, 0, 0, text["title"], title)
+    write_cell(sheet, 1, 0, text["subtitle"], sub)
     header = [text["service"], text["unit"], text["list_value"]] + [
         tier_label(x, lang) for x in TIERS
     ]
     for col, label in enumerate(header):
-        sheet.write(3, col, label, head)
+        write_cell(sheet, 3, col, label, head)
     for n, row in enumerate(table.itertuples(), start=4):
-        sheet.write(n, 0, _service_label(row), excl_fmt if row.exclusive else text_fmt)
-        sheet.write(n, 1, row.unit, center)
+        write_cell(sheet, n, 0, _service_label(row), excl_fmt if row.exclusive else text_fmt)
+        write_cell(sheet, n, 1, row.unit, center)
         if row.list_value is None or pd.isna(row.list_value):
             sheet.write_blank(n, 2, None, money)
         else:
             sheet.write_number(n, 2, float(row.list_value), money)
         for col, tier in enumerate(TIERS, start=3):
             policy = getattr(row, tier)
-            sheet.write(n, col, policy_label(policy, lang), policy_fmt.get(policy, center))
+            write_cell(sheet, n, col, policy_label(policy, lang), policy_fmt.get(policy, center))
         sheet.set_row(n, 24)
     sheet.set_row(3, 30)
     last = 4 + len(table)
     for i, (policy, label) in enumerate(text["legend"]):
-        sheet.write(last + 1, 3 + i, label, policy_fmt[policy])
-    sheet.write(last + 1, 0, text["exclusive"])
+        write_cell(sheet, last + 1, 3 + i, label, policy_fmt[policy])
+    write_cell(sheet, last + 1, 0, text["exclusive"])
     sheet.set_column(0, 0, 48)
     sheet.set_column(1, 2, 13)
     sheet.set_column(3, 3 + len(TIERS) - 1, 22)

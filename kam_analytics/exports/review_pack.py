@@ -28,15 +28,8 @@ from kam_analytics.exports.slides import (
     save_presentation,
 )
 from kam_analytics.exports.theme import MUTED_COLOR, Theme, load_theme
-from kam_analytics.i18n import (
-    fmt_date,
-    fmt_eur,
-    fmt_number,
-    fmt_pct,
-    normalise_lang,
-    t,
-    tier_label,
-)
+from kam_analytics.glossary import key_accounts_label, signals_text, state_label, tier_label
+from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, normalise_lang, t
 from kam_analytics.metrics import bonus as bonus_metrics
 from kam_analytics.metrics.review import collect_review_data
 from kam_analytics.periods import period_label
@@ -46,20 +39,14 @@ ROWS_PER_SLIDE = 12
 
 def _status(row: dict, lang: str) -> str:
     if row.get("lost") is True:
-        return t("rp_status_lost", lang)
+        return state_label("lost", lang)
     if row.get("at_risk") is True:
-        return t("rp_status_at_risk", lang)
+        return state_label("at_risk", lang)
     if row.get("retained") is True:
-        return t("rp_status_retained", lang)
+        return state_label("retained", lang)
     if row.get("active_start") is False:
-        return t("rp_status_new", lang)
+        return state_label("new", lang)
     return "–"
-
-
-def signal_labels(signals: str, lang: str) -> str:
-    """'order_gap;revenue_drop' as words in `lang`."""
-    parts = [s for s in (signals or "").split(";") if s]
-    return ", ".join(t(f"term_signal_{s}", lang) for s in parts) or "–"
 
 
 def _chunks(rows: list, size: int = ROWS_PER_SLIDE) -> list[list]:
@@ -122,7 +109,7 @@ def build_review_pack(
         [
             (
                 fmt_number(n_key, lang),
-                t("rp_key_accounts", lang),
+                key_accounts_label(lang),
                 t("rp_revenue_note", lang, revenue=fmt_eur(float(key["revenue"].sum()), lang, 0)),
             ),
             (
@@ -318,9 +305,9 @@ def build_review_pack(
         ctx,
         [
             (fmt_number(active_start, lang), t("rp_active_start", lang), ""),
-            (fmt_number(retained, lang), t("rp_status_retained", lang), ""),
-            (fmt_number(lost, lang), t("rp_status_lost", lang), ""),
-            (fmt_number(at_risk, lang), t("rp_status_at_risk", lang), t("rp_at_risk_note", lang)),
+            (fmt_number(retained, lang), state_label("retained", lang), ""),
+            (fmt_number(lost, lang), state_label("lost", lang), ""),
+            (fmt_number(at_risk, lang), state_label("at_risk", lang), t("rp_at_risk_note", lang)),
         ],
         top=CONTENT_TOP,
         height=Inches(1.75),
@@ -331,7 +318,7 @@ def build_review_pack(
         else key_sorted.iloc[0:0]
     )
     rows = [
-        [r["name"], r.get("kam_name") or "–", signal_labels(r.get("signals"), lang)]
+        [r["name"], r.get("kam_name") or "–", signals_text(r.get("signals"), lang)]
         for r in risky.to_dict(orient="records")
     ]
     shown = rows[:8]

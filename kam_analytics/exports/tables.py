@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from kam_analytics.exports.cells import neutralise_cell, safe_workbook
 from kam_analytics.settings_store import DEFAULT_COLORS
 
 # Excel number formats. The thousands and decimal marks follow the reader's Excel locale.
@@ -23,17 +24,14 @@ INT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
 DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = DEFAULT_COLORS[0]  # the company blue of the default palette
 MAX_COL_WIDTH = 60
 MAX_SHEET_NAME = 31  # Excel refuses longer sheet names
 
 
 def neutralise_text(value: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would read as a formula."""
-    if value and value[0] in FORMULA_TRIGGERS:
-        return "'" + value
-    return value
+    """Prefix an apostrophe to text a spreadsheet would read as a formula (exports.cells)."""
+    return neutralise_cell(value)
 
 
 def _is_blank(value) -> bool:
@@ -73,20 +71,9 @@ def frame_to_xlsx(
     lang: str = "de",
 ) -> bytes:
     """XLSX bytes of df: styled header, number formats, frozen header row, autofilter."""
-    import xlsxwriter
-
     money, pct, ints = set(money_cols), set(pct_cols), set(int_cols)
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            # Never turn text into formulas, links or numbers on its own.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    wb = safe_workbook(buffer)
     sheet = wb.add_worksheet(excel_sheet_name(sheet_name))
     fmt_title = wb.add_format({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
     fmt_header = wb.add_format(

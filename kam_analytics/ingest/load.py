@@ -20,6 +20,7 @@ import pandas as pd
 from kam_analytics import schema
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import KamError, NotFoundError, Problem
+from kam_analytics.snapshots import delete_snapshots_of
 
 # Test hook: seconds to sleep inside the transaction after the rows are written (kill test).
 PAUSE_ENV = "KAM_TEST_PAUSE_AFTER_ROWS"
@@ -72,7 +73,8 @@ def _q(name: str) -> str:
 
 def _cast(col: schema.Column, expr: str) -> str:
     if col.kind == "money":
-        return f"CAST(ROUND({expr}, 2) AS DECIMAL(18,2))"
+        # 4 decimals as parsed (columns.MONEY_DECIMALS): no second rounding to cents.
+        return f"CAST(ROUND({expr}, 4) AS {col.sql_type})"
     if col.kind == "date":
         return f"CAST({expr} AS DATE)"
     return f"CAST({expr} AS {col.sql_type})"
@@ -284,8 +286,35 @@ def select_import(con, import_id: int) -> dict | None:
     return None if df.empty else df.iloc[0].to_dict()
 
 
-def undo_import(con, import_id: int, username: str = "system") -> dict:
-    """Restore the rows an import inserted or changed to their state before it."""
+def select_history_version(con) -> str:
+    """A token of the import history: it changes with every import and every undo.
+
+    The undo dialog keeps the token it was opened with; `undo_import` refuses when another
+    admin imported or undid something in between (so a click never undoes what was not shown).
+    """
+    row = con.execute(
+        "SELECT count(*), coalesce(max(import_id), 0), count(undone_at), "
+        "CAST(max(undone_at) AS VARCHAR) FROM import_log"
+    ).fetchall()[0]
+    return ":".join(str(v) for v in row)
+
+
+def undo_import(
+    con, import_id: int, username: str = "system", expected_version: str | None = None
+) -> dict:
+    """Restore the rows an import inserted or changed to their state before it.
+
+    With `expected_version` (from select_history_version when the user was shown the import),
+    refuse if the history has changed since.
+    """
+    if expected_version is not None and select_history_version(con) != expected_version:
+        raise KamError(
+            f"The import history changed since import {import_id} was chosen for undo "
+            "(another import or undo happened meanwhile); nothing was undone",
+            "Check the history list again and confirm the undo once more.",
+            code="history_changed",
+            params={"id": import_id},
+        )
     log = select_import(con, import_id)
     if log is None:
         raise NotFoundError(
@@ -346,11 +375,57 @@ def undo_import(con, import_id: int, username: str = "system") -> dict:
         )
         summary = {"deleted": int(deleted), "restored": int(restored)}
         write_audit(con, username, "import_undo", f"{table.name}:{import_id}", None, summary)
+        # the change report forgets the batch this import belonged to (snapshots.py)
+        delete_snapshots_of(con, import_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return {"import_id": import_id, "table": table.name, **summary}
+
+
+# Tables whose rows refer to an account, and to a KAM.
+_ACCOUNT_REFERENCES = ("orders", "shipments", "service_events", "mandates", "feedback")
+
+
+def select_undo_impact(con, import_id: int) -> dict[str, int]:
+    """What undoing an import leaves without its account (or KAM): rows of other tables per
+    table that refer to an account (KAM) this import inserted. Empty when nothing depends."""
+    log = select_import(con, import_id)
+    if log is None or log["status"] != "done":
+        return {}
+    table = log["table_name"]
+    out: dict[str, int] = {}
+    if table == "accounts":
+        for ref in _ACCOUNT_REFERENCES:
+            n = con.execute(
+                f"SELECT count(*) FROM {_q(ref)} WHERE account_id IN "
+                "(SELECT account_id FROM accounts WHERE import_id = ?) AND import_id <> ?",
+                [import_id, import_id],
+            ).fetchall()[0][0]
+            if n:
+                out[ref] = int(n)
+    elif table == "kams":
+        n = con.execute(
+            "SELECT count(*) FROM accounts WHERE kam_id IN "
+            "(SELECT kam_id FROM kams WHERE import_id = ?)",
+            [import_id],
+        ).fetchall()[0][0]
+        if n:
+            out["accounts"] = int(n)
+    return out
+
+
+def describe_undo_impact(impact: dict[str, int], table: str) -> str | None:
+    """The undo warning in words, or None when nothing depends on the import."""
+    if not impact:
+        return None
+    what = "account" if table == "accounts" else "KAM"
+    parts = ", ".join(f"{n} {t} row(s)" for t, n in impact.items())
+    return (
+        f"{parts} refer to {what}s this import created and will lose their {what} "
+        f"(they show as unknown until the {what}s are imported again)"
+    )
 
 
 def list_imports(con, limit: int = 1000) -> pd.DataFrame:

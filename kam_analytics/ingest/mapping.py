@@ -1,570 +1,56 @@
-"""Which file column feeds which canonical column: synonyms, suggestions, value maps, constants
-and computed columns (a small, safe arithmetic language over the file's headers)."""
+"""Which file column feeds which canonical column: synonyms, suggestions, value maps, constants,
+row filters and computed columns (formula.py). The synonyms are data: synonyms.toml."""
 
 from __future__ import annotations
 
-import ast
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from kam_analytics import schema
 from kam_analytics.errors import ConfigError
+from kam_analytics.ingest.formula import (  # noqa: F401  (re-exported for callers)
+    compile_expression,
+    evaluate_expression,
+    expression_headers,
+)
 
-# Header synonyms per canonical column, German and English, as a person would type them.
-# Compared after normalize_header (case, umlauts, punctuation and spaces ignored).
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "account_id": (
-        "Kundennummer",
-        "Kunden-Nr.",
-        "Kundennr",
-        "Kunde Nr",
-        "Kd.-Nr.",
-        "KdNr",
-        "Debitor",
-        "Debitorennummer",
-        "Debitor-Nr.",
-        "Debitorenkonto",
-        "Kundenkonto",
-        "Auftraggeber",
-        "Warenempfänger",
-        "Customer No.",
-        "Customer No",
-        "Customer Number",
-        "Customer ID",
-        "CustomerID",
-        "Customer Code",
-        "Customer Key",
-        "Account ID",
-        "Account No.",
-        "Account Number",
-        "Sold-to",
-        "Sold-to Party",
-        "Sold-to party",
-        "Kunde",
-        "Customer",
-        "Client ID",
-        "Partner",
-        "Partner ID",
-        "Company ID",
-        "Firmen-ID",
-    ),
-    "name": (
-        "Name",
-        "Kundenname",
-        "Firma",
-        "Firmenname",
-        "Name 1",
-        "Name1",
-        "Customer Name",
-        "Company",
-        "Company Name",
-        "CompanyName",
-        "Account Name",
-        "Bezeichnung",
-        "Mitarbeiter",
-        "Employee",
-        "KAM Name",
-        "Full Name",
-    ),
-    "tier": (
-        "Kundenstufe",
-        "Kundengruppe",
-        "Kundenklasse",
-        "Klassifizierung",
-        "ABC",
-        "ABC-Klasse",
-        "ABC Klassifizierung",
-        "Segment",
-        "Tier",
-        "Customer Tier",
-        "Customer Class",
-        "Classification",
-        "Kategorie",
-        "Customer Segment",
-    ),
-    "kam_id": (
-        "KAM",
-        "KAM-ID",
-        "KAM ID",
-        "KAM-Nr.",
-        "Key Account Manager",
-        "Betreuer",
-        "Betreuer-ID",
-        "Vertriebsmitarbeiter",
-        "Außendienst",
-        "Verkäufer",
-        "Verkäufergruppe",
-        "Sales Rep",
-        "Sales Rep ID",
-        "Account Manager",
-        "Account Owner",
-        "Owner",
-        "Salesperson",
-        "Employee ID",
-        "EmployeeID",
-        "Personalnummer",
-    ),
-    "parent_id": (
-        "Konzern",
-        "Konzern-Nr.",
-        "Konzernnummer",
-        "Muttergesellschaft",
-        "Übergeordneter Kunde",
-        "Parent",
-        "Parent ID",
-        "Parent Account",
-        "Parent Account ID",
-        "Group",
-        "Group ID",
-        "Hauptkunde",
-    ),
-    "industry": ("Branche", "Industrie", "Industry", "Sector", "Branchenschlüssel"),
-    "country": ("Land", "Länderschlüssel", "Country", "Country Code", "Staat"),
-    "city": ("Ort", "Stadt", "City", "Town", "Wohnort"),
-    "customer_since": (
-        "Kunde seit",
-        "Kundenseit",
-        "Erstellt am",
-        "Angelegt am",
-        "Customer Since",
-        "Created On",
-        "Created",
-        "Start Date",
-        "Onboarding Date",
-    ),
-    "status": ("Status", "Kundenstatus", "Account Status", "Active", "Aktiv"),
-    "email": ("E-Mail", "Email", "E-Mail-Adresse", "Mail", "Email Address"),
-    "base_salary": ("Grundgehalt", "Fixgehalt", "Gehalt", "Base Salary", "Salary", "Fixum"),
-    "target_bonus": ("Zielbonus", "Bonus", "Target Bonus", "Zielprämie", "Variable"),
-    "order_id": (
-        "Auftrag",
-        "Auftragsnummer",
-        "Auftrags-Nr.",
-        "Auftragsnr",
-        "Kundenauftrag",
-        "Verkaufsbeleg",
-        "Bestellnummer",
-        "Bestell-Nr.",
-        "Beleg",
-        "Belegnummer",
-        "Beleg-Nr.",
-        "Order ID",
-        "OrderID",
-        "Order No.",
-        "Order No",
-        "Order Number",
-        "Order",
-        "Sales Order",
-        "Sales Order ID",
-        "SalesOrderID",
-        "Order Reference",
-        "SO Number",
-    ),
-    "line_no": (
-        "Position",
-        "Pos",
-        "Pos.",
-        "Positionsnummer",
-        "Pos.-Nr.",
-        "Line",
-        "Line No",
-        "Line No.",
-        "Line Number",
-        "Item",
-        "Line Item",
-        "SalesOrderDetailID",
-    ),
-    "order_date": (
-        "Auftragsdatum",
-        "Bestelldatum",
-        "Belegdatum",
-        "Order Date",
-        "OrderDate",
-        "Date Ordered",
-        "Erfassungsdatum",
-        "Rechnungsdatum",
-        "Invoice Date",
-        "Fakturadatum",
-        # A plain date column, last: only when the file names no more specific one.
-        "Datum",
-        "Date",
-    ),
-    "net_revenue": (
-        "Umsatz",
-        "Nettoumsatz",
-        "Umsatz netto",
-        "Netto-Umsatz",
-        "Nettowert",
-        "Nettobetrag",
-        "Net Revenue",
-        "Revenue",
-        "Net Sales",
-        "Sales",
-        "Net Amount",
-        "Net Value",
-        "Amount",
-        "Betrag",
-        "Untaxed Amount",
-        "Subtotal",
-        "SubTotal",
-        "Line Total",
-        "LineTotal",
-        "Umsatzerlöse",
-        "Erlös",
-        "Total",
-        "Total Amount",
-        "Order Total",
-    ),
-    "cost_of_goods": (
-        "Wareneinsatz",
-        "Herstellkosten",
-        "Einstandswert",
-        "Kosten der Ware",
-        "Warenkosten",
-        "Cost of Goods",
-        "Cost of Goods Sold",
-        "COGS",
-        "Cost of Sales",
-        "Product Cost",
-    ),
-    "currency": ("Währung", "Waehrung", "Währungsschlüssel", "Currency", "Curr", "Currency Code"),
-    "shipment_id": (
-        "Lieferschein-Nr.",
-        "Lieferscheinnummer",
-        "Lieferschein",
-        "Lieferung",
-        "Lieferungsnummer",
-        "Lieferung-Nr.",
-        "Sendungsnummer",
-        "Versandnummer",
-        "Sendung",
-        "Shipment ID",
-        "Shipment No.",
-        "Shipment Number",
-        "Shipment",
-        "Delivery",
-        "Delivery No.",
-        "Delivery Number",
-        "Delivery ID",
-        "Tracking Number",
-        "Outbound Delivery",
-    ),
-    "ship_date": (
-        "Versanddatum",
-        "Warenausgang",
-        "Warenausgangsdatum",
-        "WA-Datum",
-        "Lieferdatum",
-        "Ausgangsdatum",
-        "Ship Date",
-        "Shipped Date",
-        "ShippedDate",
-        "Shipping Date",
-        "Delivery Date",
-        "Goods Issue Date",
-        "Dispatch Date",
-        "Datum",
-        "Date",
-    ),
-    "ship_mode": (
-        "Versandart",
-        "Versandbedingung",
-        "Versandweg",
-        "Lieferart",
-        "Versandbed.",
-        "Shipping Method",
-        "Ship Mode",
-        "Shipping Mode",
-        "Ship Via",
-        "ShipVia",
-        "Shipping Condition",
-        "Delivery Method",
-        "Service Level",
-        "Carrier Service",
-    ),
-    "freight_cost": (
-        "Frachtkosten",
-        "Fracht",
-        "Versandkosten",
-        "Frachtkosten netto",
-        "Transportkosten",
-        "Freight Cost",
-        "Freight",
-        "Shipping Cost",
-        "Shipping Costs",
-        "Freight Costs",
-        "Transport Cost",
-    ),
-    "freight_charged": (
-        "Fracht berechnet",
-        "Berechnete Fracht",
-        "Frachterlös",
-        "Frachtberechnung",
-        "Versandkosten berechnet",
-        "Fracht fakturiert",
-        "Freight Charged",
-        "Freight Billed",
-        "Shipping Charged",
-        "Shipping Charge",
-        "Freight Revenue",
-        "Charged Freight",
-    ),
-    "billing_mode": (
-        "Abrechnung",
-        "Abrechnungsart",
-        "Berechnungsart",
-        "Berechnung",
-        "Fakturierung",
-        "Billing Mode",
-        "Billing",
-        "Billing Type",
-        "Charge Type",
-    ),
-    "waiver": ("Verzicht", "Erlass", "Kulanz", "Waiver", "Waived", "Gutschrift"),
-    "event_id": (
-        "Leistungs-Nr.",
-        "Leistungsnummer",
-        "Vorgang",
-        "Vorgangsnummer",
-        "Ticket",
-        "Event ID",
-        "Event No.",
-        "Activity ID",
-        "Service ID",
-        "Case ID",
-    ),
-    "date": (
-        "Datum",
-        "Leistungsdatum",
-        "Erbracht am",
-        "Befragungsdatum",
-        "Date",
-        "Service Date",
-        "Activity Date",
-        "Survey Date",
-        "Created Date",
-        "Submission Date",
-        "Response Date",
-        "Submitted",
-    ),
-    "service_code": (
-        "Leistung",
-        "Leistungsart",
-        "Leistungscode",
-        "Service",
-        "Service Code",
-        "Service Type",
-        "Activity Type",
-        "Art",
-    ),
-    "quantity": ("Menge", "Anzahl", "Quantity", "Qty", "Units", "Stück"),
-    "cost": ("Kosten", "Interne Kosten", "Selbstkosten", "Cost", "Internal Cost"),
-    "list_value": (
-        "Listenwert",
-        "Listenpreis",
-        "Wert",
-        "Preis",
-        "List Value",
-        "List Price",
-        "Value",
-        "Price",
-    ),
-    "billed_amount": (
-        "Berechnet",
-        "Berechneter Betrag",
-        "Fakturiert",
-        "Rechnungsbetrag",
-        "Billed Amount",
-        "Billed",
-        "Invoiced",
-        "Invoiced Amount",
-        "Charged",
-    ),
-    "year": ("Jahr", "Geschäftsjahr", "Year", "Fiscal Year"),
-    "contact": ("Ansprechpartner", "Kontakt", "Entscheider", "Contact", "Contact Person"),
-    "objectives": ("Ziele", "Zielsetzung", "Objectives", "Goals"),
-    "success_measures": ("Erfolgsmaßnahmen", "Maßnahmen", "Success Measures", "Measures"),
-    "support": ("Unterstützung", "Interne Unterstützung", "Support", "Internal Support"),
-    "contact_rating": ("Bewertung Kontakt", "Kontakt Bewertung", "Contact Rating"),
-    "objectives_rating": ("Bewertung Ziele", "Ziele Bewertung", "Objectives Rating"),
-    "success_measures_rating": ("Bewertung Maßnahmen", "Success Measures Rating"),
-    "support_rating": ("Bewertung Unterstützung", "Support Rating"),
-    "feedback_id": (
-        "Feedback-ID",
-        "Feedback-Nr.",
-        "Rückmeldung",
-        "Umfrage-ID",
-        "Feedback ID",
-        "Response ID",
-        "Survey ID",
-        "ResponseId",
-    ),
-    "score": (
-        "Bewertung",
-        "Punkte",
-        "Note",
-        "Zufriedenheit",
-        "Score",
-        "Rating",
-        "NPS",
-        "NPS Score",
-        "Satisfaction",
-        "Satisfaction Score",
-        "CSAT",
-    ),
-    "kind": ("Art", "Typ", "Feedbackart", "Kind", "Type", "Feedback Type", "Category"),
-    "comment": (
-        "Kommentar",
-        "Bemerkung",
-        "Anmerkung",
-        "Text",
-        "Comment",
-        "Comments",
-        "Notes",
-        "Feedback",
-        "Freitext",
-    ),
-}
+_SYNONYM_FILE = Path(__file__).with_name("synonyms.toml")
 
-# Categorical values: file value (normalised) -> canonical value, per canonical column.
-VALUE_SYNONYMS: dict[str, dict[str, str]] = {
-    "ship_mode": {
-        **dict.fromkeys(
-            (
-                "express",
-                "overnight",
-                "eilzustellung",
-                "eilversand",
-                "eil",
-                "eilgut",
-                "kurier",
-                "courier",
-                "expressfracht",
-                "express freight",
-                "next day",
-                "next day air",
-                "same day",
-                "first class",
-                "priority",
-                "sprinter",
-                "taxi",
-                "direktfahrt",
-                "24h",
-                "2",
-            ),
-            "express",
-        ),
-        **dict.fromkeys(
-            (
-                "standard",
-                "normal",
-                "standardversand",
-                "paket",
-                "stückgut",
-                "spedition",
-                "ground",
-                "economy",
-                "regular",
-                "second class",
-                "standard class",
-                "normalversand",
-                "1",
-            ),
-            "standard",
-        ),
-    },
-    "tier": {
-        **dict.fromkeys(
-            (
-                "key",
-                "key account",
-                "keyaccount",
-                "key-account",
-                "ka",
-                "schlüsselkunde",
-                "schluesselkunde",
-                "großkunde",
-                "grosskunde",
-                "strategic",
-                "strategischer kunde",
-                "top",
-            ),
-            "KEY",
-        ),
-        "a": "A",
-        "a-kunde": "A",
-        "a kunde": "A",
-        "b": "B",
-        "b-kunde": "B",
-        "b kunde": "B",
-        "c": "C",
-        "c-kunde": "C",
-        "c kunde": "C",
-    },
-    "billing_mode": {
-        **dict.fromkeys(
-            ("billed", "berechnet", "invoiced", "fakturiert", "charged", "in rechnung gestellt"),
-            "billed",
-        ),
-        **dict.fromkeys(
-            (
-                "waived",
-                "erlassen",
-                "gutschrift",
-                "credit note",
-                "verzicht",
-                "kulanz",
-                "ausgewiesen",
-            ),
-            "waived",
-        ),
-        **dict.fromkeys(
-            (
-                "silent",
-                "kostenlos",
-                "free",
-                "gratis",
-                "ohne berechnung",
-                "unberechnet",
-                "free of charge",
-                "foc",
-            ),
-            "silent",
-        ),
-    },
-    "kind": {
-        **dict.fromkeys(
-            ("survey", "umfrage", "befragung", "zufriedenheitsbefragung", "nps"), "survey"
-        ),
-        **dict.fromkeys(("praise", "lob", "kompliment", "compliment", "positive"), "praise"),
-        **dict.fromkeys(
-            ("complaint", "beschwerde", "reklamation", "kritik", "negative"), "complaint"
-        ),
-    },
-    "status": {
-        **dict.fromkeys(("active", "aktiv", "ja", "yes", "true", "1", "bestehend"), "active"),
-        **dict.fromkeys(
-            (
-                "lost",
-                "verloren",
-                "inaktiv",
-                "inactive",
-                "gekündigt",
-                "churned",
-                "no",
-                "nein",
-                "false",
-                "0",
-                "gesperrt",
-            ),
-            "lost",
-        ),
-    },
+
+def _load_synonyms() -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, str]]]:
+    data = tomllib.loads(_SYNONYM_FILE.read_text(encoding="utf-8"))
+    headers = {col: tuple(names) for col, names in data["headers"].items()}
+    values = {col: dict(m) for col, m in data.get("values", {}).items()}
+    return headers, values
+
+
+# Header synonyms per canonical column and value synonyms per categorical column.
+SYNONYMS, VALUE_SYNONYMS = _load_synonyms()
+
+# Columns a file may provide that are not stored but feed stored ones: a unit price (value =
+# price x quantity), a quantity for order lines, a debit/credit flag that signs the amount,
+# the currency of tables without a currency column.
+INPUT_COLUMNS: dict[str, dict[str, str]] = {
+    "orders": {"unit_price": "money", "quantity": "number", "debit_credit": "category"},
+    "shipments": {"currency": "text"},
+    "service_events": {"unit_price": "money", "currency": "text"},
 }
+DEBIT_CREDIT_CHOICES = ("+", "-")
+
+
+def input_columns(table: str) -> dict[str, str]:
+    """Input-only columns of a table and their kind."""
+    return INPUT_COLUMNS.get(table, {})
+
+
+def mappable_columns(table: str) -> list[str]:
+    """Canonical columns of a table plus its input-only columns."""
+    return schema.IMPORTABLE_TABLES[table].column_names + list(input_columns(table))
 
 
 def normalize_header(text) -> str:
@@ -601,7 +87,7 @@ def known_header(header) -> bool:
 
 def suggest_columns(headers, table: str) -> dict[str, str]:
     """Best file header for each canonical column of `table` (canonical names first)."""
-    cols = schema.IMPORTABLE_TABLES[table].column_names
+    cols = mappable_columns(table)
     candidates = []
     for pos, header in enumerate(headers):
         for rank, col in _INDEX.get(normalize_header(header), ()):
@@ -620,13 +106,15 @@ _REFERENCE_KEYS = {"account_id", "kam_id", "year", "line_no"}
 
 # Event-like exports often carry no id of their own; the id is then derived from the row's
 # content, so that re-importing the same rows still creates no duplicate.
-DERIVED_KEYS = {"service_events": "event_id", "feedback": "feedback_id"}
+DERIVED_KEYS = {"service_events": "event_id", "feedback": "feedback_id", "orders": "order_id"}
 
 
 def score_table(headers, table: str, provided=()) -> float:
     """How well the headers fit a table: required and key columns weigh most."""
     t = schema.IMPORTABLE_TABLES[table]
     found = set(suggest_columns(headers, table)) | set(provided)
+    if "unit_price" in found and table == "orders":
+        found |= {"net_revenue"}  # net revenue = unit price x quantity
     score = 0.0
     for col in t.columns:
         if col.name in found:
@@ -669,6 +157,8 @@ class Mapping:
     computed: dict[str, str] = field(default_factory=dict)  # canonical -> expression
     read: dict[str, object] = field(default_factory=dict)  # sheet, null_values, decimal, ...
     name: str | None = None  # profile name (file stem) when loaded from or saved as a profile
+    # Row filters: {"keep": {header: [values]}, "skip_empty": [headers]}.
+    filters: dict[str, object] = field(default_factory=dict)
 
     def provided(self) -> set[str]:
         """Canonical columns this mapping fills."""
@@ -693,7 +183,7 @@ class Mapping:
                     "tables": ", ".join(schema.IMPORTABLE_TABLES),
                 },
             )
-        names = set(schema.IMPORTABLE_TABLES[self.table].column_names)
+        names = set(mappable_columns(self.table))
         for section in (self.columns, self.defaults, self.computed, self.values):
             for col in section:
                 if col not in names:
@@ -717,15 +207,41 @@ def auto_mapping(headers, table: str) -> Mapping:
     return Mapping(table=table, columns=suggest_columns(headers, table))
 
 
+def merge_mapping(auto: Mapping, profile: Mapping) -> Mapping:
+    """A (partial) profile over the automatic mapping: what the profile says wins, the rest of
+    the automatic suggestions stay unless they use a header the profile maps elsewhere."""
+    taken = set(profile.columns.values()) | {
+        h for e in profile.computed.values() for h in expression_headers(e)
+    }
+    overridden = set(profile.columns) | set(profile.defaults) | set(profile.computed)
+    columns = {c: h for c, h in auto.columns.items() if c not in overridden and h not in taken}
+    columns.update(profile.columns)
+    return Mapping(
+        table=profile.table,
+        columns=columns,
+        values={**auto.values, **profile.values},
+        defaults={**auto.defaults, **profile.defaults},
+        computed={**auto.computed, **profile.computed},
+        read={**auto.read, **profile.read},
+        name=profile.name,
+        filters={**auto.filters, **profile.filters},
+    )
+
+
+def column_choices(column: str) -> tuple[str, ...] | None:
+    """Allowed values of a categorical canonical or input column."""
+    if column == "debit_credit":
+        return DEBIT_CREDIT_CHOICES
+    for table in schema.IMPORTABLE_TABLES.values():
+        if column in table.column_names:
+            return table.column(column).choices
+    return None
+
+
 def map_categories(text: pd.Series, column: str, user_map: dict | None = None) -> pd.Series:
     """Canonical category values; values that map to nothing become NA (reported as unknown)."""
     choices = {}
-    col_choices = None
-    for table in schema.IMPORTABLE_TABLES.values():
-        if column in table.column_names:
-            col_choices = table.column(column).choices
-            break
-    for choice in col_choices or ():
+    for choice in column_choices(column) or ():
         choices[normalize_value(choice)] = choice
     lookup = {**choices, **VALUE_SYNONYMS.get(column, {})}
     for k, v in (user_map or {}).items():
@@ -750,105 +266,6 @@ def map_service_codes(text: pd.Series, user_map: dict | None = None) -> pd.Serie
     return text.map(mapped).astype("str")
 
 
-# --- computed columns: arithmetic only -----------------------------------------------------
-
-_BACKTICK = re.compile(r"`([^`]*)`")
-_ALLOWED_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
-
-
-def _prepare_expression(expr: str) -> tuple[str, dict[str, str]]:
-    names: dict[str, str] = {}
-
-    def repl(m):
-        key = f"__c{len(names)}"
-        names[key] = m.group(1)
-        return key
-
-    return _BACKTICK.sub(repl, expr), names
-
-
-def compile_expression(expr: str) -> tuple[ast.AST, dict[str, str]]:
-    """Parse an arithmetic expression over `backtick-quoted` headers; reject anything else."""
-    code, names = _prepare_expression(str(expr))
-    try:
-        tree = ast.parse(code, mode="eval")
-    except SyntaxError as exc:
-        raise ConfigError(
-            f"Cannot read the formula {expr!r}",
-            "Use numbers, + - * / and parentheses, and quote headers with backticks: "
-            "`Fracht netto` + `Maut`.",
-            code="formula_syntax",
-            params={"formula": repr(expr)},
-        ) from exc
-    for node in ast.walk(tree):
-        ok = isinstance(
-            node,
-            ast.Expression
-            | ast.BinOp
-            | ast.UnaryOp
-            | ast.Constant
-            | ast.Name
-            | ast.Load
-            | ast.Add
-            | ast.Sub
-            | ast.Mult
-            | ast.Div
-            | ast.USub
-            | ast.UAdd,
-        )
-        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
-            ok = False
-        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
-            ok = False
-        if not ok:
-            raise ConfigError(
-                f"The formula {expr!r} contains something other than arithmetic",
-                "Only numbers, `headers`, + - * / and parentheses are allowed.",
-                code="formula_not_arithmetic",
-                params={"formula": repr(expr)},
-            )
-        if isinstance(node, ast.Name) and node.id not in names:
-            # A bare word: allowed as a header without spaces (UnitPrice * Quantity).
-            names[node.id] = node.id
-    return tree, names
-
-
-def expression_headers(expr: str) -> list[str]:
-    """The file headers an expression reads."""
-    return list(compile_expression(expr)[1].values())
-
-
-def evaluate_expression(expr: str, columns: dict[str, pd.Series], index) -> pd.Series:
-    """Evaluate over parsed numeric columns (header -> float Series); missing counts as 0,
-    all inputs missing gives missing."""
-    tree, names = compile_expression(expr)
-    present = pd.Series(False, index=index)
-    for header in names.values():
-        present |= columns[header].notna()
-
-    def ev(node):
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return columns[names[node.id]].fillna(0.0).to_numpy(dtype="float64")
-        if isinstance(node, ast.UnaryOp):
-            val = ev(node.operand)
-            return -val if isinstance(node.op, ast.USub) else val
-        if isinstance(node, ast.BinOp):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return _ALLOWED_BINOPS[type(node.op)](ev(node.left), ev(node.right))
-        raise ConfigError(f"Unsupported formula {expr!r}", "Use arithmetic only.")
-
-    result = ev(tree)
-    out = pd.Series(np.broadcast_to(result, (len(index),)).astype("float64"), index=index)
-    out = out.where(np.isfinite(out))
-    if names:
-        out = out.where(present)
-    return out
-
-
 def suggest_values(
     series: pd.Series, column: str, user_map: dict | None = None, limit: int = 100
 ) -> pd.DataFrame:
@@ -870,17 +287,23 @@ def suggest_values(
 
 def mapping_table(mapping: Mapping) -> pd.DataFrame:
     """One row per canonical column: source header, constant, formula (for the page editor)."""
+    from kam_analytics.ingest.describe import header_confidence
+
     table = schema.IMPORTABLE_TABLES[mapping.table]
     rows = []
-    for col in table.columns:
-        const = mapping.defaults.get(col.name)
+    names = [(c.name, c.required) for c in table.columns]
+    names += [(c, False) for c in input_columns(mapping.table)]
+    for name, required in names:
+        const = mapping.defaults.get(name)
+        source = mapping.columns.get(name)
         rows.append(
             {
-                "column": col.name,
-                "required": col.required,
-                "source": mapping.columns.get(col.name),
+                "column": name,
+                "required": required,
+                "source": source,
+                "confidence": header_confidence(source, name, mapping) if source else None,
                 "constant": None if const is None else str(const),
-                "formula": mapping.computed.get(col.name),
+                "formula": mapping.computed.get(name),
             }
         )
     return pd.DataFrame(rows)
@@ -889,11 +312,13 @@ def mapping_table(mapping: Mapping) -> pd.DataFrame:
 def mapping_from_table(df: pd.DataFrame, table: str, base: Mapping | None = None) -> Mapping:
     """A Mapping from the page's editor rows (inverse of mapping_table)."""
     kinds = {c.name: c.kind for c in schema.IMPORTABLE_TABLES[table].columns}
+    kinds.update(input_columns(table))
     m = Mapping(
         table=table,
         values=dict(base.values) if base else {},
         read=dict(base.read) if base else {},
         name=base.name if base else None,
+        filters=dict(base.filters) if base else {},
     )
     for rec in df.to_dict(orient="records"):
         col = rec["column"]

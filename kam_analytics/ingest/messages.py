@@ -108,3 +108,34 @@ def result_text(result, lang: str) -> str:
     )
     warn = len(result.problems) - errors
     return text + (t("prob_result_warnings", lang, n=warn) if warn else "")
+
+
+def grouped_problems_frame(problems: list[Problem], lang: str, limit: int = 12) -> pd.DataFrame:
+    """One line per distinct cause (reason, column, value, message) with its row count and
+    first rows, in `lang`; the full per-row report is localised_problems_frame."""
+    from kam_analytics.ingest.problems import group_problems
+
+    records = []
+    for problem, rows in group_problems(problems):
+        message, hint = localise_problem(problem, lang)
+        shown = ", ".join(map(str, rows[:limit])) + (", …" if len(rows) > limit else "")
+        records.append(
+            {
+                "severity": t(
+                    "prob_sev_error" if problem.severity == "error" else "prob_sev_warning", lang
+                ),
+                "column": problem.column or "",
+                "value": problem.value or "",
+                "message": message,
+                "count": len(rows),
+                "rows": shown,
+                "fix": hint,
+                "_order": 0 if problem.severity == "error" else 1,
+            }
+        )
+    frame = pd.DataFrame(
+        records,
+        columns=["severity", "column", "value", "message", "count", "rows", "fix", "_order"],
+    )
+    frame = frame.sort_values("_order", kind="stable").drop(columns="_order")
+    return frame.rename(columns={c: t(f"prob_grp_{c}", lang) for c in frame.columns})

@@ -13,7 +13,7 @@ import pandas as pd
 # Cell texts that mean "no value" (compared case-insensitively after trimming).
 DEFAULT_NULLS = ("", "null", "-", "--", "n/a", "#n/a", "nan", "none", "<null>")
 
-_CURRENCY = r"€|\$|£|EUR|USD|CHF|GBP|Fr\.|eur"
+_CURRENCY = r"€|US\$|\$|£|EUR|USD|CHF|GBP|SFr\.?|Fr\.|eur|chf|usd|gbp"
 _SPACES = r"[\s\u00a0\u202f\u2009]"
 _AMOUNT_CORE = r"(?:\d{1,3}(?:[.,']\d{3})+|\d+)(?:[.,]\d+)?|[.,]\d+|\d+(?:\.\d+)?[eE][+-]?\d+"
 
@@ -117,8 +117,32 @@ def infer_decimal(text: pd.Series, hint: str | None = None) -> str:
     return hint if hint in (",", ".") else ","
 
 
+_CURRENCY_CODES = (
+    ("CHF", r"CHF|Fr\.|SFr\.?"),
+    ("USD", r"USD|US\$|\$"),
+    ("GBP", r"GBP|£"),
+    ("EUR", r"EUR|€"),
+)
+
+
+def amount_currencies(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+    """The currency an amount cell names ("CHF 1'234.50" -> CHF), NA where it names none."""
+    out = pd.Series(pd.NA, index=series.index, dtype="str")
+    if is_numeric(series) or is_datetime(series):
+        return out
+    text = as_text(series, nulls)
+    for code, pattern in _CURRENCY_CODES:
+        hit = text.str.contains(pattern, regex=True, case=False).fillna(False).astype(bool)
+        out = out.mask(hit & out.isna(), code)
+    return out
+
+
 def parse_amounts(
-    series: pd.Series, decimal: str | None = None, nulls=DEFAULT_NULLS, hint: str | None = None
+    series: pd.Series,
+    decimal: str | None = None,
+    nulls=DEFAULT_NULLS,
+    hint: str | None = None,
+    numbers: np.ndarray | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Amounts in any German/English notation -> float64, plus the mask of unparseable cells.
 
@@ -126,6 +150,7 @@ def parse_amounts(
     trailing minus ('1.234,56-'), parentheses for negatives ('(1.234,56)') and currency signs.
     A single separator followed by exactly three digits ('1.234') is read with the column's
     decimal separator: `decimal` if given, else what the column's other values show, else `hint`.
+    `numbers` marks cells a workbook stored as numbers: their text always has a decimal point.
     """
     if is_numeric(series):
         values = series.astype("float64")
@@ -134,6 +159,16 @@ def parse_amounts(
         return pd.Series(np.nan, index=series.index), series.notna()
     text = as_text(series, nulls)
     present = text.notna()
+    # Fast path: plain numbers as a workbook writes its number cells ("1234.5", "-12"), and no
+    # value that a thousands separator could have written ("1.234").
+    plain = text.str.fullmatch(r"-?\d+(?:\.\d+)?").fillna(False).astype(bool)
+    if bool(plain[present].all()) and decimal != ",":
+        grouped = text.str.fullmatch(r"-?\d{1,3}\.\d{3}").fillna(False).astype(bool)
+        if numbers is not None:
+            grouped &= ~pd.Series(np.asarray(numbers, dtype=bool), index=text.index)
+        if not grouped.any():
+            values = pd.to_numeric(text.where(present), errors="coerce").astype("float64")
+            return values, pd.Series(False, index=series.index)
     t = text.str.replace("\u2212", "-", regex=False)
     t = t.str.replace(_CURRENCY, "", regex=True).str.replace(_SPACES, "", regex=True)
     paren = t.str.startswith("(") & t.str.endswith(")")
@@ -145,7 +180,12 @@ def parse_amounts(
     shape_ok = t.str.fullmatch(_AMOUNT_CORE).fillna(False).astype(bool)
     negative = (paren | lead | trail).fillna(False).astype(bool)
     twice = (lead & trail).fillna(False).astype(bool) | (paren & (lead | trail)).fillna(False)
-    dec = decimal if decimal in (",", ".") else infer_decimal(t[shape_ok], hint)
+    numbers = (
+        pd.Series(False, index=t.index)
+        if numbers is None
+        else pd.Series(np.asarray(numbers, dtype=bool), index=t.index)
+    )
+    dec = decimal if decimal in (",", ".") else infer_decimal(t[shape_ok & ~numbers], hint)
     has_dot = t.str.contains(".", regex=False).fillna(False)
     has_comma = t.str.contains(",", regex=False).fillna(False)
     comma_last = (t.str.rfind(",") > t.str.rfind(".")).fillna(False)
@@ -161,8 +201,18 @@ def parse_amounts(
     comma_decimal = comma_decimal.mask(only_dot & (dots > 1), True)
     comma_decimal = comma_decimal.mask(only_comma & (commas == 1) & (after != 3), True)
     comma_decimal = comma_decimal.mask(only_dot & (dots == 1) & (after != 3), False)
+    # "0.500", ",500" or "1234.500" cannot be thousands groups (a group follows 1-3 digits
+    # that do not start with 0): the single separator is the decimal one.
+    lead = t.str.len() - after - 1
+    zero_lead = t.str.match(r"0[.,]").fillna(False).astype(bool)
+    not_grouping = (lead > 3) | (lead == 0) | zero_lead
+    single = (only_comma & (commas == 1)) | (only_dot & (dots == 1))
+    comma_decimal = comma_decimal.mask(single & (after == 3) & not_grouping, only_comma)
+    # Swiss notation (CHF, apostrophe thousands): a single point is the decimal separator.
+    swiss = text.str.contains(r"'|CHF|SFr|Fr\.", regex=True).fillna(False).astype(bool)
+    comma_decimal = comma_decimal.mask(swiss & only_dot & (dots == 1), False)
     scientific = t.str.contains(r"[eE]", regex=True).fillna(False)
-    comma_decimal = comma_decimal.mask(scientific, False)
+    comma_decimal = comma_decimal.mask(scientific | numbers, False)
     as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     as_point = t.str.replace(",", "", regex=False)
     normal = as_comma.where(comma_decimal, as_point)
@@ -195,6 +245,7 @@ _DATE_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d-%m-%Y",
+    "%d-%m-%y",
     "%Y/%m/%d",
     "%d-%b-%Y",
     "%d %b %Y",
@@ -211,14 +262,39 @@ def _serials(values: pd.Series) -> pd.Series:
     return out.dt.floor("D")
 
 
+def slashed_date_order(series: pd.Series, nulls=DEFAULT_NULLS) -> str | None:
+    """How a column writes slashed dates, decided from all its values: 'dmy', 'mdy',
+    'ambiguous' (every value fits both orders and some differ, 01/02/2025) or None (no
+    slashed dates, or every one reads the same either way)."""
+    if is_datetime(series) or is_numeric(series):
+        return None
+    text = as_text(series, nulls).dropna()
+    text = text[text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}( .*)?").fillna(False).astype(bool)]
+    if text.empty:
+        return None
+    parts = text.str.extract(r"^(\d{1,2})/(\d{1,2})/").astype("int64")
+    first, second = parts[0], parts[1]
+    day_first_only = int(((first > 12) & (second <= 12)).sum())
+    month_first_only = int(((second > 12) & (first <= 12)).sum())
+    if day_first_only and not month_first_only:
+        return "dmy"
+    if month_first_only and not day_first_only:
+        return "mdy"
+    if day_first_only and month_first_only:
+        return "dmy" if day_first_only >= month_first_only else "mdy"
+    return "ambiguous" if bool((first != second).any()) else None
+
+
 def parse_dates(
-    series: pd.Series, date_format: str | None = None, nulls=DEFAULT_NULLS
+    series: pd.Series, date_format: str | None = None, nulls=DEFAULT_NULLS, order: str | None = None
 ) -> tuple[pd.Series, pd.Series]:
     """Dates -> datetime64 at midnight, plus the mask of unparseable cells.
 
     Accepts Excel date cells, Excel serial numbers, '31.12.2025', ISO '2025-12-31' (with or
-    without time) and, for slashed dates, the order most values of the column fit (day first
-    when both fit). `date_format` (strftime codes) is tried first when given.
+    without time) and slashed dates in one order for the whole column: `order` ('dmy'/'mdy'),
+    else the order slashed_date_order decides (day first when no value tells). A value that
+    does not fit the column's order is unparseable. `date_format` (strftime codes) is tried
+    first when given.
     """
     if is_datetime(series):
         out = pd.to_datetime(series).astype("datetime64[us]").dt.floor("D")
@@ -244,14 +320,13 @@ def parse_dates(
     fill("ISO8601")
     for fmt in _DATE_FORMATS:
         fill(fmt)
-    for day_first, month_first in _SLASH_FORMATS:
-        todo = out.isna() & present
-        if not todo.any():
-            break
-        a = pd.to_datetime(text[todo], format=day_first, errors="coerce")
-        b = pd.to_datetime(text[todo], format=month_first, errors="coerce")
-        first, second = (a, b) if a.notna().sum() >= b.notna().sum() else (b, a)
-        out.loc[todo] = first.fillna(second).astype("datetime64[us]")
+    if order not in ("dmy", "mdy"):
+        order = slashed_date_order(text)
+    pick = 1 if order == "mdy" else 0
+    for formats in _SLASH_FORMATS:
+        fill(formats[pick])
+        fill(formats[pick] + " %H:%M:%S")
+        fill(formats[pick] + " %H:%M")
     todo = out.isna() & present
     if todo.any():
         # Excel serial numbers that arrived as text (CSV exports, mixed columns).

@@ -10,13 +10,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kam_analytics import schema
+from kam_analytics import schema, snapshots
 from kam_analytics.errors import ImportBlockedError, Problem
+from kam_analytics.exchange_rates import RateTable
 from kam_analytics.ingest import load
-from kam_analytics.ingest.mapping import Mapping, auto_mapping, detect_table, normalize_header
+from kam_analytics.ingest.mapping import (
+    Mapping,
+    auto_mapping,
+    detect_table,
+    merge_mapping,
+    normalize_header,
+)
 from kam_analytics.ingest.profiles import choose_profile, load_profile
 from kam_analytics.ingest.read import RawSheet, read_bytes, read_source, sha256_of
-from kam_analytics.ingest.validate import Prepared, add_orphan_warnings, prepare
+from kam_analytics.ingest.validate import (
+    Prepared,
+    add_orphan_warnings,
+    prepare,
+    select_catalogue_values,
+)
 
 # Load order so that accounts exist before the rows that refer to them.
 TABLE_ORDER = ("kams", "accounts", "orders", "shipments", "service_events", "mandates", "feedback")
@@ -53,7 +65,10 @@ def read_for_mapping(source, file_name, *, sheet=None, profile=None) -> RawSheet
     """Read a file, telling header detection about the profile's headers."""
     if sheet is None and profile is not None:
         sheet = profile.read.get("sheet")
-    return read_source(source, file_name, sheet=sheet, known=_known_headers(profile))
+    header_row = profile.read.get("header_row") if profile is not None else None
+    return read_source(
+        source, file_name, sheet=sheet, known=_known_headers(profile), header_row=header_row
+    )
 
 
 def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None) -> Mapping:
@@ -107,6 +122,9 @@ def plan_file(
     profiles_dir=None,
     known_accounts: set[str] | None = None,
     today: dt.date | None = None,
+    catalogue: dict | None = None,
+    rates: RateTable | None = None,
+    reference_ids: set[str] | None = None,
 ) -> FilePlan:
     """Read and validate one file without writing; problems are collected, not raised."""
     if file_name is None:
@@ -119,9 +137,15 @@ def plan_file(
         plan.sha256 = sha256_of(data)
         chosen = mapping or profile
         plan.raw = read_for_mapping(data, file_name, sheet=sheet, profile=chosen)
-        plan.mapping = chosen or choose_mapping(
-            plan.raw, table=table, profile=None, profiles_dir=profiles_dir
-        )
+        if mapping is not None:
+            plan.mapping = mapping  # the page's editor: complete as shown
+        elif profile is not None:
+            # A profile names what differs; the rest comes from the automatic mapping.
+            plan.mapping = merge_mapping(auto_mapping(plan.raw.headers, profile.table), profile)
+        else:
+            plan.mapping = choose_mapping(
+                plan.raw, table=table, profile=None, profiles_dir=profiles_dir
+            )
         if table and plan.mapping.table != table and profile is None and mapping is None:
             plan.mapping = auto_mapping(plan.raw.headers, table)
     except ImportBlockedError as exc:
@@ -144,7 +168,18 @@ def plan_file(
         return plan
     if known_accounts is None and con is not None:
         known_accounts = load.select_account_ids(con)
-    plan.prepared = prepare(plan.raw, plan.mapping, known_accounts=known_accounts, today=today)
+    if con is not None:
+        catalogue = catalogue if catalogue is not None else select_catalogue_values(con)
+        rates = rates if rates is not None else RateTable.from_db(con)
+    plan.prepared = prepare(
+        plan.raw,
+        plan.mapping,
+        known_accounts=known_accounts,
+        today=today,
+        catalogue=catalogue,
+        rates=rates,
+        reference_ids=reference_ids if reference_ids is not None else known_accounts,
+    )
     if con is not None:
         plan.previous_import_id = load.select_done_import(con, plan.sha256, plan.mapping.table)
     return plan
@@ -153,10 +188,15 @@ def plan_file(
 def plan_files(con, sources, **kwargs) -> list[FilePlan]:
     """Plan several files; account ids in an accounts file of the batch count as known."""
     known = load.select_account_ids(con) if con is not None else set()
+    if con is not None:
+        kwargs.setdefault("catalogue", select_catalogue_values(con))
+        kwargs.setdefault("rates", RateTable.from_db(con))
+    # Ids known before the batch: a padded id that matches one only after normalising is told.
+    kwargs.setdefault("reference_ids", set(known))
     plans = []
     for src in sources:
         name, data = src if isinstance(src, tuple) else (Path(src).name, src)
-        plans.append(plan_file(data, name, con=None, known_accounts=None, **kwargs))
+        plans.append(plan_file(data, name, con=None, **kwargs))
     for p in plans:
         if p.prepared is not None and p.prepared.table == "accounts":
             known |= set(p.prepared.frame["account_id"].dropna())
@@ -204,6 +244,9 @@ def execute_plans(
         key=lambda i: (TABLE_ORDER.index(plans[i].mapping.table), i),
     )
     results: list[load.ImportResult | None] = [None] * len(plans)
+    writes = not dry_run and any(p.previous_import_id is None for p in plans)
+    # the key figures before the batch, for the change report (snapshots.py)
+    before = snapshots.capture_figures(con) if writes else None
     for n, i in enumerate(order):
         plan = plans[i]
         result = result_of(plan)
@@ -236,6 +279,9 @@ def execute_plans(
             )
         results[i] = result
         tick(1.0, result.status)
+    written = [r.import_id for r in results if r.status == "done" and r.import_id is not None]
+    if before is not None and written:
+        snapshots.insert_snapshot(con, written, before, snapshots.capture_figures(con))
     return results
 
 

@@ -13,7 +13,7 @@ from kam_analytics.errors import ConfigError
 from kam_analytics.ingest.mapping import Mapping, normalize_header
 
 DEFAULT_PROFILE_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "profiles"
-_SECTIONS = ("columns", "values", "defaults", "computed", "read")
+_SECTIONS = ("columns", "values", "defaults", "computed", "read", "filters")
 
 
 def profile_dir() -> Path:
@@ -35,7 +35,8 @@ def parse_profile(text: str, name: str | None = None) -> Mapping:
     if unknown:
         raise ConfigError(
             f"Unknown section(s) in profile {name or ''}: {', '.join(sorted(unknown))}",
-            "Allowed: table, [columns], [values.<column>], [defaults], [computed], [read].",
+            "Allowed: table, [columns], [values.<column>], [defaults], [computed], [read], "
+            "[filters].",
         )
     if "table" not in data:
         raise ConfigError(
@@ -53,9 +54,32 @@ def parse_profile(text: str, name: str | None = None) -> Mapping:
         computed={k: str(v) for k, v in data.get("computed", {}).items()},
         read=dict(data.get("read", {})),
         name=name,
+        filters=_filters(data.get("filters", {}), name),
     )
     mapping.check()
     return mapping
+
+
+def _filters(data: dict, name) -> dict:
+    """Row filters: keep = {header = [values]}, skip_empty = [headers]."""
+    unknown = set(data) - {"keep", "skip_empty"}
+    if unknown:
+        raise ConfigError(
+            f"Unknown row filter(s) in profile {name or ''}: {', '.join(sorted(unknown))}",
+            "Allowed in [filters]: keep = {Header = [values]} and skip_empty = [headers].",
+        )
+    keep = {
+        str(h): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
+        for h, vals in (data.get("keep") or {}).items()
+    }
+    skip = data.get("skip_empty") or []
+    skip = [str(h) for h in (skip if isinstance(skip, list) else [skip])]
+    out = {}
+    if keep:
+        out["keep"] = keep
+    if skip:
+        out["skip_empty"] = skip
+    return out
 
 
 def load_profile(path) -> Mapping:
@@ -99,6 +123,11 @@ def dump_profile(mapping: Mapping) -> str:
         if items:
             lines += ["", f"[{section}]"]
             lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in items.items()]
+    if mapping.filters.get("skip_empty"):
+        lines += ["", "[filters]", f"skip_empty = {_toml_value(mapping.filters['skip_empty'])}"]
+    if mapping.filters.get("keep"):
+        lines += ["", "[filters.keep]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in mapping.filters["keep"].items()]
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,6 @@ import hashlib
 import io
 import logging
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +19,16 @@ import numpy as np
 import pandas as pd
 
 from kam_analytics.errors import ImportBlockedError, Problem
+from kam_analytics.ingest.guard import guarded_read
 from kam_analytics.ingest.mapping import known_header, normalize_header
 from kam_analytics.ingest.parse import DEFAULT_NULLS
+from kam_analytics.ingest.xlsx_xml import (
+    xlsx_first_column,
+    xlsx_first_row,
+    xlsx_hidden_rows,
+    xlsx_number_rows,
+    xlsx_sheet_xml,
+)
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 30
@@ -48,6 +55,36 @@ class RawSheet:
     notices: list[Problem] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    # Positions (in frame) of trailing rows labelled like totals ("Summe", "Total"): validation
+    # decides whether they are totals (amounts equal the sums above, or no key) or data rows.
+    total_candidates: list[int] = field(default_factory=list)
+    hidden_rows: list[int] = field(default_factory=list)  # Excel rows hidden or filtered out
+    # Per header: True where the cell was stored as a number in the workbook (its text is then
+    # written with a decimal point, never a thousands separator). Only where it matters.
+    number_cells: dict[str, np.ndarray] = field(default_factory=dict)
+    # Workbooks: the sheet XML (xlsx) and its first used column, to tell number cells from
+    # text cells in a column only when an import parses it (numbers_of).
+    workbook: bool = False
+    sheet_xml: str | None = field(default=None, repr=False)
+    first_column: int = 1
+
+    def numbers_of(self, header: str | None) -> np.ndarray | None:
+        """True where the header's cell was stored as a number, for a workbook column with
+        values that read differently with either decimal separator ("1.234"); else None."""
+        if header is None or not self.workbook or header not in self.frame.columns:
+            return None
+        if header not in self.number_cells:
+            text = self.frame[header]
+            mask = None
+            if text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False).any():
+                if self.sheet_xml is not None:
+                    column = self.first_column + self.headers.index(header)
+                    mask = np.isin(self.rows, list(xlsx_number_rows(self.sheet_xml, column)))
+                elif not text.str.contains(",", regex=False).fillna(False).any():
+                    # .xls/.ods: no cell types at hand; a column without a comma is numbers.
+                    mask = np.ones(len(self.frame), dtype=bool)
+            self.number_cells[header] = mask
+        return self.number_cells.get(header)
 
     @property
     def headers(self) -> list[str]:
@@ -144,81 +181,36 @@ def _row_is_empty(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=frame.index)
 
 
+def total_label(cells) -> str | None:
+    """The total label of a row ("Summe", "Gesamt", "Total" as a whole cell or first word)."""
+    for c in cells:
+        if isinstance(c, str) and _TOTAL.match(c):
+            return c.strip()
+    return None
+
+
 def _clean_rows(raw: RawSheet) -> RawSheet:
-    """Drop empty rows anywhere and total rows at the bottom (with a notice)."""
+    """Drop empty rows anywhere; mark trailing rows labelled like totals for validation."""
     frame = raw.frame
     if frame.empty:
         return raw
     keep = ~_row_is_empty(frame).to_numpy()
     positions = np.flatnonzero(keep)
-    dropped_totals = []
-    # Walk up from the bottom over total rows ("Summe", "Gesamt", "Total", ...).
-    while len(positions):
-        pos = positions[-1]
-        cells = [c for c in frame.iloc[pos].tolist() if isinstance(c, str)]
-        if any(_TOTAL.match(c) for c in cells):
-            dropped_totals.append(pos)
-            positions = positions[:-1]
-        else:
-            break
-    for pos in dropped_totals:
-        label = next(c for c in frame.iloc[pos].tolist() if isinstance(c, str) and _TOTAL.match(c))
-        raw.notices.append(
-            Problem(
-                raw.file_name,
-                raw.sheet,
-                int(raw.rows[pos]),
-                None,
-                label.strip(),
-                "total_row_dropped",
-                "Total row at the bottom was not imported",
-                "Nothing to do: sums are recomputed from the data rows.",
-                severity="warning",
-                params={"label": label.strip()},
-            )
-        )
     if len(positions) != len(frame):
         raw.frame = frame.iloc[positions].reset_index(drop=True)
         raw.rows = raw.rows[positions]
+    frame = raw.frame
+    candidates = []
+    pos = len(frame) - 1
+    # Walk up from the bottom over rows labelled like totals (a subtotal above a grand total).
+    while pos >= 0 and total_label(frame.iloc[pos].tolist()) is not None:
+        candidates.append(pos)
+        pos -= 1
+    raw.total_candidates = sorted(candidates)
     return raw
 
 
 # --- Excel ---------------------------------------------------------------------------------
-
-
-def _xlsx_first_row(data: bytes, sheet_index: int) -> int:
-    """Excel row number of the first cell with a value (calamine's range starts there)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            wb = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-            rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-            rids = re.findall(r"<(?:\w+:)?sheet\b[^>]*?r:id=\"([^\"]+)\"", wb)
-            rid = rids[sheet_index]
-            target = None
-            for m in re.finditer(r"<Relationship\b[^>]*>", rels):
-                tag = m.group(0)
-                if f'Id="{rid}"' in tag:
-                    target = re.search(r'Target="([^"]+)"', tag).group(1)
-            if target is None:
-                return 1
-            target = target.lstrip("/")
-            path = target if target.startswith("xl/") else "xl/" + target
-            with zf.open(path) as fh:
-                chunk = b""
-                while len(chunk) < 4_000_000:
-                    block = fh.read(65536)
-                    if not block:
-                        break
-                    chunk += block
-                    text = chunk.decode("utf-8", "ignore")
-                    m = re.search(
-                        r"<(?:\w+:)?c\b[^>]*\br=\"[A-Z]+(\d+)\"[^>]*>\s*<(?:\w+:)?(?:v|is)\b", text
-                    )
-                    if m:
-                        return int(m.group(1))
-    except (KeyError, IndexError, zipfile.BadZipFile, AttributeError):
-        pass
-    return 1
 
 
 def _excel_reader(data: bytes, file_name: str):
@@ -282,6 +274,14 @@ def _load_sheet(reader, sheet, header_row):
     return sh, frame
 
 
+def _load_text(reader, sheet) -> pd.DataFrame:
+    """Every cell of the sheet's used range as text, no header. No type inference: fastexcel
+    infers a column's type from its first 1,000 rows, and a text amount or date further down
+    would become empty; reading text and parsing every value ourselves sees all of them."""
+    sh = reader.load_sheet(sheet, header_row=None, dtypes="string")
+    return sh.to_arrow().to_pandas()
+
+
 def _names_match(frame: pd.DataFrame, expected) -> bool:
     names = [None if str(c).startswith("__UNNAMED__") else str(c).strip() for c in frame.columns]
     want = [None if v is None else str(v).strip() for v in expected]
@@ -310,34 +310,29 @@ def _find_header(reader, index, expected, h, first):
     return h, frame
 
 
-def _candidate_rows(frame: pd.DataFrame) -> list[list]:
-    names = [None if str(c).startswith("__UNNAMED__") else str(c) for c in frame.columns]
-    return [names] + _sheet_rows_as_text(frame, HEADER_SCAN_ROWS)
+# A value that reads differently with either decimal separator: "1.234" (1.234 or 1234).
+_AMBIGUOUS_DOT = re.compile(r"-?\d{1,3}\.\d{3}")
 
 
-def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> RawSheet:
-    """One sheet of a workbook: chosen by name/number, else the one that looks most like data."""
-    reader = _excel_reader(data, file_name)
-    names = list(reader.sheet_names)
-    if not names:
-        raise _blocked(
-            file_name, "empty_file", "The workbook has no sheets", "Export again.", variant="sheets"
-        )
+def _choose_sheet(reader, names, known) -> int:
+    best, index = -1e9, 0
+    for i, name in enumerate(names):
+        try:
+            fr = _load_text(reader, name)
+        except Exception:  # an empty or chart sheet
+            continue
+        rows = _sheet_rows_as_text(fr, HEADER_SCAN_ROWS)
+        s = max((score_header_row(r, known) for r in rows), default=-1)
+        s += min(len(fr), 1000) / 1000.0  # prefer sheets with data on ties
+        if s > best:
+            best, index = s, i
+    return index
+
+
+def _sheet_index(reader, names, sheet, file_name, known) -> int:
     if sheet is None:
-        index = 0
-        if len(names) > 1:
-            best = -1e9
-            for i, name in enumerate(names):
-                try:
-                    _sh, fr = _load_sheet(reader, name, 0)
-                except Exception:  # an empty or chart sheet
-                    continue
-                rows = _candidate_rows(fr)
-                s = max((score_header_row(r, known) for r in rows), default=-1)
-                s += min(len(fr), 1000) / 1000.0  # prefer sheets with data on ties
-                if s > best:
-                    best, index = s, i
-    elif isinstance(sheet, int) or (
+        return _choose_sheet(reader, names, known) if len(names) > 1 else 0
+    if isinstance(sheet, int) or (
         isinstance(sheet, str) and sheet.isdigit() and sheet not in names
     ):
         index = int(sheet) - 1 if int(sheet) >= 1 else 0
@@ -351,23 +346,37 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
                 number=sheet,
                 sheets=", ".join(names),
             )
-    else:
-        lookup = {n.casefold().strip(): i for i, n in enumerate(names)}
-        if str(sheet).casefold().strip() not in lookup:
-            raise _blocked(
-                file_name,
-                "missing_sheet",
-                f"The workbook has no sheet named {sheet!r}",
-                f"Sheets in the file: {', '.join(names)}.",
-                sheet=str(sheet),
-                variant="name",
-                name=repr(sheet),
-                sheets=", ".join(names),
-            )
-        index = lookup[str(sheet).casefold().strip()]
+        return index
+    lookup = {n.casefold().strip(): i for i, n in enumerate(names)}
+    if str(sheet).casefold().strip() not in lookup:
+        raise _blocked(
+            file_name,
+            "missing_sheet",
+            f"The workbook has no sheet named {sheet!r}",
+            f"Sheets in the file: {', '.join(names)}.",
+            sheet=str(sheet),
+            variant="name",
+            name=repr(sheet),
+            sheets=", ".join(names),
+        )
+    return lookup[str(sheet).casefold().strip()]
+
+
+def read_excel(
+    data: bytes, file_name: str, sheet=None, known=frozenset(), header_row: int | None = None
+) -> RawSheet:
+    """One sheet of a workbook: chosen by name/number, else the one that looks most like data.
+    `header_row` (the Excel row number) overrides the detected header."""
+    reader = _excel_reader(data, file_name)
+    names = list(reader.sheet_names)
+    if not names:
+        raise _blocked(
+            file_name, "empty_file", "The workbook has no sheets", "Export again.", variant="sheets"
+        )
+    index = _sheet_index(reader, names, sheet, file_name, known)
     sheet_name = names[index]
     try:
-        _sh, frame = _load_sheet(reader, index, 0)
+        cells = _load_text(reader, index)
     except Exception as exc:
         raise _blocked(
             file_name,
@@ -378,20 +387,25 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
             variant="sheet",
             name=repr(sheet_name),
         ) from exc
-    candidates = _candidate_rows(frame)
-    h = detect_header_row(candidates, known)
-    first = _xlsx_first_row(data, index) if data[:2] == b"PK" else None
+    candidates = _sheet_rows_as_text(cells, max(HEADER_SCAN_ROWS, (header_row or 0) + 1))
+    h = detect_header_row(candidates, known) if candidates else 0
+    xml = xlsx_sheet_xml(data, index) if data[:2] == b"PK" else None
+    first = xlsx_first_row(data, index) if data[:2] == b"PK" else None
+    if header_row:
+        first = first or 1
+        h = min(max(int(header_row) - first, 0), max(len(candidates) - 1, 0))
     if first is None:
         # fastexcel counts header_row from A1, calamine's range from the first non-empty row:
         # the absolute row whose names are the detected header tells where the range starts.
-        header_abs, _frame = _find_header(reader, index, candidates[h], h, first)
+        header_abs, _frame = _find_header(
+            reader, index, candidates[h] if candidates else [], h, first
+        )
         first = header_abs + 1 - h
     header_excel_row = first + h
-    if h > 0:
-        # Title rows above the header: the data are the rows below it (one read, no re-read;
-        # the columns are text then and parsed like CSV).
-        frame = frame.iloc[h:].reset_index(drop=True)
-        frame.columns = [c if c is not None else "" for c in candidates[h]]
+    headers = _unique_headers(candidates[h] if candidates else [])
+    frame = cells.iloc[h + 1 :].reset_index(drop=True)
+    frame.columns = headers
+    frame = frame.astype("str").where(frame.notna()) if len(frame) else frame
     rows = np.arange(len(frame), dtype="int64") + header_excel_row + 1
     raw = RawSheet(
         file_name=file_name,
@@ -402,22 +416,56 @@ def read_excel(data: bytes, file_name: str, sheet=None, known=frozenset()) -> Ra
         sheet_names=names,
         header_row=header_excel_row,
     )
+    if xml is not None:
+        hidden = xlsx_hidden_rows(xml)
+        if hidden:
+            raw.hidden_rows = [int(r) for r in rows[np.isin(rows, hidden)]]
+    raw.workbook = True
+    if xml is not None:
+        # A number cell's text always has a decimal point; a text cell "1.234" may mean 1234.
+        raw.sheet_xml = xml
+        raw.first_column = xlsx_first_column(xml)
     return _clean_rows(raw)
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
 
+def decode_lines(data: bytes) -> tuple[str, list[int]]:
+    """Text decoded line by line: UTF-8 where a line is UTF-8, else Windows-1252; with the
+    (1-based) numbers of the lines that were not UTF-8."""
+    out, stray = [], []
+    for i, line in enumerate(data.split(b"\n"), 1):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="replace"))
+            stray.append(i)
+    return "\n".join(out), stray
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Text and encoding: UTF-8 (with or without BOM), else Windows-1252."""
+    """Text and encoding: UTF-8 (with or without BOM), else Windows-1252; a UTF-8 file with a
+    few stray Windows-1252 lines is 'utf-8+cp1252' (see decode_lines)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        text, stray = decode_lines(data[3:])
+        return text, "utf-8-sig" if not stray else "utf-8+cp1252"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        pass
+    # Some lines are not UTF-8. If any line with non-ASCII bytes is valid UTF-8, the file is
+    # UTF-8 with stray bytes (a hand edit); otherwise it is a Windows-1252 file.
+    for line in data.split(b"\n"):
+        if max(line, default=0) > 127:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            return decode_lines(data)[0], "utf-8+cp1252"
+    return data.decode("cp1252", errors="replace"), "cp1252"
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -436,8 +484,11 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
-    """A delimited text file; delimiter and encoding sniffed, title rows skipped."""
+def read_csv(
+    data: bytes, file_name: str, known=frozenset(), header_row: int | None = None
+) -> RawSheet:
+    """A delimited text file; delimiter and encoding sniffed, title rows skipped (or the
+    header taken from line `header_row`)."""
     text, encoding = decode_text(data)
     if not text.strip():
         raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
@@ -445,6 +496,8 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
     delim = sniff_delimiter(lines)
     sample = list(csv.reader(lines, delimiter=delim))
     h = detect_header_row(sample, known)
+    if header_row:
+        h = min(max(int(header_row) - 1, 0), max(len(sample) - 1, 0))
     headers = _unique_headers(sample[h])
     try:
         frame = pd.read_csv(
@@ -482,11 +535,31 @@ def read_csv(data: bytes, file_name: str, known=frozenset()) -> RawSheet:
         encoding=encoding,
         delimiter=delim,
     )
+    if encoding == "utf-8+cp1252":
+        _lines, stray = decode_lines(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+        shown = ", ".join(map(str, stray[:20])) + (", …" if len(stray) > 20 else "")
+        raw.notices.append(
+            Problem(
+                file_name,
+                None,
+                stray[0],
+                None,
+                None,
+                "mixed_encoding",
+                f"{len(stray)} row(s) are not UTF-8 and were read as Windows-1252: {shown}",
+                "Check the umlauts in these rows; save the export as UTF-8 throughout.",
+                severity="warning",
+                params={"count": len(stray), "rows": shown},
+            )
+        )
     return _clean_rows(raw)
 
 
-def read_source(source, file_name: str | None = None, sheet=None, known=frozenset()) -> RawSheet:
-    """Read a file (path or bytes) of any supported kind."""
+@guarded_read  # untrusted bytes: limits checked, read in a child process (guard.py)
+def read_source(
+    source, file_name: str | None = None, sheet=None, known=frozenset(), header_row=None
+) -> RawSheet:
+    """Read a file (path or bytes) of any supported kind (`header_row` overrides detection)."""
     if file_name is None:
         file_name = Path(source).name if not isinstance(source, bytes | bytearray) else "upload"
     try:
@@ -506,7 +579,7 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
     is_zip = data[:2] == b"PK"
     is_ole = data[:8] == _OLE_MAGIC
     if suffix in EXCEL_SUFFIXES or is_zip or is_ole:
-        return read_excel(data, file_name, sheet=sheet, known=known)
+        return read_excel(data, file_name, sheet=sheet, known=known, header_row=header_row)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _blocked(
             file_name,
@@ -515,9 +588,10 @@ def read_source(source, file_name: str | None = None, sheet=None, known=frozense
             "Upload .xlsx, .xlsm, .xls, .csv or .txt exports.",
             variant="binary",
         )
-    return read_csv(data, file_name, known=known)
+    return read_csv(data, file_name, known=known, header_row=header_row)
 
 
+@guarded_read
 def list_sheets(source) -> list[str]:
     """Sheet names of a workbook (empty for CSV)."""
     data = read_bytes(source)

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import AccessDeniedError, NotFoundError
+from kam_analytics.errors import AccessDeniedError, NotFoundError, Reason
 from kam_analytics.metrics.abc import with_abc
 from kam_analytics.metrics.feedback import list_feedback
 from kam_analytics.metrics.mandates import (
@@ -50,9 +50,7 @@ def select_account_info(con, account_id: str, scope: Scope) -> dict:
         [account_id, scope.kam_param],
     ).df()
     if df.empty:
-        raise NotFoundError(
-            f"No account {account_id!r} visible to you", "Pick an account from the list."
-        )
+        raise NotFoundError(Reason.ACCOUNT_NOT_VISIBLE, account=str(account_id))
     rec = df.iloc[0].to_dict()
     return {
         k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v)
@@ -69,15 +67,11 @@ def select_account(con, account_id: str, scope: Scope) -> dict:
         [scope.kam_param, account_id],
     ).fetchall()
     if not rows:
-        raise NotFoundError(
-            f"There is no account {account_id!r}",
-            "Check the customer number (e.g. in the services report) and try again.",
-        )
+        raise NotFoundError(Reason.ACCOUNT_NOT_FOUND, account=str(account_id))
     row = rows[0]
     if not row[8]:
         raise AccessDeniedError(
-            f"User {scope.username!r} may not build a deck for account {account_id!r}",
-            "A KAM can build decks only for their own accounts; ask management for others.",
+            Reason.DECK_ACCOUNT_DENIED, user=scope.username, account=str(account_id)
         )
     keys = ("account_id", "name", "tier", "kam_id", "kam_name", "kam_email", "city", "industry")
     return dict(zip(keys, row[:8], strict=True))

@@ -10,7 +10,10 @@ For a past year Y and an as-of date in it (30 June by default):
   CRM status is today's and would leak the future into the past);
 - *risk score* (for the ranking quality): how far the strongest signal is past its threshold
   (days since the last order / gap limit, revenue drop / threshold, satisfaction drop /
-  threshold; 1 = on the threshold), beside a *recency baseline*: days since the last order.
+  threshold; 1 = on the threshold). An account with too few orders for a gap limit (fewer
+  than 3 order dates) is measured against the activity window instead (days since the last
+  order / window): without it, the rare buyers — the most often lost on real data — would
+  all score 0. Beside it a *recency baseline*: days since the last order.
 
 Precision = lost among flagged; recall = flagged among lost; AUC = the chance that a lost
 account has a higher score than a kept one (ties count half).
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.metrics.retention import compute_retention
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
@@ -99,6 +102,9 @@ def risk_score(row: dict, settings: RetentionSettings) -> float:
     days, limit = row.get("days_since_last_order"), row.get("gap_limit_days")
     if row.get("order_dates", 0) >= 3 and _known(days) and _known(limit) and limit > 0:
         parts.append(float(days) / float(limit))
+    elif _known(days) and settings.activity_window_days > 0:
+        # too few orders for a gap limit: how much of the activity window has passed
+        parts.append(float(days) / float(settings.activity_window_days))
     change = row.get("revenue_change")
     if _known(change) and settings.revenue_drop > 0:
         parts.append(max(0.0, -float(change)) / settings.revenue_drop)
@@ -126,15 +132,9 @@ def backtest_frame(
     as_of = as_of or dt.date(year, 6, 30)
     year_end = dt.date(year, 12, 31)
     if not dt.date(year, 1, 1) <= as_of < year_end:
-        raise ConfigError(
-            f"The as-of date {as_of.isoformat()} of the back-test lies outside {year}",
-            f"Pick a date in {year} before 31 December.",
-        )
+        raise ConfigError(Reason.BACKTEST_AS_OF_OUTSIDE_YEAR, as_of=as_of.isoformat(), year=year)
     if year_end >= dt.date.today():
-        raise ConfigError(
-            f"The year {year} is not over: there is no outcome to test against yet",
-            "Pick a year that has ended.",
-        )
+        raise ConfigError(Reason.BACKTEST_YEAR_NOT_OVER, year=year)
     settings = settings or get_retention_settings(con)
     then = compute_retention(
         con, year=year, as_of=as_of, scope=scope, tiers=tiers, settings=settings

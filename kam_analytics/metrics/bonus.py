@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
-from kam_analytics.errors import ConfigError, NotFoundError
+from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.i18n import fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import mandates
 from kam_analytics.metrics.feedback import praise_quotes, survey_scores
@@ -247,10 +247,7 @@ def compute_standings(
     lost_all = set(lost or ())
     kept_all = set(kept or ())
     if lost_all & kept_all:
-        raise ConfigError(
-            f"Accounts marked both lost and kept: {', '.join(sorted(lost_all & kept_all))}",
-            "Mark each account either lost or kept.",
-        )
+        raise ConfigError(Reason.LOST_AND_KEPT, accounts=", ".join(sorted(lost_all & kept_all)))
     complete = is_year_complete(year, as_of)
     # rows of each KAM's accounts, computed once instead of one mask per KAM
     rows_of = accounts.groupby("kam_id", sort=False).indices if not accounts.empty else {}
@@ -323,7 +320,7 @@ def get_standing(
         con, year=year, as_of=as_of, scope=scope, kam_ids=[kam_id], lost=set(lost), kept=set(kept)
     )
     if not res:
-        raise NotFoundError(f"No KAM {kam_id!r} visible to you", "Pick a KAM from the list.")
+        raise NotFoundError(Reason.KAM_NOT_VISIBLE, kam_id=str(kam_id))
     return res[0]
 
 

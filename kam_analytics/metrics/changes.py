@@ -21,7 +21,7 @@ import pandas as pd
 
 from kam_analytics import snapshots
 from kam_analytics.access import Scope
-from kam_analytics.errors import NotFoundError
+from kam_analytics.errors import NotFoundError, Reason
 
 SECTIONS = (
     "new_finding",
@@ -174,10 +174,7 @@ def resolve_states(con, since: str | int | dt.date | None) -> tuple[dict, dict, 
     before that import to after the latest batch; a date = from the state then to now."""
     snaps = snapshots.select_snapshots(con)
     if snaps.empty:
-        raise NotFoundError(
-            "No import batch has been recorded yet",
-            "The change report compares the figures before and after imports: import a file first.",
-        )
+        raise NotFoundError(Reason.CHANGES_NO_BATCH)
     latest = snapshots.select_snapshot(con, int(snaps["import_id"].iloc[-1]))
     if since is None:
         return latest["before"], latest["after"], f"import {latest['import_ids']}"
@@ -191,10 +188,7 @@ def resolve_states(con, since: str | int | dt.date | None) -> tuple[dict, dict, 
         return before, latest["after"], f"since {day.isoformat()}"
     snap = snapshots.select_snapshot(con, int(since))
     if snap is None:
-        raise NotFoundError(
-            f"There is no recorded import batch with import {since}",
-            "See `imports list` for the ids; undone imports have no snapshot.",
-        )
+        raise NotFoundError(Reason.CHANGES_BATCH_NOT_FOUND, since=str(since))
     return snap["before"], latest["after"], f"since import {since}"
 
 
@@ -209,3 +203,91 @@ def report_changes(
     """`report changes [--since IMPORT_ID|DATE]`: the change report's rows."""
     before, after, _ = resolve_states(con, since)
     return compare_states(con, before, after, scope)
+
+
+def describe_row(row: dict, lang: str, names: dict[str, str] | None = None) -> str:
+    """One change in words (the page's list and the Markdown summary); names: service names."""
+    from kam_analytics.glossary import finding_label, signals_text, tier_label
+    from kam_analytics.i18n import fmt_eur, t
+
+    section = row["section"]
+    who = " ".join(str(x) for x in (row.get("account_id"), row.get("name")) if x)
+    if section == "new_finding":
+        finding, service = (row.get("detail") or ":").split(":", 1)
+        return t(
+            "chg_line_new_finding",
+            lang,
+            who=who,
+            finding=finding_label(finding, lang),
+            service=(names or {}).get(service, service),
+            leakage=fmt_eur(row.get("after"), lang),
+        )
+    if section in ("leakage_tier", "leakage_kam"):
+        group = row.get("detail") or ""
+        if section == "leakage_tier":
+            group = tier_label(group or None, lang)
+        return t(
+            f"chg_line_{section}",
+            lang,
+            group=group or "–",
+            before=fmt_eur(row.get("before"), lang),
+            after=fmt_eur(row.get("after"), lang),
+            change=fmt_eur(row.get("change"), lang),
+        )
+    if section == "at_risk":
+        return t("chg_line_at_risk", lang, who=who, signals=signals_text(row.get("detail"), lang))
+    if section in ("tier", "key_new", "key_removed"):
+
+        def label(x):
+            return tier_label(x, lang) if x else "–"
+
+        return t(
+            f"chg_line_{section}",
+            lang,
+            who=who,
+            before=label(row.get("before")),
+            after=label(row.get("after")),
+        )
+    if section == "abc":
+        return t(
+            "chg_line_abc",
+            lang,
+            who=who,
+            tier=tier_label(row.get("tier"), lang),
+            abc=row.get("after") or "–",
+        )
+    if section == "bonus":
+        return t(
+            "chg_line_bonus",
+            lang,
+            who=" ".join(str(x) for x in (row.get("kam_id"), row.get("name")) if x),
+            before=fmt_eur(row.get("before"), lang),
+            after=fmt_eur(row.get("after"), lang),
+        )
+    return t(f"chg_line_{section}", lang, who=who)
+
+
+def section_title(section: str, lang: str) -> str:
+    """The heading of one section (lost accounts are named as the glossary names the state)."""
+    from kam_analytics.glossary import state_label
+    from kam_analytics.i18n import t
+
+    return state_label("lost", lang) if section == "lost" else t(f"chg_section_{section}", lang)
+
+
+def changes_markdown(
+    rows: pd.DataFrame, lang: str, title: str, names: dict[str, str] | None = None
+) -> str:
+    """The change report as a one-page Markdown summary to send round."""
+    from kam_analytics.i18n import t
+
+    out = [f"# {title}", ""]
+    if rows.empty:
+        out.append(t("chg_none", lang))
+    for section in SECTIONS:
+        part = rows[rows["section"] == section]
+        if part.empty:
+            continue
+        out += ["", f"## {section_title(section, lang)}", ""]
+        out += [f"- {describe_row(r, lang, names)}" for r in part.to_dict(orient="records")]
+    return "\n".join(out) + "\n"

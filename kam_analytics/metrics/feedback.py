@@ -16,7 +16,7 @@ from kam_analytics.access import Scope
 from kam_analytics.approvals import insert_review, needs_approval
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
-from kam_analytics.errors import ConfigError, NotFoundError
+from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.schema import FEEDBACK_KINDS
 
 
@@ -101,26 +101,24 @@ def add_feedback(
         [account_id, scope.kam_param],
     ).fetchall()[0][0]
     if not visible:
-        raise NotFoundError(
-            f"No account {account_id!r} visible to you", "Pick an account from the list."
-        )
+        raise NotFoundError(Reason.ACCOUNT_NOT_VISIBLE, account=str(account_id))
     if kind not in FEEDBACK_KINDS:
         raise ConfigError(
-            f"Unknown feedback kind {kind!r}", f"Use one of {', '.join(FEEDBACK_KINDS)}."
+            Reason.FEEDBACK_KIND_UNKNOWN, kind=str(kind), kinds=", ".join(FEEDBACK_KINDS)
         )
     if score is not None and isinstance(score, float) and math.isnan(score):
         score = None
     if kind == "survey":
         if score is None or not 0 <= float(score) <= 10:
-            raise ConfigError("A survey needs a score from 0 to 10", "Enter the survey score.")
+            raise ConfigError(Reason.SURVEY_SCORE_MISSING)
         score = float(score)
     else:
         score = None if score is None else float(score)
     comment = comment.strip() if isinstance(comment, str) and comment.strip() else None
     if kind != "survey" and not comment:
-        raise ConfigError("Praise and complaints need a comment", "Write what the customer said.")
+        raise ConfigError(Reason.FEEDBACK_COMMENT_MISSING)
     if not isinstance(date, dt.date):
-        raise ConfigError("Feedback needs a date", "Enter the date of the feedback.")
+        raise ConfigError(Reason.FEEDBACK_DATE_MISSING)
     require_open_year(con, date.year, "feedback")
     feedback_id = f"UI-{uuid.uuid4().hex[:12]}"
     pending = needs_approval(scope, kind)

@@ -29,6 +29,7 @@ from kam_analytics.metrics.services import (
     _money,
     _params,
 )
+from kam_analytics.money import round_cents
 
 FINDINGS = ("off_policy", "giveaway", "invisible")
 REPORT_COLUMNS = [
@@ -225,7 +226,7 @@ def totals_by(findings: pd.DataFrame, by: str) -> pd.DataFrame:
         work[f"n_{f}"] = (work["finding"] == f).astype(int)
     out = work.groupby(cols, as_index=False, sort=False)[out_cols[len(cols) :]].sum()
     for col in ("leakage", "unbilled_value", "list_value"):
-        out[col] = out[col].astype("float64").round(2)
+        out[col] = round_cents(out[col].astype("float64"))
     return out.sort_values(
         ["leakage", "list_value", cols[0]], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)

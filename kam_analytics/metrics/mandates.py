@@ -18,7 +18,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
-from kam_analytics.errors import AccessDeniedError, ConfigError, NotFoundError
+from kam_analytics.errors import AccessDeniedError, ConfigError, NotFoundError, Reason
 
 QUESTIONS = ("contact", "objectives", "success_measures", "support")
 RATINGS = tuple(f"{q}_rating" for q in QUESTIONS)
@@ -52,9 +52,7 @@ def select_account_owner(con, account_id: str, scope: Scope) -> dict:
         [account_id, scope.kam_param],
     ).fetchall()
     if not rows:
-        raise NotFoundError(
-            f"No account {account_id!r} visible to you", "Pick an account from the list."
-        )
+        raise NotFoundError(Reason.ACCOUNT_NOT_VISIBLE, account=str(account_id))
     return dict(zip(("account_id", "name", "tier", "kam_id"), rows[0], strict=True))
 
 
@@ -102,8 +100,7 @@ def save_mandate_answers(con, scope: Scope, account_id: str, year: int, answers:
     owner = select_account_owner(con, account_id, scope)
     if not can_answer(scope, owner["kam_id"]):
         raise AccessDeniedError(
-            f"User {scope.username!r} may not answer the mandate of {account_id}",
-            "Only the account's KAM, management or an administrator can.",
+            Reason.MANDATE_ANSWER_DENIED, user=scope.username, account=str(account_id)
         )
     old = get_mandate(con, account_id, year, scope)
     new = {}
@@ -126,10 +123,7 @@ def save_mandate_ratings(con, scope: Scope, account_id: str, year: int, ratings:
     """Store 0-100 ratings (None clears one) of one account and year (management/admin); logged."""
     select_account_owner(con, account_id, scope)
     if not can_rate(scope):
-        raise AccessDeniedError(
-            f"User {scope.username!r} may not rate mandates",
-            "Ratings are given by management or an administrator.",
-        )
+        raise AccessDeniedError(Reason.MANDATE_RATING_DENIED, user=scope.username)
     require_open_year(con, year, "mandate_ratings")  # the ratings of a closed year are issued
     old = get_mandate(con, account_id, year, scope)
     new = {}
@@ -142,9 +136,9 @@ def save_mandate_ratings(con, scope: Scope, account_id: str, year: int, ratings:
         try:
             v = float(v)
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"Rating {key} = {v!r} is not a number", "Enter 0 to 100.") from exc
+            raise ConfigError(Reason.RATING_NOT_NUMBER, key=key, value=str(v)) from exc
         if not 0 <= v <= 100:
-            raise ConfigError(f"Rating {key} = {v:g} is outside 0-100", "Enter 0 to 100.")
+            raise ConfigError(Reason.RATING_RANGE, key=key, value=v)
         new[key] = v
     upsert_mandate_columns(con, account_id, year, new)
     write_audit(

@@ -17,6 +17,7 @@ from kam_analytics.access import Scope
 from kam_analytics.cache import memoised
 from kam_analytics.catalogue import exclusive_services
 from kam_analytics.metrics.giveaways import leakage_by_account, policies_for_years
+from kam_analytics.periods import cut_off
 
 COLUMNS = [
     "account_id",
@@ -117,7 +118,7 @@ def _exclusive_by_account(con, *, year, as_of, scope: Scope) -> pd.DataFrame:
             "x_year": x_year,
             "x_code": x_code,
             "year": None if year is None else int(year),
-            "as_of": as_of,
+            "as_of": cut_off(year, as_of),
             "kam": scope.kam_param,
         },
     ).df()
@@ -130,7 +131,12 @@ def account_profitability(
 ) -> pd.DataFrame:
     """One row per visible account: revenue, gross margin, service cost, net contribution."""
     df = con.execute(
-        _SQL, {"year": None if year is None else int(year), "as_of": as_of, "kam": scope.kam_param}
+        _SQL,
+        {
+            "year": None if year is None else int(year),
+            "as_of": cut_off(year, as_of),
+            "kam": scope.kam_param,
+        },
     ).df()
     for col in COLUMNS[4:11]:
         df[col] = pd.to_numeric(df[col]).astype("float64").fillna(0.0).round(2)

@@ -561,6 +561,7 @@ def revenue_trend(
 
 def explain_signals(row: dict, lang: str = "de") -> list[str]:
     """One sentence per fired signal of a compute_retention row, with the numbers behind it."""
+    from kam_analytics.glossary import signal_label
     from kam_analytics.i18n import fmt_eur, fmt_number, fmt_pct, t
 
     signals = [s for s in str(row.get("signals") or "").split(";") if s]
@@ -571,6 +572,7 @@ def explain_signals(row: dict, lang: str = "de") -> list[str]:
                 t(
                     "sig_order_gap",
                     lang,
+                    name=signal_label(sig, lang),
                     days=fmt_number(row.get("days_since_last_order"), lang),
                     limit=fmt_number(row.get("gap_limit_days"), lang, 1),
                     median=fmt_number(row.get("median_gap_days"), lang, 1),
@@ -582,6 +584,7 @@ def explain_signals(row: dict, lang: str = "de") -> list[str]:
                 t(
                     "sig_revenue_drop",
                     lang,
+                    name=signal_label(sig, lang),
                     now=fmt_eur(row.get("revenue_t12"), lang),
                     before=fmt_eur(row.get("revenue_prev12"), lang),
                     change=fmt_pct(row.get("revenue_change"), lang),
@@ -592,6 +595,7 @@ def explain_signals(row: dict, lang: str = "de") -> list[str]:
                 t(
                     "sig_satisfaction_drop",
                     lang,
+                    name=signal_label(sig, lang),
                     latest=fmt_number(row.get("sat_latest"), lang, 1),
                     previous=fmt_number(row.get("sat_previous"), lang, 1),
                     change=fmt_number(row.get("sat_change"), lang, 1),
@@ -599,7 +603,12 @@ def explain_signals(row: dict, lang: str = "de") -> list[str]:
             )
         elif sig == "mandate_incomplete":
             out.append(
-                t("sig_mandate_incomplete", lang, answered=int(row.get("mandate_answered") or 0))
+                t(
+                    "sig_mandate_incomplete",
+                    lang,
+                    name=signal_label(sig, lang),
+                    answered=int(row.get("mandate_answered") or 0),
+                )
             )
     return out
 

@@ -12,6 +12,8 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.metrics.abc import with_abc
+from kam_analytics.money import round_cents
+from kam_analytics.periods import cut_off
 from kam_analytics.schema import BILLING_MODES, TIERS
 
 MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
@@ -160,7 +162,9 @@ def _as_list(values) -> list[str] | None:
 def _money(df: pd.DataFrame, columns) -> pd.DataFrame:
     for col in columns:
         if col in df:
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64").fillna(0.0).round(2)
+            df[col] = round_cents(
+                pd.to_numeric(df[col], errors="coerce").astype("float64").fillna(0.0)
+            )
     return df
 
 
@@ -170,7 +174,11 @@ def report_services(
     """One row per visible account (zeros included): cost, list value, billed, unbilled, value by mode."""
     df = con.execute(
         _SQL_REPORT,
-        {"year": None if year is None else int(year), "as_of": as_of, "kam": scope.kam_param},
+        {
+            "year": None if year is None else int(year),
+            "as_of": cut_off(year, as_of),
+            "kam": scope.kam_param,
+        },
     ).df()
     df = _money(df, REPORT_COLUMNS[4:-1])
     df = with_abc(con, scope, df, year=year, as_of=as_of)
@@ -205,7 +213,7 @@ def _params(scope, year, as_of, account_id, tiers, kam_ids, services) -> dict:
     return {
         "kam": scope.kam_param,
         "year": None if year is None else int(year),
-        "as_of": as_of,
+        "as_of": cut_off(year, as_of),
         "account": account_id,
         "tiers": _as_list(tiers),
         "kams": _as_list(kam_ids),

@@ -31,7 +31,7 @@ def test_sign_in_wrong_password_sign_out(server, page, tmp_path):
     page.get_by_text("kam01-demo", exact=True).wait_for()  # demo database: demo users shown
 
     sign_in(page, "kam01", "falsches-passwort")
-    page.get_by_text(t("auth_failed"), exact=True).wait_for()
+    page.get_by_text(t("err_auth_failed")).first.wait_for()  # message, then the hint
     heading(page, t("auth_title")).wait_for()
 
     sign_in(page, "kam01", "kam01-demo")

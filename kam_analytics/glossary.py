@@ -1,0 +1,119 @@
+"""The glossary: one German and one English name for each concept a user sees as a word.
+
+Names live in kam_analytics/locales/glossary.toml as `term_<concept>_<code>`. Every page,
+table header, CSV/XLSX download, deck, PDF and the CLI's human output asks this module; no
+other module or locale file defines a name for these codes. Raw codes never reach a user:
+an unknown code is shown as it is only because it came from the user's own data (e.g. a tier
+"X" in the CRM export), and a missing one as "–" or the concept's "none" name.
+
+Concepts and their codes:
+- tier: KEY, A, B, C (schema.TIERS); "" or None = no tier
+- billing_mode: silent, waived, billed (schema.BILLING_MODES)
+- policy: free, waived, billed, not_offered (schema.POLICIES)
+- finding: off_policy, giveaway, invisible (metrics.giveaways.FINDINGS)
+- state: retained, lost, at_risk, new (a key account's retention state)
+- signal: order_gap, revenue_drop, satisfaction_drop, mandate_incomplete (metrics.retention.SIGNALS)
+- crm: active, lost (schema.ACCOUNT_STATUSES: the CRM's own status of an account)
+- service: the service codes of the catalogue (names per language in service_catalogue)
+"""
+
+from __future__ import annotations
+
+from kam_analytics.i18n import DEFAULT_LANGUAGE, load_labels, select_service_names, t
+
+CONCEPTS = ("tier", "mode", "policy", "finding", "state", "signal", "crm")
+
+
+def term(concept: str, code, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The name of `code` of `concept` in `lang`; the code itself when it has none."""
+    if code is None or code == "":
+        return "–"
+    key = f"term_{concept}_{code}"
+    return t(key, lang) if key in load_labels()[lang] else str(code)
+
+
+def terms(concept: str, lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Every code of `concept` with its name in `lang`, in the glossary's order."""
+    prefix = f"term_{concept}_"
+    return {k[len(prefix) :]: v for k, v in load_labels()[lang].items() if k.startswith(prefix)}
+
+
+def tier_label(tier, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A customer tier: KEY -> Key Account, A -> A-Kunde / A customer; none -> 'ohne Kundenstufe'."""
+    if tier is None or tier == "":
+        return t("term_tier_none", lang)
+    return term("tier", tier, lang)
+
+
+def key_accounts_label(lang: str = DEFAULT_LANGUAGE) -> str:
+    """The plural of the KEY tier for headings: Key Accounts / Key accounts."""
+    return t("term_tiers_KEY", lang)
+
+
+def billing_mode_label(mode, lang: str = DEFAULT_LANGUAGE) -> str:
+    """How a service was handled, in words: invoiced, shown but waived, silent."""
+    return term("mode", mode, lang)
+
+
+def policy_label(policy, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An entitlement policy in words: free, waived, billed, not offered."""
+    return term("policy", policy, lang)
+
+
+def finding_label(kind, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A giveaway-report finding in words: off policy, giveaway, invisible value."""
+    return term("finding", kind, lang)
+
+
+def state_label(state, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A key account's retention state in words: retained, lost, at risk, new."""
+    return term("state", state, lang)
+
+
+def signal_label(signal, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An at-risk signal's short name: order gap, revenue drop, ..."""
+    return term("signal", signal, lang)
+
+
+def department_label(department, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A department that delivers services: Innendienst, Logistik, ... (departments.py)."""
+    return term("department", department, lang)
+
+
+def signals_text(signals, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'order_gap;revenue_drop' (as compute_retention stores them) as words, or '–'."""
+    parts = [s for s in str(signals or "").split(";") if s]
+    return ", ".join(signal_label(s, lang) for s in parts) or "–"
+
+
+def service_label(con, code, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A service's name in `lang` from the catalogue (the code when it is not in it)."""
+    if code is None or code == "":
+        return "–"
+    return select_service_names(con, lang).get(code, str(code))
+
+
+# Columns whose values are codes of a glossary concept, and how each is named.
+_CODE_COLUMNS = {
+    "tier": tier_label,
+    "billing_mode": billing_mode_label,
+    "policy": policy_label,
+    "finding": finding_label,
+    "signals": signals_text,
+    "status": lambda code, lang: term("crm", code, lang),
+}
+
+
+def name_codes(df, lang: str = DEFAULT_LANGUAGE):
+    """A copy of `df` whose code columns (tier, billing_mode, policy, finding, signals,
+    status) hold the glossary's names instead of codes, for tables and downloads."""
+    out = df.copy()
+    for column, name in _CODE_COLUMNS.items():
+        if column in out:
+            out[column] = [
+                "–"
+                if code is None or (isinstance(code, float) and code != code)
+                else name(code, lang)
+                for code in out[column]
+            ]
+    return out

@@ -1,0 +1,157 @@
+"""Import findings of one file: collecting them with their location, and the report tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from kam_analytics.errors import Problem
+
+
+def fmt_value(v) -> str | None:
+    """A cell value as the report shows it (dates without midnight, 12.0 as 12)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp | dt.datetime):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else str(v)
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+class Collector:
+    """Problems of one file, with its location data at hand."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.items: list[Problem] = []
+
+    def add(
+        self,
+        reason,
+        message,
+        hint,
+        *,
+        row=None,
+        column=None,
+        value=None,
+        severity="error",
+        params=None,
+    ):
+        """One problem."""
+        self.items.append(
+            Problem(
+                self.raw.file_name,
+                self.raw.sheet,
+                row,
+                column,
+                fmt_value(value),
+                reason,
+                message,
+                hint,
+                severity,
+                dict(params or {}),
+            )
+        )
+
+    def rows(
+        self,
+        mask,
+        source: pd.Series | None,
+        reason,
+        message,
+        hint,
+        column,
+        severity="error",
+        params=None,
+    ):
+        """One problem per row where mask is true (only the failing rows are visited)."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for pos in positions:
+            value = source.iloc[pos] if source is not None else None
+            text = fmt_value(value)
+            self.add(
+                reason,
+                message.format(value=text, column=column),
+                hint,
+                row=int(self.raw.rows[pos]),
+                column=column,
+                value=value,
+                severity=severity,
+                params={**(params or {}), "value": text, "column": column},
+            )
+
+    def drop_rows(self, rows: set[int]) -> None:
+        """Forget the findings of rows that are not data (totals, filtered-out rows)."""
+        if rows:
+            self.items = [p for p in self.items if p.row is None or p.row not in rows]
+
+    def reported(self, column) -> np.ndarray:
+        """Rows already reported in this column (not again as 'empty')."""
+        mask = np.zeros(len(self.raw.rows), dtype=bool)
+        if column is None:
+            return mask
+        rows = {p.row for p in self.items if p.column == column and p.row is not None}
+        if rows:
+            mask = np.isin(self.raw.rows, list(rows))
+        return mask
+
+
+REPORT_COLUMNS = (
+    "severity",
+    "file",
+    "sheet",
+    "row",
+    "column",
+    "value",
+    "reason",
+    "message",
+    "hint",
+)
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """The validation report as a table (errors first, then by file and row)."""
+    df = pd.DataFrame([p.as_dict() for p in problems], columns=list(REPORT_COLUMNS))
+    if df.empty:
+        return df
+    df["_order"] = (df["severity"] != "error").astype(int)
+    df = df.sort_values(["_order", "file", "row"], kind="stable", na_position="first")
+    df["row"] = df["row"].astype("Int64")
+    return df.drop(columns="_order").reset_index(drop=True)
+
+
+def problems_csv(problems: list[Problem]) -> bytes:
+    """The validation report as CSV (UTF-8 with BOM and semicolons, so German Excel opens it)."""
+    return problems_frame(problems).to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+def group_problems(problems: list[Problem]) -> list[tuple[Problem, list[int]]]:
+    """One entry per distinct cause (file, reason, column, value, message) with its rows."""
+    groups: dict[tuple, tuple[Problem, list[int]]] = {}
+    for p in problems:
+        key = (p.file, p.sheet, p.severity, p.reason, p.column, p.value, p.message)
+        if key not in groups:
+            groups[key] = (p, [])
+        if p.row is not None:
+            groups[key][1].append(p.row)
+    return list(groups.values())
+
+
+def describe_group(problem: Problem, rows: list[int], limit: int = 8) -> str:
+    """A grouped cause as one line: location, message, value, the rows, how to fix."""
+    where = problem.file + (f", sheet {problem.sheet!r}" if problem.sheet else "")
+    column = f", column {problem.column!r}" if problem.column else ""
+    val = f" (value {problem.value!r})" if problem.value not in (None, "") else ""
+    if len(rows) == 1:
+        # As Problem.__str__ writes it: file, row, column.
+        where += f", row {rows[0]}{column}"
+    elif rows:
+        shown = ", ".join(map(str, rows[:limit])) + (", …" if len(rows) > limit else "")
+        where += f"{column}, {len(rows)} rows: {shown}"
+    else:
+        where += column
+    at = ""
+    return f"{where}{at}: {problem.message}{val}. {problem.hint}"
