@@ -307,24 +307,44 @@ _SUPPORT = (
     "Geschäftsleitung beim Jahresgespräch",
     "Logistik für Engpassbelieferung und Expressversand",
 )
+# Comment pools. Each KAM's comments of a year are taken from a pool in turn (not at random),
+# so a KAM's page never quotes the same sentence twice in a year while the pool lasts.
 _SURVEY_COMMENTS = {
     "high": (
         "Sehr zufrieden mit Lieferzeit und Ansprechpartner.",
         "Top Betreuung, schnelle Reaktion bei Engpässen.",
         "Der Workshop hat uns sehr geholfen.",
-        None,
+        "Liefertreue deutlich besser als bei unseren anderen Lieferanten.",
+        "Das Konzernreporting spart unserem Controlling jeden Monat Arbeit.",
+        "Kompetente Beratung, auch bei kurzfristigen Änderungen.",
+        "Die Musterteile kamen schneller als zugesagt.",
+        "Wir fühlen uns als Partner ernst genommen.",
+        "Angebote kommen zügig und sind sauber kalkuliert.",
+        "Die Anwendungstechnik hat unser Problem vor Ort gelöst.",
+        "Zuverlässig wie immer, gerne weiter so.",
+        "Die Jahresplanung mit Ihnen hat uns Sicherheit gegeben.",
     ),
     "mid": (
         "Insgesamt gut, das Lieferavis könnte früher kommen.",
         "Solide Zusammenarbeit, die Preise sind ein Thema.",
         "Ansprechpartner gut erreichbar.",
-        None,
+        "Qualität stimmt, die Dokumentation ist manchmal lückenhaft.",
+        "Rückrufe dauern gelegentlich zu lange.",
+        "Gute Ware, aber die Verpackung könnte nachhaltiger sein.",
+        "Zufrieden, würden uns mehr Informationen zu Neuheiten wünschen.",
+        "Bestellportal funktioniert, ist aber umständlich.",
+        "In der Urlaubszeit war die Vertretung schwer zu erreichen.",
+        "Lieferungen meist pünktlich, Teillieferungen nerven.",
     ),
     "low": (
         "Lieferungen kamen mehrfach verspätet.",
         "Wir vermissen einen festen Ansprechpartner.",
         "Preiserhöhung nicht nachvollziehbar.",
         "Reklamationen dauern zu lange.",
+        "Der Wettbewerb bietet uns bessere Konditionen an.",
+        "Zu viele wechselnde Ansprechpartner im letzten Halbjahr.",
+        "Auftragsbestätigungen kommen zu spät.",
+        "Die Qualität hat in den letzten Monaten nachgelassen.",
     ),
 }
 _PRAISE = (
@@ -332,13 +352,52 @@ _PRAISE = (
     "Die Schulung vor Ort war hervorragend.",
     "{kam} kümmert sich vorbildlich um unsere Anliegen.",
     "Das individuelle Verpackungskonzept spart uns viel Zeit.",
+    "Der Innovationsworkshop hat uns zwei neue Produktideen gebracht.",
+    "Auch im Engpass wurden wir als Erste beliefert - das vergessen wir nicht.",
+    "{kam} hat unser Reklamationsproblem in zwei Tagen gelöst.",
+    "Die Marketingaktion hat unseren Abverkauf spürbar belebt.",
+    "Endlich ein Reporting über alle unsere Standorte.",
+    "Schnelle, unkomplizierte Hilfe bei der Umstellung unserer Linie.",
+    "Das Jahresgespräch mit {kam} war offen und konstruktiv.",
+    "Die Sonderanfertigung passt perfekt, danke an das ganze Team.",
+    "Ihr Innendienst ist der beste, mit dem wir arbeiten.",
+    "Die Fokusgruppe war ein echter Mehrwert für unsere Entwickler.",
+    "Pünktlich, vollständig, fehlerfrei - so soll es sein.",
+    "{kam} denkt mit und schlägt von sich aus Verbesserungen vor.",
+    "Die Expresszustellung hat unseren Kundentermin gerettet.",
+    "Danke für die schnelle Klärung der Rechnungsfrage.",
 )
 _COMPLAINTS = (
     "Falsche Menge geliefert, Nachlieferung erst nach einer Woche.",
     "Rechnung fehlerhaft, Gutschrift steht noch aus.",
     "Keine Rückmeldung auf unsere Anfrage.",
     "Beschädigte Ware erhalten.",
+    "Lieferschein und Ware stimmten nicht überein.",
+    "Liefertermin zweimal verschoben, ohne Vorwarnung.",
+    "Die Ersatzteile waren nicht vorrätig.",
+    "Telefonisch niemanden erreicht, drei Tage lang.",
+    "Etiketten fehlten, die Ware konnte nicht eingelagert werden.",
+    "Preis auf der Rechnung höher als im Angebot.",
+    "Spedition kam außerhalb des Zeitfensters.",
+    "Zertifikate zur Lieferung fehlten.",
+    "Die Reklamation vom Vormonat ist immer noch offen.",
+    "Palette falsch gepackt, Ware umgefallen.",
+    "Bestellung wurde doppelt ausgeliefert.",
+    "Das zugesagte Muster kam nie an.",
 )
+
+
+class _Rotation:
+    """Texts of a pool handed out in turn per key (KAM, year, …): no repeat while it lasts."""
+
+    def __init__(self) -> None:
+        self.next: dict = {}
+
+    def take(self, pool: tuple, key) -> str:
+        """The next text of `pool` for `key`."""
+        i = self.next.get((id(pool), key), 0)
+        self.next[(id(pool), key)] = i + 1
+        return pool[i % len(pool)]
 
 
 def _ascii(text: str) -> str:
@@ -349,6 +408,11 @@ def _ascii(text: str) -> str:
 
 def _day(d: dt.date) -> int:
     return (d - _EPOCH).days
+
+
+def _year_of(day: int) -> int:
+    """The calendar year of a day number (see _day)."""
+    return (_EPOCH + dt.timedelta(days=day)).year
 
 
 def _dates(days: np.ndarray) -> pa.Array:
@@ -473,6 +537,7 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
     stem_i = combos // (len(words) * len(_LEGAL_FORMS))
     word_i = (combos // len(_LEGAL_FORMS)) % len(words)
     form_i = combos % len(_LEGAL_FORMS)
+    word_i = _unique_names(stem_i, word_i, words)
     city_w = np.linspace(2.0, 0.5, len(_CITIES))
     city_i = _pick(rng, tuple(city_w), n)
     industry = np.array([words[i][0] for i in word_i], dtype=object)
@@ -510,6 +575,12 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
             kam[c] = kam[p] if j % 2 == 0 else -1
             industry[c] = industry[p]
             name[c] = f"{base_name[p]} " + suffixes[j % len(suffixes)].format(city=city[c])
+    # Two children of a group in one city would share a name: the later one gets a number.
+    seen: dict[str, int] = {}
+    for i, nm in enumerate(name):
+        seen[nm] = seen.get(nm, 0) + 1
+        if seen[nm] > 1:
+            name[i] = f"{nm} {seen[nm]}"
 
     # Account size, customer since, lost accounts.
     size = rng.lognormal(0.0, 0.6, n)
@@ -552,6 +623,24 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
         "story_slipping": 4,
         "story_express": int(story_express),
     }
+
+
+def _unique_names(stem_i: np.ndarray, word_i: np.ndarray, words: list) -> np.ndarray:
+    """Business words such that no two accounts share stem and word ("Spreeoptik Feinkost AG"
+    and "Spreeoptik Feinkost GmbH" read as one company): a repeat moves, without a random
+    draw, to the next word of the same industry (else any word) free for that stem."""
+    word_i = word_i.copy()
+    used = set()
+    for i, (stem, word) in enumerate(zip(stem_i, word_i, strict=True)):
+        if (stem, word) in used:
+            same = [w for w in range(len(words)) if words[w][0] == words[word][0]]
+            others = [w for w in range(len(words)) if w not in same]
+            word = next(
+                w for w in same[same.index(word) :] + same + others if (stem, w) not in used
+            )
+            word_i[i] = word
+        used.add((stem, word))
+    return word_i
 
 
 def _story_factor(acc: dict, a: np.ndarray, days: np.ndarray, d_end: int):
@@ -787,6 +876,7 @@ def _gen_feedback(rng: Generator, acc: dict, kams: dict, d0: int, d_end: int) ->
 
     at_risk = set(acc["story_at_risk"])
     exemplary = set(acc["story_exemplary"])
+    rotation = _Rotation()
     for kind, rates in (
         ("survey", _TIER_SURVEYS),
         ("praise", _TIER_PRAISE),
@@ -805,26 +895,34 @@ def _gen_feedback(rng: Generator, acc: dict, kams: dict, d0: int, d_end: int) ->
         noise = rng.normal(0, 0.9, len(a_all))
         picks = rng.integers(0, 4, len(a_all))
         for a, day, eps, pick in zip(a_all, days, noise, picks, strict=True):
+            # The comment comes in turn from its pool per KAM and year (the random pick only
+            # decides, for surveys, whether there is a comment at all), so no page repeats one.
+            key = (int(acc["kam"][a]), _year_of(int(day)))
             if kind == "survey":
                 sd = 0.4 if a in exemplary else 1.0
                 score = float(np.clip(np.round(base[a] + eps * sd), 0, 10))
                 band = "high" if score >= 9 else ("mid" if score >= 7 else "low")
-                add(a, day, score, kind, _SURVEY_COMMENTS[band][pick])
+                comment = None
+                if band == "low" or pick < 3:
+                    comment = rotation.take(_SURVEY_COMMENTS[band], key)
+                add(a, day, score, kind, comment)
             elif kind == "praise":
-                kam = kams["name"][acc["kam"][a]] if acc["kam"][a] >= 0 else "Unser Innendienst"
-                text = _PRAISE[2 if a in exemplary else pick].format(kam=kam)
-                add(a, day, None, kind, text)
+                kam = kams["name"][acc["kam"][a]] if acc["kam"][a] >= 0 else "Ihr Innendienst"
+                add(a, day, None, kind, rotation.take(_PRAISE, key).format(kam=kam))
             else:
-                add(a, day, None, kind, _COMPLAINTS[pick])
+                add(a, day, None, kind, rotation.take(_COMPLAINTS, key))
     for a in sorted(at_risk):
         k = 0
         while d_end - 30 - 180 * k >= max(start[a], d0):
             score = 4.0 if k == 0 else (6.0 if k == 1 else 8.0)
             band = "low" if score < 7 else "high"
-            add(a, d_end - 30 - 180 * k, score, "survey", _SURVEY_COMMENTS[band][k % 3])
+            day = d_end - 30 - 180 * k
+            key = (int(acc["kam"][a]), _year_of(day))
+            add(a, day, score, "survey", rotation.take(_SURVEY_COMMENTS[band], key))
             k += 1
         for back in (60, 100):
-            add(a, d_end - back, None, "complaint", _COMPLAINTS[back // 50])
+            key = (int(acc["kam"][a]), _year_of(d_end - back))
+            add(a, d_end - back, None, "complaint", rotation.take(_COMPLAINTS, key))
     order = np.lexsort((np.array(rows["a"]), np.array(rows["day"])))
     return {k: [v[i] for i in order] for k, v in rows.items()}
 

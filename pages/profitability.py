@@ -7,6 +7,7 @@ import streamlit as st
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.glossary import tier_label
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names
+from kam_analytics.metrics.profitability import whale_peak
 from kam_analytics.page_data.profitability import load_profitability
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
@@ -79,38 +80,51 @@ labels = {
 }
 
 st.subheader(tr("pf_whale_title"))
-st.caption(tr("pf_whale_caption"))
 curve = data.curve
+total = float(curve["net_contribution"].sum())
+# The classic whale curve: cumulative contribution as a share of the total (peaks above 100 %
+# where loss makers exist); without a positive total a share means nothing, so euros.
+as_share = total > 0
+st.caption(tr("pf_whale_caption_share") if as_share else tr("pf_whale_caption"))
 fig = go.Figure()
 fig.add_scatter(
     x=[0, *curve["account_share"]],
-    y=[0, *curve["cumulative"]],
+    y=[0, *(curve["cumulative_share"] if as_share else curve["cumulative"])],
     mode="lines+markers" if len(curve) <= 60 else "lines",
     line={"color": session_theme().primary, "width": 3},
     marker={"size": 6},
     text=["", *[f"{a} {n}" for a, n in zip(curve["account_id"], curve["name"], strict=True)]],
-    hovertemplate="%{text}<br>%{y:,.0f} €<extra></extra>",
+    hovertemplate="%{text}<br>%{y:.0%}<extra></extra>"
+    if as_share
+    else "%{text}<br>%{y:,.0f} €<extra></extra>",
     name=tr("pf_cumulative"),
 )
-fig.add_hline(y=float(curve["net_contribution"].sum()), line_dash="dot", line_color=MUTED_COLOR)
+fig.add_hline(y=1.0 if as_share else total, line_dash="dot", line_color=MUTED_COLOR)
 fig.update_layout(
     height=520,
     xaxis={"title": tr("pf_whale_x"), "tickformat": ".0%"},
-    yaxis_title=tr("pf_cumulative"),
+    yaxis={"title": tr("pf_whale_y_share"), "tickformat": ".0%", "rangemode": "tozero"}
+    if as_share
+    else {"title": tr("pf_cumulative")},
     showlegend=False,
 )
 show_chart(
-    money_axis(fig, lang),
+    fig if as_share else money_axis(fig, lang),
     f"walkurve_{file_year}_deckungsbeitrag",
     title=tr("pf_whale_chart"),
     period=period,
     key="pf_whale",
 )
-peak = float(curve["cumulative"].max())
-total = float(curve["net_contribution"].sum())
-if total:
+peak = whale_peak(curve)
+if peak is not None and as_share:
     st.caption(
-        tr("pf_whale_peak", peak=fmt_eur(peak, lang, 0), share=fmt_pct(peak / total, lang, 0))
+        tr(
+            "pf_whale_peak_share",
+            share=fmt_pct(peak["cumulative_share"], lang, 0),
+            accounts=fmt_pct(peak["account_share"], lang, 0),
+            peak=fmt_eur(peak["cumulative"], lang, 0),
+            total=fmt_eur(total, lang, 0),
+        )
     )
 
 st.subheader(tr("pf_alerts_title"))

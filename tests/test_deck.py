@@ -13,41 +13,36 @@ from pptx import Presentation
 from kam_analytics import db
 from kam_analytics.access import Scope
 from kam_analytics.errors import AccessDeniedError, NotFoundError
-from kam_analytics.exports import charts
-from kam_analytics.exports.deck import build_account_deck
+from kam_analytics.exports.deck import build_account_deck, deck_filename
 from kam_analytics.exports.review_pack import build_review_pack
 from kam_analytics.i18n import fmt_eur, fmt_number
 from kam_analytics.metrics.account_value import collect_account_data
 from kam_analytics.metrics.services import report_services
-from tests.conftest import require_chromium
 
 DE_TITLES = [
     "Muster Maschinenbau AG",
     "Auf einen Blick",
     "Ihre Leistungen im Einzelnen",
     "So wurden die Leistungen abgerechnet",
+    "Ihre Leistungen im Jahresverlauf",
+    "Was Ihr Status als Key Account umfasst",
     "Exklusiv für Sie als Key Account",
     "Expresslieferungen und übernommene Fracht",
-    "Ansprechpartner und gemeinsame Ziele",
     "Umsatzentwicklung",
+    "Ihr Kontakt zu uns",
 ]
 EN_TITLES = [
     "Muster Maschinenbau AG",
     "At a glance",
     "Your services in detail",
     "How the services were handled",
+    "Your services over the year",
+    "What your Key account status includes",
     "Exclusive to you as a key account",
     "Express deliveries and freight we covered",
-    "Contacts and shared objectives",
     "Revenue trend",
+    "Your contact",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium():
-    require_chromium()
-    yield
-    charts.stop_server()
 
 
 def fill_small_company(con) -> None:
@@ -127,6 +122,10 @@ def count_pictures(slide) -> int:
     return sum(1 for s in slide.shapes if s.shape_type == 13)
 
 
+def count_charts(slide) -> int:
+    return sum(1 for s in slide.shapes if getattr(s, "has_chart", False) and s.has_chart)
+
+
 def test_deck_numbers_are_hand_computed(small_db, tmp_path):
     out = tmp_path / "deck.pptx"
     data = build_account_deck(small_db, "K1", 2025, scope=Scope.everything(), lang="de", out=out)
@@ -154,14 +153,14 @@ def test_deck_numbers_are_hand_computed(small_db, tmp_path):
     )
     assert "•  2 von 9 exklusiven Key-Account-Leistungen genutzt." in glance
 
-    # 3: per service, biggest value first, with a total row; one chart picture
+    # 3: per service, biggest value first, with a total row; one native chart, no picture
     rows = table_rows(slides[2])
     assert rows[0] == ["Leistung", "Menge", "Wert"]
-    assert rows[1] == ["Produktinnovations-Workshop", "1", "4.500,00\u00a0€"]
-    assert ["Fester Ansprechpartner im Innendienst", "2", "1.800,00\u00a0€"] in rows
-    assert ["Expressfracht / Eilzustellung", "2", "200,00\u00a0€"] in rows
-    assert rows[-1] == ["Summe", "6", "8.300,00\u00a0€"]
-    assert count_pictures(slides[2]) == 1
+    assert rows[1] == ["Produktinnovations-Workshop", "1", "4.500\u00a0€"]
+    assert ["Fester Ansprechpartner im Innendienst", "2", "1.800\u00a0€"] in rows
+    assert ["Expressfracht / Eilzustellung", "2", "200\u00a0€"] in rows
+    assert rows[-1] == ["Summe", "6", "8.300\u00a0€"]
+    assert count_charts(slides[2]) == 1
 
     # 4: billing modes with shares
     modes = slide_texts(slides[3])
@@ -173,25 +172,39 @@ def test_deck_numbers_are_hand_computed(small_db, tmp_path):
         x.startswith("•  Ohne Berechnung erbracht: 1.920,00\u00a0€ (23\u00a0%)") for x in modes
     )
 
-    # 5: exclusive services: the two used ones first, the seven others "verfügbar"
-    rows = table_rows(slides[4])
-    assert rows[1] == ["Produktinnovations-Workshop", "1", "4.500,00\u00a0€"]
-    assert rows[2] == ["Fester Ansprechpartner im Innendienst", "2", "1.800,00\u00a0€"]
-    assert sum(1 for r in rows if r[1] == "verfügbar") == 7
-    assert rows[-1] == ["Summe", "3", "6.300,00\u00a0€"]
+    # 5: per month, stacked by mode: March 4500 waived, May 1800 billed, June/July 900 silent
+    chart = next(s.chart for s in slides[4].shapes if getattr(s, "has_chart", False))
+    values = {ser.name: list(ser.values) for ser in chart.plots[0].series}
+    assert list(chart.plots[0].categories)[:3] == ["Jan. 25", "Feb. 25", "März 25"]
+    assert values["Ausgewiesen, nicht berechnet"][2] == 4500
+    assert values["In Rechnung gestellt"][4] == 1800
+    assert values["In Rechnung gestellt"][8] == 80  # September: the charged express shipment
+    assert values["Ohne Berechnung erbracht"][5:8] == [900, 900, 120]
 
-    # 6: express: 2 shipments, 200 € freight, 80 € charged, 120 € absorbed
-    express = slide_texts(slides[5])
+    # 6: what the tier includes (default matrix for KEY), used ones marked
+    rows = table_rows(slides[5])
+    assert rows[0] == ["Leistung", "Konditionen", "Genutzt"]
+    assert ["Produktinnovations-Workshop", "inklusive", "ja"] in rows
+    assert len(rows) - 1 == 12  # every catalogue service is offered to key accounts
+
+    # 7: exclusive services: the two used ones first, the seven others "verfügbar"
+    rows = table_rows(slides[6])
+    assert rows[1] == ["Produktinnovations-Workshop", "1", "4.500\u00a0€"]
+    assert rows[2] == ["Fester Ansprechpartner im Innendienst", "2", "1.800\u00a0€"]
+    assert sum(1 for r in rows if r[1] == "verfügbar") == 7
+    assert rows[-1] == ["Summe", "3", "6.300\u00a0€"]
+
+    # 8: express: 2 shipments, 200 € freight, 80 € charged, 120 € absorbed
+    express = slide_texts(slides[7])
     for text in ("2", "200\u00a0€", "80\u00a0€", "120\u00a0€"):
         assert text in express
 
-    # 7: mandate texts and the KAM
-    mandate = slide_texts(slides[6])
-    assert "Dr. Eva Schulz, Einkaufsleiterin" in mandate
-    assert "Rahmenvertrag verlängern" in mandate
-    assert "Quartalsgespräch" in mandate
-    assert "Katrin Möller, katrin@example.de" in mandate
-    assert count_pictures(slides[7]) == 1
+    # 9 revenue, 10 contact: the KAM only
+    assert count_charts(slides[8]) == 1
+    assert "Katrin Möller" in slide_texts(slides[9])
+    assert "katrin@example.de" in slide_texts(slides[9])
+    assert sum(count_pictures(s) for s in slides) == 0
+    assert sum(count_charts(s) for s in slides) == 5
 
 
 def test_deck_matches_report_functions(small_db):
@@ -225,7 +238,7 @@ def test_deck_in_english(small_db, tmp_path):
     slides = list(Presentation(str(out)).slides)
     assert [slide_title(s) for s in slides] == EN_TITLES
     assert "€8,300" in slide_texts(slides[1])
-    assert table_rows(slides[2])[-1] == ["Total", "6", "€8,300.00"]
+    assert table_rows(slides[2])[-1] == ["Total", "6", "€8,300"]
 
 
 def test_kam_may_build_decks_only_for_own_accounts(small_db):
@@ -290,7 +303,7 @@ def test_command_line_deck(small_db, db_path, tmp_path, capsys):
         ]
     )
     assert code == 0
-    assert len(Presentation(str(out)).slides) == 8
+    assert len(Presentation(str(out)).slides) == 10
     code = main(
         [
             "deck",
@@ -363,3 +376,87 @@ def test_demo_deck_totals_match_report(demo_db):
         assert fmt_number(data.totals["events"]) == fmt_number(len(data.events))
     finally:
         con.close()
+
+
+def deck_xml(data: bytes) -> str:
+    """All XML of a PPTX (slides, charts, embedded chart data names) as one text."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return "\n".join(
+            zf.read(n).decode("utf-8", "replace") for n in zf.namelist() if n.endswith(".xml")
+        )
+
+
+RISK_WORDS = ("Risiko", "Warnsignal", "gefährdet", "Bestellpause", "Zufriedenheit um", "Zielbonus")
+
+
+def test_customer_deck_holds_no_internal_content(small_db):
+    con = small_db
+    con.execute(
+        "UPDATE mandates SET objectives = 'Anteil am Gesamtbedarf von 40 % auf 55 % steigern', "
+        "support = 'Technik-Team Nord' WHERE account_id = 'K1'"
+    )
+    xml = deck_xml(build_account_deck(con, "K1", 2025, scope=Scope.everything()))
+    mandate = con.execute(
+        "SELECT contact, objectives, success_measures, support FROM mandates WHERE account_id = 'K1'"
+    ).fetchall()[0]
+    for text in mandate:
+        assert text.replace("%", "") not in xml.replace("%", "")
+    assert "Eva Schulz" not in xml and "Anteil am Gesamtbedarf" not in xml
+    # internal cost 2400 + 900 + 450 + 450 + 200 (express) = 4400 €; the costs per event
+    for cost in (4400, 2400, 2400.0):
+        assert fmt_eur(cost, "de", 0) not in xml and fmt_eur(cost, "de") not in xml
+    for word in RISK_WORDS:
+        assert word not in xml
+    assert "Intern" not in xml
+
+
+def test_demo_customer_deck_has_no_mandate_cost_or_risk(demo_db):
+    con = db.connect(demo_db, read_only=True)
+    try:
+        scope = Scope.everything()
+        rows = con.execute(
+            "SELECT m.account_id, m.contact, m.objectives, m.success_measures, m.support "
+            "FROM mandates m JOIN accounts a USING (account_id) "
+            "WHERE a.tier = 'KEY' AND m.year = 2025 AND m.objectives IS NOT NULL "
+            "ORDER BY m.account_id LIMIT 2"
+        ).fetchall()
+        assert rows
+        for account_id, *texts in rows:
+            data = collect_account_data(con, account_id, 2025, scope=scope)
+            xml = deck_xml(build_account_deck(con, account_id, 2025, scope=scope))
+            for text in texts:
+                if text:
+                    assert text not in xml, text
+            assert fmt_eur(data.totals["cost"], "de", 0) not in xml
+            assert fmt_eur(data.totals["cost"], "de") not in xml
+            for word in RISK_WORDS:
+                assert word not in xml
+    finally:
+        con.close()
+
+
+def test_internal_deck_is_labelled_and_holds_mandate_and_cost(small_db, tmp_path):
+    out = tmp_path / "intern.pptx"
+    build_account_deck(small_db, "K1", 2025, scope=Scope.everything(), internal=True, out=out)
+    slides = list(Presentation(str(out)).slides)
+    assert slide_title(slides[-2]) == "Intern: Key-Account-Auftrag"
+    assert slide_title(slides[-1]) == "Intern: Kosten und Risiko"
+    assert "Dr. Eva Schulz, Einkaufsleiterin" in slide_texts(slides[-2])
+    assert "4.400\u00a0€" in slide_texts(slides[-1])
+    for slide in slides:  # every slide says "intern", in its footer or the title slide's kicker
+        assert any("Intern" in x or "INTERN" in x for x in slide_texts(slide))
+    assert deck_filename("K1", 2025, internal=True) == "Leistungsbilanz_K1_2025_intern.pptx"
+    assert deck_filename("K1", 2025) == "Leistungsbilanz_K1_2025.pptx"
+
+
+def test_command_line_internal_deck(small_db, db_path, tmp_path):
+    from kam_analytics.cli import main
+
+    small_db.close()
+    out = tmp_path / "intern.pptx"
+    args = ["deck", "--db", str(db_path), "--account", "K1", "--year", "2025", "--out", str(out)]
+    assert main([*args, "--internal"]) == 0
+    assert len(Presentation(str(out)).slides) == 12

@@ -403,3 +403,37 @@ def test_unknown_scale_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="Unknown demo scale 'huge'"):
         write_demo(tmp_path / "x.duckdb", scale="huge")
+
+
+LEGAL_FORMS = r" (GmbH & Co\. KG|GmbH|AG|KG|SE|OHG|e\.K\.|UG)$"
+
+
+@pytest.mark.parametrize("which", ["a", "other"])
+def test_company_names_are_unique(pinned, which):
+    # Failed before: "Spreeoptik Feinkost GmbH" and "Spreeoptik Feinkost AG" were two key
+    # accounts of two KAMs (seed 42) -- one company to any reader.
+    con = duckdb.connect(str(pinned[which]), read_only=True)
+    try:
+        assert rows(con, "SELECT count(*) = count(DISTINCT name) FROM accounts") == [(True,)]
+        twins = rows(
+            con,
+            "SELECT regexp_replace(name, ?, '') AS base, list(name) FROM accounts "
+            "WHERE parent_id IS NULL GROUP BY base HAVING count(*) > 1",
+            [LEGAL_FORMS],
+        )
+        assert twins == []
+    finally:
+        con.close()
+
+
+def test_no_comment_repeats_on_a_kams_page_in_a_year(demo):
+    # Failed before: KAM01's praise of 2024 was one sentence nine times.
+    repeated = rows(
+        demo,
+        "SELECT a.kam_id, year(f.date), f.kind, f.comment, count(*) FROM feedback f "
+        "JOIN accounts a USING (account_id) WHERE f.comment IS NOT NULL AND a.kam_id IS NOT NULL "
+        "GROUP BY ALL HAVING count(*) > 1",
+    )
+    assert repeated == []
+    kinds = rows(demo, "SELECT count(DISTINCT comment) FROM feedback WHERE kind = 'praise'")
+    assert kinds[0][0] >= 12

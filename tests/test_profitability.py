@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from services_data import build
 
 from kam_analytics.access import Scope
@@ -11,6 +14,7 @@ from kam_analytics.metrics.profitability import (
     account_profitability,
     tier_fit_alerts,
     whale_curve,
+    whale_peak,
 )
 
 ALL = Scope.everything()
@@ -90,3 +94,62 @@ def test_scope_in_profitability(fixture_con):
     assert list(df["account_id"]) == ["B1", "K2", "Z1"]
     alerts = tier_fit_alerts(fixture_con, year=2025, scope=Scope("anna", "kam", "M1"))
     assert alerts.empty
+
+
+def test_whale_curve_peaks_above_100_percent_by_hand():
+    # contributions 100, 50, 0, -20, -30: total 100; ranked best first the cumulative sums are
+    # 100, 150, 150, 130, 100 -> 100 %, 150 %, 150 %, 130 %, 100 %; the peak (150 %) is reached
+    # after 2 of 5 accounts (40 %): the loss makers destroy half of the profit of the others.
+    profit = pd.DataFrame(
+        {
+            "account_id": ["L1", "P1", "Z1", "P2", "L2"],
+            "name": ["l1", "p1", "z1", "p2", "l2"],
+            "tier": ["C", "KEY", "B", "A", "C"],
+            "net_contribution": [-30.0, 100.0, 0.0, 50.0, -20.0],
+        }
+    )
+    curve = whale_curve(profit)
+    assert list(curve["account_id"]) == ["P1", "P2", "Z1", "L2", "L1"]
+    assert list(curve["cumulative"]) == [100, 150, 150, 130, 100]
+    assert list(curve["cumulative_share"]) == pytest.approx([1.0, 1.5, 1.5, 1.3, 1.0])
+    assert list(curve["account_share"]) == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    peak = whale_peak(curve)
+    assert peak["rank"] == 2 and peak["cumulative_share"] == pytest.approx(1.5)
+    assert peak["account_share"] == pytest.approx(0.4)
+
+
+def test_whale_curve_without_positive_total_has_no_share():
+    profit = pd.DataFrame(
+        {
+            "account_id": ["A", "B"],
+            "name": ["a", "b"],
+            "tier": ["C", "C"],
+            "net_contribution": [10.0, -40.0],
+        }
+    )
+    curve = whale_curve(profit)
+    assert list(curve["cumulative"]) == [10, -30]
+    assert curve["cumulative_share"].isna().all()
+    assert whale_peak(whale_curve(profit.iloc[0:0])) is None
+
+
+@given(st.lists(st.integers(-5000, 20000), min_size=1, max_size=30))
+@settings(max_examples=100, deadline=None)
+def test_whale_curve_invariants(values):
+    profit = pd.DataFrame(
+        {
+            "account_id": [f"A{i:02d}" for i in range(len(values))],
+            "name": "x",
+            "tier": "C",
+            "net_contribution": [float(v) for v in values],
+        }
+    )
+    curve = whale_curve(profit)
+    assert list(curve["net_contribution"]) == sorted(map(float, values), reverse=True)
+    assert curve["cumulative"].iloc[-1] == pytest.approx(sum(values))
+    if sum(values) > 0:
+        assert curve["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+        assert whale_peak(curve)["cumulative_share"] >= 1.0 - 1e-9
+        # above 100 % exactly when some account loses money
+        above = whale_peak(curve)["cumulative_share"] > 1.0 + 1e-9
+        assert above == any(v < 0 for v in values)

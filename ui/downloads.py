@@ -24,6 +24,7 @@ from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
 from kam_analytics.exports.theme import Theme, apply_theme, load_theme
 from ui.errors import show_error
 from ui.session import get_con, get_lang, get_scope, tr
+from ui.text import plain
 from ui.widgets import plotly_config
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -185,9 +186,7 @@ def deck_download(
     """A button that builds and downloads the account's value deck (PPTX) on click."""
     from kam_analytics.exports.deck import build_account_deck, deck_filename
 
-    if not chromium_ready():
-        st.info(tr("dl_chromium_missing"), icon=":material/info:")
-        return
+    # Decks hold native PowerPoint charts: they need no chromium.
     lang, scope, base = get_lang(), get_scope(), get_con()
 
     def build() -> bytes:
@@ -199,16 +198,52 @@ def deck_download(
         finally:
             cur.close()
 
+    def build_internal() -> bytes:
+        cur = base.cursor()
+        try:
+            return build_account_deck(
+                cur, account_id, int(year), scope=scope, lang=lang, as_of=as_of, internal=True
+            )
+        finally:
+            cur.close()
+
+    key = key or f"deck_{account_id}_{year}"
     st.download_button(
         tr("dl_deck_button"),
         data=build,
         file_name=deck_filename(account_id, year, lang),
         mime=PPTX_MIME,
-        key=key or f"deck_{account_id}_{year}",
+        key=key,
         on_click="ignore",
         icon=":material/slideshow:",
         type="primary",
     )
+    with st.popover(tr("dl_deck_preview"), icon=":material/view_carousel:"):
+        st.caption(tr("dl_deck_preview_note"))
+        titles = _deck_titles(base, account_id, int(year), lang, scope, as_of)
+        st.markdown("\n".join(f"{i}. {plain(x)}" for i, x in enumerate(titles, 1)))
+        st.download_button(
+            tr("dl_deck_internal_button"),
+            data=build_internal,
+            file_name=deck_filename(account_id, year, lang, internal=True),
+            mime=PPTX_MIME,
+            key=f"{key}_internal",
+            on_click="ignore",
+            icon=":material/lock:",
+        )
+        st.caption(tr("dl_deck_internal_note"))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _deck_titles(_base, account_id: str, year: int, lang: str, scope, as_of) -> list[str]:
+    """The customer deck's slide titles, per user scope (the cache key holds the scope)."""
+    from kam_analytics.exports.deck import deck_slide_titles
+
+    cur = _base.cursor()
+    try:
+        return deck_slide_titles(cur, account_id, year, scope=scope, lang=lang, as_of=as_of)
+    finally:
+        cur.close()
 
 
 def report_download(
@@ -247,9 +282,6 @@ def review_pack_download(
 
     scope = get_scope()
     if not scope.sees_all:
-        return
-    if not chromium_ready():
-        st.info(tr("dl_chromium_missing"), icon=":material/info:")
         return
     lang, base = get_lang(), get_con()
 

@@ -28,6 +28,11 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="FILE.pptx", required=True, help="where to write the deck")
     p.add_argument("--lang", choices=LANGUAGES, default="de", help="language (default: de)")
     p.add_argument("--as-user", metavar="NAME", help="build it as this user may see it")
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="the KAM's internal preparation variant (mandate, cost, risk; labelled 'intern')",
+    )
     p.set_defaults(func=run)
 
 
@@ -58,6 +63,7 @@ def run(args) -> int:
                 lang=args.lang,
                 as_of=args.as_of,
                 out=out,
+                internal=args.internal,
             )
     finally:
         con.close()

@@ -225,11 +225,41 @@ def _fmt_cell(key: str, v, lang: str) -> str:
     return str(v)
 
 
+def fit_columns(pdf, family: str, head, body, weights, size: float = 7.5):
+    """Font size and column widths (mm) of a full-width table in which no word is broken.
+
+    Every column gets at least its longest word (bold in the header) plus padding; what is
+    left of the page width is shared by `weights`. The font shrinks (to 5.5 pt at least) only
+    when the longest words do not fit side by side.
+    """
+    padding = 2 * pdf.c_margin + 0.8
+
+    def need(col: int) -> float:
+        pdf.set_font(family, "B", size)
+        longest = max((pdf.get_string_width(w) for w in str(head[col]).split()), default=0)
+        pdf.set_font(family, "", size)
+        for row in body:
+            for word in str(row[col]).split():
+                longest = max(longest, pdf.get_string_width(word))
+        return longest + padding
+
+    while True:
+        needs = [need(c) for c in range(len(head))]
+        if sum(needs) <= pdf.epw or size <= 5.5:
+            break
+        size -= 0.25
+    spare = max(pdf.epw - sum(needs), 0)
+    total = sum(weights)
+    widths = [n + spare * w / total for n, w in zip(needs, weights, strict=True)]
+    return size, widths
+
+
 def statement_pdf(
     s: KamStanding, lang: str = "de", praise: list[str] | None = None, issued=None
 ) -> bytes:
     """The statement as a PDF (A4 landscape): summary, formula filled in, accounts, surveys."""
     from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(True, margin=12)
@@ -291,17 +321,30 @@ def statement_pdf(
     pdf.add_page()
     pdf.set_font(family, "B", 12)
     pdf.cell(0, 8, text(t("st_sheet_accounts", lang)), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 7.5)
-    heads = [t(label, lang) for _k, label in ACCOUNT_COLUMNS]
-    widths = (18, 42, 16, 16, 16, 50, 17, 17, 17, 17, 18, 14, 15)
-    with pdf.table(col_widths=widths, text_align="LEFT", first_row_as_headings=True) as table:
+    heads = [text(t(label, lang)) for _k, label in ACCOUNT_COLUMNS]
+    widths = (17, 40, 16, 16, 17, 52, 17, 17, 18, 17, 18, 14, 15)
+    body = [
+        [text(_fmt_cell(key, rec[key], lang)) for key, _label in ACCOUNT_COLUMNS]
+        for rec in account_rows(s)
+    ]
+    # Headers wrap between words only: every column is at least as wide as its longest word
+    # ("gefährdet", never "gefährde/t"); the font shrinks only if they cannot all fit.
+    size, widths = fit_columns(pdf, family, heads, body, widths)
+    head_size = body_size = size
+    pdf.set_font(family, "", body_size)
+    with pdf.table(
+        col_widths=widths,
+        text_align="LEFT",
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis="BOLD", size_pt=head_size),
+    ) as table:
         r = table.row()
         for h in heads:
-            r.cell(text(h))
-        for rec in account_rows(s):
+            r.cell(h)
+        for row in body:
             r = table.row()
-            for key, _label in ACCOUNT_COLUMNS:
-                r.cell(text(_fmt_cell(key, rec[key], lang)))
+            for value in row:
+                r.cell(value)
     pdf.ln(3)
     pdf.set_font(family, "B", 12)
     pdf.cell(0, 8, text(t("st_sheet_surveys", lang)), new_x="LMARGIN", new_y="NEXT")
@@ -312,7 +355,7 @@ def statement_pdf(
         with pdf.table(col_widths=(40, 40, 40, 30), text_align="LEFT", width=150) as table:
             r = table.row()
             for h in (
-                "feedback_id",
+                t("st_col_feedback_id", lang),
                 t("st_col_account", lang),
                 t("st_col_date", lang),
                 t("st_col_score", lang),

@@ -1,8 +1,17 @@
 """The per-account value deck: "Nice that I'm your key account — what do I get from it?"
 
-Assembly only: a short native PowerPoint (python-pptx) with editable text and tables and charts
-as PNG pictures. The figures come from metrics.account_value (the same metrics functions the
-pages use), the slide toolkit from exports.slides, the charts from exports.deck_charts.
+Assembly only: a short native PowerPoint (python-pptx) with editable text, tables and native
+charts (no pictures, no browser). The figures come from metrics.account_value (the same metrics
+functions the pages use), the slide toolkit from exports.slides, the charts from
+exports.deck_charts.
+
+Two variants, one rule: the **customer deck** (default) shows only what the customer may see —
+the services received and their value by service, month and billing mode, what the tier
+includes, the exclusive services, express freight covered, the revenue trend and the KAM as
+contact. It never shows the mandate (internal objectives, the customer's buyer), internal cost,
+margins, risk signals or bonus data. The **internal variant** (`internal=True`) adds the
+mandate and the internal cost and risk view for the KAM's preparation, and says "intern" on
+every slide and in the file name.
 """
 
 from __future__ import annotations
@@ -12,11 +21,11 @@ import datetime as dt
 from pptx.util import Inches
 
 from kam_analytics.access import Scope
-from kam_analytics.exports import charts
 from kam_analytics.exports.deck_charts import (
     MODE_ORDER,
     chart_express,
     chart_ladder,
+    chart_monthly_by_mode,
     chart_revenue,
     chart_services_by_mode,
 )
@@ -25,7 +34,6 @@ from kam_analytics.exports.slides import (
     CONTENT_TOP,
     MARGIN,
     SLIDE_W,
-    add_chart,
     add_kpi_tiles,
     add_slide,
     add_table,
@@ -34,11 +42,14 @@ from kam_analytics.exports.slides import (
     new_presentation,
     save_presentation,
 )
-from kam_analytics.exports.theme import TEXT_COLOR, Theme, load_theme
-from kam_analytics.glossary import billing_mode_label, tier_label
+from kam_analytics.exports.theme import MUTED_COLOR, TEXT_COLOR, Theme, load_theme
+from kam_analytics.glossary import billing_mode_label, signal_label, tier_label
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, normalise_lang, t
-from kam_analytics.metrics.account_value import collect_account_data
+from kam_analytics.metrics.account_value import AccountDeckData, collect_account_data
 from kam_analytics.periods import period_label
+
+# Order of the tier's policies on the "what your tier includes" slide: included first.
+POLICY_ORDER = ("free", "waived", "billed")
 
 
 def build_account_deck(
@@ -51,37 +62,86 @@ def build_account_deck(
     as_of: dt.date | None = None,
     out=None,
     theme: Theme | None = None,
+    internal: bool = False,
 ) -> bytes:
-    """The value deck of one account and year as PPTX bytes (and written to `out` if given)."""
+    """The value deck of one account and year as PPTX bytes (and written to `out` if given).
+
+    The customer deck by default; `internal=True` gives the KAM's preparation variant.
+    """
+    ctx = _assemble(con, account_id, year, scope, lang, as_of, theme, internal)
+    return save_presentation(ctx, out)
+
+
+def deck_slide_titles(
+    con,
+    account_id: str,
+    year: int,
+    *,
+    scope: Scope,
+    lang: str = "de",
+    as_of: dt.date | None = None,
+    internal: bool = False,
+) -> list[str]:
+    """The titles of the deck's slides in order (the account page's preview before download)."""
+    return list(_assemble(con, account_id, year, scope, lang, as_of, None, internal).slide_titles)
+
+
+def _assemble(con, account_id, year, scope, lang, as_of, theme, internal):
     lang = normalise_lang(lang)
-    charts.require_chromium()
     data = collect_account_data(con, account_id, year, scope=scope, as_of=as_of, lang=lang)
     theme = theme or load_theme(con)
     period = period_label(data.start, data.end, lang)
     acc = data.account
-    company = theme.company
-    footer = "  ·  ".join(x for x in (company, acc["name"], period) if x)
+    marker = t("deck_internal_marker", lang) if internal else ""
+    footer = "  ·  ".join(x for x in (theme.company, acc["name"], period, marker) if x)
     ctx = new_presentation(theme, lang, footer)
-    ctx.prs.core_properties.title = f"{t('deck_title', lang)} – {acc['name']} – {period}"
-    ctx.prs.core_properties.author = acc.get("kam_name") or company or ""
-    tot = data.totals
+    title = f"{t('deck_title', lang)} – {acc['name']} – {period}"
+    ctx.prs.core_properties.title = f"{title} ({marker})" if internal else title
+    ctx.prs.core_properties.author = acc.get("kam_name") or theme.company or ""
 
-    # 1 title
+    _slide_title(ctx, data, period, internal)
+    _slide_glance(ctx, data, period)
+    _slide_services(ctx, data, period)
+    _slide_modes(ctx, data, period)
+    _slide_months(ctx, data, period)
+    _slide_tier(ctx, data)
+    _slide_exclusive(ctx, data)
+    _slide_express(ctx, data, period)
+    _slide_revenue(ctx, data)
+    _slide_contact(ctx, data)
+    if internal:
+        _slide_internal_mandate(ctx, data)
+        _slide_internal_cost(ctx, data, period)
+    return ctx
+
+
+def _title(ctx, key: str, internal: bool = False) -> str:
+    text = t(key, ctx.lang)
+    return f"{t('deck_internal_marker', ctx.lang)}: {text}" if internal else text
+
+
+def _slide_title(ctx, data: AccountDeckData, period: str, internal: bool) -> None:
+    acc, lang = data.account, ctx.lang
+    kam = acc.get("kam_name") or "–"
+    if acc.get("kam_email"):
+        kam += f"  ·  {acc['kam_email']}"
     lines = [
         f"{t('exp_period', lang)}: {period}",
-        f"{t('deck_your_kam', lang)}: {acc.get('kam_name') or '–'}"
-        + (f"  ·  {acc['kam_email']}" if acc.get("kam_email") else ""),
+        f"{t('deck_your_kam', lang)}: {kam}",
         f"{t('deck_as_of', lang)} {fmt_date(dt.date.today(), lang)}",
     ]
-    add_title_slide(
-        ctx, t("deck_kicker", lang, tier=tier_label(acc["tier"] or "", lang)), acc["name"], lines
-    )
+    if internal:
+        lines.insert(0, t("deck_internal_note", lang))
+    kicker = t("deck_kicker", lang, tier=tier_label(acc["tier"] or "", lang))
+    if internal:
+        kicker = f"{t('deck_internal_marker', lang).upper()}  ·  {kicker}"
+    add_title_slide(ctx, kicker, acc["name"], lines)
 
-    # 2 at a glance
+
+def _slide_glance(ctx, data: AccountDeckData, period: str) -> None:
+    lang, tot = ctx.lang, data.totals
     slide = add_slide(ctx, t("deck_glance_title", lang), t("deck_glance_sub", lang, period=period))
-    share_free = (
-        (tot["value_waived"] + tot["value_silent"]) / tot["list_value"] if tot["list_value"] else 0
-    )
+    free = tot["value_waived"] + tot["value_silent"]
     add_kpi_tiles(
         slide,
         ctx,
@@ -114,8 +174,8 @@ def build_account_deck(
             "deck_statement_value",
             lang,
             value=fmt_eur(tot["list_value"], lang, 0),
-            free=fmt_eur(tot["value_waived"] + tot["value_silent"], lang, 0),
-            share=fmt_pct(share_free, lang, 0),
+            free=fmt_eur(free, lang, 0),
+            share=fmt_pct(free / tot["list_value"] if tot["list_value"] else 0, lang, 0),
         ),
         t(
             "deck_statement_express",
@@ -142,93 +202,137 @@ def build_account_deck(
         bullets=True,
     )
 
-    # 3 services by service
+
+def _no_data(slide, ctx, key: str) -> None:
+    add_text(slide, ctx, MARGIN, CONTENT_TOP, Inches(10), Inches(1), t(key, ctx.lang), size=18)
+
+
+def _slide_services(ctx, data: AccountDeckData, period: str) -> None:
+    lang, tot = ctx.lang, data.totals
     slide = add_slide(ctx, t("deck_services_title", lang), t("deck_services_sub", lang))
     if data.by_service.empty:
-        add_text(
-            slide,
-            ctx,
-            MARGIN,
-            CONTENT_TOP,
-            Inches(10),
-            Inches(1),
-            t("deck_no_services", lang),
-            size=18,
-        )
-    else:
-        add_chart(
-            slide,
-            ctx,
-            chart_services_by_mode(data.by_service, ctx, period),
-            MARGIN,
-            CONTENT_TOP,
-            Inches(7.3),
-            CONTENT_BOTTOM - CONTENT_TOP,
-        )
-        rows = [
-            [r["name"], fmt_number(r["quantity"], lang), fmt_eur(r["list_value"], lang)]
-            for r in data.by_service.to_dict(orient="records")
+        _no_data(slide, ctx, "deck_no_services")
+        return
+    box = (MARGIN, CONTENT_TOP, Inches(6.9), CONTENT_BOTTOM - CONTENT_TOP)
+    chart_services_by_mode(slide, ctx, data.by_service, period, box)
+    rows = [
+        [r["name"], fmt_number(r["quantity"], lang), fmt_eur(r["list_value"], lang, 0)]
+        for r in data.by_service.to_dict(orient="records")
+    ]
+    rows.append(
+        [
+            t("deck_total", lang),
+            fmt_number(data.by_service["quantity"].sum(), lang),
+            fmt_eur(tot["list_value"], lang, 0),
         ]
-        rows.append(
-            [
-                t("deck_total", lang),
-                fmt_number(data.by_service["quantity"].sum(), lang),
-                fmt_eur(tot["list_value"], lang),
-            ]
-        )
-        add_table(
-            slide,
-            ctx,
-            [t("service", lang), t("deck_quantity", lang), t("deck_value", lang)],
-            rows,
-            MARGIN + Inches(7.5),
-            CONTENT_TOP,
-            Inches(4.6),
-            col_widths=[3.2, 1.1, 1.7],
-            right_align=(1, 2),
-            size=11 if len(rows) > 10 else 12,
-            total_row=True,
-        )
-
-    # 4 by billing mode
-    slide = add_slide(ctx, t("deck_modes_title", lang), t("deck_modes_sub", lang))
-    add_chart(
+    )
+    add_table(
         slide,
         ctx,
-        chart_ladder(data.ladder, ctx, period),
-        MARGIN,
+        [t("service", lang), t("deck_quantity", lang), t("deck_value", lang)],
+        rows,
+        MARGIN + Inches(7.1),
         CONTENT_TOP,
-        Inches(7.3),
-        CONTENT_BOTTOM - CONTENT_TOP,
+        SLIDE_W - 2 * MARGIN - Inches(7.1),
+        col_widths=[2.8, 1.1, 1.3],
+        right_align=(1, 2),
+        size=10 if len(rows) > 10 else 11,
+        total_row=True,
     )
+
+
+def _slide_modes(ctx, data: AccountDeckData, period: str) -> None:
+    lang = ctx.lang
+    slide = add_slide(ctx, t("deck_modes_title", lang), t("deck_modes_sub", lang))
+    box = (MARGIN, CONTENT_TOP, Inches(7.0), CONTENT_BOTTOM - CONTENT_TOP)
+    chart_ladder(slide, ctx, data.ladder, period, box)
     ladder = data.ladder.set_index("billing_mode")
     explain = []
     for mode in MODE_ORDER:
         value = float(ladder.at[mode, "list_value"]) if mode in ladder.index else 0.0
         share = float(ladder.at[mode, "share"]) if mode in ladder.index else 0.0
         explain.append(
-            f"{billing_mode_label(mode, lang)}: {fmt_eur(value, lang)} ({fmt_pct(share, lang, 0)}) — "
-            + t(f"deck_mode_{mode}_explain", lang)
+            f"{billing_mode_label(mode, lang)}: {fmt_eur(value, lang)} ({fmt_pct(share, lang, 0)})"
+            f" — {t(f'deck_mode_{mode}_explain', lang)}"
         )
     add_text(
         slide,
         ctx,
-        MARGIN + Inches(7.6),
+        MARGIN + Inches(7.3),
         CONTENT_TOP + Inches(0.3),
-        Inches(4.5),
+        SLIDE_W - 2 * MARGIN - Inches(7.3),
         Inches(4.8),
         explain,
         size=15,
         bullets=True,
     )
 
-    # 5 exclusive services
+
+def _slide_months(ctx, data: AccountDeckData, period: str) -> None:
+    lang = ctx.lang
+    slide = add_slide(ctx, t("deck_months_title", lang), t("deck_months_sub", lang))
+    if not data.monthly["list_value"].any():
+        _no_data(slide, ctx, "deck_no_services")
+        return
+    box = (MARGIN, CONTENT_TOP, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - CONTENT_TOP)
+    chart_monthly_by_mode(slide, ctx, data.monthly, period, box)
+
+
+def _slide_tier(ctx, data: AccountDeckData) -> None:
+    lang = ctx.lang
+    tier = tier_label(data.account.get("tier") or "", lang)
+    slide = add_slide(
+        ctx, t("deck_tier_title", lang, tier=tier), t("deck_tier_sub", lang, year=data.year)
+    )
+    ent = data.entitlements
+    if ent.empty:
+        _no_data(slide, ctx, "deck_tier_none")
+        return
+    used = set(data.by_service["service_code"]) if not data.by_service.empty else set()
+    order = {p: i for i, p in enumerate(POLICY_ORDER)}
+    ent = ent.assign(_o=[order.get(p, 9) for p in ent["policy"]]).sort_values(["_o", "name"])
+    rows = [
+        [
+            r["name"],
+            t(f"deck_policy_{r['policy']}", lang),
+            t("deck_used_yes", lang) if r["service_code"] in used else "–",
+        ]
+        for r in ent.to_dict(orient="records")
+    ]
+    add_table(
+        slide,
+        ctx,
+        [t("service", lang), t("deck_tier_terms", lang), t("deck_used_in_year", lang)],
+        rows,
+        MARGIN,
+        CONTENT_TOP,
+        Inches(9.2),
+        col_widths=[4.4, 3.4, 1.4],
+        right_align=(2,),
+        size=11 if len(rows) > 10 else 12,
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN + Inches(9.5),
+        CONTENT_TOP + Inches(0.1),
+        SLIDE_W - 2 * MARGIN - Inches(9.5),
+        Inches(4.5),
+        [t(f"deck_policy_{p}_explain", lang) for p in POLICY_ORDER],
+        size=13,
+        color=TEXT_COLOR,
+        bullets=True,
+    )
+
+
+def _slide_exclusive(ctx, data: AccountDeckData) -> None:
+    lang = ctx.lang
     slide = add_slide(ctx, t("deck_exclusive_title", lang), t("deck_exclusive_sub", lang))
     rows = [
         [
             r["name"],
             fmt_number(r["events"], lang) if r["events"] else t("deck_available", lang),
-            fmt_eur(r["list_value"], lang) if r["events"] else "–",
+            fmt_eur(r["list_value"], lang, 0) if r["events"] else "–",
         ]
         for r in data.exclusive.to_dict(orient="records")
     ]
@@ -237,7 +341,7 @@ def build_account_deck(
         [
             t("deck_total", lang),
             fmt_number(int(data.exclusive["events"].sum()), lang),
-            fmt_eur(excl_total, lang),
+            fmt_eur(excl_total, lang, 0),
         ]
     )
     add_table(
@@ -257,7 +361,7 @@ def build_account_deck(
         ctx,
         MARGIN + Inches(8.6),
         CONTENT_TOP + Inches(0.1),
-        Inches(3.5),
+        SLIDE_W - 2 * MARGIN - Inches(8.6),
         Inches(4.5),
         [
             t("deck_exclusive_note", lang),
@@ -267,9 +371,10 @@ def build_account_deck(
         color=TEXT_COLOR,
     )
 
-    # 6 express deliveries
+
+def _slide_express(ctx, data: AccountDeckData, period: str) -> None:
+    lang, ex = ctx.lang, data.express
     slide = add_slide(ctx, t("deck_express_title", lang), t("deck_express_sub", lang))
-    ex = data.express
     add_kpi_tiles(
         slide,
         ctx,
@@ -286,27 +391,72 @@ def build_account_deck(
         top=CONTENT_TOP,
         height=Inches(1.9),
     )
-    add_chart(
+    box = (MARGIN, CONTENT_TOP + Inches(2.05), SLIDE_W - 2 * MARGIN, Inches(3.35))
+    chart_express(slide, ctx, data.express_monthly, period, box)
+
+
+def _slide_revenue(ctx, data: AccountDeckData) -> None:
+    lang = ctx.lang
+    slide = add_slide(ctx, t("deck_revenue_title", lang), t("deck_revenue_sub", lang))
+    period = period_label(data.revenue["month"].min(), data.end, lang)
+    box = (MARGIN, CONTENT_TOP, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - CONTENT_TOP)
+    chart_revenue(slide, ctx, data.revenue, period, box)
+
+
+def _slide_contact(ctx, data: AccountDeckData) -> None:
+    acc, lang = data.account, ctx.lang
+    slide = add_slide(ctx, t("deck_contact_title", lang), t("deck_contact_sub", lang))
+    lines = [acc.get("kam_name") or "–"]
+    if acc.get("kam_email"):
+        lines.append(acc["kam_email"])
+    add_text(
         slide,
         ctx,
-        chart_express(data.express_monthly, ctx, period),
         MARGIN,
-        CONTENT_TOP + Inches(2.05),
+        CONTENT_TOP + Inches(0.4),
         SLIDE_W - 2 * MARGIN,
-        Inches(3.35),
+        Inches(0.45),
+        t("deck_contact_us", lang),
+        size=16,
+        color=ctx.theme.primary,
+        bold=True,
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        CONTENT_TOP + Inches(0.95),
+        SLIDE_W - 2 * MARGIN,
+        Inches(1.2),
+        lines,
+        size=24,
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        CONTENT_TOP + Inches(2.5),
+        Inches(10),
+        Inches(1.4),
+        t("deck_contact_note", lang),
+        size=16,
+        color=MUTED_COLOR,
     )
 
-    # 7 contacts and objectives
-    slide = add_slide(ctx, t("deck_mandate_title", lang), t("deck_mandate_sub", lang, year=year))
+
+def _slide_internal_mandate(ctx, data: AccountDeckData) -> None:
+    lang = ctx.lang
+    slide = add_slide(
+        ctx,
+        _title(ctx, "deck_int_mandate_title", internal=True),
+        t("deck_int_mandate_sub", lang, year=data.year),
+    )
     m = data.mandate or {}
     blocks = [
-        (t("deck_contact_customer", lang), m.get("contact") or t("deck_not_set", lang)),
-        (
-            t("deck_contact_us", lang),
-            ", ".join(x for x in (acc.get("kam_name"), acc.get("kam_email")) if x) or "–",
-        ),
-        (t("deck_objectives", lang), m.get("objectives") or t("deck_not_set", lang)),
-        (t("deck_success_measures", lang), m.get("success_measures") or t("deck_not_set", lang)),
+        (t("deck_int_contact", lang), m.get("contact")),
+        (t("deck_int_objectives", lang), m.get("objectives")),
+        (t("deck_int_success", lang), m.get("success_measures")),
+        (t("deck_int_support", lang), m.get("support")),
     ]
     col_w = (SLIDE_W - 2 * MARGIN - Inches(0.4)) / 2
     for i, (label, text) in enumerate(blocks):
@@ -324,24 +474,65 @@ def build_account_deck(
             color=ctx.theme.primary,
             bold=True,
         )
-        add_text(slide, ctx, left, top + Inches(0.5), col_w, Inches(1.9), text, size=18)
+        add_text(
+            slide,
+            ctx,
+            left,
+            top + Inches(0.5),
+            col_w,
+            Inches(1.9),
+            text or t("deck_not_set", lang),
+            size=16,
+        )
 
-    # 8 revenue trend
-    slide = add_slide(ctx, t("deck_revenue_title", lang), t("deck_revenue_sub", lang))
-    add_chart(
+
+def _slide_internal_cost(ctx, data: AccountDeckData, period: str) -> None:
+    lang, tot = ctx.lang, data.totals
+    slide = add_slide(
+        ctx,
+        _title(ctx, "deck_int_cost_title", internal=True),
+        t("deck_int_cost_sub", lang, period=period),
+    )
+    add_kpi_tiles(
         slide,
         ctx,
-        chart_revenue(data.revenue, ctx, period_label(data.revenue["month"].min(), data.end, lang)),
-        MARGIN,
-        CONTENT_TOP,
-        SLIDE_W - 2 * MARGIN,
-        CONTENT_BOTTOM - CONTENT_TOP,
+        [
+            (fmt_eur(tot["cost"], lang, 0), t("deck_int_service_cost", lang), ""),
+            (fmt_eur(tot["list_value"], lang, 0), t("deck_total_value", lang), ""),
+            (fmt_eur(tot["billed_amount"], lang, 0), billing_mode_label("billed", lang), ""),
+            (fmt_eur(tot["unbilled_value"], lang, 0), t("deck_int_unbilled", lang), ""),
+        ],
+        top=CONTENT_TOP,
     )
-    return save_presentation(ctx, out)
+    signals = [signal_label(s, lang) for s in data.signals]
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        CONTENT_TOP + Inches(2.2),
+        SLIDE_W - 2 * MARGIN,
+        Inches(0.45),
+        t("deck_int_signals", lang),
+        size=16,
+        color=ctx.theme.primary,
+        bold=True,
+    )
+    add_text(
+        slide,
+        ctx,
+        MARGIN,
+        CONTENT_TOP + Inches(2.7),
+        SLIDE_W - 2 * MARGIN,
+        Inches(2.2),
+        signals or [t("deck_int_no_signals", lang)],
+        size=16,
+        bullets=bool(signals),
+    )
 
 
-def deck_filename(account: dict | str, year: int, lang: str = "de") -> str:
-    """A file name like 'Leistungsbilanz_K10012_2025.pptx'."""
+def deck_filename(account: dict | str, year: int, lang: str = "de", internal: bool = False) -> str:
+    """A file name like 'Leistungsbilanz_K10012_2025.pptx' ('…_2025_intern.pptx' internally)."""
     account_id = account["account_id"] if isinstance(account, dict) else account
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(account_id))
-    return f"{t('deck_file_prefix', lang)}_{safe}_{year}.pptx"
+    suffix = f"_{t('deck_internal_file', lang)}" if internal else ""
+    return f"{t('deck_file_prefix', lang)}_{safe}_{year}{suffix}.pptx"

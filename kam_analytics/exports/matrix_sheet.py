@@ -16,6 +16,7 @@ from kam_analytics.catalogue import matrix_source_year, matrix_wide, select_cata
 from kam_analytics.errors import ExportError, Reason
 from kam_analytics.exports.cells import safe_workbook, write_cell
 from kam_analytics.exports.chart_text import plain_chart_text
+from kam_analytics.exports.tables import excel_sheet_name
 from kam_analytics.glossary import policy_label, tier_label
 from kam_analytics.i18n import fmt_date, fmt_eur, t
 from kam_analytics.schema import POLICIES, TIERS
@@ -187,6 +188,41 @@ def matrix_pdf(con, year: int, lang: str = "de") -> bytes:
 # --- PNG ------------------------------------------------------------------------------------
 
 
+# The PNG's plot width: A4 landscape (1123 CSS px) less the figure's left and right margins.
+PNG_PLOT_WIDTH = 1123 - 60
+HEADER_PX, CELL_PX, CELL_PADDING_PX = 15, 14, 18
+
+
+def _text_px(text: str, size: int, bold: bool) -> float:
+    from PIL import ImageFont
+
+    font = FONT_BOLD if bold else FONT_REGULAR
+    plain = str(text).replace("<b>", "").replace("</b>", "")
+    return ImageFont.truetype(str(font), size).getlength(plain)
+
+
+def fit_matrix_columns(header, values, total_px: float, weights):
+    """Column widths (px) and header and cell font sizes of the matrix picture.
+
+    Each column is at least as wide as its header and its longest cell (a plotly table clips
+    what does not fit: "istenwert"); the fonts shrink a step at a time until the columns fit
+    `total_px`; what is left is shared by `weights`.
+    """
+    head_px, cell_px = HEADER_PX, CELL_PX
+    while True:
+        needs = []
+        for head, column in zip(header, values, strict=True):
+            widest = max([_text_px(v, cell_px, "<b>" in str(v)) for v in column] or [0])
+            needs.append(max(_text_px(head, head_px, True), widest) + CELL_PADDING_PX)
+        if sum(needs) <= total_px or cell_px <= 9:
+            break
+        head_px, cell_px = head_px - 1, cell_px - 1
+    spare = max(total_px - sum(needs), 0)
+    total = sum(weights)
+    widths = [round(n + spare * w / total, 1) for n, w in zip(needs, weights, strict=True)]
+    return widths, head_px, cell_px
+
+
 def matrix_figure(con, year: int, lang: str = "de"):
     """The matrix as a plotly table figure (A4 landscape proportions)."""
     import plotly.graph_objects as go
@@ -210,20 +246,23 @@ def matrix_figure(con, year: int, lang: str = "de"):
         tier_label(x, lang) for x in TIERS
     ]
     row_h = max(22, min(40, int(560 / max(len(table), 1))))
+    widths, head_px, cell_px = fit_matrix_columns(
+        [f"<b>{h}</b>" for h in header], values, PNG_PLOT_WIDTH, [84, 22, 24, *[37] * len(TIERS)]
+    )
     fig = go.Figure(
         go.Table(
-            columnwidth=[84, 22, 24] + [37] * len(TIERS),
+            columnwidth=widths,
             header={
                 "values": [f"<b>{h}</b>" for h in header],
                 "fill_color": HEADER_FILL,
-                "font": {"color": "white", "size": 15},
+                "font": {"color": "white", "size": head_px},
                 "align": ["left", "center", "right"] + ["center"] * len(TIERS),
                 "height": 36,
             },
             cells={
                 "values": values,
                 "fill_color": fills,
-                "font": {"color": "#222B36", "size": 14},
+                "font": {"color": "#222B36", "size": cell_px},
                 "align": ["left", "center", "right"] + ["center"] * len(TIERS),
                 "height": row_h,
                 "line": {"color": "white", "width": 2},
@@ -281,7 +320,7 @@ def matrix_xlsx(con, year: int, lang: str = "de") -> bytes:
     text = _texts(con, year, lang)
     buf = io.BytesIO()
     book = safe_workbook(buf)
-    sheet = book.add_worksheet(t("mx_sheet_name", lang, year=year)[:31])
+    sheet = book.add_worksheet(excel_sheet_name(t("mx_sheet_name", lang, year=year)))
     title = book.add_format({"bold": True, "font_size": 18, "font_color": HEADER_FILL})
     sub = book.add_format({"italic": True, "font_color": "#6C757D"})
     head = book.add_format(

@@ -13,14 +13,12 @@ import pandas as pd
 from pptx.util import Inches
 
 from kam_analytics.access import Scope
-from kam_analytics.exports import charts
 from kam_analytics.exports.deck_charts import chart_leakage, chart_services_by_mode
 from kam_analytics.exports.slides import (
     CONTENT_BOTTOM,
     CONTENT_TOP,
     MARGIN,
     SLIDE_W,
-    add_chart,
     add_kpi_tiles,
     add_slide,
     add_table,
@@ -72,7 +70,6 @@ def build_review_pack(
     """The management review pack for `year` as PPTX bytes (and written to `out` if given)."""
     scope.require_role("admin", "management")
     lang = normalise_lang(lang)
-    charts.require_chromium()
     data = collect_review_data(con, year, scope=scope, as_of=as_of, lang=lang)
     theme = theme or load_theme(con)
     period = period_label(data.start, data.end, lang)
@@ -220,15 +217,8 @@ def build_review_pack(
             slide, ctx, MARGIN, CONTENT_TOP, Inches(10), Inches(1), t("no_data", lang), size=18
         )
     else:
-        add_chart(
-            slide,
-            ctx,
-            chart_services_by_mode(data.by_service, ctx, period),
-            MARGIN,
-            CONTENT_TOP,
-            SLIDE_W - 2 * MARGIN,
-            CONTENT_BOTTOM - CONTENT_TOP,
-        )
+        box = (MARGIN, CONTENT_TOP, SLIDE_W - 2 * MARGIN, CONTENT_BOTTOM - CONTENT_TOP)
+        chart_services_by_mode(slide, ctx, data.by_service, period, box)
 
     # 5 giveaways
     slide = add_slide(ctx, t("rp_giveaways_title", lang), t("rp_giveaways_sub", lang))
@@ -245,15 +235,8 @@ def build_review_pack(
         )
     else:
         if (data.leakage_by_service["leakage"] > 0).any():
-            add_chart(
-                slide,
-                ctx,
-                chart_leakage(data.leakage_by_service, ctx, period),
-                MARGIN,
-                CONTENT_TOP,
-                Inches(5.7),
-                CONTENT_BOTTOM - CONTENT_TOP,
-            )
+            box = (MARGIN, CONTENT_TOP, Inches(5.7), CONTENT_BOTTOM - CONTENT_TOP)
+            chart_leakage(slide, ctx, data.leakage_by_service, period, box)
         top = data.leakage_by_account.head(8)
         rows = [
             [
@@ -290,7 +273,7 @@ def build_review_pack(
             left,
             CONTENT_TOP + Inches(0.45),
             Inches(6.2),
-            col_widths=[3.3, 1.1, 0.9, 1.1],
+            col_widths=[3.0, 1.0, 1.1, 1.3],
             right_align=(2, 3),
             size=11,
         )
@@ -299,9 +282,10 @@ def build_review_pack(
             slide,
             ctx,
             left,
-            CONTENT_TOP + Inches(0.5) + Inches(0.31) * (len(rows) + 1) + Inches(0.5),
+            # under the tallest the table can grow (8 rows of two-line names), never into it
+            Inches(6.35),
             Inches(6.2),
-            Inches(0.6),
+            Inches(0.5),
             t(
                 "rp_findings_by_kind",
                 lang,

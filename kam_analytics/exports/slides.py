@@ -1,31 +1,32 @@
 """The slide toolkit shared by the value deck and the review pack (python-pptx).
 
 16:9 slides in the company theme: title and content slides with footer and page number,
-native editable text boxes, figure tiles, tables, and plotly charts as PNG pictures.
+native editable text boxes, figure tiles, tables and native PowerPoint charts (no pictures:
+the decks need no browser, and a KAM can edit every chart in PowerPoint).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass, field
 
-import plotly.graph_objects as go
 from pptx import Presentation
+from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_TICK_MARK
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from kam_analytics.exports import charts
-from kam_analytics.exports.theme import MUTED_COLOR, TEXT_COLOR, Theme
+from kam_analytics.exports.theme import GRID_COLOR, MUTED_COLOR, TEXT_COLOR, Theme
 
 SLIDE_W = Emu(12192000)  # 13.333 in: the exact 16:9 size PowerPoint uses
 SLIDE_H = Inches(7.5)
 MARGIN = Inches(0.6)
 CONTENT_TOP = Inches(1.45)
 CONTENT_BOTTOM = Inches(6.85)
-# Chart pictures are rendered at this many CSS pixels per inch of slide, at scale 2.
-PX_PER_INCH = 100
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -306,12 +307,171 @@ def add_table(
     return shape
 
 
-def add_chart(slide, ctx: SlideContext, fig: go.Figure, left, top, width, height):
-    """A plotly figure rendered by kaleido/chromium as a PNG picture filling the box."""
-    w_px = int(width / 914400 * PX_PER_INCH)
-    h_px = int(height / 914400 * PX_PER_INCH)
-    png = charts.figure_to_png(fig, width=w_px, height=h_px, scale=2)
-    return slide.shapes.add_picture(io.BytesIO(png), left, top, width, height)
+@dataclass(frozen=True)
+class ChartSeries:
+    """One series of a native chart: its name, one value per category, its colour."""
+
+    name: str
+    values: list[float]
+    color: str | None = None
+    point_colors: list[str] | None = None  # one colour per bar (a single-series chart)
+
+
+def money_format(lang: str) -> str:
+    """The chart number format for whole euros: shows as 8.300 € in German Office, €8,300 in English.
+
+    Office number format codes are stored in the file with ',' as the thousands placeholder;
+    PowerPoint and LibreOffice display them with the separators of the presentation's language.
+    """
+    return "#,##0 [$€-407]" if lang == "de" else "[$€-809]#,##0"
+
+
+def add_bar_chart(
+    slide,
+    ctx: SlideContext,
+    box: tuple,
+    categories: list[str],
+    series: list[ChartSeries],
+    *,
+    source: str,
+    horizontal: bool = False,
+    stacked: bool = False,
+    data_labels: bool = False,
+    number_format: str | None = None,
+    font_size: float = 12,
+):
+    """A native, editable PowerPoint bar/column chart in the company colours, with a source line.
+
+    `box` is (left, top, width, height) of chart and source line together; the source line
+    gets its own text box under the plot, so it is never cut or covered by axis labels.
+    """
+    left, top, width, height = box
+    number_format = number_format or money_format(ctx.lang)
+    data = CategoryChartData(number_format=number_format)
+    data.categories = categories
+    for s in series:
+        data.add_series(s.name, [float(v or 0) for v in s.values])
+    if horizontal:
+        kind = XL_CHART_TYPE.BAR_STACKED if stacked else XL_CHART_TYPE.BAR_CLUSTERED
+    else:
+        kind = XL_CHART_TYPE.COLUMN_STACKED if stacked else XL_CHART_TYPE.COLUMN_CLUSTERED
+    source_h = Inches(0.32)
+    frame = slide.shapes.add_chart(kind, left, top, width, height - source_h, data)
+    chart = frame.chart
+    _set_chart_language(chart, ctx.lang)
+    chart.font.name = ctx.font
+    chart.font.size = Pt(font_size)
+    chart.font.color.rgb = _rgb(TEXT_COLOR)
+    chart.has_title = False
+    chart.has_legend = len(series) > 1
+    if chart.has_legend:
+        chart.legend.position = XL_LEGEND_POSITION.TOP
+        chart.legend.include_in_layout = False
+        chart.legend.font.size = Pt(font_size)
+    plot = chart.plots[0]
+    plot.gap_width = 60 if horizontal else 80
+    if stacked:
+        plot.overlap = 100
+    plot.vary_by_categories = False
+    for s, pptx_series in zip(series, plot.series, strict=True):
+        fill = pptx_series.format.fill
+        fill.solid()
+        fill.fore_color.rgb = _rgb(s.color or ctx.theme.primary)
+        pptx_series.invert_if_negative = False
+        for i, color in enumerate(s.point_colors or ()):
+            point = pptx_series.points[i].format.fill
+            point.solid()
+            point.fore_color.rgb = _rgb(color)
+    value_axis = chart.value_axis
+    value_axis.has_major_gridlines = True
+    value_axis.major_gridlines.format.line.color.rgb = _rgb(GRID_COLOR)
+    value_axis.format.line.fill.background()
+    value_axis.tick_labels.number_format = number_format
+    value_axis.tick_labels.number_format_is_linked = False
+    value_axis.tick_labels.font.size = Pt(font_size)
+    value_axis.tick_labels.font.color.rgb = _rgb(MUTED_COLOR)
+    value_axis.minimum_scale = 0
+    category_axis = chart.category_axis
+    category_axis.tick_labels.font.size = Pt(font_size)
+    category_axis.format.line.color.rgb = _rgb("#B0B8C1")
+    category_axis.has_major_gridlines = False
+    category_axis.major_tick_mark = XL_TICK_MARK.NONE
+    if horizontal:
+        # Bars read top-down in the order given (PowerPoint draws the first category at the bottom).
+        category_axis.reverse_order = True
+    if data_labels:
+        plot.has_data_labels = True
+        labels = plot.data_labels
+        labels.number_format = number_format
+        labels.number_format_is_linked = False
+        labels.font.size = Pt(font_size)
+        labels.font.color.rgb = _rgb(TEXT_COLOR)
+        if not stacked:
+            labels.position = XL_LABEL_POSITION.OUTSIDE_END
+        if horizontal:
+            # every bar carries its figure: the value axis would only crowd a narrow chart
+            value_axis.visible = False
+            value_axis.has_major_gridlines = False
+
+    _scale_value_axis(value_axis, series, stacked, horizontal, data_labels)
+    add_text(
+        slide,
+        ctx,
+        left,
+        top + height - source_h,
+        width,
+        source_h,
+        source,
+        size=10,
+        color=MUTED_COLOR,
+    )
+    return frame
+
+
+def _scale_value_axis(axis, series, stacked: bool, horizontal: bool, labels: bool) -> None:
+    # Round steps, few enough that the tick labels stand side by side (never rotated or
+    # overlapping), and room beyond the longest bar for its data label.
+    columns = [[float(v or 0) for v in s.values] for s in series]
+    if not columns or not columns[0]:
+        return
+    if stacked:
+        top = max(sum(vals) for vals in zip(*columns, strict=True))
+    else:
+        top = max(max(vals) for vals in columns)
+    if top <= 0:
+        return
+    headroom = (1.3 if horizontal else 1.18) if labels else 1.0
+    steps = 4 if horizontal else 6
+    unit = nice_ceiling(top * headroom / steps)
+    axis.major_unit = unit
+    axis.maximum_scale = math.ceil(top * headroom / unit) * unit
+
+
+def _set_chart_language(chart, lang: str) -> None:
+    # <c:lang> tells PowerPoint and LibreOffice which separators the number formats use
+    # (8.300 € in German), whatever the language of the computer that opens the file.
+    code = "de-DE" if lang == "de" else "en-GB"
+    space = chart._chartSpace
+    element = space.makeelement(qn("c:lang"), {"val": code})
+    anchor = space.find(qn("c:date1904"))
+    if anchor is not None:
+        anchor.addnext(element)
+    else:
+        space.insert(0, element)
+    defaults = space.find(qn("c:txPr"))
+    for rpr in defaults.iter(qn("a:defRPr")) if defaults is not None else ():
+        rpr.set("lang", code)
+
+
+def nice_ceiling(value: float) -> float:
+    """The next 'round' number at or above `value` (1, 2, 2.5 or 5 × a power of ten)."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
 
 
 def save_presentation(ctx: SlideContext, out=None) -> bytes:

@@ -26,6 +26,7 @@ DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
 
 HEADER_FILL = DEFAULT_COLORS[0]  # the company blue of the default palette
 MAX_COL_WIDTH = 60
+MAX_SHEET_NAME = 31  # Excel refuses longer sheet names
 
 
 def neutralise_text(value: str) -> str:
@@ -73,7 +74,7 @@ def frame_to_xlsx(
     money, pct, ints = set(money_cols), set(pct_cols), set(int_cols)
     buffer = io.BytesIO()
     wb = safe_workbook(buffer)
-    sheet = wb.add_worksheet(_sheet_name(sheet_name))
+    sheet = wb.add_worksheet(excel_sheet_name(sheet_name))
     fmt_title = wb.add_format({"bold": True, "font_size": 14, "font_color": HEADER_FILL})
     fmt_header = wb.add_format(
         {
@@ -143,10 +144,15 @@ def frame_to_xlsx(
     return buffer.getvalue()
 
 
-def _sheet_name(name: str) -> str:
-    """A valid Excel sheet name: at most 31 characters, none of []:*?/\\."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name)).strip("'")
-    return (cleaned or "Daten")[:31]
+def excel_sheet_name(name: str) -> str:
+    """A valid Excel sheet name: none of []:*?/\\, at most 31 characters, cut at a word boundary."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name)).strip().strip("'")
+    if len(cleaned) <= MAX_SHEET_NAME:
+        return cleaned or "Daten"
+    head = cleaned[: MAX_SHEET_NAME + 1]
+    # Keep whole words; a single word longer than the limit is the only thing ever cut.
+    cut = head.rsplit(" ", 1)[0] if " " in head else cleaned[:MAX_SHEET_NAME]
+    return cut.rstrip(" -–·,;(") or cleaned[:MAX_SHEET_NAME]
 
 
 def _csv_number(value: float, decimals: int | None) -> str:

@@ -145,10 +145,14 @@ def account_profitability(
 
 
 def whale_curve(profit: pd.DataFrame) -> pd.DataFrame:
-    """Accounts ranked by net contribution (best first) with the cumulative contribution.
+    """The classic whale curve: accounts ranked by net contribution (most profitable first)
+    with the cumulative contribution as a share of the total.
 
-    Columns: rank, account_id, name, tier, net_contribution, cumulative, cumulative_share
-    (of the total contribution), account_share (rank / number of accounts).
+    The curve climbs above 100 % while profitable accounts are added and falls back to exactly
+    100 % as the loss-making accounts at its end eat into it: its peak says how much profit the
+    loss makers destroy. Columns: rank, account_id, name, tier, net_contribution, cumulative,
+    cumulative_share (of the total contribution; NaN when the total is not positive, where a
+    share of it means nothing), account_share (rank / number of accounts).
     """
     ranked = profit.sort_values(
         ["net_contribution", "account_id"], ascending=[False, True], kind="stable"
@@ -157,9 +161,18 @@ def whale_curve(profit: pd.DataFrame) -> pd.DataFrame:
     out = ranked[["account_id", "name", "tier", "net_contribution"]].copy()
     out.insert(0, "rank", range(1, len(out) + 1))
     out["cumulative"] = out["net_contribution"].cumsum().round(2)
-    out["cumulative_share"] = out["cumulative"] / total if total else 0.0
+    out["cumulative_share"] = out["cumulative"] / total if total > 0 else float("nan")
     out["account_share"] = out["rank"] / len(out) if len(out) else 0.0
     return out
+
+
+def whale_peak(curve: pd.DataFrame) -> dict | None:
+    """The top of the whale curve: rank, account_share, cumulative and cumulative_share of the
+    point where the cumulative contribution is highest (None for an empty curve)."""
+    if curve.empty:
+        return None
+    top = curve.loc[curve["cumulative"].idxmax()]
+    return {k: top[k] for k in ("rank", "account_share", "cumulative", "cumulative_share")}
 
 
 def tier_fit_alerts(
