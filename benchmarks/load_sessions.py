@@ -246,6 +246,7 @@ def main(argv=None) -> int:
         asyncio.run(run_load(server.url, args.sessions, args.rounds, inbox, export, out))
         out["load_average_after"] = os.getloadavg()
         log = server.log_path.read_text(encoding="utf-8", errors="replace")
+        (OUT / "load-server.log").write_text(log, encoding="utf-8")
         out["server_tracebacks"] = log.count("Traceback")
     result = summary(out)
     result["server_tracebacks"] = out["server_tracebacks"]
