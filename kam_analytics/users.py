@@ -152,12 +152,26 @@ def update_failed_attempts(con, username: str, attempts: int, locked_until) -> N
 
 
 def update_signed_in(con, username: str, now: dt.datetime) -> None:
-    """Reset throttling and record the sign-in time."""
-    con.execute(
-        "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login = ? "
-        "WHERE username = ?",
-        [now, username],
-    )
+    """Reset throttling and record the sign-in time.
+
+    The same user signing in from several browsers at once updates the same row from several
+    cursors; DuckDB then refuses all but one ("Conflict on update"). The row is the same for
+    each, so the update is retried and, if it keeps conflicting, left to the sign-in that won.
+    """
+    import time
+
+    import duckdb
+
+    for attempt in range(5):
+        try:
+            con.execute(
+                "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login = ? "
+                "WHERE username = ?",
+                [now, username],
+            )
+            return
+        except duckdb.TransactionException:
+            time.sleep(0.05 * (attempt + 1))
 
 
 # --- managing users (admins only) ------------------------------------------------------------

@@ -515,3 +515,33 @@ def test_password_never_stored_or_logged_in_clear(db_path):
         "signin",
         "signin_failed",
     ]
+
+
+def test_the_same_user_signing_in_from_many_browsers_at_once(con):
+    """Concurrent sign-ins of one user update one row from many cursors: never an error."""
+    import threading
+
+    users.add_user(
+        con, "anna", "management", scope=Scope.everything("admin"), password="geheim-1234", rounds=4
+    )
+    errors = []
+
+    def sign_in():
+        cur = con.cursor()
+        try:
+            for _ in range(20):
+                users.update_signed_in(cur, "anna", dt.datetime.now())
+        except Exception as exc:  # noqa: BLE001 - the test collects what escapes
+            errors.append(exc)
+        finally:
+            cur.close()
+
+    threads = [threading.Thread(target=sign_in) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert con.execute(
+        "SELECT last_login IS NOT NULL FROM users WHERE username = 'anna'"
+    ).fetchall() == [(True,)]
