@@ -55,3 +55,16 @@ def test_results_are_copies_and_unhashable_args_pass_through(con):
     fn(con, Scope.everything(), tiers=pd.DataFrame({"x": [1]}))
     assert len(CALLS) == 3 and cache.size() == before
     assert cache.memoised(count_accounts) is fn
+
+
+def test_a_sign_in_does_not_change_the_data_version(con):
+    """Every sign-in is audited; it changes no figure, so the page caches must stay."""
+    from kam_analytics import db
+    from kam_analytics.audit import write_audit
+
+    before = db.data_version(con)
+    write_audit(con, "anna", "signin", "anna", None, {"method": "password"})
+    write_audit(con, "anna", "signout", "anna", None, None)
+    assert db.data_version(con) == before
+    write_audit(con, "admin", "settings.retention", "x", 1, 2)
+    assert db.data_version(con) != before
