@@ -628,7 +628,9 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
 def _unique_names(stem_i: np.ndarray, word_i: np.ndarray, words: list) -> np.ndarray:
     """Business words such that no two accounts share stem and word ("Spreeoptik Feinkost AG"
     and "Spreeoptik Feinkost GmbH" read as one company): a repeat moves, without a random
-    draw, to the next word of the same industry (else any word) free for that stem."""
+    draw, to the next word of the same industry (else any word) free for that stem. When
+    every word of a stem is taken (the large scales have more accounts than stem × word
+    pairs), the repeat stays: the legal form and city still tell those accounts apart."""
     word_i = word_i.copy()
     used = set()
     for i, (stem, word) in enumerate(zip(stem_i, word_i, strict=True)):
@@ -636,7 +638,8 @@ def _unique_names(stem_i: np.ndarray, word_i: np.ndarray, words: list) -> np.nda
             same = [w for w in range(len(words)) if words[w][0] == words[word][0]]
             others = [w for w in range(len(words)) if w not in same]
             word = next(
-                w for w in same[same.index(word) :] + same + others if (stem, w) not in used
+                (w for w in same[same.index(word) :] + same + others if (stem, w) not in used),
+                word,
             )
             word_i[i] = word
         used.add((stem, word))
