@@ -80,6 +80,8 @@ def test_forwarded_import_uses_the_copied_files_and_keeps_every_option(demo_copy
     app_channel.write_heartbeat(demo_copy)
     try:
         profile = DATA / "orders_superstore.toml"
+        # a database of its own in the test folder (never a file in the working directory)
+        other = str(demo_copy.parent / "other.duckdb")
         argv = [
             "import",
             str(DATA / "orders_superstore.csv"),
@@ -90,7 +92,7 @@ def test_forwarded_import_uses_the_copied_files_and_keeps_every_option(demo_copy
             "--dry-run",
             "--no-wait",
             "--db",
-            "x",
+            other,
         ]
         request = app_channel.submit(
             demo_copy,
@@ -106,7 +108,7 @@ def test_forwarded_import_uses_the_copied_files_and_keeps_every_option(demo_copy
             "import",
             str(request / "files/0/orders_superstore.csv"),
             "--db",
-            "x",
+            other,
             "--user",
             "anna",
             "--profile",

@@ -43,7 +43,7 @@ from kam_analytics.exports.slides import (
     save_presentation,
 )
 from kam_analytics.exports.theme import MUTED_COLOR, TEXT_COLOR, Theme, load_theme
-from kam_analytics.glossary import billing_mode_label, signal_label, tier_label
+from kam_analytics.glossary import billing_mode_label, policy_label, signal_label, tier_label
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct, normalise_lang, t
 from kam_analytics.metrics.account_value import AccountDeckData, collect_account_data
 from kam_analytics.periods import period_label
@@ -294,7 +294,10 @@ def _slide_tier(ctx, data: AccountDeckData) -> None:
     rows = [
         [
             r["name"],
-            t(f"deck_policy_{r['policy']}", lang),
+            # "free" is the glossary's word; the other two say to the customer how it works
+            policy_label("free", lang)
+            if r["policy"] == "free"
+            else t(f"deck_policy_{r['policy']}", lang),
             t("deck_used_yes", lang) if r["service_code"] in used else "–",
         ]
         for r in ent.to_dict(orient="records")
