@@ -7,6 +7,7 @@ is written; a blocking problem in any file means nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,6 +226,9 @@ def result_of(plan: FilePlan) -> load.ImportResult:
     )
 
 
+log = logging.getLogger("kam_analytics.ingest")
+
+
 def execute_plans(
     con,
     plans: list[FilePlan],
@@ -246,7 +250,7 @@ def execute_plans(
     results: list[load.ImportResult | None] = [None] * len(plans)
     writes = not dry_run and any(p.previous_import_id is None for p in plans)
     # the key figures before the batch, for the change report (snapshots.py)
-    before = snapshots.capture_figures(con) if writes else None
+    before = _capture(con) if writes else None
     for n, i in enumerate(order):
         plan = plans[i]
         result = result_of(plan)
@@ -280,9 +284,23 @@ def execute_plans(
         results[i] = result
         tick(1.0, result.status)
     written = [r.import_id for r in results if r.status == "done" and r.import_id is not None]
-    if before is not None and written:
-        snapshots.insert_snapshot(con, written, before, snapshots.capture_figures(con))
+    after = _capture(con) if before is not None and written else None
+    if after is not None:
+        snapshots.insert_snapshot(con, written, before, after)
     return results
+
+
+def _capture(con) -> dict | None:
+    """The key figures for the change report, or None when they cannot be computed.
+
+    The import itself is already right or refused; a failure here must not turn a committed
+    import into an error. The batch then has no snapshot, and the change report says so.
+    """
+    try:
+        return snapshots.capture_figures(con)
+    except Exception:  # noqa: BLE001 - logged; the change report lacks this batch
+        log.warning("key figures for the change report could not be captured", exc_info=True)
+        return None
 
 
 def import_files(con, sources, *, username="system", dry_run=False, progress=None, **kwargs):
