@@ -31,9 +31,7 @@ def _label(option: str) -> str:
         return tr("chg_since_latest")
     if option == "date":
         return tr("chg_since_date")
-    return tr("chg_since_import", id=option, file="", at=fmt_datetime(taken[option], lang)).replace(
-        " (, ", " ("
-    )
+    return tr("chg_since_import", id=option, at=fmt_datetime(taken[option], lang))
 
 
 c1, c2 = st.columns([2, 1])

@@ -178,3 +178,42 @@ def test_change_report_of_real_imports(tmp_path):
     after_undo = run_cli("report", "changes", "--db", str(db_file), "--format", "json")
     assert after_undo.returncode == 0, after_undo.stderr
     assert not any(r["section"] == "new_finding" for r in json.loads(after_undo.stdout))
+
+
+def test_change_page_shows_the_latest_batch(demo_copy, monkeypatch):
+    """The page lists the latest batch's changes in words, and every recorded batch to pick."""
+    from streamlit.testing.v1 import AppTest
+
+    from kam_analytics import db
+    from kam_analytics.ingest.pipeline import import_files
+    from tests.conftest import ROOT
+
+    con = db.connect(demo_copy)
+    try:
+        (acc,) = con.execute(
+            "SELECT account_id FROM accounts WHERE tier = 'A' ORDER BY account_id LIMIT 1"
+        ).fetchall()[0]
+        csv = demo_copy.parent / "leistungen.csv"
+        csv.write_text(
+            "event_id,account_id,date,service_code,quantity,cost,list_value,billed_amount,"
+            f"billing_mode\nNEU1,{acc},{TODAY.isoformat()},TRAINING,1,900,1800,0,silent\n",
+            encoding="utf-8",
+        )
+        import_files(con, [csv], username="admin")
+    finally:
+        con.close()
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["scope"] = Scope(username="leitung", role="management")
+    at.session_state["lang"] = "de"
+    at.run()
+    at.switch_page("pages/changes.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Was hat sich geändert"
+    picker = at.selectbox(key="chg_since")
+    assert picker.options[0] == "Letzter Import-Durchgang"
+    assert any(o.startswith("Seit Import ") for o in picker.options)
+    # an unbilled training of an A account (billed policy): a new giveaway, in words
+    assert "Neue verschenkte Leistungen" in [h.value for h in at.subheader]
+    shown = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Trainingsmaßnahme beim Kunden" in shown and "1.800,00" in shown
