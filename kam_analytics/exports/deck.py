@@ -406,23 +406,35 @@ def _slide_revenue(ctx, data: AccountDeckData) -> None:
     chart_revenue(slide, ctx, data.revenue, period, box)
 
 
+def _add_label(slide, ctx, left, top, width, text) -> None:
+    """A block's heading: one line in the company colour, bold, above its text."""
+    add_text(
+        slide,
+        ctx,
+        left,
+        top,
+        width,
+        Inches(0.45),
+        text,
+        size=16,
+        color=ctx.theme.primary,
+        bold=True,
+    )
+
+
 def _slide_contact(ctx, data: AccountDeckData) -> None:
     acc, lang = data.account, ctx.lang
     slide = add_slide(ctx, t("deck_contact_title", lang), t("deck_contact_sub", lang))
     lines = [acc.get("kam_name") or "–"]
     if acc.get("kam_email"):
         lines.append(acc["kam_email"])
-    add_text(
+    _add_label(
         slide,
         ctx,
         MARGIN,
         CONTENT_TOP + Inches(0.4),
         SLIDE_W - 2 * MARGIN,
-        Inches(0.45),
         t("deck_contact_us", lang),
-        size=16,
-        color=ctx.theme.primary,
-        bold=True,
     )
     add_text(
         slide,
@@ -465,18 +477,7 @@ def _slide_internal_mandate(ctx, data: AccountDeckData) -> None:
     for i, (label, text) in enumerate(blocks):
         left = MARGIN + (i % 2) * (col_w + Inches(0.4))
         top = CONTENT_TOP + Inches(0.2) + (i // 2) * Inches(2.6)
-        add_text(
-            slide,
-            ctx,
-            left,
-            top,
-            col_w,
-            Inches(0.45),
-            label,
-            size=16,
-            color=ctx.theme.primary,
-            bold=True,
-        )
+        _add_label(slide, ctx, left, top, col_w, label)
         add_text(
             slide,
             ctx,
@@ -508,17 +509,13 @@ def _slide_internal_cost(ctx, data: AccountDeckData, period: str) -> None:
         top=CONTENT_TOP,
     )
     signals = [signal_label(s, lang) for s in data.signals]
-    add_text(
+    _add_label(
         slide,
         ctx,
         MARGIN,
         CONTENT_TOP + Inches(2.2),
         SLIDE_W - 2 * MARGIN,
-        Inches(0.45),
         t("deck_int_signals", lang),
-        size=16,
-        color=ctx.theme.primary,
-        bold=True,
     )
     add_text(
         slide,
