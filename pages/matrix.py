@@ -6,12 +6,13 @@ import datetime as dt
 import streamlit as st
 
 from kam_analytics import catalogue as cat
-from kam_analytics.departments import save_departments, select_departments
+from kam_analytics.departments import save_departments
 from kam_analytics.errors import KamError
 from kam_analytics.exports import matrix_sheet as ms
 from kam_analytics.exports.department_sheet import department_pdf
 from kam_analytics.glossary import department_label, policy_label, tier_label
 from kam_analytics.i18n import fmt_eur
+from kam_analytics.page_data.matrix import load_matrix, matrix_years
 from kam_analytics.schema import DEPARTMENTS, POLICIES, TIERS
 from ui.auth import require_page
 from ui.downloads import XLSX_MIME, chromium_ready, download_table
@@ -26,11 +27,12 @@ st.title(tr("mx_title"))
 st.caption(tr("mx_intro"))
 
 this_year = dt.date.today().year
-years = sorted({*cat.matrix_years(con), this_year, this_year + 1})
+years = matrix_years(con)
 year = st.columns([1, 4])[0].selectbox(
     tr("year"), years, index=years.index(this_year), key="mx_year"
 )
-source = cat.matrix_source_year(con, year)
+data = load_matrix(con, year, lang, admin=is_admin)
+source = data.source_year
 if source == year:
     st.caption(tr("mx_basis_own", year=year))
 elif source is None:
@@ -38,7 +40,7 @@ elif source is None:
 else:
     st.caption(tr("mx_basis_earlier", source=source))
 
-table = ms.sheet_table(con, year, lang)
+table = data.table
 
 
 def _style(df):
@@ -121,10 +123,7 @@ else:
 # --- departments: who delivers which service; one printable page each ------------------------
 st.subheader(tr("dep_title"))
 st.caption(tr("dep_caption"))
-deps = select_departments(con)
-deps = deps[deps["active"].fillna(True).astype(bool)].reset_index(drop=True)
-deps["service"] = deps["name_en" if lang == "en" else "name_de"].fillna(deps["service_code"])
-dep_view = deps[["service_code", "service", "department"]]
+dep_view = data.departments
 if is_admin:
     edited_deps = st.data_editor(
         dep_view,
@@ -189,7 +188,7 @@ for column, department in zip(st.columns(len(DEPARTMENTS)), DEPARTMENTS, strict=
 
 if not is_admin:
     st.subheader(tr("mx_catalogue_title"))
-    catalogue = cat.select_catalogue(con, active_only=True)
+    catalogue = data.catalogue
     name_col = "name_en" if lang == "en" else "name_de"
     cat_labels = {
         "service_code": tr("mx_code"),
@@ -214,11 +213,7 @@ if not is_admin:
 st.subheader(tr("mx_edit_title", year=year))
 if source != year:
     st.info(tr("mx_edit_inherited", year=year))
-wide = cat.matrix_wide(cat.select_matrix(con, year))
-wide = wide[wide["service_code"].isin(table["service_code"])].reset_index(drop=True)
-wide.insert(
-    1, "service", list(table.set_index("service_code").loc[wide["service_code"], "service"])
-)
+wide = data.editable
 policy_col = {
     tier: st.column_config.SelectboxColumn(
         tier_label(tier, lang),
@@ -229,7 +224,7 @@ policy_col = {
     for tier in TIERS
 }
 edited = st.data_editor(
-    wide[["service_code", "service", *TIERS]],
+    wide,
     hide_index=True,
     height=38 + 35 * len(wide),
     disabled=["service_code", "service"],
@@ -251,7 +246,7 @@ if source != year and b2.button(tr("mx_copy", year=year), key="mx_copy"):
 # --- admin: edit the service catalogue -------------------------------------------------------
 st.subheader(tr("mx_catalogue_title"))
 st.caption(tr("mx_catalogue_caption"))
-catalogue = cat.select_catalogue(con)
+catalogue = data.catalogue
 edited_cat = st.data_editor(
     catalogue,
     hide_index=True,
