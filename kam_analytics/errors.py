@@ -105,6 +105,7 @@ class Reason(StrEnum):
     DISK_FULL = "disk_full"
     DATABASE_INVALIDATED = "database_invalidated"
     DATABASE_MISSING = "database_missing"
+    DATABASE_UNAVAILABLE = "database_unavailable"  # the app's fault page, any other cause
     NOT_KAM_DATABASE = "not_kam_database"
     RATE_BAD_CURRENCY = "rate_bad_currency"
     RATE_BAD_VALUE = "rate_bad_value"
@@ -236,9 +237,42 @@ def localise_error(
 
 
 class DatabaseError(KamError):
-    """The database file cannot be used (newer schema, locked, corrupt)."""
+    """The database file cannot be used (newer schema, locked, corrupt).
+
+    Its texts name the file as `{where}` (" <path>", or "" when no path is known), so that the
+    app's fault page can say the same words without the path (`localise_fault`).
+    """
 
     code = "database"
+
+    def __init__(self, reason, hint="", code=None, params=None, **values):
+        if "path" in values and "where" not in values:
+            values["where"] = f" {values['path']}"
+        super().__init__(reason, hint, code, params, **values)
+
+
+# Database reasons whose texts name nothing but the file: the fault page shows them as they
+# are, without the path (KAMs do not see where the data lives; the page shows before sign-in).
+# Any other database fault (its detail may hold a path) shows DATABASE_UNAVAILABLE.
+PAGE_FAULTS = frozenset(
+    {
+        Reason.DATABASE_LOCKED,
+        Reason.SCHEMA_TOO_NEW,
+        Reason.DATABASE_CORRUPT,
+        Reason.NOT_KAM_DATABASE,
+        Reason.DISK_FULL,
+        Reason.DATABASE_INVALIDATED,
+        Reason.DATABASE_MISSING,
+    }
+)
+
+
+def localise_fault(exc: KamError, lang: str) -> tuple[str, str]:
+    """(message, hint) of a database fault as the app's fault page shows it: the reason's
+    catalogue texts without the file's path."""
+    if exc.code in PAGE_FAULTS:
+        return render_reason(exc.code, lang, {**exc.params, "where": ""}) or ("", "")
+    return render_reason(Reason.DATABASE_UNAVAILABLE, lang, {}) or ("", "")
 
 
 class SchemaTooNewError(DatabaseError):

@@ -231,22 +231,25 @@ def test_disk_full_during_cli_import_exit_2(small_disk, tmp_path):
     con.close()
 
 
-def test_fault_texts_exist_in_both_languages():
-    from kam_analytics.i18n import load_labels
+def test_fault_page_texts_are_the_catalogue_texts_without_the_path():
+    """One text per reason: the fault page says what errors.toml says, minus the file path."""
+    from kam_analytics.errors import DatabaseLockedError, Reason, localise_fault, render_reason
 
-    labels = load_labels()
-    for code in (
-        "database_locked",
-        "schema_too_new",
-        "database_corrupt",
-        "not_kam_database",
-        "disk_full",
-        "database_invalidated",
-        "database",
-    ):
-        for lang in ("de", "en"):
-            assert labels[lang][f"dbfault_{code}_msg"], (code, lang)
-            assert labels[lang][f"dbfault_{code}_hint"], (code, lang)
+    exc = DatabaseLockedError(Reason.DATABASE_LOCKED, path="/srv/kam/data.duckdb")
+    assert exc.message == (
+        "The database /srv/kam/data.duckdb is in use by another program (for example a "
+        "command, a backup or a second instance of the app)"
+    )
+    message, hint = localise_fault(exc, "de")
+    assert message == (
+        "Die Datenbank wird von einem anderen Programm verwendet (zum Beispiel einem Befehl, "
+        "einer Sicherung oder einer zweiten Instanz der Anwendung)"
+    )
+    assert hint == render_reason("database_locked", "de", {})[1]
+    # a cause whose detail may name the path: the generic reason
+    other = DatabaseError(Reason.DATABASE_UNOPENABLE, path="/srv/x.duckdb", detail="/srv/x")
+    assert localise_fault(other, "en") == render_reason("database_unavailable", "en", {})
+    assert "/srv" not in "".join(localise_fault(other, "en"))
 
 
 def test_root_is_the_repo():

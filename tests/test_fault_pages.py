@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kam_analytics import db, schema
 from kam_analytics.access import Scope
+from kam_analytics.errors import DatabaseError, Reason, localise_fault
 from tests.conftest import ROOT
 
 TIMEOUT = 60
@@ -33,10 +34,18 @@ def _texts(at: AppTest) -> str:
     return " ".join(str(p) for p in parts)
 
 
-def _assert_fault(at: AppTest, path: Path, expected: str) -> None:
+def _catalogue(reason: Reason, lang: str = "de", **values) -> tuple[str, str]:
+    """What errors.toml says of a reason, as the page shows it (without the path)."""
+    return localise_fault(DatabaseError(reason, path="/x", **values), lang)
+
+
+def _assert_fault(at: AppTest, path: Path, reason: Reason, **values) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == [FAULT_TITLE]
-    assert expected in _texts(at)
+    # the reason's catalogue texts, word for word: one text per reason
+    message, hint = _catalogue(reason, **values)
+    assert [e.value for e in at.error] == [message]
+    assert [i.value for i in at.info] == [hint]
     assert str(path) not in _texts(at) and path.name not in _texts(at)
     assert any(b.label == "Erneut versuchen" for b in at.button)
 
@@ -61,7 +70,7 @@ def test_locked_database_sign_in_page_then_retry(tmp_path, monkeypatch):
     try:
         assert holder.stdout.readline().strip() == b"holding"
         at = _app(path, monkeypatch)
-        _assert_fault(at, path, "von einem anderen Programm verwendet")
+        _assert_fault(at, path, Reason.DATABASE_LOCKED)
     finally:
         holder.kill()
         holder.wait()
@@ -76,7 +85,7 @@ def test_unusable_file_gets_its_page_and_stays_unchanged(kind, tmp_path, monkeyp
         con = duckdb.connect(str(path))
         con.execute("CREATE TABLE fremd (a INTEGER)")
         con.close()
-        expected = "gehört zu einem anderen Programm"
+        expected = Reason.NOT_KAM_DATABASE
     else:
         con = db.connect(path)
         con.execute(
@@ -84,13 +93,14 @@ def test_unusable_file_gets_its_page_and_stays_unchanged(kind, tmp_path, monkeyp
             [str(schema.SCHEMA_VERSION + 1)],
         )
         con.close()
-        expected = "von einer neueren Version"
+        expected = Reason.SCHEMA_TOO_NEW
         if kind == "truncated":
             path.write_bytes(path.read_bytes()[:5000])
-            expected = "beschädigt oder keine Datenbank"
+            expected = Reason.DATABASE_CORRUPT
     before = path.read_bytes()
     at = _app(path, monkeypatch, Scope(username="admin", role="admin"))
-    _assert_fault(at, path, expected)
+    versions = {"version": schema.SCHEMA_VERSION + 1, "supported": schema.SCHEMA_VERSION}
+    _assert_fault(at, path, expected, **(versions if kind == "newer" else {}))
     assert path.read_bytes() == before
 
 
@@ -103,6 +113,7 @@ def test_english_fault_page(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["KAM Analytics is not available right now"]
+    assert [e.value for e in at.error] == [_catalogue(Reason.DATABASE_CORRUPT, "en")[0]]
     assert "damaged or not a database" in _texts(at)
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kam_analytics import db
 from kam_analytics.access import Scope
-from kam_analytics.errors import DatabaseError
+from kam_analytics.errors import DatabaseError, localise_fault
 from kam_analytics.i18n import DEFAULT_LANGUAGE, t
 
 
@@ -35,11 +35,11 @@ def show_database_fault(exc: DatabaseError, stop: bool = True) -> None:
     (stop=False) in place, e.g. under the import button after a disk-full error."""
     # Not tr(): the language default is read from the database this page reports as broken.
     lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
-    code = exc.code if f"dbfault_{exc.code}_msg" in _fault_keys() else "database"
+    message, hint = localise_fault(exc, lang)
     if stop:
         st.title(t("dbfault_title", lang))
-    st.error(t(f"dbfault_{code}_msg", lang))
-    st.info(t(f"dbfault_{code}_hint", lang))
+    st.error(message)
+    st.info(hint)
     if stop:
         st.button(t("dbfault_retry", lang), key="_dbfault_retry")
         st.stop()
@@ -52,12 +52,6 @@ def report_database_fault(exc: BaseException) -> bool:
         return False
     show_database_fault(fault, stop=False)
     return True
-
-
-def _fault_keys() -> set[str]:
-    from kam_analytics.i18n import load_labels
-
-    return set(load_labels()[DEFAULT_LANGUAGE])
 
 
 def _open_shared(path: str) -> db.SharedConnection:
