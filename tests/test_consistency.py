@@ -240,6 +240,63 @@ def test_bonus_per_kam_is_the_same_on_report_page_pack_and_statement(variant_db)
         con.close()
 
 
+def _pdf_summary(pdf: bytes) -> dict[str, str]:
+    """The statement PDF's first page as {label: printed value} (pdftotext -layout)."""
+    import re
+    import subprocess
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", "-", "-"],
+        input=pdf,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    pairs = (re.match(r"^(\S.*?)\s{3,}(\S.*)$", line) for line in text.splitlines())
+    return {m.group(1).strip(): m.group(2).strip() for m in pairs if m}
+
+
+def _german_number(printed: str) -> float:
+    """1.234,56 € / 94,5 % as a number (the € and % signs dropped)."""
+    return float(printed.rstrip("€% ").replace(".", "").replace(",", "."))
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) missing")
+def test_bonus_statement_pdf_prints_the_report_figures(variant_db):
+    """What the PDF statement prints (bonus now/best/worst, accounts counted, R, M, F) is the
+    report's row and the bonus page's standing."""
+    from kam_analytics.exports.bonus_statement import statement_pdf
+    from kam_analytics.i18n import t
+    from kam_analytics.metrics.bonus import get_standing, report_bonus
+
+    con = db.connect(variant_db)
+    try:
+        for year, as_of in _periods(con):
+            report = report_bonus(con, year=year, as_of=as_of, scope=EVERYONE).set_index("kam_id")
+            # one KAM a period keeps the suite fast (a PDF takes about a second): the one whose
+            # best and worst case lie furthest apart, so that the three bonus lines differ
+            spread = report["bonus_best"] - report["bonus_worst"]
+            for kam_id in [spread.idxmax()]:
+                row = report.loc[kam_id]
+                page = get_standing(con, kam_id=kam_id, year=year, as_of=as_of, scope=EVERYONE)
+                printed = _pdf_summary(statement_pdf(page, "de"))
+                for key, expected in (
+                    ("bonus_now", row["bonus"]),
+                    ("bonus_best", row["bonus_best"]),
+                    ("bonus_worst", row["bonus_worst"]),
+                ):
+                    assert printed[t(key, "de")].endswith(" €"), printed[t(key, "de")]
+                    assert _german_number(printed[t(key, "de")]) == expected, (kam_id, key)
+                assert _german_number(printed[t("bonus_now", "de")]) == round(page.now.bonus, 2)
+                assert int(printed[t("st_accounts_counted", "de")]) == row["accounts"]
+                for name in ("R", "M", "F"):
+                    if row[name] == row[name]:  # NaN: no ratings / surveys
+                        assert _german_number(printed[name]) == round(row[name] * 100, 1), name
+                assert printed[t("year", "de")] == str(year)
+                assert printed[t("as_of", "de")] == as_of.strftime("%d.%m.%Y")
+    finally:
+        con.close()
+
+
 def test_account_page_retention_is_the_report_row(variant_db):
     from kam_analytics.metrics.account import account_summary
     from kam_analytics.metrics.retention import report_retention
