@@ -8,6 +8,7 @@ import streamlit as st
 from kam_analytics.i18n import LANGUAGES
 from ui.auth import require_sign_in, sidebar_account
 from ui.errors import guarded
+from ui.layout import apply_page_css
 from ui.navigation import DEFAULT_PAGE, visible_pages
 from ui.session import db_path, get_lang, tr
 
@@ -16,6 +17,7 @@ st.set_page_config(page_title="KAM Analytics", page_icon="📊", layout="wide")
 
 def main() -> None:
     """Language switch, sign-in gate, navigation of the user's pages, then the chosen page."""
+    apply_page_css()  # KPI cards, margins: readable at 1280×720 as at 1920×1080
     with st.sidebar:
         st.selectbox(
             tr("sidebar_language"),

@@ -50,9 +50,9 @@ except KamError as exc:
     st.stop()
 info = s["info"]
 
-h_name, h_deck = st.columns([3, 1], vertical_alignment="bottom")
-h_name.header(f"{plain(info['name'])} ({plain(info['account_id'])})")
-with h_deck:
+st.header(f"{plain(info['name'])} ({plain(info['account_id'])})")
+# deck button and slide preview side by side, each as wide as its label
+with st.container(horizontal=True, vertical_alignment="center"):
     # the value deck for the customer meeting; the account list is already the user's scope
     deck_download(account_id, year, key=f"acc_deck_{account_id}_{year}")
 i1, i2, i3, i4 = st.columns(4)

@@ -67,7 +67,15 @@ shown = shown[["service", "unit", "list_value", *TIERS]].rename(
         **dict(zip(TIERS, tier_cols, strict=True)),
     }
 )
-st.dataframe(_style(shown), hide_index=True, width="stretch", height=38 + 35 * len(shown))
+# Too wide for a 1280 px projector in full: the table scrolls sideways inside itself with the
+# service column pinned, so every tier column stays readable next to its service.
+st.dataframe(
+    _style(shown),
+    hide_index=True,
+    width="stretch",
+    height=38 + 35 * len(shown),
+    column_config={tr("service"): st.column_config.Column(pinned=True)},
+)
 st.caption(f"{ms.EXCLUSIVE_MARK} {tr('mx_exclusive_note')}")
 
 # Downloads are built on click, on another thread: each gets its own cursor.
@@ -175,8 +183,10 @@ def _department_pdf(department: str):
     return run
 
 
-for column, department in zip(st.columns(len(DEPARTMENTS)), DEPARTMENTS, strict=True):
-    column.download_button(
+# side by side, each as wide as its label, wrapping onto a second row when they do not fit
+department_row = st.container(horizontal=True)
+for department in DEPARTMENTS:
+    department_row.download_button(
         tr("dep_pdf", department=department_label(department, lang)),
         _department_pdf(department),
         f"{tr('dep_title').lower()}_{department}_{year}.pdf",

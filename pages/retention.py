@@ -161,15 +161,14 @@ if chosen:
         yaxis_title=tr("ret_revenue"),
         # month ticks as numbers: plotly's own month names would be English on a German page
         xaxis={"tickformat": "%m.%Y" if lang == "de" else "%b %Y", "hoverformat": "%m.%Y"},
-        legend={"orientation": "h"},
     )
     trend_period = (
         f"{fmt_date(trend['month'].min(), lang)} – {fmt_date(as_of, lang)}"
         if len(trend)
         else period
     )
-    # themed here, not in show_chart, so the legend of long account names can go under the
-    # plot instead of over the title
+    # themed here, not in show_chart, so the height can grow with the legend's rows (the
+    # theme puts the legend of a titled chart under the plot)
     apply_theme(
         money_axis(fig, lang),
         title=tr("ret_trend_title"),
@@ -177,11 +176,7 @@ if chosen:
         lang=lang,
         theme=session_theme(),
     )
-    fig.update_layout(
-        height=460 + 30 * len(chosen),
-        legend={"y": -0.3, "yanchor": "top", "x": 0, "xanchor": "left"},
-        margin={"b": 110 + 30 * len(chosen)},
-    )
+    fig.update_layout(height=460 + 30 * len(chosen))
     show_chart(fig, f"umsatzverlauf_{year}_je_kunde", key="rt_trend_chart")
 
 st.subheader(tr("ret_cohort_title"))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kam_analytics.audit import AUDIT_READERS, list_audit
 from kam_analytics.errors import KamError
-from kam_analytics.exports.theme import Theme, apply_theme, money_axis
+from kam_analytics.exports.theme import Theme, apply_theme, fit_title, money_axis
 from kam_analytics.i18n import LANGUAGES, fmt_date, fmt_number, fmt_pct
 from kam_analytics.page_data.retention import load_backtest
 from kam_analytics.settings_store import (
@@ -28,6 +28,7 @@ from kam_analytics.settings_store import (
 from ui.auth import require_page
 from ui.downloads import download_table
 from ui.errors import show_error
+from ui.layout import SCREEN_CHART_WIDTH
 from ui.rates import rates_section
 from ui.session import get_con, get_lang, tr
 from ui.widgets import plotly_config, show_table
@@ -267,6 +268,7 @@ apply_theme(
 )
 money_axis(preview, lang)
 preview.update_layout(barmode="group", height=460)
+fit_title(preview, SCREEN_CHART_WIDTH)
 st.plotly_chart(
     preview, config=plotly_config("preview"), width="stretch", key="set_app_preview", theme=None
 )

@@ -21,8 +21,9 @@ from kam_analytics.errors import KamError
 from kam_analytics.exports import charts
 from kam_analytics.exports.chart_text import plain_figure
 from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
-from kam_analytics.exports.theme import Theme, apply_theme, load_theme
+from kam_analytics.exports.theme import Theme, apply_theme, fit_title, load_theme
 from ui.errors import show_error
+from ui.layout import SCREEN_CHART_WIDTH
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.text import plain
 from ui.widgets import plotly_config
@@ -148,6 +149,9 @@ def show_chart(
     width, height = charts.image_size(kind)
     stem = safe_name(name)
     key = key or f"chart_{stem}"
+    fig_json = fig.to_json()  # the downloads keep the slide-sized title
+    # on screen the title must fit the chart at 1280 px (plotly never wraps a title)
+    fit_title(fig, SCREEN_CHART_WIDTH)
     # theme=None: show the company theme itself, so the camera button's PNG matches the page
     st.plotly_chart(
         fig, config=plotly_config(stem, width, height), width="stretch", key=key, theme=None
@@ -155,7 +159,6 @@ def show_chart(
     if not chromium_ready():
         st.info(tr("dl_chromium_missing"), icon=":material/info:")
         return
-    fig_json = fig.to_json()
     # buttons side by side, each as wide as its label (fixed columns cut labels off)
     left = right = st.container(horizontal=True)
     with left:

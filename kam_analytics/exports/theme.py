@@ -8,6 +8,7 @@ slide still says what it shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
@@ -116,14 +117,7 @@ def apply_theme(
         paper_bgcolor="white",
         plot_bgcolor="white",
         margin={"l": 70, "r": 40, "t": 120 if title else 50, "b": 60 if title else 90},
-        legend={
-            "orientation": "h",
-            "yanchor": "bottom",
-            "y": 1.0,
-            "xanchor": "right",
-            "x": 1.0,
-            "title": {"text": ""},
-        },
+        legend=_legend(below=bool(title)),
         hoverlabel={"font": {"family": theme.font}},
     )
     fig.update_xaxes(gridcolor=GRID_COLOR, linecolor="#B0B8C1", zerolinecolor="#B0B8C1")
@@ -146,6 +140,45 @@ def apply_theme(
             align="left",
             font={"size": 14, "color": MUTED_COLOR, "family": theme.font},
         )
+    return fig
+
+
+def _legend(below: bool) -> dict:
+    """A horizontal legend: under everything when the chart has a title, else over the plot.
+
+    Under a titled chart the legend sits at the bottom edge of the figure (container
+    coordinates), so plotly shrinks the plot to make room for it: however many rows its
+    entries wrap onto, it can meet neither the title and subtitle above nor the axis titles.
+    Without a title (slide charts) nothing is above the plot, so it stays at the top right.
+    """
+    if below:
+        place = {"yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
+    else:
+        place = {"yref": "paper", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"}
+    return {"orientation": "h", "title": {"text": ""}, **place}
+
+
+# Average advance of a character as a share of the font size (bold title, regular subtitle),
+# measured on the default font with a little room to spare; plotly never wraps a title.
+_TITLE_ADVANCE = 0.62
+_SUBTITLE_ADVANCE = 0.55
+_MIN_TITLE_SIZE = 16
+
+
+def fit_title(fig: go.Figure, width: float) -> go.Figure:
+    """Shrink the title (and subtitle) font until the line fits a chart `width` px wide."""
+    title = fig.layout.title
+    for part, advance, minimum in (
+        (title, _TITLE_ADVANCE, _MIN_TITLE_SIZE),
+        (title.subtitle, _SUBTITLE_ADVANCE, 11),
+    ):
+        text = re.sub(r"<[^>]+>", "", part.text or "")
+        size = part.font.size
+        if not text or not size:
+            continue
+        needed = advance * size * len(text)
+        if needed > width:
+            part.font.size = max(minimum, int(size * width / needed))
     return fig
 
 

@@ -1,0 +1,233 @@
+"""Issue 14: every page is readable on a 1280×720 projector and a 1920×1080 screen.
+
+Each page is opened once per language and role, then measured at both sizes (the viewport is
+resized, the page not reloaded). A page fails when
+- a KPI card's value, label or delta is cut (an element wider than its box, e.g. "7,22 …"),
+- a button's label is cut ("Innendienst (P…"),
+- the page itself scrolls sideways (tables scroll inside themselves; the page must not),
+- a chart's legend overlaps its title, subtitle, plot area or axis title, or a chart's title,
+  subtitle or legend runs past the chart's edge.
+Management sees every page it may open, the administrator the pages only admins may open, and
+a KAM (German) every page of a KAM. With LAYOUT_SHOTS=1 every page is also saved as a PNG
+under tests/out/layout/ (on a failure it always is).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from kam_analytics.i18n import t
+from tests.browser.conftest import CHROMIUM_ARGS, ROOT, WAIT_MS, settle, sign_in
+from ui.navigation import PAGES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SIZES = ((1280, 720), (1920, 1080))
+CREDENTIALS = {
+    "management": ("leitung", "leitung-demo"),
+    "admin": ("admin", "admin-demo"),
+    "kam": ("kam01", "kam01-demo"),
+}
+OUT = ROOT / "tests" / "out" / "layout"
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+
+def _visits() -> list[tuple[str, str, str]]:
+    """(language, role, page path): management's pages, the admin-only ones, a KAM's (German)."""
+    out = []
+    for lang in ("de", "en"):
+        for entry in PAGES:
+            if "management" in entry.roles:
+                out.append((lang, "management", entry.path))
+        for entry in PAGES:
+            if "management" not in entry.roles:
+                out.append((lang, "admin", entry.path))
+    out += [("de", "kam", e.path) for e in PAGES if "kam" in e.roles]
+    return out
+
+
+# Everything measured in one pass of the page's DOM; each finding is one readable line.
+MEASURE_JS = r"""
+() => {
+  const found = [];
+  const txt = (el) => (el.innerText || el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 60);
+  const page = document.scrollingElement;
+  if (page.scrollWidth > page.clientWidth + 1)
+    found.push(`page scrolls sideways: ${page.scrollWidth} > ${page.clientWidth}`);
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main && main.scrollWidth > main.clientWidth + 1)
+    found.push(`main area scrolls sideways: ${main.scrollWidth} > ${main.clientWidth}`);
+
+  for (const card of document.querySelectorAll('[data-testid="stMetric"]')) {
+    for (const el of [card, ...card.querySelectorAll('*')]) {
+      if (el.closest('[data-testid="stTooltipIcon"], [data-testid="stTooltipHoverTarget"] svg'))
+        continue;
+      const s = getComputedStyle(el);
+      const wide = el.scrollWidth > el.clientWidth + 1 && s.overflowX !== 'visible';
+      const tall = el.scrollHeight > el.clientHeight + 2
+        && (s.overflowY === 'hidden' || s.overflowY === 'clip');
+      if (wide || tall)
+        found.push(`KPI text cut (${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight}): "${txt(el)}" of card "${txt(card)}"`);
+    }
+  }
+
+  for (const button of document.querySelectorAll('[data-testid="stMain"] button')) {
+    for (const el of button.querySelectorAll('[data-testid="stMarkdownContainer"], p'))
+      if (el.scrollWidth > el.clientWidth + 1) {
+        found.push(`button label cut (${el.scrollWidth} in ${el.clientWidth}): "${txt(button)}"`);
+        break;
+      }
+  }
+
+  const box = (el) => el && el.getBoundingClientRect();
+  const meets = (a, b) => a && b && a.width > 0 && b.width > 0
+    && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  document.querySelectorAll('.js-plotly-plot').forEach((plot, i) => {
+    const name = txt(plot.querySelector('.gtitle') || plot) || `chart ${i + 1}`;
+    const svg = box(plot.querySelector('.main-svg'));
+    const legend = box(plot.querySelector('.legend .bg') || plot.querySelector('.legend'));
+    const parts = {
+      title: box(plot.querySelector('.gtitle')),
+      subtitle: box(plot.querySelector('.gtitle-subtitle')),
+      'x-axis title': box(plot.querySelector('.g-xtitle text')),
+    };
+    plot.querySelectorAll('.draglayer .nsewdrag').forEach((r) => { parts['plot area'] = box(r); });
+    for (const [what, b] of Object.entries(parts))
+      if (meets(legend, b)) found.push(`legend overlaps the ${what} of chart "${name}"`);
+    for (const [what, b] of Object.entries({legend, title: parts.title, subtitle: parts.subtitle}))
+      if (b && b.width > 0 && svg && (b.left < svg.left - 1 || b.right > svg.right + 1))
+        found.push(`${what} runs past the edge of chart "${name}" (${Math.round(b.left)}–${Math.round(b.right)} of ${Math.round(svg.left)}–${Math.round(svg.right)})`);
+  });
+  return found;
+}
+"""
+
+# Plotly redraws on a window resize after a short debounce: wait until every chart is drawn
+# and as wide as its box.
+CHARTS_DRAWN_JS = r"""
+() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every((c) => {
+  const svg = c.querySelector('.main-svg');
+  return svg && Math.abs(svg.getBoundingClientRect().width - c.getBoundingClientRect().width) < 3;
+})
+"""
+
+
+class Sessions:
+    """One signed-in browser context per (language, role), the last one kept open."""
+
+    def __init__(self, browser, url: str):
+        self.browser, self.url = browser, url
+        self.key = None
+        self.context = self.page = None
+
+    def get(self, lang: str, role: str):
+        """The page of a context signed in as `role` with the interface in `lang`."""
+        if self.key == (lang, role):
+            return self.page
+        self.close()
+        self.context = self.browser.new_context(viewport={"width": 1280, "height": 720})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(WAIT_MS)
+        sign_in(self.page, self.url, *CREDENTIALS[role])
+        if lang != "de":
+            _choose_language(self.page, LANGUAGE_NAMES[lang])
+        self.key = (lang, role)
+        return self.page
+
+    def close(self) -> None:
+        """Close the open context (if any)."""
+        if self.context is not None:
+            self.context.close()
+        self.context = self.page = self.key = None
+
+
+@pytest.fixture(scope="module")
+def sessions(app_server):
+    """Signed-in pages, reused by the visits of one language and role."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import require_chromium
+
+    chromium = require_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        s = Sessions(b, app_server.url)
+        yield s
+        s.close()
+        b.close()
+
+
+def _choose_language(pg, name: str) -> None:
+    """Switch the interface language in the sidebar."""
+    sidebar = pg.get_by_test_id("stSidebar")
+    box = sidebar.get_by_test_id("stSelectbox").filter(
+        has=pg.get_by_text(re.compile(f"^({t('sidebar_language')}|{t('sidebar_language', 'en')})$"))
+    )
+    box.first.click()
+    pg.get_by_role("option", name=name, exact=True).click()
+    settle(pg)
+
+
+def _open(pg, path: str, lang: str) -> None:
+    """Open the page `path` from the sidebar and wait until it and its charts are drawn."""
+    entry = next(e for e in PAGES if e.path == path)
+    label = t(entry.label, lang)
+    slug = Path(path).stem
+    link = pg.get_by_test_id("stSidebarNav").get_by_role(
+        "link", name=re.compile(rf"^\W*{re.escape(label)}\W*$")
+    )
+    for attempt in range(3):
+        settle(pg)
+        link.first.click()
+        try:
+            # the default page (overview) lives at "/", every other at "/<file stem>"
+            pg.wait_for_url(re.compile(rf"/({slug})?$" if path == PAGES[0].path else rf"/{slug}$"))
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    settle(pg)
+    pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
+
+
+def _shoot(pg, name: str) -> Path:
+    """A PNG of the whole main area (the viewport grown to its height, then restored)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    size = pg.viewport_size
+    height = pg.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight || 0"
+    )
+    path = OUT / f"{name}.png"
+    if height > size["height"]:
+        pg.set_viewport_size({"width": size["width"], "height": min(height, 12_000)})
+        pg.wait_for_timeout(400)
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size(size)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lang", "role", "path"),
+    _visits(),
+    ids=[f"{lang}-{role}-{Path(p).stem}" for lang, role, p in _visits()],
+)
+def test_page_is_readable_at_both_sizes(sessions, lang, role, path):
+    pg = sessions.get(lang, role)
+    pg.set_viewport_size(dict(zip(("width", "height"), SIZES[0], strict=True)))
+    _open(pg, path, lang)
+    problems = []
+    for width, height in SIZES:
+        pg.set_viewport_size({"width": width, "height": height})
+        pg.wait_for_timeout(300)
+        pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
+        found = pg.evaluate(MEASURE_JS)
+        name = f"{Path(path).stem}_{role}_{lang}_{width}x{height}"
+        if found or os.environ.get("LAYOUT_SHOTS"):
+            shot = _shoot(pg, name)
+            if found:
+                problems += [f"{width}×{height}: {x}" for x in found] + [f"  see {shot}"]
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,49 @@
+"""Page layout shared by every page: readable on a 1280×720 projector as on a 1920×1080 screen.
+
+One style sheet, added once per run by app.py, so no page has to size its KPI cards:
+- KPI cards (st.metric) never cut their value, label or delta: labels and deltas wrap onto a
+  second line, a card is never narrower than its value, and a row of cards that does not fit
+  wraps onto a further row (st.columns rows already wrap; a column simply may not shrink below
+  its card).
+- Below 1600 px the page keeps less empty margin and KPI values are a little smaller, so five
+  cards still fit in one row at 1280 px.
+Charts get their layout from kam_analytics.exports.theme; SCREEN_CHART_WIDTH is the width the
+on-screen chart titles are fitted to (the main area at 1280 px with the sidebar open).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# The narrowest a full-width chart gets on a 1280 px wide screen: 1280 - 300 (sidebar)
+# - 2 × 48 (padding below 1600 px) = 884 px, less a little room for the title's indent.
+SCREEN_CHART_WIDTH = 860
+
+_METRIC = '[data-testid="stMetric"]'
+_TEXTS = ('[data-testid="stMetricLabel"]', '[data-testid="stMetricDelta"]')
+
+PAGE_CSS = f"""
+<style>
+@media (max-width: 1599px) {{
+  [data-testid="stMainBlockContainer"] {{ padding-left: 3rem; padding-right: 3rem; }}
+  [data-testid="stMetricValue"] {{ font-size: 1.75rem; }}
+}}
+{", ".join(f"{s} [data-testid='stMarkdownContainer'], {s} p" for s in _TEXTS)} {{
+  white-space: normal; overflow: visible; text-overflow: clip;
+}}
+[data-testid="stMetricDelta"] {{ height: auto; }}
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] {{
+  overflow: visible; text-overflow: clip;
+}}
+[data-testid="stElementContainer"]:has(> {_METRIC}),
+[data-testid="stColumn"]:has(> [data-testid="stVerticalBlock"]
+  > [data-testid="stElementContainer"] > {_METRIC}) {{
+  min-width: min-content;
+}}
+</style>
+"""
+
+
+def apply_page_css() -> None:
+    """Add the shared layout style sheet to this run's page (takes no space on the page)."""
+    st.html(PAGE_CSS)
