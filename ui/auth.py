@@ -31,12 +31,13 @@ _SESSION = "auth_session"  # key of the sign-in's record (kam_analytics.sign_in_
 _METHOD = "auth_method"  # "password" or "company"
 _COOKIE = "auth_cookie"  # cookie to write on the next run: (value, max_age); ("", 0) clears it
 _REFUSED = "auth_cookie_refused"  # a cookie value already found invalid (not checked again)
+_WANTED = "auth_wanted_page"  # URL path of a page file run before sign-in (see require_signed_in)
 _NOTICE = "auth_notice"  # message for the next sign-in form (expired, signed out)
 _COMPANY_FAILED = "auth_company_failed"  # e-mail whose company sign-in found no user
 _PENDING = "auth_pending"  # st.login / st.logout requested by a button callback
 _SWEEP = "auth_sweep"  # one extra run after sign-out, so the old run's downloads are deleted
 _KEEP_AFTER_SIGN_OUT = frozenset(
-    {"lang", _NOTICE, _PENDING, _COMPANY_FAILED, _SWEEP, _COOKIE, _REFUSED}
+    {"lang", _NOTICE, _PENDING, _COMPANY_FAILED, _SWEEP, _COOKIE, _REFUSED, _WANTED}
 )
 # Why a session ended -> the notice on the sign-in page.
 _NOTICES = {
@@ -52,14 +53,17 @@ _NOTICES = {
 # --- pages and roles (declared once, in ui.navigation) ---------------------------------------
 
 
-def require_signed_in() -> Scope:
+def require_signed_in(page_file: str | None = None) -> Scope:
     """The signed-in scope; a page opened without sign-in is sent to the sign-in page.
 
     Needed because Streamlit serves pages/*.py by URL on the first run after a server start
     (its old pages-folder mode stays on until st.navigation is called once), bypassing app.py.
+    The page is remembered, so the sign-in form is shown at its URL and leads back to it.
     """
     scope = st.session_state.get(_SCOPE)
     if scope is None:
+        if page_file is not None:
+            st.session_state[_WANTED] = page_entry(page_file).url_path
         st.switch_page("app.py")  # app.py shows the sign-in form
         st.stop()
     return scope
@@ -70,7 +74,7 @@ def require_page(page_file: str) -> Scope:
 
     The roles come from the page's entry in ui.navigation.PAGES, so they are written once.
     """
-    scope = require_signed_in()
+    scope = require_signed_in(page_file)
     roles = page_entry(page_file).roles
     if scope.role not in roles:
         show_error(_page_denied(roles))
@@ -296,14 +300,16 @@ def require_sign_in() -> Scope:
     # URL shows the form too (hidden pages), so a bookmark keeps its URL through the sign-in
     # and the rerun after it runs that page (its URL path names the same page).
     title = tr("auth_title")
-    st.navigation(
-        [st.Page(sign_in_page, title=title, icon=":material/login:", default=True)]
-        + [
-            st.Page(sign_in_page, title=title, url_path=e.url_path, visibility="hidden")
-            for e in PAGES
-        ],
-        position="hidden",
-    ).run()
+    at_url = {
+        e.url_path: st.Page(sign_in_page, title=title, url_path=e.url_path, visibility="hidden")
+        for e in PAGES
+    }
+    default = st.Page(sign_in_page, title=title, icon=":material/login:", default=True)
+    shown = st.navigation([default, *at_url.values()], position="hidden")
+    wanted = st.session_state.pop(_WANTED, None)
+    if wanted in at_url and shown is default:
+        st.switch_page(at_url[wanted])  # back to the page's URL (first run after a start)
+    shown.run()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
