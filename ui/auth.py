@@ -225,9 +225,11 @@ def _write_cookie() -> None:
     name = sign_in_sessions.COOKIE_NAME
     # SameSite=Strict: no other site's page sends it; Secure whenever the app is served by HTTPS.
     # Not HttpOnly: a script cannot set that; the server-side record decides (see module doc).
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    path = f"/{base}" if base else "/"
+    cookie = f"{name}={value}; Path={path}; Max-Age={int(max_age)}; SameSite=Strict"
     script = (
-        f"<script>document.cookie = {json.dumps(f'{name}={value}')} + "
-        f"'; Path=/; Max-Age={int(max_age)}; SameSite=Strict' + "
+        f"<script>document.cookie = {json.dumps(cookie)} + "
         "(location.protocol === 'https:' ? '; Secure' : '');</script>"
     )
     with st.sidebar:
