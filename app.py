@@ -6,10 +6,10 @@ The pages, their sections and roles are declared once, in ui/navigation.py.
 import streamlit as st
 
 from kam_analytics.i18n import LANGUAGES
-from ui.auth import require_sign_in, sidebar_account
+from ui.auth import refusal_page, require_sign_in, sidebar_account
 from ui.errors import guarded
 from ui.layout import apply_page_css
-from ui.navigation import DEFAULT_PAGE, visible_pages
+from ui.navigation import DEFAULT_PAGE, denied_pages, visible_pages
 from ui.session import db_path, get_lang, tr
 
 st.set_page_config(page_title="KAM Analytics", page_icon="📊", layout="wide")
@@ -37,6 +37,10 @@ def main() -> None:
         ]
         for section, entries in visible_pages(scope).items()
     }
+    # A bookmarked URL of a page the role may not open says so (hidden, not in the menu),
+    # instead of Streamlit's English "Page not found".
+    first = next(iter(sections))
+    sections[first] += [refusal_page(e) for e in denied_pages(scope)]
     # expanded: every page stays listed; a collapsed "view more" would hide the admin pages.
     nav = st.navigation(sections, expanded=True)
     with st.sidebar:

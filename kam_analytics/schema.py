@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 # Bump when a table or column is added or changed; add a step to MIGRATIONS in db.py when the
 # change is not purely additive (additive changes are migrated generically).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TIERS = ("KEY", "A", "B", "C")
 POLICIES = ("free", "waived", "billed", "not_offered")
@@ -432,6 +432,35 @@ BONUS_STATEMENTS = Table(
     key=("close_id", "kam_id"),
 )
 
+# Sign-in sessions (kam_analytics/sign_in_sessions.py): one row per sign-in. The browser's
+# cookie holds the session id and a signature; this row is the authority (idle expiry,
+# sign-out everywhere, ended when the user's password or role changes). Only a hash of the id
+# is stored, so the table cannot be replayed as cookies.
+SIGN_IN_SESSIONS = Table(
+    "sign_in_sessions",
+    (
+        C("session_hash", "text", True),  # sha256 of the id in the cookie
+        C("username", "text", True),
+        C("method", "text"),  # password | company
+        C("created_at", "timestamp", True),
+        C("last_seen", "timestamp", True),
+        C("ended_at", "timestamp"),
+        C("end_reason", "text"),  # user | expired | removed | password | role
+    ),
+    key=("session_hash",),
+)
+
+# The key that signs sign-in cookies: created once, in the database (never in the repository).
+SIGN_IN_KEYS = Table(
+    "sign_in_keys",
+    (
+        C("name", "text", True),
+        C("secret", "text", True),
+        C("created_at", "timestamp"),
+    ),
+    key=("name",),
+)
+
 SCHEMA_META = Table(
     "schema_meta",
     (C("key", "text", True), C("value", "text")),
@@ -459,6 +488,8 @@ APP_TABLES: dict[str, Table] = {
         FEEDBACK_REVIEWS,
         YEAR_CLOSES,
         BONUS_STATEMENTS,
+        SIGN_IN_SESSIONS,
+        SIGN_IN_KEYS,
         SCHEMA_META,
     )
 }

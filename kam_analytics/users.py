@@ -12,6 +12,7 @@ import re
 import bcrypt
 import pandas as pd
 
+from kam_analytics import sign_in_sessions
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import AuthenticationError, ConfigError, NotFoundError, Reason
@@ -284,6 +285,9 @@ def change_user(
     old = _public(row)
     new = {"role": new_role, "kam_id": new_kam, "email": new_email, "display_name": new_display}
     changed = {k for k in old if old[k] != new[k]}
+    if changed & {"role", "kam_id"}:
+        # Other rights: every open session of the user ends; the next sign-in gets the new ones.
+        sign_in_sessions.end_user_sessions(con, row["username"], "role")
     if changed:
         write_audit(
             con,
@@ -308,6 +312,8 @@ def set_password(
         "WHERE username = ?",
         [password_hash, row["username"]],
     )
+    # A new password ends every session signed in with the old one (also a stolen cookie's).
+    sign_in_sessions.end_user_sessions(con, row["username"], "password")
     write_audit(
         con, scope.username, "user_password", row["username"], None, {"password": "changed"}
     )
@@ -320,6 +326,7 @@ def remove_user(con, username: str, *, scope: Scope) -> None:
     if row["role"] == "admin" and count_admins(con) <= 1:
         raise ConfigError(Reason.LAST_ADMIN, user=row["username"])
     con.execute("DELETE FROM users WHERE username = ?", [row["username"]])
+    sign_in_sessions.end_user_sessions(con, row["username"], "removed")
     write_audit(con, scope.username, "user_remove", row["username"], _public(row), None)
 
 
@@ -430,8 +437,16 @@ def record_company_sign_in(con, email: str, now: dt.datetime | None = None) -> S
     return scope
 
 
+def record_cookie_sign_in(con, username: str) -> Scope:
+    """A session restored from the browser's sign-in cookie: audit it like a sign-in."""
+    scope = scope_for_user(con, username)
+    write_audit(con, scope.username, "signin", scope.username, None, {"method": "cookie"})
+    return scope
+
+
 def sign_out(con, scope: Scope, reason: str = "user") -> None:
-    """Audit a sign-out; reason 'user' (button) or 'expired' (inactivity)."""
+    """Audit a sign-out; reason 'user' (button), 'expired' (inactivity), 'removed', 'password'
+    or 'role' (an administrator's change ended the session)."""
     write_audit(con, scope.username, "signout", scope.username, None, {"reason": reason})
 
 

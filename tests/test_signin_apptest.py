@@ -13,8 +13,8 @@ check the same on the produced xlsx/csv/pptx/png text (see test_access.py for th
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -176,7 +176,7 @@ def fresh(at: AppTest, **state) -> AppTest:
     session, so the gate is tested there.
     """
     new = new_app()
-    for key in ("scope", "auth_method", "auth_last_activity", "auth_notice"):
+    for key in ("scope", "auth_method", "auth_session", "auth_notice"):
         if key in at.session_state:
             new.session_state[key] = at.session_state[key]
     for key, value in state.items():
@@ -208,12 +208,38 @@ def test_sign_out_forgets_the_whole_session_but_the_language(app_db):
     assert [x.value for x in at.title] == [t("auth_title", "en")]
 
 
+def set_last_seen(path, session_hash: str, hours_ago: float) -> None:
+    """Pretend the sign-in was last active `hours_ago` hours ago (its server-side record)."""
+    con = db.connect(path)
+    try:
+        con.execute(
+            "UPDATE sign_in_sessions SET last_seen = ? WHERE session_hash = ?",
+            [dt.datetime.now() - dt.timedelta(hours=hours_ago), session_hash],
+        )
+    finally:
+        con.close()
+
+
+def last_seen(path, session_hash: str) -> dt.datetime:
+    con = db.connect(path)
+    try:
+        return con.execute(
+            "SELECT last_seen FROM sign_in_sessions WHERE session_hash = ?", [session_hash]
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def test_session_expires_after_eight_hours_idle(app_db):
     at = sign_in(new_app().run(), "kam01")
-    still = fresh(at, auth_last_activity=time.time() - 7.9 * 3600)
+    session = at.session_state["auth_session"]
+    set_last_seen(app_db, session, 7.9)
+    still = fresh(at)
     assert [x.value for x in still.title] == [t("ov_title")]  # 7.9 h idle: still signed in
-    assert still.session_state["auth_last_activity"] > time.time() - 60  # activity renewed
-    gone = fresh(at, auth_last_activity=time.time() - 8.1 * 3600)
+    # activity renewed in the record
+    assert last_seen(app_db, session) > dt.datetime.now() - dt.timedelta(minutes=1)
+    set_last_seen(app_db, session, 8.1)
+    gone = fresh(at)
     assert [x.value for x in gone.title] == [t("auth_title")]
     assert [i.value for i in gone.info] == [t("auth_expired", hours=8)]
     assert "scope" not in gone.session_state
@@ -234,16 +260,47 @@ def test_removed_user_is_signed_out_at_once(app_db):
     assert [w.value for w in at.warning] == [t("auth_removed")]
 
 
-def test_role_change_applies_at_once(app_db):
+@pytest.mark.parametrize(
+    ("change", "notice"),
+    [
+        (
+            lambda c: users.change_user(c, "kam03", scope=users.Scope.everything(), role="admin"),
+            "auth_role_changed",
+        ),
+        (
+            lambda c: users.set_password(
+                c, "kam03", "Neues-Passwort-3", scope=users.Scope.everything(), rounds=4
+            ),
+            "auth_password_changed",
+        ),
+    ],
+)
+def test_role_or_password_change_ends_the_session_at_once(app_db, change, notice):
+    """The new rights (or the new password) apply from the next sign-in; the old session ends."""
     at = sign_in(new_app().run(), "kam03")
     con = db.connect(app_db)
     try:
-        users.change_user(con, "kam03", scope=users.Scope.everything(), role="admin")
+        change(con)
     finally:
         con.close()
     at = fresh(at)
-    assert at.session_state["scope"] == users.Scope("kam03", "admin", None)
-    assert {"pages/users.py", "pages/audit.py"} <= page_paths(at)
+    assert [x.value for x in at.title] == [t("auth_title")]
+    assert [i.value for i in at.info] == [t(notice)]
+    assert "scope" not in at.session_state
+    assert page_paths(at) == set()
+    assert audit_rows(app_db)[-1][:2] == ("kam03", "signout")
+
+
+def test_sign_in_writes_a_signed_cookie_once(app_db):
+    """After the sign-in the page carries the script that stores the cookie; a rerun does not."""
+    at = sign_in(new_app().run(), "kam01")
+    scripts = [e for e in at.sidebar if getattr(e.proto, "body", "").startswith("<script>")]
+    assert len(scripts) == 1
+    body = scripts[0].proto.body
+    assert "kam_session=" in body and "SameSite=Strict" in body and "Max-Age=43200" in body
+    assert "Secure" in body  # added whenever the page is served over HTTPS
+    at.run()
+    assert not [e for e in at.sidebar if getattr(e.proto, "body", "").startswith("<script>")]
 
 
 def test_company_sign_in_maps_email_to_user(app_db):

@@ -27,6 +27,11 @@ class PageEntry:
     section: str  # label key of the navigation heading
     roles: tuple[str, ...] = EVERYONE
 
+    @property
+    def url_path(self) -> str:
+        """The page's URL path ("retention" for pages/retention.py), as a bookmark holds it."""
+        return Path(self.path).stem
+
 
 _ANALYSIS = "nav_section_analysis"
 _ADMIN = "nav_section_admin"
@@ -82,3 +87,8 @@ def visible_pages(scope: Scope) -> dict[str, list[PageEntry]]:
         if scope.role in entry.roles:
             out[entry.section].append(entry)
     return {s: pages for s, pages in out.items() if pages}
+
+
+def denied_pages(scope: Scope) -> list[PageEntry]:
+    """The pages the scope's role may not open (their URLs answer with a refusal)."""
+    return [entry for entry in PAGES if scope.role not in entry.roles]
