@@ -457,11 +457,15 @@ def write_demo(
 
         raise ConfigError(Reason.DEMO_SCALE_UNKNOWN, scale=str(scale))
     today = today or dt.date.today()
-    path = Path(path)
-    for p in (path, Path(str(path) + ".wal")):
-        if p.exists():
-            p.unlink()
+    target = Path(path)
     sc = SCALES[scale]
+    # The month-by-month company commits year by year (memory): it is built under another
+    # name and renamed when complete, so `target` never holds half a company.
+    path = target.with_name(target.name + ".building") if sc.by_month else target
+    for p in {target, path}:
+        for f in (p, Path(str(p) + ".wal")):
+            if f.exists():
+                f.unlink()
     if sc.by_month:
         data = _generate_by_month(sc, np.random.default_rng(PCG64(seed)), today)
     else:
@@ -486,6 +490,11 @@ def write_demo(
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    if path != target:
+        os.replace(path, target)
+        wal = Path(str(path) + ".wal")
+        if wal.exists():
+            os.replace(wal, Path(str(target) + ".wal"))
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -1052,7 +1061,8 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
 
 def _write_by_month(con, sc: _Scale, data: dict, scale: str, seed: int, today: dt.date) -> None:
     """_write for a company too large to hold: orders, shipments and service events are
-    generated and inserted one calendar month at a time (see _generate_by_month)."""
+    generated and inserted one calendar month at a time (see _generate_by_month), committed
+    after every December (a transaction's index of its new rows is held in memory)."""
     acc_ids = _write_reference(con, data, scale, seed, today)
     acc, d0, d_end = data["accounts"], data["d0"], data["d_end"]
     imports = {t: _log_import(con, t, 0, scale, seed, today) for t in _BY_MONTH_TABLES}
@@ -1067,6 +1077,9 @@ def _write_by_month(con, sc: _Scale, data: dict, scale: str, seed: int, today: d
         next_line += len(o["order_no"])
         next_order += len(s["order_no"])
         next_event += len(e["a"])
+        if _year_of(p1) > _year_of(p0):
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
     counts = {
         "orders": next_line - 1,
         "shipments": next_order - 1,
