@@ -7,7 +7,10 @@ same seed and `today` give the same content in every table; nothing reads the wa
 `today` defaulting to `date.today()`.
 
 Everything is generated vectorised with numpy and inserted from Arrow tables, so the large
-company (5,000 accounts, more than 2 million order lines) takes minutes, not hours.
+company (5,000 accounts, more than 2 million order lines) takes seconds. The `xl` company (ten
+times large) generates and writes its orders, shipments and service events month by month,
+each month from its own generator seeded by (seed, month), so memory stays bounded and the
+same seed still gives the same data.
 
 Stories a user recognises at first look (see STORIES; the ids of the accounts and KAMs that
 play them are stored in settings key 'demo' as JSON):
@@ -80,11 +83,17 @@ class _Scale:
     service_factor: float  # multiplies the per-tier service rates
     group_children: tuple[int, ...] | None  # children per customer group (None: random)
     n_groups: int
+    # Generate and write orders, shipments and service events month by month (bounded
+    # memory) instead of all at once; each month draws from its own seeded generator.
+    by_month: bool = False
 
 
 SCALES = {
     "small": _Scale(120, 12, 10, 3, 1.0, 1.0, (2, 3, 4), 3),
     "large": _Scale(5000, 150, 40, 4, 3.4, 4.5, None, 40),
+    # Ten times the large company (a big wholesaler's five years): 50,000 accounts, about
+    # 22 million order lines, 8 million shipments, 2.3 million service events.
+    "xl": _Scale(50_000, 1_500, 400, 4, 3.4, 4.5, None, 400, by_month=True),
 }
 
 TIER_SHARES = {"A": 0.20, "B": 0.33}  # of the non-key accounts; C is the rest
@@ -448,15 +457,26 @@ def write_demo(
 
         raise ConfigError(Reason.DEMO_SCALE_UNKNOWN, scale=str(scale))
     today = today or dt.date.today()
-    path = Path(path)
-    for p in (path, Path(str(path) + ".wal")):
-        if p.exists():
-            p.unlink()
-    data = _generate(SCALES[scale], np.random.default_rng(PCG64(seed)), today)
+    target = Path(path)
+    sc = SCALES[scale]
+    # The month-by-month company commits year by year (memory): it is built under another
+    # name and renamed when complete, so `target` never holds half a company.
+    path = target.with_name(target.name + ".building") if sc.by_month else target
+    for p in {target, path}:
+        for f in (p, Path(str(p) + ".wal")):
+            if f.exists():
+                f.unlink()
+    if sc.by_month:
+        data = _generate_by_month(sc, np.random.default_rng(PCG64(seed)), today)
+    else:
+        data = _generate(sc, np.random.default_rng(PCG64(seed)), today)
     con = db.connect(path)
     try:
         con.execute("BEGIN TRANSACTION")
-        _write(con, data, scale, seed, today)
+        if sc.by_month:
+            _write_by_month(con, sc, data, scale, seed, today)
+        else:
+            _write(con, data, scale, seed, today)
         # Same seed, same bytes: the database id (a random uuid elsewhere) is derived too.
         con.execute(
             "UPDATE schema_meta SET value = ? WHERE key = 'database_id'",
@@ -470,6 +490,11 @@ def write_demo(
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    if path != target:
+        os.replace(path, target)
+        wal = Path(str(path) + ".wal")
+        if wal.exists():
+            os.replace(wal, Path(str(target) + ".wal"))
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -492,7 +517,33 @@ def _generate(sc: _Scale, rng: Generator, today: dt.date) -> dict:
     out["service_events"] = _gen_services(sc, rng, acc, d0, d_end)
     out["mandates"] = _gen_mandates(rng, acc, years, kams)
     out["feedback"] = _gen_feedback(rng, acc, kams, d0, d_end)
-    out["stories"] = {
+    out["stories"] = _stories(acc, kams)
+    return out
+
+
+def _generate_by_month(sc: _Scale, rng: Generator, today: dt.date) -> dict:
+    """_generate without orders, shipments and service events: _write_by_month makes them."""
+    year = today.year
+    years = list(range(year - sc.full_years, year + 1))
+    d0, d_end = _day(dt.date(years[0], 1, 1)), _day(today)
+    kams = _gen_kams(sc, rng, years)
+    acc = _gen_accounts(sc, rng, d0, d_end)
+    return {
+        "years": years,
+        "today": today,
+        "d0": d0,
+        "d_end": d_end,
+        "kams": kams,
+        "accounts": acc,
+        "mandates": _gen_mandates(rng, acc, years, kams),
+        "feedback": _gen_feedback(rng, acc, kams, d0, d_end),
+        "stories": _stories(acc, kams),
+    }
+
+
+def _stories(acc: dict, kams: dict) -> dict:
+    """The ids of the accounts and KAMs that play the stories."""
+    return {
         "slipping_key_account": acc["id"][acc["story_slipping"]],
         "weekly_free_express": acc["id"][acc["story_express"]],
         "exemplary_kam": kams["id"][0],
@@ -500,7 +551,6 @@ def _generate(sc: _Scale, rng: Generator, today: dt.date) -> dict:
         "at_risk_accounts": [acc["id"][i] for i in acc["story_at_risk"]],
         "exemplary_accounts": [acc["id"][i] for i in acc["story_exemplary"]],
     }
-    return out
 
 
 def _gen_kams(sc: _Scale, rng: Generator, years: list[int]) -> dict:
@@ -533,7 +583,9 @@ def _gen_accounts(sc: _Scale, rng: Generator, d0: int, d_end: int) -> dict:
 
     # Names: unique (stem, business word, legal form) combinations.
     words = [(ind, w) for ind, ws in _INDUSTRIES.items() for w in ws]
-    combos = rng.choice(len(_STEMS) * len(words) * len(_LEGAL_FORMS), n, replace=False)
+    n_combos = len(_STEMS) * len(words) * len(_LEGAL_FORMS)
+    # More accounts than combinations (xl): names repeat and get a number below.
+    combos = rng.choice(n_combos, n, replace=n > n_combos)
     stem_i = combos // (len(words) * len(_LEGAL_FORMS))
     word_i = (combos // len(_LEGAL_FORMS)) % len(words)
     form_i = combos % len(_LEGAL_FORMS)
@@ -662,16 +714,27 @@ def _story_factor(acc: dict, a: np.ndarray, days: np.ndarray, d_end: int):
     return keep, value
 
 
-def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
+def _gen_orders(
+    sc: _Scale,
+    rng: Generator,
+    acc: dict,
+    d0: int,
+    d_end: int,
+    period: tuple[int, int] | None = None,
+    first_order: int = 1,
+):
+    """Orders and shipments of the days in `period` [p0, p1) (default: d0 to d_end), their
+    order numbers counted from `first_order`."""
+    p0, p1 = period or (d0, d_end + 1)
     n = len(acc["id"])
-    n_days = d_end - d0 + 1
+    n_days = p1 - p0
     tiers = acc["tier"]
     rate = np.array([_TIER_ORDERS[t] for t in tiers]) * sc.order_factor * acc["size"] ** 0.3
     # Candidates at 7/5 of the rate on every day, weekends dropped, then thinned by season,
     # the account's growth trend (0.6 at mid-period) and the stories.
     cand = rng.poisson(rate * 1.4 / (0.6 * _MONTH_SEASON.mean()) * n_days / 365.0)
     a = np.repeat(np.arange(n), cand)
-    day = d0 + rng.integers(0, n_days, len(a))
+    day = p0 + rng.integers(0, n_days, len(a))
     weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
     month = (day.astype("datetime64[D]").astype("datetime64[M]").astype(int)) % 12
     years_from_mid = (day - (d0 + d_end) / 2) / 365.0
@@ -697,12 +760,13 @@ def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
     risk = np.array(acc["story_at_risk"])
     extra_a = np.concatenate([np.full(len(fridays), w), risk])
     extra_day = np.concatenate([fridays, np.full(len(risk), last)])
+    extra_express = np.concatenate([np.ones(len(fridays), bool), np.zeros(len(risk), bool)])
+    inside = (extra_day >= p0) & (extra_day < p1)
+    extra_a, extra_day, extra_express = extra_a[inside], extra_day[inside], extra_express[inside]
     a = np.concatenate([a, extra_a])
     day = np.concatenate([day, extra_day])
     story_value = np.concatenate([story_value, np.full(len(extra_a), 0.7)])
-    express_story = np.concatenate(
-        [express_story, np.ones(len(fridays), dtype=bool), np.zeros(len(risk), dtype=bool)]
-    )
+    express_story = np.concatenate([express_story, extra_express])
 
     order = np.lexsort((a, day))
     a, day, story_value, express_story = (
@@ -729,7 +793,7 @@ def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
     revenue = _money(np.maximum(revenue, 5.0))
     cogs = _money(revenue * rng.uniform(0.55, 0.78, len(o_idx)))
     orders = {
-        "order_no": o_idx + 1,
+        "order_no": o_idx + first_order,
         "line_no": line_no,
         "a": a[o_idx],
         "day": day[o_idx],
@@ -753,7 +817,7 @@ def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
     mode[express_story] = 0
     charged = np.where(mode == 2, freight_cost, np.where(express, 0.0, flat))
     shipments = {
-        "order_no": np.arange(1, n_orders + 1),
+        "order_no": np.arange(first_order, first_order + n_orders),
         "a": a,
         "day": ship_day,
         "express": express,
@@ -764,13 +828,22 @@ def _gen_orders(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int):
     return orders, shipments
 
 
-def _gen_services(sc: _Scale, rng: Generator, acc: dict, d0: int, d_end: int) -> dict:
+def _gen_services(
+    sc: _Scale,
+    rng: Generator,
+    acc: dict,
+    d0: int,
+    d_end: int,
+    period: tuple[int, int] | None = None,
+) -> dict:
+    """Service events of the days in `period` [p0, p1) (default: d0 to d_end)."""
+    p0, p1 = period or (d0, d_end + 1)
     codes = list(_SERVICE_RATES)
     cat = {row[0]: row for row in catalogue.DEFAULT_SERVICES}
     tiers = acc["tier"]
     n = len(tiers)
-    start = np.maximum(acc["since"], d0)
-    end = np.minimum(acc["churn"], d_end + 1)
+    start = np.maximum(acc["since"], p0)
+    end = np.minimum(acc["churn"], p1)
     span = np.maximum(end - start, 0)
     # rate[account, service]
     rate = np.stack([[_SERVICE_RATES[c][t] for c in codes] for t in ("KEY", "A", "B", "C")])
@@ -952,9 +1025,13 @@ def _log_import(con, table: str, rows: int, scale: str, seed: int, today: dt.dat
     return import_id
 
 
-def _insert(con, table: str, src: pa.Table, select: str, import_id: int) -> None:
-    """INSERT INTO table SELECT <select>, import_id, source_row FROM the Arrow table."""
-    src = src.append_column("source_row", pa.array(np.arange(1, src.num_rows + 1, dtype=np.int32)))
+def _insert(
+    con, table: str, src: pa.Table, select: str, import_id: int, first_row: int = 1
+) -> None:
+    """INSERT INTO table SELECT <select>, import_id, source_row FROM the Arrow table; its
+    rows are source rows first_row, first_row + 1, …"""
+    rows = np.arange(first_row, first_row + src.num_rows, dtype=np.int32)
+    src = src.append_column("source_row", pa.array(rows))
     con.register("_demo_src", src)
     try:
         cols = ", ".join(f'"{c}"' for c in schema.ALL_TABLES[table].column_names)
@@ -968,6 +1045,70 @@ def _insert(con, table: str, src: pa.Table, select: str, import_id: int) -> None
 
 
 def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
+    acc_ids = _write_reference(con, data, scale, seed, today)
+    o, s, e = data["orders"], data["shipments"], data["service_events"]
+    _insert_orders(
+        con, o, acc_ids, _log_import(con, "orders", len(o["order_no"]), scale, seed, today)
+    )
+    _insert_shipments(
+        con, s, acc_ids, _log_import(con, "shipments", len(s["order_no"]), scale, seed, today)
+    )
+    _insert_services(
+        con, e, acc_ids, _log_import(con, "service_events", len(e["a"]), scale, seed, today)
+    )
+    _write_people(con, data, scale, seed, today)
+
+
+def _write_by_month(con, sc: _Scale, data: dict, scale: str, seed: int, today: dt.date) -> None:
+    """_write for a company too large to hold: orders, shipments and service events are
+    generated and inserted one calendar month at a time (see _generate_by_month), committed
+    after every December (a transaction's index of its new rows is held in memory)."""
+    acc_ids = _write_reference(con, data, scale, seed, today)
+    acc, d0, d_end = data["accounts"], data["d0"], data["d_end"]
+    imports = {t: _log_import(con, t, 0, scale, seed, today) for t in _BY_MONTH_TABLES}
+    next_line, next_order, next_event = 1, 1, 1  # source rows continue across months
+    for k, (p0, p1) in enumerate(_months(d0, d_end)):
+        rng = Generator(PCG64(np.random.SeedSequence([seed, k])))
+        o, s = _gen_orders(sc, rng, acc, d0, d_end, (p0, p1), next_order)
+        e = _gen_services(sc, rng, acc, d0, d_end, (p0, p1))
+        _insert_orders(con, o, acc_ids, imports["orders"], next_line)
+        _insert_shipments(con, s, acc_ids, imports["shipments"], next_order)
+        _insert_services(con, e, acc_ids, imports["service_events"], next_event)
+        next_line += len(o["order_no"])
+        next_order += len(s["order_no"])
+        next_event += len(e["a"])
+        if _year_of(p1) > _year_of(p0):
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
+    counts = {
+        "orders": next_line - 1,
+        "shipments": next_order - 1,
+        "service_events": next_event - 1,
+    }
+    for table, import_id in imports.items():
+        con.execute(
+            "UPDATE import_log SET rows_inserted = ? WHERE import_id = ?",
+            [counts[table], import_id],
+        )
+    _write_people(con, data, scale, seed, today)
+
+
+_BY_MONTH_TABLES = ("orders", "shipments", "service_events")
+
+
+def _months(d0: int, d_end: int) -> list[tuple[int, int]]:
+    """Calendar months [first day, first day of the next) from day d0 through day d_end."""
+    first = np.datetime64(_EPOCH + dt.timedelta(days=d0), "M")
+    last = np.datetime64(_EPOCH + dt.timedelta(days=d_end), "M")
+    starts = np.arange(first, last + 2).astype("datetime64[D]").astype(np.int64)
+    return [
+        (max(int(a), d0), min(int(b), d_end + 1))
+        for a, b in zip(starts[:-1], starts[1:], strict=True)
+    ]
+
+
+def _write_reference(con, data: dict, scale: str, seed: int, today: dt.date):
+    """Catalogue, matrix, plans, pay, KAMs and accounts; returns account index -> id array."""
     years, kams, acc = data["years"], data["kams"], data["accounts"]
     ids = acc["id"]
 
@@ -1044,8 +1185,11 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
     def acc_ids(idx: np.ndarray) -> pa.Array:
         return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), id_dict)
 
-    o = data["orders"]
-    imp = _log_import(con, "orders", len(o["order_no"]), scale, seed, today)
+    return acc_ids
+
+
+def _insert_orders(con, o: dict, acc_ids, imp: int, first_row: int = 1) -> None:
+    """Insert generated order lines (see _gen_orders)."""
     _insert(
         con,
         "orders",
@@ -1063,9 +1207,12 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
         " account_id, order_date,"
         " net_revenue, cost_of_goods, 'EUR', 1.0",
         imp,
+        first_row,
     )
-    s = data["shipments"]
-    imp = _log_import(con, "shipments", len(s["order_no"]), scale, seed, today)
+
+
+def _insert_shipments(con, s: dict, acc_ids, imp: int, first_row: int = 1) -> None:
+    """Insert generated shipments (see _gen_orders)."""
     _insert(
         con,
         "shipments",
@@ -1086,9 +1233,12 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
         " CASE mode WHEN 0 THEN 'silent' WHEN 1 THEN 'waived' WHEN 2 THEN 'billed' END,"
         " mode = 1, 'AU' || lpad(CAST(order_no AS VARCHAR), 8, '0')",
         imp,
+        first_row,
     )
-    e = data["service_events"]
-    imp = _log_import(con, "service_events", len(e["a"]), scale, seed, today)
+
+
+def _insert_services(con, e: dict, acc_ids, imp: int, first_row: int = 1) -> None:
+    """Insert generated service events (see _gen_services)."""
     _insert(
         con,
         "service_events",
@@ -1108,7 +1258,13 @@ def _write(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
         " cost, list_value, billed_amount,"
         " CASE mode WHEN 0 THEN 'silent' WHEN 1 THEN 'waived' ELSE 'billed' END, mode = 1",
         imp,
+        first_row,
     )
+
+
+def _write_people(con, data: dict, scale: str, seed: int, today: dt.date) -> None:
+    """Mandates, feedback and the stories' ids (settings key 'demo')."""
+    ids = data["accounts"]["id"]
     m = data["mandates"]
     imp = _log_import(con, "mandates", len(m["a"]), scale, seed, today)
     texts = list(zip(*m["texts"], strict=True)) if m["a"] else [[]] * 4

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 
 import duckdb
 import pytest
 
 from kam_analytics import catalogue, schema
+from kam_analytics import demo as demo_module
 from kam_analytics.cli import main as cli_main
-from kam_analytics.demo import BONUS_DEFAULTS, STORIES, write_demo
+from kam_analytics.demo import BONUS_DEFAULTS, SCALES, STORIES, write_demo
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -32,14 +34,20 @@ def table_hashes(path, skip: dict[str, tuple[str, ...]] | None = None) -> dict[s
         con.close()
 
 
-@pytest.fixture(scope="module")
-def pinned(tmp_path_factory):
+# The small company's shape generated month by month, the way the xl company is (which is too
+# large for a test): every invariant below holds for both generators.
+BY_MONTH = "small-by-month"
+
+
+@pytest.fixture(scope="module", params=["small", BY_MONTH])
+def pinned(request, tmp_path_factory):
     """Two small demos with the same seed and pinned today, and one with another seed."""
     base = tmp_path_factory.mktemp("pinned")
     paths = {k: base / f"{k}.duckdb" for k in ("a", "b", "other")}
-    write_demo(paths["a"], scale="small", seed=42, today=TODAY, with_users=False)
-    write_demo(paths["b"], scale="small", seed=42, today=TODAY, with_users=False)
-    write_demo(paths["other"], scale="small", seed=7, today=TODAY, with_users=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(demo_module.SCALES, BY_MONTH, replace(SCALES["small"], by_month=True))
+        for key, seed in (("a", 42), ("b", 42), ("other", 7)):
+            write_demo(paths[key], scale=request.param, seed=seed, today=TODAY, with_users=False)
     return paths
 
 
@@ -437,3 +445,27 @@ def test_no_comment_repeats_on_a_kams_page_in_a_year(demo):
     assert repeated == []
     kinds = rows(demo, "SELECT count(DISTINCT comment) FROM feedback WHERE kind = 'praise'")
     assert kinds[0][0] >= 12
+
+
+def test_order_numbers_follow_the_calendar_across_months(demo):
+    # Month by month, order numbers and source rows continue where the last month ended.
+    assert rows(
+        demo,
+        "SELECT count(*) FROM (SELECT order_date, lag(order_date) OVER (ORDER BY order_id)"
+        " AS before FROM orders) WHERE order_date < before",
+    ) == [(0,)]
+    assert rows(
+        demo,
+        "SELECT count(DISTINCT order_id) = max(CAST(substr(order_id, 3) AS INT)) FROM orders",
+    ) == [(True,)]
+
+
+def test_xl_is_ten_times_large():
+    xl, large = SCALES["xl"], SCALES["large"]
+    assert (xl.n_accounts, xl.n_key, xl.n_kams) == (10 * large.n_accounts, 10 * large.n_key, 400)
+    assert xl.by_month and not large.by_month
+    assert (xl.full_years, xl.order_factor, xl.service_factor) == (
+        large.full_years,
+        large.order_factor,
+        large.service_factor,
+    )

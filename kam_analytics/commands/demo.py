@@ -14,7 +14,7 @@ def register(sub) -> None:
     """Add the `demo` subcommand."""
     p = sub.add_parser("demo", help="write the fictional demo company into a database file")
     add_db_option(p)
-    p.add_argument("--scale", choices=("small", "large"), default="small")
+    p.add_argument("--scale", choices=("small", "large", "xl"), default="small")
     p.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
     p.add_argument("--force", action="store_true", help="overwrite an existing database file")
     p.set_defaults(func=run)
