@@ -437,6 +437,11 @@ class ImportLimits:
     # need about 250 MB), and its wall time.
     max_memory_bytes: int = 1_000_000_000
     max_seconds: float = 60.0
+    # On top of those, a share that grows with what the reader has to parse (the unpacked
+    # parts of a workbook, else the file; both bounded by the limits above): calamine holds
+    # every cell, so 1,000,000 rows x 15 columns (650 MB of sheet XML) need about 1.6 GB.
+    memory_per_parsed_byte: float = 2.5
+    seconds_per_parsed_mb: float = 0.1
 
 
 DEFAULT_IMPORT_LIMITS = ImportLimits()

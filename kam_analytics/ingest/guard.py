@@ -20,6 +20,7 @@ The limits are `settings_store.ImportLimits`.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import faulthandler
 import functools
 import html
@@ -306,6 +307,29 @@ def check_sheet(raw, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) -> None:
 # --- layer 2: reading in a child process ---------------------------------------------------
 
 
+def parsed_bytes(data: bytes) -> int:
+    """What a reader parses: the unpacked parts of a zip package, else the file itself."""
+    if data[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return sum(i.file_size for i in zf.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            pass
+    return len(data)
+
+
+def limits_for(data: bytes, limits: ImportLimits) -> ImportLimits:
+    """The child's memory and time for this file: the base limits plus a share per byte to
+    parse. Call after check_claims, which bounds those bytes (a file that lies about its
+    content still meets a finite limit: at most base + share x max_unpacked_bytes)."""
+    parsed = parsed_bytes(data)
+    return dataclasses.replace(
+        limits,
+        max_memory_bytes=int(limits.max_memory_bytes + limits.memory_per_parsed_byte * parsed),
+        max_seconds=float(round(limits.max_seconds + limits.seconds_per_parsed_mb * parsed / 1e6)),
+    )
+
+
 def _single_threaded() -> bool:
     # A process with one thread (the command line, a test) forks itself: the readers are
     # imported already, so a normal file pays about nothing. With other threads running (the
@@ -401,6 +425,8 @@ def _run_job(module: str, qualname: str, args, kwargs, limits: ImportLimits) -> 
         result = fn(*args, **kwargs)
         if hasattr(result, "frame"):
             check_sheet(result, limits)
+        if hasattr(result, "detach_source"):
+            result.detach_source()  # the parent has the file's bytes: never send them back
         outcome = ("ok", result)
     except ImportBlockedError as exc:
         outcome = ("blocked", exc.problems)
@@ -573,9 +599,13 @@ def guarded_read(fn):
             return fn(*bound.args, **bound.kwargs)
         limits = DEFAULT_IMPORT_LIMITS
         check_claims(data, file_name, limits)
+        limits = limits_for(data, limits)
         first = next(iter(sig.parameters))
         bound.arguments[first] = data
-        return run_guarded(fn, bound.args, bound.kwargs, file_name, limits)
+        result = run_guarded(fn, bound.args, bound.kwargs, file_name, limits)
+        if hasattr(result, "attach_source"):
+            result.attach_source(data)
+        return result
 
     return wrapper
 

@@ -23,11 +23,9 @@ from kam_analytics.ingest.guard import guarded_read
 from kam_analytics.ingest.mapping import known_header, normalize_header
 from kam_analytics.ingest.parse import DEFAULT_NULLS
 from kam_analytics.ingest.xlsx_xml import (
-    xlsx_first_column,
     xlsx_first_row,
-    xlsx_hidden_rows,
-    xlsx_number_rows,
-    xlsx_sheet_xml,
+    xlsx_number_rows_of,
+    xlsx_sheet_facts,
 )
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -62,11 +60,24 @@ class RawSheet:
     # Per header: True where the cell was stored as a number in the workbook (its text is then
     # written with a decimal point, never a thousands separator). Only where it matters.
     number_cells: dict[str, np.ndarray] = field(default_factory=dict)
-    # Workbooks: the sheet XML (xlsx) and its first used column, to tell number cells from
-    # text cells in a column only when an import parses it (numbers_of).
+    # Workbooks: the file (xlsx), its sheet index and first used column, to tell number cells
+    # from text cells in a column only when an import parses it (numbers_of). The bytes never
+    # travel back from the reading child: the guard hands the parent's copy in (attach_source).
     workbook: bool = False
-    sheet_xml: str | None = field(default=None, repr=False)
+    workbook_data: bytes | None = field(default=None, repr=False)
+    sheet_index: int | None = None
     first_column: int = 1
+    xlsx_package: bool = False
+
+    def detach_source(self) -> None:
+        """Drop the file's bytes before the reading child sends the sheet (the parent has
+        them and hands them back in with attach_source)."""
+        self.workbook_data = None
+
+    def attach_source(self, data: bytes) -> None:
+        """Hand in the file's bytes after a guarded read (they are not sent back)."""
+        if self.workbook and self.sheet_index is not None and data[:2] == b"PK":
+            self.workbook_data = data
 
     def numbers_of(self, header: str | None) -> np.ndarray | None:
         """True where the header's cell was stored as a number, for a workbook column with
@@ -77,14 +88,23 @@ class RawSheet:
             text = self.frame[header]
             mask = None
             if text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False).any():
-                if self.sheet_xml is not None:
+                if self.sheet_index is not None and self.is_xlsx:
+                    if self.workbook_data is None:
+                        # Without the file the cell types are unknown: never guess "1.234".
+                        raise RuntimeError("numbers_of needs the workbook (attach_source)")
                     column = self.first_column + self.headers.index(header)
-                    mask = np.isin(self.rows, list(xlsx_number_rows(self.sheet_xml, column)))
+                    found = xlsx_number_rows_of(self.workbook_data, self.sheet_index, column)
+                    mask = np.isin(self.rows, list(found))
                 elif not text.str.contains(",", regex=False).fillna(False).any():
                     # .xls/.ods: no cell types at hand; a column without a comma is numbers.
                     mask = np.ones(len(self.frame), dtype=bool)
             self.number_cells[header] = mask
         return self.number_cells.get(header)
+
+    @property
+    def is_xlsx(self) -> bool:
+        """True for an xlsx/xlsm package (cell types readable from its sheet XML)."""
+        return self.xlsx_package
 
     @property
     def headers(self) -> list[str]:
@@ -389,7 +409,7 @@ def read_excel(
         ) from exc
     candidates = _sheet_rows_as_text(cells, max(HEADER_SCAN_ROWS, (header_row or 0) + 1))
     h = detect_header_row(candidates, known) if candidates else 0
-    xml = xlsx_sheet_xml(data, index) if data[:2] == b"PK" else None
+    facts = xlsx_sheet_facts(data, index) if data[:2] == b"PK" else None
     first = xlsx_first_row(data, index) if data[:2] == b"PK" else None
     if header_row:
         first = first or 1
@@ -416,15 +436,16 @@ def read_excel(
         sheet_names=names,
         header_row=header_excel_row,
     )
-    if xml is not None:
-        hidden = xlsx_hidden_rows(xml)
+    raw.workbook = True
+    if facts is not None:
+        first_column, hidden = facts
         if hidden:
             raw.hidden_rows = [int(r) for r in rows[np.isin(rows, hidden)]]
-    raw.workbook = True
-    if xml is not None:
         # A number cell's text always has a decimal point; a text cell "1.234" may mean 1234.
-        raw.sheet_xml = xml
-        raw.first_column = xlsx_first_column(xml)
+        raw.xlsx_package = True
+        raw.sheet_index = index
+        raw.workbook_data = data
+        raw.first_column = first_column
     return _clean_rows(raw)
 
 

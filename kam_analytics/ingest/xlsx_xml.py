@@ -57,6 +57,87 @@ def xlsx_sheet_path(zf: zipfile.ZipFile, sheet_index: int) -> str | None:
     return None
 
 
+_CHUNK = 1 << 22  # 4 MB of sheet XML at a time: memory stays flat for a sheet of any size
+
+
+def iter_sheet_xml(data: bytes, sheet_index: int):
+    """The sheet's XML in blocks that each end before a tag starts (no tag is cut in two);
+    nothing when the workbook has no such sheet. Memory stays at a few MB for any sheet."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        path = xlsx_sheet_path(zf, sheet_index)
+        if path is None:
+            return
+        fh = zf.open(path)
+    except (KeyError, IndexError, zipfile.BadZipFile, AttributeError):
+        return
+    with zf, fh:
+        tail = b""
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                break
+            text = tail + block
+            # '<' never occurs inside a tag (XML forbids it in attribute values).
+            cut = text.rfind(b"<")
+            if cut <= 0:
+                tail = text
+                continue
+            yield text[:cut]
+            tail = text[cut:]
+        if tail:
+            yield tail
+
+
+_HIDDEN_ROW_B = re.compile(rb"<(?:\w+:)?row\b[^>]*?\bhidden=\"(?:1|true)\"[^>]*>")
+_ROW_NUMBER_B = re.compile(rb'\br="(\d+)"')
+_DIMENSION_B = re.compile(rb'<(?:\w+:)?dimension\b[^>]*\bref="([A-Z]+)\d+')
+_CELL_COLUMN_B = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d+"')
+
+
+def xlsx_sheet_facts(data: bytes, sheet_index: int) -> tuple[int, list[int]] | None:
+    """The sheet's first used column and its hidden rows, in one streaming pass over its XML
+    (never the whole XML in memory); None when the sheet's XML cannot be found."""
+    first_column, hidden, found = None, [], False
+    for block in iter_sheet_xml(data, sheet_index):
+        found = True
+        if first_column is None:
+            m = _DIMENSION_B.search(block)
+            if m:
+                first_column = _column_number(m.group(1).decode())
+        if b'hidden="' in block:  # the common case, found without a regex over every row
+            for m in _HIDDEN_ROW_B.finditer(block):
+                r = _ROW_NUMBER_B.search(m.group(0))
+                if r:
+                    hidden.append(int(r.group(1)))
+    if not found:
+        return None
+    if first_column is None:
+        # No <dimension>: the smallest column of any cell (a second pass, rare).
+        cols = (
+            _column_number(c.decode())
+            for block in iter_sheet_xml(data, sheet_index)
+            for c in _CELL_COLUMN_B.findall(block)
+        )
+        first_column = min(cols, default=1)
+    return first_column, hidden
+
+
+def xlsx_number_rows_of(data: bytes, sheet_index: int, column: int) -> set[int]:
+    """Rows whose cell in `column` is stored as a number, streaming over the sheet's XML."""
+    letters = _column_letters(column)
+    pattern = re.compile(rf'<(?:\w+:)?c\b[^>]*?\br="{letters}(\d+)"([^>]*?)(/?)>'.encode())
+    rows = set()
+    for block in iter_sheet_xml(data, sheet_index):
+        for m in pattern.finditer(block):
+            if m.group(3) == b"/":
+                continue  # an empty, styled cell
+            t = re.search(rb'\bt="(\w+)"', m.group(0))
+            if t is None or t.group(1) == b"n":
+                rows.add(int(m.group(1)))
+    return rows
+
+
 def xlsx_sheet_xml(data: bytes, sheet_index: int) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
