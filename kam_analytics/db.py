@@ -123,7 +123,10 @@ def connect(
             with _init_lock:
                 ensure_schema(con, db_path)
         else:
-            check_version(con, db_path)
+            if check_version(con, db_path) is not None:
+                from kam_analytics.summaries import ensure_summaries
+
+                ensure_summaries(con)
     except BaseException as exc:
         # Leave no half-open handle behind: DuckDB refuses to reopen a file still open.
         con.close()
@@ -255,6 +258,11 @@ def ensure_schema(con, db_path: Path) -> None:
             con.execute(f"CREATE SEQUENCE IF NOT EXISTS {seq} START 1")
         for ddl in schema.VIEWS:
             con.execute(ddl)
+        # a file written without the summary tables (or changed by a version without them)
+        # gets them filled here, so every existing file works (kam_analytics/summaries.py)
+        from kam_analytics.summaries import ensure_summaries
+
+        ensure_summaries(con)
         con.execute(
             "INSERT OR IGNORE INTO schema_meta VALUES ('database_id', CAST(uuid() AS VARCHAR))"
         )

@@ -43,6 +43,7 @@ from numpy.random import PCG64, Generator
 
 from kam_analytics import catalogue, db, schema
 from kam_analytics.settings_store import upsert_setting
+from kam_analytics.summaries import refresh_summaries, summary_sources
 
 STORIES = {
     "slipping_key_account": (
@@ -477,6 +478,7 @@ def write_demo(
             _write_by_month(con, sc, data, scale, seed, today)
         else:
             _write(con, data, scale, seed, today)
+        refresh_summaries(con, summary_sources())
         # Same seed, same bytes: the database id (a random uuid elsewhere) is derived too.
         con.execute(
             "UPDATE schema_meta SET value = ? WHERE key = 'database_id'",

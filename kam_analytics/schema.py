@@ -66,6 +66,9 @@ class Table:
     importable: bool = False
     # Every importable table also carries these, so each row can be traced to its file and row.
     lineage: bool = field(default=False)
+    # Summary tables (summaries.py) are rebuilt whole: their key is not enforced by an index,
+    # which would cost memory and a key check of every row at each rebuild.
+    enforce_key: bool = True
 
     def column(self, name: str) -> Column:
         """Return the column called `name`."""
@@ -467,6 +470,26 @@ SCHEMA_META = Table(
     key=("key",),
 )
 
+# --- summary tables (kam_analytics/summaries.py builds and refreshes them) ----------------
+
+# The order lines per account and order date: what every per-period question about orders
+# (revenue, last order, gaps, activity) needs, at a third of the rows.
+ORDER_DAYS = Table(
+    "order_days",
+    (
+        C("account_id", "id", True),
+        C("order_date", "date", True),
+        C("revenue", "money"),
+        C("cost_of_goods", "money"),
+        C("lines", "bigint"),
+        C("cogs_missing", "bigint"),  # lines without a cost of goods
+    ),
+    key=("account_id", "order_date"),
+    enforce_key=False,
+)
+
+SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS,)}
+
 IMPORTABLE_TABLES: dict[str, Table] = {
     t.name: t for t in (ACCOUNTS, KAMS, ORDERS, SHIPMENTS, SERVICE_EVENTS, MANDATES, FEEDBACK)
 }
@@ -493,7 +516,7 @@ APP_TABLES: dict[str, Table] = {
         SCHEMA_META,
     )
 }
-ALL_TABLES: dict[str, Table] = {**IMPORTABLE_TABLES, **APP_TABLES}
+ALL_TABLES: dict[str, Table] = {**IMPORTABLE_TABLES, **APP_TABLES, **SUMMARY_TABLES}
 
 SEQUENCES = ("import_id_seq", "audit_id_seq", "close_id_seq")
 
@@ -511,8 +534,10 @@ def create_table_sql(table: Table) -> str:
         if col.default is not None:
             line += f" DEFAULT {col.default}"
         cols.append(line)
-    key = ", ".join(f'"{k}"' for k in table.key)
-    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)}, PRIMARY KEY ({key}))'
+    if table.enforce_key:
+        key = ", ".join(f'"{k}"' for k in table.key)
+        cols.append(f"PRIMARY KEY ({key})")
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)})'
 
 
 # --- views and macros: derived data every metric shares -----------------------------------

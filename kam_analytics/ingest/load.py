@@ -21,6 +21,7 @@ from kam_analytics import schema
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import KamError, NotFoundError, Problem
 from kam_analytics.snapshots import delete_snapshots_of
+from kam_analytics.summaries import refresh_summaries
 
 # Test hook: seconds to sleep inside the transaction after the rows are written (kill test).
 PAUSE_ENV = "KAM_TEST_PAUSE_AFTER_ROWS"
@@ -269,6 +270,7 @@ def write_rows(
             },
         )
         con.execute(f"DROP {'VIEW' if empty else 'TABLE'} IF EXISTS _kam_cls")
+        refresh_summaries(con, {table.name})  # in this transaction: never out of step
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -377,6 +379,7 @@ def undo_import(
         write_audit(con, username, "import_undo", f"{table.name}:{import_id}", None, summary)
         # the change report forgets the batch this import belonged to (snapshots.py)
         delete_snapshots_of(con, import_id)
+        refresh_summaries(con, {table.name})  # in this transaction: never out of step
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

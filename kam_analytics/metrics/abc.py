@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.summaries import ensure_summaries
 
 A_SHARE, B_SHARE = 0.80, 0.95
 
@@ -44,13 +45,14 @@ def select_abc(
     con, scope: Scope, *, year: int | None = None, as_of: dt.date | None = None
 ) -> pd.DataFrame:
     """account_id, revenue, abc for the visible accounts (year None = all years, to as_of)."""
+    ensure_summaries(con)  # reads order_days
     df = con.execute(
         """
         SELECT a.account_id,
-               CAST(COALESCE(sum(o.net_revenue), 0) AS DOUBLE) AS revenue,
+               CAST(COALESCE(sum(o.revenue), 0) AS DOUBLE) AS revenue,
                a.account_id IN (SELECT account_id FROM visible_accounts($k)) AS visible
         FROM accounts a
-        LEFT JOIN orders o ON o.account_id = a.account_id
+        LEFT JOIN order_days o ON o.account_id = a.account_id
              AND ($year IS NULL OR year(o.order_date) = $year)
              AND ($as_of IS NULL OR o.order_date <= $as_of)
         GROUP BY a.account_id

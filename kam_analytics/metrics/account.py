@@ -20,6 +20,7 @@ from kam_analytics.metrics.mandates import (
 )
 from kam_analytics.metrics.retention import compute_retention
 from kam_analytics.periods import is_year_complete, resolve_period
+from kam_analytics.summaries import ensure_summaries
 
 
 def select_account_options(con, scope: Scope) -> pd.DataFrame:
@@ -79,9 +80,10 @@ def select_account(con, account_id: str, scope: Scope) -> dict:
 
 def select_monthly_revenue(con, account_id: str, start: dt.date, end: dt.date, scope: Scope):
     """Net revenue of one account per month between two dates (months without orders are 0)."""
+    ensure_summaries(con)  # reads order_days
     df = con.execute(
         "SELECT CAST(date_trunc('month', o.order_date) AS DATE) AS month, "
-        "CAST(round(sum(o.net_revenue), 2) AS DOUBLE) AS revenue FROM orders o "
+        "CAST(round(sum(o.revenue), 2) AS DOUBLE) AS revenue FROM order_days o "
         "WHERE o.account_id = ? AND o.order_date BETWEEN ? AND ? "
         "AND o.account_id IN (SELECT account_id FROM visible_accounts(?)) "
         "GROUP BY 1 ORDER BY 1",

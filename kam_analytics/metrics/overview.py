@@ -14,6 +14,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.metrics.retention import key_retention_counts
 from kam_analytics.periods import period_bounds, resolve_period, same_day_last_year
+from kam_analytics.summaries import ensure_summaries
 
 TIER_ORDER = ("KEY", "A", "B", "C")
 MODE_ORDER = ("silent", "waived", "billed")
@@ -21,9 +22,10 @@ MODE_ORDER = ("silent", "waived", "billed")
 
 def select_data_years(con, scope: Scope) -> list[int]:
     """Years with orders or services of the visible accounts, ascending."""
+    ensure_summaries(con)  # reads order_days
     rows = con.execute(
         "SELECT DISTINCT y FROM ("
-        " SELECT year(order_date) AS y, account_id FROM orders"
+        " SELECT year(order_date) AS y, account_id FROM order_days"
         " UNION ALL SELECT year(date), account_id FROM service_events_all)"
         " WHERE account_id IN (SELECT account_id FROM visible_accounts(?)) ORDER BY y",
         [scope.kam_param],
@@ -33,8 +35,9 @@ def select_data_years(con, scope: Scope) -> list[int]:
 
 def select_revenue(con, scope: Scope, start: dt.date, end: dt.date) -> float:
     """Net revenue of the visible accounts' orders from start to end (inclusive)."""
+    ensure_summaries(con)  # reads order_days
     row = con.execute(
-        "SELECT COALESCE(sum(net_revenue), 0) FROM orders"
+        "SELECT COALESCE(sum(revenue), 0) FROM order_days"
         " WHERE order_date BETWEEN $start AND $end"
         " AND account_id IN (SELECT account_id FROM visible_accounts($k))",
         {"k": scope.kam_param, "start": start, "end": end},
@@ -82,14 +85,15 @@ def select_revenue_by_month(
     con, scope: Scope, year: int, as_of: dt.date | None = None
 ) -> pd.DataFrame:
     """Columns month (1-12), revenue (this year to as_of; NaN after), revenue_prev (last year)."""
+    ensure_summaries(con)  # reads order_days
     start, end = period_bounds(year, as_of)
     rows = con.execute(
         """
         SELECT month(order_date) AS month,
-               sum(net_revenue) FILTER (WHERE year(order_date) = $year
-                                        AND order_date <= $end) AS revenue,
-               sum(net_revenue) FILTER (WHERE year(order_date) = $year - 1) AS revenue_prev
-        FROM orders
+               sum(revenue) FILTER (WHERE year(order_date) = $year
+                                    AND order_date <= $end) AS revenue,
+               sum(revenue) FILTER (WHERE year(order_date) = $year - 1) AS revenue_prev
+        FROM order_days
         WHERE order_date >= $prev_start AND order_date <= $end
           AND account_id IN (SELECT account_id FROM visible_accounts($k))
         GROUP BY 1
@@ -147,18 +151,19 @@ def select_service_value_by_tier(
 
 def select_key_accounts(con, scope: Scope, year: int, as_of: dt.date | None = None) -> pd.DataFrame:
     """Key accounts with KAM, revenue this year to as_of vs the same period last year."""
+    ensure_summaries(con)  # reads order_days
     start, end = period_bounds(year, as_of)
     df = con.execute(
         """
         SELECT a.account_id, a.name, k.name AS kam_name,
-               COALESCE(sum(o.net_revenue) FILTER (
+               COALESCE(sum(o.revenue) FILTER (
                    WHERE o.order_date BETWEEN $start AND $end), 0) AS revenue,
-               COALESCE(sum(o.net_revenue) FILTER (
+               COALESCE(sum(o.revenue) FILTER (
                    WHERE o.order_date BETWEEN $prev_start AND $prev_end), 0) AS revenue_prev,
                max(o.order_date) FILTER (WHERE o.order_date <= $end) AS last_order
         FROM accounts a
         LEFT JOIN kams k ON k.kam_id = a.kam_id
-        LEFT JOIN orders o ON o.account_id = a.account_id
+        LEFT JOIN order_days o ON o.account_id = a.account_id
         WHERE a.tier = 'KEY'
           AND a.account_id IN (SELECT account_id FROM visible_accounts($k))
         GROUP BY a.account_id, a.name, k.name

@@ -18,6 +18,7 @@ from kam_analytics.cache import memoised
 from kam_analytics.catalogue import exclusive_services
 from kam_analytics.metrics.giveaways import leakage_by_account, policies_for_years
 from kam_analytics.periods import cut_off
+from kam_analytics.summaries import ensure_summaries
 
 COLUMNS = [
     "account_id",
@@ -37,10 +38,10 @@ COLUMNS = [
 _SQL = """
 WITH o AS (
     SELECT account_id,
-           SUM(net_revenue) AS revenue,
+           SUM(revenue) AS revenue,
            SUM(COALESCE(cost_of_goods, 0)) AS cost_of_goods,
-           COUNT(*) FILTER (WHERE cost_of_goods IS NULL) AS cogs_missing
-    FROM orders
+           SUM(cogs_missing) AS cogs_missing
+    FROM order_days  -- per account and order date (summaries.py)
     WHERE ($year IS NULL OR year(order_date) = $year)
       AND ($as_of IS NULL OR order_date <= $as_of)
     GROUP BY account_id
@@ -130,6 +131,7 @@ def account_profitability(
     con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
 ) -> pd.DataFrame:
     """One row per visible account: revenue, gross margin, service cost, net contribution."""
+    ensure_summaries(con)  # reads order_days
     df = con.execute(
         _SQL,
         {

@@ -32,6 +32,7 @@ import pandas as pd
 from kam_analytics.access import Scope
 from kam_analytics.periods import resolve_period, shift_months
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
+from kam_analytics.summaries import ensure_summaries
 
 SIGNALS = ("order_gap", "revenue_drop", "satisfaction_drop", "mandate_incomplete")
 REPORT_COLUMNS = [
@@ -183,10 +184,11 @@ def select_order_stats(
     """Per visible account (of `tiers` / `account_ids`, all when None): activity at start and
     as-of, first and last order, distinct order dates, median gap, trailing revenues.
 
-    Everything is aggregated in DuckDB over the chosen accounts' orders only: one row per
-    account and order date first, then the gaps between consecutive dates (lag) and the
-    aggregates. Revenues are summed as exact decimals and converted to DOUBLE at the end.
+    Everything is aggregated in DuckDB over the chosen accounts' order days only (the summary
+    `order_days`: one row per account and order date), then the gaps between consecutive
+    dates (lag) and the aggregates. Revenues are summed as exact decimals and converted to DOUBLE at the end.
     """
+    ensure_summaries(con)  # reads order_days
     tier_list = list(tiers) if tiers else None
     id_list = list(account_ids) if account_ids is not None else None
     return con.execute(
@@ -198,11 +200,10 @@ def select_order_stats(
               AND ($ids::VARCHAR[] IS NULL OR list_contains($ids::VARCHAR[], account_id))
         ),
         d AS (
-            SELECT account_id, order_date, sum(net_revenue) AS revenue
-            FROM orders
-            WHERE order_date IS NOT NULL AND order_date <= $as_of
+            SELECT account_id, order_date, revenue
+            FROM order_days  -- one row per account and order date (summaries.py)
+            WHERE order_date <= $as_of
               AND account_id IN (SELECT account_id FROM chosen)
-            GROUP BY account_id, order_date
         ),
         g AS (
             SELECT account_id, order_date, revenue,
@@ -433,11 +434,12 @@ def select_order_dates(
     con, scope: Scope, until: dt.date, tiers: tuple[str, ...] | None
 ) -> pd.DataFrame:
     """Distinct order dates per visible account of `tiers` up to `until`."""
+    ensure_summaries(con)  # reads order_days
     tier_list = list(tiers) if tiers else None
     return con.execute(
         """
-        SELECT DISTINCT o.account_id, o.order_date
-        FROM orders o JOIN accounts a USING (account_id)
+        SELECT o.account_id, o.order_date
+        FROM order_days o JOIN accounts a USING (account_id)
         WHERE o.order_date IS NOT NULL AND o.order_date <= ?
           AND o.account_id IN (SELECT account_id FROM visible_accounts(?))
           AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], a.tier))
@@ -453,12 +455,13 @@ def select_cohort_counts(
     """Per cohort (year of the first order up to `as_of`) and later year up to `as_of`'s year:
     accounts and how many had an order in [year end - window, year end], year end being
     31 December or `as_of` for its own year. Visible accounts of `tiers` (all when None)."""
+    ensure_summaries(con)  # reads order_days
     tier_list = list(tiers) if tiers else None
     return con.execute(
         f"""
         WITH d AS (
-            SELECT DISTINCT o.account_id, o.order_date
-            FROM orders o JOIN accounts a USING (account_id)
+            SELECT o.account_id, o.order_date
+            FROM order_days o JOIN accounts a USING (account_id)
             WHERE o.order_date IS NOT NULL AND o.order_date <= $as_of
               AND o.account_id IN (SELECT account_id FROM visible_accounts($k))
               AND ($tiers::VARCHAR[] IS NULL OR list_contains($tiers::VARCHAR[], a.tier))
@@ -530,6 +533,7 @@ def revenue_trend(
     Every month is there, 0 where nothing was ordered: a slipping account's line falls to
     zero instead of ending early.
     """
+    ensure_summaries(con)  # reads order_days
     since = shift_months(dt.date(until.year, until.month, 1), -(months - 1))
     return con.execute(
         """
@@ -544,8 +548,8 @@ def revenue_trend(
         ),
         r AS (
             SELECT o.account_id, CAST(date_trunc('month', o.order_date) AS DATE) AS month,
-                   sum(o.net_revenue) AS revenue
-            FROM orders o
+                   sum(o.revenue) AS revenue
+            FROM order_days o
             WHERE o.order_date BETWEEN $since AND $until
               AND o.account_id IN (SELECT account_id FROM a)
             GROUP BY 1, 2
@@ -615,8 +619,9 @@ def explain_signals(row: dict, lang: str = "de") -> list[str]:
 
 def select_order_years(con, scope: Scope) -> list[int]:
     """Years with orders of visible accounts, ascending."""
+    ensure_summaries(con)  # reads order_days
     rows = con.execute(
-        "SELECT DISTINCT year(order_date) FROM orders WHERE order_date IS NOT NULL "
+        "SELECT DISTINCT year(order_date) FROM order_days WHERE order_date IS NOT NULL "
         "AND account_id IN (SELECT account_id FROM visible_accounts(?)) ORDER BY 1",
         [scope.kam_param],
     ).fetchall()
