@@ -96,10 +96,8 @@ def _expected(rows, o):
             return None  # every date fits day/month and month/day
     if not o["rate"] and any(r["currency"] == "CHF" for r in rows):
         return None  # no exchange rate for CHF
-    if o["total"] and len(rows) == 1:
-        # a total under a single row cannot be told from a data row: it is imported as a row
-        # and refused for its missing key (unsure -> refuse, never guess)
-        return None
+    # A total row ("Summe", no key) is left out with a warning also under a single data row:
+    # it has no key, so it cannot be a data row (ingest/rows.py), and the sums stay exact.
     sums: dict[str, Decimal] = {}
     for r in rows:
         value = r["amount"]
