@@ -328,42 +328,48 @@ def measure_scale(
     roles: tuple[str, ...] = ("management", "kam"),
     only: set[str] | None = None,
     warm: bool = True,
+    browser=None,
 ) -> ScaleResult:
-    """Every role on its own fresh server on a copy of `db_path`."""
+    """Every role on its own fresh server on a copy of `db_path` (in `browser`, else a
+    chromium of its own)."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        from tests.browser.conftest import CHROMIUM_ARGS
+
+        with sync_playwright() as p:
+            own = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                return measure_scale(scale, db_path, roles, only, warm, own)
+            finally:
+                own.close()
     import subprocess
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM_ARGS, running_app
+    from tests.browser.conftest import running_app
 
     result = ScaleResult(scale, str(db_path))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for role in roles:
-                with (
-                    tempfile.TemporaryDirectory(prefix=f"kam-e2e-{scale}-") as tmp,
-                    running_app(Path(tmp), db_path) as server,
-                ):
-                    port = int(server.url.rsplit(":", 1)[1])
-                    pid = server_pid(port)
-                    with MemorySampler(pid) as mem:
-                        subprocess.run(
-                            [sys.executable, "-m", "ui.warm_up", server.url],
-                            cwd=ROOT,
-                            check=True,
-                            timeout=600,
-                        )
-                        result.clicks += measure_role(
-                            browser, server.url, role, role_pages(role, only), warm
-                        )
-                    result.peak_mb[role] = mem.peak / 2**20
-                    log = server.log_path.read_text(encoding="utf-8", errors="replace")
-                    if "Traceback" in log:
-                        result.errors.append(f"{role}: server log has a traceback")
-                        (OUT / f"e2e-{scale}-{role}-server.log").write_text(log, encoding="utf-8")
-        finally:
-            browser.close()
+    for role in roles:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"kam-e2e-{scale}-") as tmp,
+            running_app(Path(tmp), db_path) as server,
+        ):
+            port = int(server.url.rsplit(":", 1)[1])
+            with MemorySampler(server_pid(port)) as mem:
+                subprocess.run(
+                    [sys.executable, "-m", "ui.warm_up", server.url],
+                    cwd=ROOT,
+                    check=True,
+                    timeout=600,
+                )
+                result.clicks += measure_role(
+                    browser, server.url, role, role_pages(role, only), warm
+                )
+            result.peak_mb[role] = mem.peak / 2**20
+            log = server.log_path.read_text(encoding="utf-8", errors="replace")
+            if "Traceback" in log:
+                result.errors.append(f"{role}: server log has a traceback")
+                OUT.mkdir(exist_ok=True)
+                (OUT / f"e2e-{scale}-{role}-server.log").write_text(log, encoding="utf-8")
     result.errors += [
         f"{c.role} {c.page} {c.kind}: {c.error}" for c in result.clicks if c.error is not None
     ]
