@@ -31,7 +31,9 @@ _SESSION = "auth_session"  # key of the sign-in's record (kam_analytics.sign_in_
 _METHOD = "auth_method"  # "password" or "company"
 _COOKIE = "auth_cookie"  # cookie to write on the next run: (value, max_age); ("", 0) clears it
 _REFUSED = "auth_cookie_refused"  # a cookie value already found invalid (not checked again)
-_WANTED = "auth_wanted_page"  # a page file (its navigation path) run before sign-in (require_signed_in)
+_WANTED = (
+    "auth_wanted_page"  # a page file (its navigation path) run before sign-in (require_signed_in)
+)
 _NOTICE = "auth_notice"  # message for the next sign-in form (expired, signed out)
 _COMPANY_FAILED = "auth_company_failed"  # e-mail whose company sign-in found no user
 _PENDING = "auth_pending"  # st.login / st.logout requested by a button callback
