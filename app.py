@@ -6,7 +6,7 @@ The pages, their sections and roles are declared once, in ui/navigation.py.
 import streamlit as st
 
 from kam_analytics.i18n import LANGUAGES
-from ui.auth import refusal_page, require_sign_in, sidebar_account
+from ui.auth import go_to_wanted_page, refusal_page, require_sign_in, sidebar_account
 from ui.errors import guarded
 from ui.layout import apply_page_css
 from ui.navigation import DEFAULT_PAGE, denied_pages, visible_pages
@@ -30,19 +30,23 @@ def main() -> None:
     # Nobody gets past this line without signing in: it shows the sign-in form and stops.
     scope = require_sign_in()
 
-    sections = {
-        tr(section): [
-            st.Page(e.path, title=tr(e.label), icon=e.icon, default=(e.path == DEFAULT_PAGE))
-            for e in entries
-        ]
-        for section, entries in visible_pages(scope).items()
-    }
-    # A bookmarked URL of a page the role may not open says so (hidden, not in the menu),
-    # instead of Streamlit's English "Page not found".
-    first = next(iter(sections))
-    sections[first] += [refusal_page(e) for e in denied_pages(scope)]
+    # One st.Page per page file: the user's pages by section, and a hidden
+    # refusal under the URL of each page the role may not open (a bookmark of it says so,
+    # instead of Streamlit's English "Page not found").
+    by_file = {}
+    sections = {}
+    for section, entries in visible_pages(scope).items():
+        sections[tr(section)] = []
+        for e in entries:
+            by_file[e.path] = st.Page(
+                e.path, title=tr(e.label), icon=e.icon, default=(e.path == DEFAULT_PAGE)
+            )
+            sections[tr(section)].append(by_file[e.path])
+    refusals = {e.path: refusal_page(e) for e in denied_pages(scope)}
+    sections[next(iter(sections))] += refusals.values()
     # expanded: every page stays listed; a collapsed "view more" would hide the admin pages.
     nav = st.navigation(sections, expanded=True)
+    go_to_wanted_page({**by_file, **refusals}, nav)
     with st.sidebar:
         sidebar_account(scope)
         if scope.role == "admin":

@@ -31,7 +31,9 @@ _SESSION = "auth_session"  # key of the sign-in's record (kam_analytics.sign_in_
 _METHOD = "auth_method"  # "password" or "company"
 _COOKIE = "auth_cookie"  # cookie to write on the next run: (value, max_age); ("", 0) clears it
 _REFUSED = "auth_cookie_refused"  # a cookie value already found invalid (not checked again)
-_WANTED = "auth_wanted_page"  # URL path of a page file run before sign-in (see require_signed_in)
+_WANTED = (
+    "auth_wanted_page"  # a page file (its navigation path) run before sign-in (require_signed_in)
+)
 _NOTICE = "auth_notice"  # message for the next sign-in form (expired, signed out)
 _COMPANY_FAILED = "auth_company_failed"  # e-mail whose company sign-in found no user
 _PENDING = "auth_pending"  # st.login / st.logout requested by a button callback
@@ -63,7 +65,7 @@ def require_signed_in(page_file: str | None = None) -> Scope:
     scope = st.session_state.get(_SCOPE)
     if scope is None:
         if page_file is not None:
-            st.session_state[_WANTED] = page_entry(page_file).url_path
+            st.session_state[_WANTED] = page_entry(page_file).path
         st.switch_page("app.py")  # app.py shows the sign-in form
         st.stop()
     return scope
@@ -80,6 +82,18 @@ def require_page(page_file: str) -> Scope:
         show_error(_page_denied(roles))
         st.stop()
     return scope
+
+
+def go_to_wanted_page(pages: dict[str, st.Page], shown: st.Page) -> None:
+    """After a sign-in restored from the cookie, go to the page file that asked for it.
+
+    On the first run after a server start Streamlit runs a page file by its URL (pages-folder
+    mode); require_signed_in remembered its URL path and sent the run to app.py.
+    `pages`: page file (navigation path) -> the page this run's navigation registered for it.
+    """
+    wanted = st.session_state.pop(_WANTED, None)
+    if wanted in pages and pages[wanted] is not shown:
+        st.switch_page(pages[wanted])
 
 
 def _page_denied(roles: tuple[str, ...]) -> AccessDeniedError:
@@ -303,7 +317,7 @@ def require_sign_in() -> Scope:
     # and the rerun after it runs that page (its URL path names the same page).
     title = tr("auth_title")
     at_url = {
-        e.url_path: st.Page(sign_in_page, title=title, url_path=e.url_path, visibility="hidden")
+        e.path: st.Page(sign_in_page, title=title, url_path=e.url_path, visibility="hidden")
         for e in PAGES
     }
     default = st.Page(sign_in_page, title=title, icon=":material/login:", default=True)

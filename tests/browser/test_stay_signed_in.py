@@ -169,6 +169,21 @@ def test_forged_or_tampered_cookie_shows_the_sign_in(app_server, browser):
             assert pg.get_by_role("heading", name=t("ov_title")).count() == 0
         finally:
             ctx.close()
+    # With the server past its first run (no pages-folder mode any more), a page URL opened
+    # signed out still leads to that page after the sign-in.
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        pg.set_default_timeout(WAIT_MS)
+        pg.goto(f"{url}/services")
+        heading(pg, t("auth_title")).wait_for()
+        settle(pg)
+        _fill_sign_in(pg, "leitung", "leitung-demo")
+        heading(pg, t("svc_title")).wait_for()
+        _no_page_not_found(pg)
+        assert pg.url.rstrip("/").endswith("/services")
+    finally:
+        ctx.close()
 
 
 @pytest.fixture
@@ -195,3 +210,37 @@ def test_idle_expiry_ends_the_session_and_its_cookie(short_idle_server, page):
     settle(page)
     page.wait_for_timeout(500)
     assert page.get_by_role("heading", name=t("ov_title")).count() == 0
+
+
+@pytest.fixture
+def restarted_server(demo_db, tmp_path):
+    """An app started on a database that already holds kam01's live sign-in (as after a
+    server restart), and that sign-in's cookie value."""
+    import shutil
+
+    from kam_analytics import db, users
+
+    path = tmp_path / "before-restart.duckdb"
+    shutil.copy(demo_db, path)
+    con = db.connect(path)
+    try:
+        users.seed_demo_users(con)
+        cookie = sign_in_sessions.start_session(con, "kam01", "password").cookie
+    finally:
+        con.close()
+    (tmp_path / "app").mkdir()
+    with running_app(tmp_path / "app", path) as server:
+        yield server, cookie
+
+
+def test_reload_after_a_server_restart_keeps_the_user_and_the_page(restarted_server, page):
+    """The first request after a start runs the page file by its URL (Streamlit's pages-folder
+    mode): the cookie still signs in, and the user stays on that page."""
+    server, cookie = restarted_server
+    host = server.url.split("//")[1].split(":")[0]
+    page.context.add_cookies([{"name": COOKIE, "value": cookie, "domain": host, "path": "/"}])
+    page.goto(f"{server.url}/retention")
+    heading(page, t("ret_title")).wait_for()
+    _signed_in_as(page, "kam01")
+    _no_page_not_found(page)
+    assert page.url.rstrip("/").endswith("/retention")
