@@ -135,13 +135,108 @@ class Reason(StrEnum):
     PASSWORD_NOT_TYPED = "password_not_typed"
     PASSWORDS_DIFFER = "passwords_differ"
     NOTHING_TO_CHANGE = "nothing_to_change"
-    # import (the import's own findings are `Problem`s; see kam_analytics/ingest/messages.py)
+    # import: errors of profiles, formulas, undo
     IMPORT_BLOCKED = "import_blocked"
+    IMPORT_NOT_FOUND = "import_not_found"
+    ALREADY_UNDONE = "already_undone"
+    UNDO_CONFLICT = "undo_conflict"
+    HISTORY_CHANGED = "history_changed"
+    MAPPING_UNKNOWN_TABLE = "mapping_unknown_table"
+    MAPPING_UNKNOWN_COLUMN = "mapping_unknown_column"
+    FORMULA_SYNTAX = "formula_syntax"
+    FORMULA_NOT_ARITHMETIC = "formula_not_arithmetic"
+    FORMULA_UNSUPPORTED = "formula_unsupported"
+    PROFILE_NAME_EMPTY = "profile_name_empty"
+    PROFILE_INVALID_TOML = "profile_invalid_toml"
+    PROFILE_UNKNOWN_SECTIONS = "profile_unknown_sections"
+    PROFILE_NO_TABLE = "profile_no_table"
+    PROFILE_UNKNOWN_FILTERS = "profile_unknown_filters"
+    PROFILE_UNREADABLE = "profile_unreadable"
+    # import: findings of validation, one `Problem` each (the report's "reason" column)
+    MISSING_COLUMN = "missing_column"
+    INVALID_FORMULA = "invalid_formula"
+    MISSING_TIER = "missing_tier"
+    UNPARSEABLE_DATE = "unparseable_date"
+    UNPARSEABLE_AMOUNT = "unparseable_amount"
+    UNPARSEABLE_NUMBER = "unparseable_number"
+    UNPARSEABLE_FLAG = "unparseable_flag"
+    UNKNOWN_VALUE = "unknown_value"
+    DEFAULT_KIND = "default_kind"
+    SAME_COLUMN = "same_column"
+    DERIVED_KEY = "derived_key"
+    MISSING_KEY = "missing_key"
+    MISSING_VALUE = "missing_value"
+    DUPLICATE_ROW = "duplicate_row"
+    CONFLICTING_DUPLICATE_KEY = "conflicting_duplicate_key"
+    NEGATIVE_FREIGHT = "negative_freight"
+    FUTURE_DATE = "future_date"
+    ORPHAN_ACCOUNT = "orphan_account"
+    AMBIGUOUS_DATE = "ambiguous_date"
+    TOTAL_ROW_DROPPED = "total_row_dropped"
+    TOTAL_LIKE_ROW_KEPT = "total_like_row_kept"
+    HIDDEN_ROWS_SKIPPED = "hidden_rows_skipped"
+    HIDDEN_ROWS_IMPORTED = "hidden_rows_imported"
+    NO_DATA_ROWS = "no_data_rows"
+    PIPELINE_STAGE_UNFILTERED = "pipeline_stage_unfiltered"
+    CURRENCY_CONFLICT = "currency_conflict"
+    UNKNOWN_RATE = "unknown_rate"
+    CURRENCY_CONVERTED = "currency_converted"
+    VALUE_FROM_UNIT_PRICE = "value_from_unit_price"
+    UNKNOWN_SERVICE = "unknown_service"
+    VALUE_FROM_CATALOGUE = "value_from_catalogue"
+    IDS_NORMALISED = "ids_normalised"
+    IDENTICAL_LINES = "identical_lines"
+    # import: reading the file, and the guard's refusals (kam_analytics/ingest/guard.py)
+    PASSWORD_PROTECTED = "password_protected"
+    UNREADABLE_FILE = "unreadable_file"
+    EMPTY_FILE = "empty_file"
+    MISSING_SHEET = "missing_sheet"
+    UNKNOWN_TABLE = "unknown_table"
+    MIXED_ENCODING = "mixed_encoding"
+    FILE_TOO_LARGE = "file_too_large"
+    ZIP_TOO_LARGE = "zip_too_large"
+    ZIP_BOMB = "zip_bomb"
+    TOO_MANY_COLUMNS = "too_many_columns"
+    SHEET_TOO_LARGE = "sheet_too_large"
+    CELL_TOO_LONG = "cell_too_long"
+    READ_MEMORY = "read_memory"
+    READ_TIMEOUT = "read_timeout"
+    NUL_BYTES = "nul_bytes"
 
 
-def catalogue_keys(reason: str) -> tuple[str, str]:
-    """The label keys of a reason's message and hint in locales/errors.toml."""
-    return f"err_{reason}", f"err_{reason}_hint"
+_CODES = frozenset(r.value for r in Reason)
+
+# Reasons with more than one text: the raise site picks one with params["variant"]. None is
+# the reason's plain text (err_<reason>); a variant's is err_<reason>__<variant>, except a
+# variant that is itself a reason, which says that reason's own text (a formula error found
+# while validating says what the formula error says).
+VARIANTS: dict[Reason, tuple[str | None, ...]] = {
+    Reason.MISSING_COLUMN: ("mapped", "computed", "required", "filter"),
+    Reason.INVALID_FORMULA: (Reason.FORMULA_SYNTAX, Reason.FORMULA_NOT_ARITHMETIC),
+    Reason.UNPARSEABLE_NUMBER: (None, "int", "computed"),
+    Reason.ORPHAN_ACCOUNT: (None, "many", "summary"),
+    Reason.TOTAL_ROW_DROPPED: ("sums", "no_key"),
+    Reason.IDS_NORMALISED: (None, "matched"),
+    Reason.IDENTICAL_LINES: ("keep_both", "keep_one"),
+    Reason.PASSWORD_PROTECTED: ("info", "resave"),
+    Reason.UNREADABLE_FILE: ("excel", "table", "open", "open_path", "binary"),
+    Reason.EMPTY_FILE: (None, "sheets", "sheet"),
+    Reason.MISSING_SHEET: ("number", "name"),
+    Reason.ZIP_TOO_LARGE: (None, "entries"),
+    Reason.TOO_MANY_COLUMNS: (None, "sheet"),
+    Reason.SHEET_TOO_LARGE: (None, "sheet"),
+}
+
+
+def catalogue_keys(reason: str, variant: str | None = None) -> tuple[str, str]:
+    """The label keys of a reason's message and hint (of one variant) in locales/errors.toml."""
+    stem = f"err_{reason}__{variant}" if variant else f"err_{reason}"
+    return stem, f"{stem}_hint"
+
+
+def text_variants(reason: Reason) -> tuple[str | None, ...]:
+    """The variants a reason's texts come in (None: its plain text)."""
+    return VARIANTS.get(reason, (None,))
 
 
 class _Keep(dict):
@@ -162,7 +257,12 @@ def render_reason(
     from kam_analytics.i18n import load_labels
 
     labels = load_labels().get(lang) or load_labels()["de"]
-    msg_key, hint_key = catalogue_keys(reason)
+    variant = params.get("variant") or None
+    if variant in _CODES and variant != reason:
+        reason, variant = variant, None  # a variant that is a reason: that reason's text
+    msg_key, hint_key = catalogue_keys(reason, variant)
+    if msg_key not in labels:
+        msg_key, hint_key = catalogue_keys(reason)
     if msg_key not in labels:
         return None
     values = {
@@ -181,9 +281,9 @@ def render_reason(
 class KamError(Exception):
     """Base of every error a user may see: `code` is stable, `hint` says how to fix it.
 
-    Raise it with a reason and its values: ``KamError(Reason.X, name=name)``. The older form
-    ``KamError(message, hint, code=..., params=...)`` is still accepted for the import code
-    until its codes join `Reason`.
+    Raise it with a reason and its values: ``KamError(Reason.X, name=name)``. Only an error
+    already put into words elsewhere (`relay`: the running app's answer to a command; the
+    import guard's reader process) is built from a message.
     """
 
     code = "error"
@@ -223,17 +323,25 @@ class KamError(Exception):
 def localise_error(
     exc: KamError, lang: str, escape: Callable[[str], str] | None = None
 ) -> tuple[str, str]:
-    """(message, hint) of an error in `lang`: from the catalogue by its code, else the English."""
+    """(message, hint) of an error in `lang`: from the catalogue by its code (a relayed error
+    whose code the catalogue does not know: its words as they came)."""
     rendered = render_reason(exc.code, lang, exc.params, escape)
     if rendered is not None:
         return rendered
-    # Codes not (yet) in Reason: the import's own templates, else the English text as it is.
-    from kam_analytics.ingest.messages import localise_error as localise_import_error
-
-    message, hint = localise_import_error(exc, lang)
+    message, hint = exc.message, exc.hint
     if escape is not None:
         message, hint = escape(message), escape(hint)
     return message, hint
+
+
+def localise_problem(
+    problem: Problem, lang: str, escape: Callable[[str], str] | None = None
+) -> tuple[str, str]:
+    """(message, hint) of an import finding in `lang`, from the catalogue by its reason."""
+    return render_reason(problem.reason, lang, problem.params, escape) or (
+        problem.message,
+        problem.hint,
+    )
 
 
 class DatabaseError(KamError):
@@ -331,20 +439,30 @@ class ExportError(KamError):
 
 @dataclass
 class Problem:
-    """One finding of import validation, located as the user sees it in Excel."""
+    """One finding of import validation, located as the user sees it in Excel.
+
+    A finding names its reason and values only; `message` and `hint` are the reason's English
+    texts from the catalogue (the command line prints them, the reports hold them), and
+    `localise_problem` gives them in any language.
+    """
 
     file: str
     sheet: str | None
     row: int | None  # row number as shown in Excel (1-based, header rows included)
     column: str | None  # header as in the file
     value: str | None
-    reason: str  # stable code, e.g. "unparseable_date"
-    message: str  # what is wrong, in words
-    hint: str  # how to fix it
+    reason: Reason  # stable code, e.g. Reason.UNPARSEABLE_DATE ("unparseable_date")
     severity: str = "error"  # "error" blocks the import, "warning" does not
-    # Values formatted into message/hint ("variant" picks one of several texts of a reason),
-    # so the page can show the problem in German (kam_analytics.ingest.messages).
+    # Values formatted into the texts ("variant" picks one of several texts of a reason).
     params: dict = field(default_factory=dict)
+    message: str = field(init=False)  # what is wrong, in words (English)
+    hint: str = field(init=False)  # how to fix it (English)
+
+    def __post_init__(self):
+        self.message, self.hint = render_reason(self.reason, "en", self.params) or (
+            str(self.reason),
+            "",
+        )
 
     def as_dict(self) -> dict:
         """Plain dict for tables, CSV and JSON output."""
@@ -355,7 +473,7 @@ class Problem:
             "row": self.row,
             "column": self.column,
             "value": self.value,
-            "reason": self.reason,
+            "reason": str(self.reason),
             "message": self.message,
             "hint": self.hint,
         }

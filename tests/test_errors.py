@@ -12,19 +12,21 @@ import pytest
 
 from kam_analytics import errors
 from kam_analytics.errors import (
+    VARIANTS,
     ConfigError,
     KamError,
     NotFoundError,
+    Problem,
     Reason,
     catalogue_keys,
     localise_error,
+    localise_problem,
+    text_variants,
 )
 from kam_analytics.i18n import LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = tomllib.loads((LOCALE_DIR / "errors.toml").read_text(encoding="utf-8"))
-# The import's own error codes join Reason when kam_analytics/ingest is migrated.
-NOT_YET_MIGRATED = ("kam_analytics/ingest/",)
 
 
 def _placeholders(text: str) -> set[str]:
@@ -39,29 +41,88 @@ def _kam_error_classes() -> set[str]:
     }
 
 
+def _own_texts(reason):
+    """The catalogue keys of a reason: one pair per variant, none for a borrowed variant."""
+    return [
+        catalogue_keys(reason, variant)
+        for variant in text_variants(reason)
+        if variant not in Reason.__members__.values()
+    ]
+
+
 @pytest.mark.parametrize("reason", list(Reason), ids=str)
 def test_every_reason_has_a_german_and_an_english_message_and_hint(reason):
-    msg_key, hint_key = catalogue_keys(reason)
-    for lang in ("de", "en"):
-        assert CATALOGUE[lang].get(msg_key, "").strip(), f"{lang}: {msg_key} missing"
-        assert hint_key in CATALOGUE[lang], f"{lang}: {hint_key} missing"
-    # Both languages use the same values, so a raise site fills both.
-    for key in (msg_key, hint_key):
-        assert _placeholders(CATALOGUE["de"][key]) == _placeholders(CATALOGUE["en"][key]), key
+    for msg_key, hint_key in _own_texts(reason):
+        for lang in ("de", "en"):
+            assert CATALOGUE[lang].get(msg_key, "").strip(), f"{lang}: {msg_key} missing"
+            assert hint_key in CATALOGUE[lang], f"{lang}: {hint_key} missing"
+        # Both languages use the same values, so a raise site fills both.
+        for key in (msg_key, hint_key):
+            assert _placeholders(CATALOGUE["de"][key]) == _placeholders(CATALOGUE["en"][key]), key
+
+
+def test_a_borrowed_variant_is_a_reason_with_texts():
+    for reason, variants in VARIANTS.items():
+        for variant in variants:
+            if variant in Reason.__members__.values():
+                assert variant != reason and catalogue_keys(variant)[0] in CATALOGUE["de"]
 
 
 def test_catalogue_holds_no_text_without_a_reason():
-    known = {k for r in Reason for k in catalogue_keys(r)}
+    known = {k for r in Reason for pair in _own_texts(r) for k in pair}
     assert set(CATALOGUE["de"]) - known == set()
     assert set(CATALOGUE["en"]) - known == set()
+
+
+def test_no_other_locale_file_holds_error_or_problem_texts():
+    """One catalogue: no err_/prob_…_msg/imperr_/dbfault_…_msg key anywhere else."""
+    offenders = []
+    for path in sorted(LOCALE_DIR.glob("*.toml")):
+        if path.name == "errors.toml":
+            continue
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for lang in ("de", "en"):
+            for key in data.get(lang, {}):
+                text_key = key.startswith(("err_", "imperr_")) or (
+                    key.startswith(("prob_", "dbfault_"))
+                    and key.endswith(("_msg", "_hint"))
+                    and not key.startswith("prob_col_")  # the report's column headers
+                )
+                if text_key:
+                    offenders.append(f"{path.name}: {key}")
+    assert offenders == []
+
+
+def test_a_variant_picks_its_text_and_a_problem_renders_from_the_catalogue():
+    p = Problem(
+        "f.csv", None, 4, "Menge", "x", Reason.UNPARSEABLE_NUMBER, params={"variant": "int"}
+    )
+    assert (p.message, p.hint) == (
+        "Not a whole number",
+        "Write whole numbers like 2025; no text in the cell.",
+    )
+    assert localise_problem(p, "de")[0] == "Keine ganze Zahl"
+    plain = Problem("f.csv", None, 4, "Menge", "x", Reason.UNPARSEABLE_NUMBER)
+    assert plain.message == "Not a number"
+    # a borrowed variant says the formula error's own text
+    borrowed = Problem(
+        "f.csv",
+        None,
+        None,
+        "freight_cost",
+        "`a` +",
+        Reason.INVALID_FORMULA,
+        params={"variant": "formula_syntax", "formula": "'`a` +'"},
+    )
+    assert borrowed.message == "Cannot read the formula '`a` +'"
+    assert borrowed.reason == "invalid_formula"  # the report's code stays the finding's
 
 
 def _sources():
     for base in ("kam_analytics", "ui", "pages"):
         for path in sorted((ROOT / base).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if not rel.startswith(NOT_YET_MIGRATED):
-                yield rel, path
+            yield rel, path
     yield "app.py", ROOT / "app.py"
 
 
@@ -123,9 +184,9 @@ def test_a_missing_value_leaves_the_placeholder_instead_of_failing():
     assert exc.message == "Unknown role '{role}'"
 
 
-def test_legacy_codes_fall_back_to_the_import_templates_then_english():
-    legacy = KamError("There is no import 7", "See the history.", code="not_found_import")
-    legacy.params = {"id": 7}
-    assert localise_error(legacy, "de")[0] == "Es gibt keinen Import 7"
-    plain = KamError("Something", "Do this.", code="no_template_here")
-    assert localise_error(plain, "de") == ("Something", "Do this.")
+def test_a_relayed_error_with_an_unknown_code_keeps_its_words():
+    """KamError.relay: words put together elsewhere (the running app) come through as they are."""
+    relayed = KamError.relay("Something", "Do this.", code="no_template_here")
+    assert localise_error(relayed, "de") == ("Something", "Do this.")
+    found = NotFoundError(Reason.IMPORT_NOT_FOUND, id=7)
+    assert localise_error(found, "de")[0] == "Es gibt keinen Import 7"

@@ -3,14 +3,21 @@ templates give exactly the command line's text, German renderings exact."""
 
 import ast
 import datetime as dt
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from kam_analytics.errors import ConfigError, ImportBlockedError, KamError, Problem
+from kam_analytics.errors import (
+    ConfigError,
+    ImportBlockedError,
+    KamError,
+    Problem,
+    Reason,
+    render_reason,
+    text_variants,
+)
 from kam_analytics.exports.tables import frame_to_csv_de
-from kam_analytics.i18n import LOCALE_DIR, load_labels
+from kam_analytics.i18n import LOCALE_DIR
 from kam_analytics.ingest import load
 from kam_analytics.ingest.mapping import Mapping, compile_expression
 from kam_analytics.ingest.messages import (
@@ -43,11 +50,11 @@ def _csv(tmp_path, name, text):
 
 
 def _check_both_languages(problem):
-    """English template == the CLI text; German template exists and differs."""
-    labels = load_labels()
+    """English catalogue text == the CLI text; German text exists and differs."""
     variant = problem.params.get("variant")
     stem = f"prob_{problem.reason}" + (f"_{variant}" if variant else "")
-    assert f"{stem}_msg" in labels["de"] and f"{stem}_hint" in labels["de"], stem
+    assert isinstance(problem.reason, Reason), stem
+    assert render_reason(problem.reason, "de", problem.params) is not None, stem
     assert localise_problem(problem, "en") == (problem.message, problem.hint), stem
     de = localise_problem(problem, "de")
     assert de != (problem.message, problem.hint), stem
@@ -135,44 +142,77 @@ def test_synthetic_files_cover_the_other_reasons(tmp_path):
     } <= stems
 
 
-def _emitted_reasons() -> set[str]:
-    """Reason codes written literally where ingest/*.py creates a Problem."""
-    reasons = set()
-    for path in INGEST.glob("*.py"):
+# Calls that create a finding or an error, and where their reason stands.
+_RAISERS = {"Problem": 5, "_blocked": 1, "_refuse": 1, "add": 0, "rows": 2}
+
+
+def _ingest_calls():
+    for path in sorted(INGEST.glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                pos = {"Problem": 5, "_blocked": 1, "add": 0, "rows": 2}.get(name)
-                if pos is not None and len(node.args) > pos:
-                    arg = node.args[pos]
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        reasons.add(arg.value)
+                yield path.name, name, node
+
+
+def _emitted_reasons() -> set[str]:
+    """Reason members named where ingest/*.py creates a Problem (and in KIND_REASON)."""
+    reasons = set()
+    for _file, name, node in _ingest_calls():
+        pos = _RAISERS.get(name)
+        if pos is not None and len(node.args) > pos:
+            arg = node.args[pos]
+            if isinstance(arg, ast.Attribute) and getattr(arg.value, "id", "") == "Reason":
+                reasons.add(arg.attr)
+    for path in INGEST.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == (
                 "KIND_REASON"
             ):
-                for value in node.value.values:
-                    reasons.add(value.elts[0].value)
+                reasons |= {v.attr for v in node.value.values}
     return reasons
 
 
-def test_every_reason_in_the_source_has_a_german_template():
+def test_every_reason_in_the_source_is_a_member_with_texts():
     reasons = _emitted_reasons()
-    assert {"missing_column", "unreadable_file", "unknown_table", "orphan_account"} <= reasons
-    assert len(reasons) >= 20
-    keys = set(load_labels()["de"])
-    missing = sorted(r for r in reasons if not any(k.startswith(f"prob_{r}") for k in keys))
+    assert {"MISSING_COLUMN", "UNREADABLE_FILE", "UNKNOWN_TABLE", "ORPHAN_ACCOUNT"} <= reasons
+    assert len(reasons) >= 40
+    missing = sorted(
+        r
+        for r in reasons
+        if r not in Reason.__members__
+        or render_reason(Reason[r], "de", {"variant": text_variants(Reason[r])[0]}) is None
+    )
     assert missing == []
 
 
-def test_templates_come_in_message_hint_pairs():
-    data = tomllib.loads((LOCALE_DIR / "import_problems.toml").read_text(encoding="utf-8"))
-    for lang in ("de", "en"):
-        keys = [k for k in data[lang] if not k.startswith(("prob_col_", "prob_sev_"))]
-        stems = {k[: -len("_msg")] for k in keys if k.endswith("_msg")}
-        hints = {k[: -len("_hint")] for k in keys if k.endswith("_hint")}
-        assert len(stems) == 67
-        assert stems == hints
+def _is_words(node) -> bool:
+    """A string literal or f-string with a space in it: a sentence written at the call."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return " " in node.value
+    if isinstance(node, ast.JoinedStr):
+        return any(_is_words(v) for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _is_words(node.left) or _is_words(node.right)
+    return False
+
+
+def test_no_message_is_written_where_a_finding_or_error_is_raised():
+    """A raise site names its reason and values; the words are the catalogue's (errors.toml)."""
+    offenders = []
+    for file, name, node in _ingest_calls():
+        if name not in _RAISERS and not (name or "").endswith("Error"):
+            continue
+        args = [*node.args, *(k.value for k in node.keywords)]
+        if any(_is_words(a) for a in args):
+            offenders.append(f"{file}:{node.lineno}: {name}")
+    assert offenders == []
+
+
+def test_a_missing_value_keeps_the_placeholder():
+    q = Problem("f.csv", None, 2, "x", "v", Reason.MISSING_KEY)
+    assert q.message == "The key column {name} is empty"
+    assert localise_problem(q, "de")[0] == "Die Schlüsselspalte {name} ist leer"
 
 
 def test_german_renderings_exact():
@@ -224,13 +264,6 @@ def test_german_renderings_exact():
         "Kunde fehlt in der Kundentabelle",
         "Kunde fehlt in der Kundentabelle (2 Zeilen, zuerst in Zeile 2)",
     ]
-
-
-def test_unknown_reason_or_missing_param_falls_back_to_english():
-    p = Problem("f.csv", None, 2, "x", "v", "brand_new_reason", "Some text", "Do this")
-    assert localise_problem(p, "de") == ("Some text", "Do this")
-    q = Problem("f.csv", None, 2, "x", "v", "missing_key", "The key column a is empty", "Fill")
-    assert localise_problem(q, "de") == ("The key column a is empty", "Fill")  # no params
 
 
 def test_report_frame_and_csv_in_german():
@@ -330,4 +363,4 @@ def test_result_text_german_and_english_matches_summary(con):
 
 
 def test_locale_file_is_where_the_page_expects_it():
-    assert Path(LOCALE_DIR / "import_problems.toml").is_file()
+    assert Path(LOCALE_DIR / "import_report.toml").is_file()

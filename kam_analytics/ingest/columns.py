@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.ingest import parse
 from kam_analytics.ingest.formula import compile_expression, evaluate_expression
 from kam_analytics.ingest.mapping import (
@@ -25,33 +25,11 @@ from kam_analytics.ingest.state import State
 MONEY_DECIMALS = 4
 
 KIND_REASON = {
-    "date": (
-        "unparseable_date",
-        "Not a date",
-        "Write dates as 31.12.2025 or 2025-12-31 (or Excel dates), or set date_format "
-        "in the profile's [read] section.",
-    ),
-    "money": (
-        "unparseable_amount",
-        "Not an amount",
-        "Write amounts like 1.234,56 or 1234.56 (a minus sign, trailing minus or "
-        "parentheses for negatives); no text in the cell.",
-    ),
-    "number": (
-        "unparseable_number",
-        "Not a number",
-        "Write numbers like 12,5 or 12.5; no text in the cell.",
-    ),
-    "int": (
-        "unparseable_number",
-        "Not a whole number",
-        "Write whole numbers like 2025; no text in the cell.",
-    ),
-    "bool": (
-        "unparseable_flag",
-        "Not yes/no",
-        "Use ja/nein, yes/no, true/false, 1/0 or x for yes.",
-    ),
+    "date": Reason.UNPARSEABLE_DATE,
+    "money": Reason.UNPARSEABLE_AMOUNT,
+    "number": Reason.UNPARSEABLE_NUMBER,
+    "int": Reason.UNPARSEABLE_NUMBER,  # variant "int"
+    "bool": Reason.UNPARSEABLE_FLAG,
 }
 
 
@@ -92,9 +70,7 @@ def _add_formula(state: State, col: str, expr: str) -> None:
         _tree, names = compile_expression(expr)
     except ConfigError as exc:
         state.out.add(
-            "invalid_formula",
-            exc.message,
-            exc.hint,
+            Reason.INVALID_FORMULA,
             column=col,
             value=expr,
             params={"variant": exc.code, "formula": repr(expr)},
@@ -103,9 +79,7 @@ def _add_formula(state: State, col: str, expr: str) -> None:
     missing = [h for h in names.values() if resolve_header(headers, h) is None]
     if missing:
         state.out.add(
-            "missing_column",
-            f"Column '{missing[0]}' (used to compute {col}) is not in the file",
-            f"Check the formula {expr!r} against the headers of the file.",
+            Reason.MISSING_COLUMN,
             column=missing[0],
             params={
                 "variant": "computed",
@@ -125,10 +99,7 @@ def plan_columns(state: State) -> None:
         found = resolve_header(headers, header)
         if found is None:
             out.add(
-                "missing_column",
-                f"Column '{header}' (mapped to {col}) is not in the file",
-                f"Check the header row of the file, or map {col} to another column. "
-                f"Columns in the file: {', '.join(headers[:30])}.",
+                Reason.MISSING_COLUMN,
                 column=header,
                 params={
                     "variant": "mapped",
@@ -148,9 +119,7 @@ def plan_columns(state: State) -> None:
         # Survey-tool exports (NPS, CSAT) have a score and no kind: they are surveys.
         state.plan["kind"] = ("constant", "survey")
         out.add(
-            "default_kind",
-            "The file has no kind column: every row is imported as a survey",
-            "Map a column to kind (survey / praise / complaint) if the export mixes them.",
+            Reason.DEFAULT_KIND,
             column="kind",
             severity="warning",
         )
@@ -166,26 +135,21 @@ def plan_columns(state: State) -> None:
             and col.name not in filled_later
             and DERIVED_KEYS.get(table.name) != col.name
             and not any(
-                p.reason == "missing_column" and f"(mapped to {col.name})" in p.message
+                p.reason == Reason.MISSING_COLUMN
+                and p.params.get("variant") == "mapped"
+                and p.params.get("column") == col.name
                 for p in out.items
             )
         ):
             examples = ", ".join(SYNONYMS.get(col.name, ())[:3])
             out.add(
-                "missing_column",
-                f"Required column {col.name} is missing",
-                f"Map a column of the file to {col.name} (headers such as {examples} are "
-                f"recognised), or give a constant in the profile's [defaults] section.",
+                Reason.MISSING_COLUMN,
                 column=col.name,
                 params={"variant": "required", "column": col.name, "examples": examples},
             )
     if table.name == "accounts" and "tier" not in state.plan:
         out.add(
-            "missing_tier",
-            "The file has no tier column: accounts are imported without a tier",
-            "Accounts without a tier are not key accounts and are not checked against the "
-            "entitlement matrix. Map the column holding KEY/A/B/C (Kundenstufe, Kundengruppe, "
-            "Segment) or set tier in the profile's [defaults] section.",
+            Reason.MISSING_TIER,
             column="tier",
             severity="warning",
         )
@@ -210,9 +174,7 @@ def _name_from_key(state: State) -> None:
         return
     header = plan[source][1]
     state.out.add(
-        "same_column",
-        f"The file has no column for {target}: '{header}' is used as {source} and {target}",
-        f"Nothing to do if '{header}' is unique per row; map another column to {target} otherwise.",
+        Reason.SAME_COLUMN,
         column=header,
         severity="warning",
         params={"header": header, "source": source, "target": target},
@@ -246,9 +208,7 @@ def _source_of(state: State, name: str, kind: str) -> pd.Series:
         state.out.rows(
             bad,
             frame[found],
-            "unparseable_number",
-            f"Not a number (used to compute {name})",
-            "Correct the cell; formulas read numbers only.",
+            Reason.UNPARSEABLE_NUMBER,
             found,
             params={"variant": "computed", "name": name},
         )
@@ -267,11 +227,7 @@ def _date_order(state: State, name: str, source: pd.Series) -> str | None:
         sample = text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}.*").fillna(False).to_numpy(bool)
         pos = int(np.flatnonzero(sample)[0])
         state.out.add(
-            "ambiguous_date",
-            f"Every date in column '{state.where[name]}' fits both day/month and month/day "
-            f"(e.g. {text.iloc[pos]})",
-            'State the order in the profile\'s [read] section: date_order = "dmy" (31/12/2025) '
-            'or "mdy" (12/31/2025), or choose it on the import page.',
+            Reason.AMBIGUOUS_DATE,
             row=int(state.raw.rows[pos]),
             column=state.where[name],
             value=text.iloc[pos],
@@ -316,14 +272,11 @@ def parse_columns(state: State) -> None:
         state.sources[name] = source
         values, bad = parse_value_column(state, name, kind, source)
         if bad is not None and bad.any():
-            reason, message, hint = KIND_REASON[kind]
             variant = {"int": "int"}.get(kind)
             out.rows(
                 bad,
                 source,
-                reason,
-                message,
-                hint,
+                KIND_REASON[kind],
                 state.where[name],
                 params={"variant": variant} if variant else None,
             )
@@ -336,10 +289,7 @@ def parse_columns(state: State) -> None:
                 out.rows(
                     unknown,
                     text,
-                    "unknown_value",
-                    f"Unknown {name}",
-                    f"Allowed values: {choices}. Map this value in the mapping (profile "
-                    f"section [values.{name}]).",
+                    Reason.UNKNOWN_VALUE,
                     state.where[name],
                     params={"name": name, "choices": choices},
                 )

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 
 _BACKTICK = re.compile(r"`([^`]*)`")
 _ALLOWED_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
@@ -35,13 +35,7 @@ def compile_expression(expr: str) -> tuple[ast.AST, dict[str, str]]:
     try:
         tree = ast.parse(code, mode="eval")
     except SyntaxError as exc:
-        raise ConfigError(
-            f"Cannot read the formula {expr!r}",
-            "Use numbers, + - * / and parentheses, and quote headers with backticks: "
-            "`Fracht netto` + `Maut`.",
-            code="formula_syntax",
-            params={"formula": repr(expr)},
-        ) from exc
+        raise ConfigError(Reason.FORMULA_SYNTAX, formula=repr(expr)) from exc
     for node in ast.walk(tree):
         ok = isinstance(
             node,
@@ -63,12 +57,7 @@ def compile_expression(expr: str) -> tuple[ast.AST, dict[str, str]]:
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             ok = False
         if not ok:
-            raise ConfigError(
-                f"The formula {expr!r} contains something other than arithmetic",
-                "Only numbers, `headers`, + - * / and parentheses are allowed.",
-                code="formula_not_arithmetic",
-                params={"formula": repr(expr)},
-            )
+            raise ConfigError(Reason.FORMULA_NOT_ARITHMETIC, formula=repr(expr))
         if isinstance(node, ast.Name) and node.id not in names:
             # A bare word: allowed as a header without spaces (UnitPrice * Quantity).
             names[node.id] = node.id
@@ -101,7 +90,7 @@ def evaluate_expression(expr: str, columns: dict[str, pd.Series], index) -> pd.S
         if isinstance(node, ast.BinOp):
             with np.errstate(divide="ignore", invalid="ignore"):
                 return _ALLOWED_BINOPS[type(node.op)](ev(node.left), ev(node.right))
-        raise ConfigError(f"Unsupported formula {expr!r}", "Use arithmetic only.")
+        raise ConfigError(Reason.FORMULA_UNSUPPORTED, formula=repr(expr))
 
     result = ev(tree)
     out = pd.Series(np.broadcast_to(result, (len(index),)).astype("float64"), index=index)

@@ -40,7 +40,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from kam_analytics.errors import ImportBlockedError, KamError, Problem
+from kam_analytics.errors import ImportBlockedError, KamError, Problem, Reason
 from kam_analytics.settings_store import DEFAULT_IMPORT_LIMITS, ImportLimits
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ _TEXT_SNIFF_BYTES = 4096  # read.py's look for binary content
 _M_ARENA_MAX = -8  # glibc mallopt: fewer malloc arenas, so the address-space limit measures use
 
 
-def _refuse(file_name: str, reason: str, message: str, hint: str, **params) -> ImportBlockedError:
-    problem = Problem(file_name, None, None, None, None, reason, message, hint, params=params)
+def _refuse(file_name: str, reason: Reason, **params) -> ImportBlockedError:
+    problem = Problem(file_name, None, None, None, None, reason, params=params)
     return ImportBlockedError(problems=[problem])
 
 
@@ -89,10 +89,7 @@ def _check_zip(data: bytes, file_name: str, limits: ImportLimits) -> zipfile.Zip
     if len(infos) > limits.max_zip_entries:
         raise _refuse(
             file_name,
-            "zip_too_large",
-            f"The file holds {len(infos):,} parts (at most {limits.max_zip_entries:,} allowed)",
-            "This is not a normal export. Open it in Excel, save it again as .xlsx, or export "
-            "it again from the source system.",
+            Reason.ZIP_TOO_LARGE,
             variant="entries",
             n=f"{len(infos):,}",
             max=f"{limits.max_zip_entries:,}",
@@ -101,11 +98,7 @@ def _check_zip(data: bytes, file_name: str, limits: ImportLimits) -> zipfile.Zip
     if total > limits.max_unpacked_bytes:
         raise _refuse(
             file_name,
-            "zip_too_large",
-            f"The file unpacks to {_mb(total)} MB (at most {_mb(limits.max_unpacked_bytes)} MB "
-            "allowed)",
-            "Split the export into smaller files (for example one per quarter), or export only "
-            "the columns needed.",
+            Reason.ZIP_TOO_LARGE,
             mb=_mb(total),
             max=_mb(limits.max_unpacked_bytes),
         )
@@ -116,11 +109,7 @@ def _check_zip(data: bytes, file_name: str, limits: ImportLimits) -> zipfile.Zip
         if ratio > limits.max_compression_ratio:
             raise _refuse(
                 file_name,
-                "zip_bomb",
-                f"The part {info.filename} unpacks {ratio:,.0f} times its size (at most "
-                f"{limits.max_compression_ratio:,.0f} allowed): the file is built to exhaust "
-                "memory",
-                "Do not import this file. Export the data again from the source system.",
+                Reason.ZIP_BOMB,
                 part=info.filename,
                 ratio=f"{ratio:,.0f}",
                 max=f"{limits.max_compression_ratio:,.0f}",
@@ -129,15 +118,11 @@ def _check_zip(data: bytes, file_name: str, limits: ImportLimits) -> zipfile.Zip
 
 
 def _refuse_size(file_name, sheet, rows, cols, limits) -> ImportBlockedError | None:
-    where = f"The sheet {sheet}" if sheet else "The file"
     variant = {"variant": "sheet", "sheet": sheet} if sheet else {}
     if cols > limits.max_columns:
         return _refuse(
             file_name,
-            "too_many_columns",
-            f"{where} has {cols:,} columns (at most {limits.max_columns:,} allowed)",
-            "Delete the unused columns (or export only the columns needed) and save the file "
-            "again.",
+            Reason.TOO_MANY_COLUMNS,
             n=f"{cols:,}",
             max=f"{limits.max_columns:,}",
             **variant,
@@ -145,11 +130,7 @@ def _refuse_size(file_name, sheet, rows, cols, limits) -> ImportBlockedError | N
     if rows * cols > limits.max_cells:
         return _refuse(
             file_name,
-            "sheet_too_large",
-            f"{where} claims {rows:,} rows x {cols:,} columns (at most {limits.max_cells:,} "
-            "cells allowed)",
-            "Delete the empty rows and columns below and right of the data in Excel (select "
-            "them, Delete), save, and import again; or split the export.",
+            Reason.SHEET_TOO_LARGE,
             rows=f"{rows:,}",
             cols=f"{cols:,}",
             max=f"{limits.max_cells:,}",
@@ -242,10 +223,7 @@ def _check_text(data: bytes, file_name: str) -> None:
             row,
             None,
             None,
-            "nul_bytes",
-            "The file contains a NUL byte (a binary zero), which no text export has",
-            "Export the data again as CSV from the source system, or open the file in Excel "
-            "and save it again as .xlsx.",
+            Reason.NUL_BYTES,
         )
         raise ImportBlockedError(problems=[problem])
 
@@ -255,9 +233,7 @@ def check_claims(data: bytes, file_name: str, limits: ImportLimits = DEFAULT_IMP
     if len(data) > limits.max_file_bytes:
         raise _refuse(
             file_name,
-            "file_too_large",
-            f"The file has {_mb(len(data))} MB (at most {_mb(limits.max_file_bytes)} MB allowed)",
-            "Split the export into smaller files (for example one per quarter).",
+            Reason.FILE_TOO_LARGE,
             mb=_mb(len(data)),
             max=_mb(limits.max_file_bytes),
         )
@@ -295,10 +271,7 @@ def check_sheet(raw, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) -> None:
                 int(raw.rows[pos]),
                 str(col),
                 None,
-                "cell_too_long",
-                f"The cell holds {n:,} characters (at most {limits.max_cell_chars:,} allowed)",
-                "Shorten the text in that cell (Excel itself allows no more), or leave the "
-                "column out of the export.",
+                Reason.CELL_TOO_LONG,
                 params={"n": f"{n:,}", "max": f"{limits.max_cell_chars:,}"},
             )
             raise ImportBlockedError(problems=[problem])
@@ -535,21 +508,13 @@ def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLim
     if kind == "timeout":
         raise _refuse(
             file_name,
-            "read_timeout",
-            f"Reading the file took longer than {limits.max_seconds:g} seconds and was stopped",
-            "The file is unusually large or damaged. Split the export into smaller files, or "
-            "open it in Excel and save it again.",
+            Reason.READ_TIMEOUT,
             seconds=f"{limits.max_seconds:g}",
         )
     if kind in ("memory", "died") and (kind == "memory" or exitcode in _MEMORY_DEATHS):
         raise _refuse(
             file_name,
-            "read_memory",
-            f"Reading the file needs more than {_mb(limits.max_memory_bytes)} MB of memory and "
-            "was stopped",
-            "The file claims far more rows or columns than it holds, or is damaged. Open it in "
-            "Excel, delete empty rows and columns after the data, save it again, or export it "
-            "again from the source system.",
+            Reason.READ_MEMORY,
             mb=_mb(limits.max_memory_bytes),
         )
     detail = outcome[1] if kind == "crash" else f"reader process ended with {exitcode}"
@@ -558,18 +523,13 @@ def run_guarded(fn, args: tuple, kwargs: dict, file_name: str, limits: ImportLim
         reason = detail.split(": ", 1)[-1]
         raise _refuse(
             file_name,
-            "unreadable_file",
-            f"The file cannot be read as a table: {reason}",
-            "Check that every row has the same number of columns as the header (quote values "
-            "that contain the delimiter).",
+            Reason.UNREADABLE_FILE,
             variant="table",
             detail=reason,
         )
     raise _refuse(
         file_name,
-        "unreadable_file",
-        "The file cannot be read as an Excel workbook (damaged or not a spreadsheet)",
-        "Open it in Excel and save it again as .xlsx, or export it again from the source system.",
+        Reason.UNREADABLE_FILE,
         variant="excel",
     )
 

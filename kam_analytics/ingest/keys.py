@@ -8,6 +8,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from kam_analytics.errors import Reason
 from kam_analytics.ingest.mapping import DERIVED_KEYS
 from kam_analytics.ingest.state import State
 
@@ -43,18 +44,14 @@ def normalise_ids(state: State) -> None:
         stripped = ids.str.replace(r"^0+(?=\d)", "", regex=True)
         result[name] = stripped
         example = f"{ids[padded].iloc[0]} -> {stripped[padded].iloc[0]}"
-        matched, params = "", {"count": int(padded.sum()), "name": name, "example": example}
+        params = {"count": int(padded.sum()), "name": name, "example": example}
         known = state.known_accounts
         if known:
             only = padded & stripped.isin(known).to_numpy() & ~ids.isin(known).to_numpy()
             if only.any():
-                matched = f"; {int(only.sum())} row(s) matched known accounts only so"
                 params |= {"variant": "matched", "matched": int(only.sum())}
         state.out.add(
-            "ids_normalised",
-            f"{int(padded.sum())} {name} value(s) had leading zeros, removed ({example})" + matched,
-            "Nothing to do: ids are compared without leading zeros in every table. Set "
-            "strip_leading_zeros = false in the profile's [read] section to keep them.",
+            Reason.IDS_NORMALISED,
             column=state.where.get(name),
             severity="warning",
             params=params,
@@ -84,22 +81,9 @@ def number_order_lines(state: State) -> None:
                 drop[list(idx)[1:]] = True
                 state.keep &= ~drop
                 state.rejected += int(drop.sum())
-                verb, hint = (
-                    "imported once (identical_lines = keep_one)",
-                    'Set identical_lines = "keep_both" in the profile\'s [read] section if '
-                    "they are separate lines.",
-                )
-            else:
-                verb, hint = (
-                    "imported as separate lines",
-                    'If they are one line exported twice, set identical_lines = "keep_one" '
-                    "in the profile's [read] section (or choose it on the import page).",
-                )
             order = result["order_id"].iloc[idx[0]] if state.from_file("order_id") else "-"
             state.out.add(
-                "identical_lines",
-                f"Rows {shown} are identical lines of order {order} without a line number: {verb}",
-                hint,
+                Reason.IDENTICAL_LINES,
                 row=excel[0],
                 column=state.where.get("order_id"),
                 value=order,
@@ -137,11 +121,7 @@ def derive_event_ids(state: State) -> None:
     parts = joined + "\x1f" + occurrence.astype("str")
     result[derived] = parts.map(_digest).astype("str")
     state.out.add(
-        "derived_key",
-        f"The file has no {derived} column: ids were derived from each row's "
-        f"{', '.join(identity)} and its occurrence",
-        f"Nothing to do: re-importing the export, also with corrected amounts, updates the rows "
-        f"instead of adding them. Map a column to {derived} if the export has an id of its own.",
+        Reason.DERIVED_KEY,
         column=derived,
         severity="warning",
         params={"derived": derived, "identity": ", ".join(identity)},
@@ -157,9 +137,7 @@ def check_required(state: State) -> None:
             out.rows(
                 missing & state.keep,
                 None,
-                "missing_key",
-                f"The key column {name} is empty",
-                f"Every row needs a {name}; fill it in or delete the row.",
+                Reason.MISSING_KEY,
                 state.where.get(name, name),
                 params={"name": name},
             )
@@ -170,9 +148,7 @@ def check_required(state: State) -> None:
             out.rows(
                 missing & state.keep,
                 None,
-                "missing_value",
-                f"Required value {col.name} is empty",
-                f"Fill in {col.name} in this row, or delete the row.",
+                Reason.MISSING_VALUE,
                 state.where.get(col.name),
                 params={"name": col.name},
             )
@@ -205,9 +181,7 @@ def check_duplicates(state: State) -> None:
         label = "/".join(map(str, k))
         if not differ:
             out.add(
-                "duplicate_row",
-                f"Identical duplicate of row {int(raw.rows[p0])}; imported once",
-                "Nothing to do; remove the repeated row from the export to silence this.",
+                Reason.DUPLICATE_ROW,
                 row=int(raw.rows[pos]),
                 column=state.where.get(key[0]),
                 value=label,
@@ -219,10 +193,7 @@ def check_duplicates(state: State) -> None:
             continue
         names = ", ".join(state.where.get(c, c) for c in differ)
         out.add(
-            "conflicting_duplicate_key",
-            f"Key {label} appears more than once with different values "
-            f"(first in row {int(raw.rows[p0])}; differing: {names})",
-            "Keep one row per key, or correct the key of one of the rows.",
+            Reason.CONFLICTING_DUPLICATE_KEY,
             row=int(raw.rows[pos]),
             column=state.where.get(differ[0], differ[0]),
             value=label,

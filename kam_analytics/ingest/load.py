@@ -19,7 +19,7 @@ import pandas as pd
 
 from kam_analytics import schema
 from kam_analytics.audit import write_audit
-from kam_analytics.errors import KamError, NotFoundError, Problem
+from kam_analytics.errors import KamError, NotFoundError, Problem, Reason
 from kam_analytics.snapshots import delete_snapshots_of
 from kam_analytics.summaries import refresh_summaries
 
@@ -310,27 +310,12 @@ def undo_import(
     refuse if the history has changed since.
     """
     if expected_version is not None and select_history_version(con) != expected_version:
-        raise KamError(
-            f"The import history changed since import {import_id} was chosen for undo "
-            "(another import or undo happened meanwhile); nothing was undone",
-            "Check the history list again and confirm the undo once more.",
-            code="history_changed",
-            params={"id": import_id},
-        )
+        raise KamError(Reason.HISTORY_CHANGED, id=import_id)
     log = select_import(con, import_id)
     if log is None:
-        raise NotFoundError(
-            f"There is no import {import_id}",
-            "See `imports list` for the ids.",
-            params={"variant": "import", "id": import_id},
-        )
+        raise NotFoundError(Reason.IMPORT_NOT_FOUND, id=import_id)
     if log["status"] != "done":
-        raise KamError(
-            f"Import {import_id} was already undone",
-            "Nothing to do.",
-            code="already_undone",
-            params={"id": import_id},
-        )
+        raise KamError(Reason.ALREADY_UNDONE, id=import_id)
     table = schema.IMPORTABLE_TABLES[log["table_name"]]
     key_list = "[" + ", ".join(f"CAST(t.{_q(k)} AS VARCHAR)" for k in table.key) + "]"
     tkey = f"CAST(to_json({key_list}) AS VARCHAR)"
@@ -347,13 +332,7 @@ def undo_import(
         ).fetchall()
         if later:
             ids = sorted(r[0] for r in later)
-            raise KamError(
-                f"Rows of import {import_id} were changed again by import(s) "
-                f"{', '.join(map(str, ids))}",
-                "Undo the later import(s) first, newest first.",
-                code="undo_conflict",
-                params={"id": import_id, "ids": ", ".join(map(str, ids))},
-            )
+            raise KamError(Reason.UNDO_CONFLICT, id=import_id, ids=", ".join(map(str, ids)))
         cols = [c for c in schema.table_columns(table) if c.name not in table.key]
         sets = ", ".join(
             f"{_q(c.name)} = CAST(json_extract_string(ch.old_row, '$.{c.name}') AS {c.sql_type})"

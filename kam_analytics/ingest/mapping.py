@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kam_analytics import schema
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.ingest.formula import (  # noqa: F401  (re-exported for callers)
     compile_expression,
     evaluate_expression,
@@ -175,28 +175,20 @@ class Mapping:
         """Raise ConfigError for unknown tables/columns or invalid expressions."""
         if self.table not in schema.IMPORTABLE_TABLES:
             raise ConfigError(
-                f"Unknown table {self.table!r}",
-                f"Use one of: {', '.join(schema.IMPORTABLE_TABLES)}.",
-                code="mapping_unknown_table",
-                params={
-                    "table": repr(self.table),
-                    "tables": ", ".join(schema.IMPORTABLE_TABLES),
-                },
+                Reason.MAPPING_UNKNOWN_TABLE,
+                table=repr(self.table),
+                tables=", ".join(schema.IMPORTABLE_TABLES),
             )
         names = set(mappable_columns(self.table))
         for section in (self.columns, self.defaults, self.computed, self.values):
             for col in section:
                 if col not in names:
                     raise ConfigError(
-                        f"Column {col!r} is not a column of table {self.table!r}",
-                        f"Canonical columns of {self.table}: {', '.join(sorted(names))}.",
-                        code="mapping_unknown_column",
-                        params={
-                            "column": repr(col),
-                            "table": repr(self.table),
-                            "table_name": self.table,
-                            "columns": ", ".join(sorted(names)),
-                        },
+                        Reason.MAPPING_UNKNOWN_COLUMN,
+                        column=repr(col),
+                        table=repr(self.table),
+                        table_name=self.table,
+                        columns=", ".join(sorted(names)),
                     )
         for expr in self.computed.values():
             compile_expression(expr)

@@ -1,51 +1,20 @@
 """Import problems, import errors and results in the interface language.
 
 Problem.message/hint and KamError.message/hint stay English: the command line prints them and
-scripts parse them. The page renders the same findings from their reason/code and `params`
-through the templates in locales/import_problems.toml; without a template (or when a
-placeholder is missing) the English text is shown as it is.
+scripts parse them. Every text is its reason's in the one catalogue, locales/errors.toml
+(kam_analytics.errors: `localise_problem`, `localise_error`); this module puts the findings
+into lines and tables with the words of locales/import_report.toml around them.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 
-from kam_analytics.errors import KamError, Problem
-from kam_analytics.i18n import load_labels, t
+from kam_analytics.errors import KamError, Problem, localise_error, localise_problem
+from kam_analytics.i18n import t
 from kam_analytics.ingest.validate import REPORT_COLUMNS, problems_frame
 
-
-def template_key(prefix: str, code: str, params: dict) -> str:
-    """The label key stem of a reason/code and its variant: prob_missing_column_mapped."""
-    variant = params.get("variant")
-    return f"{prefix}{code}_{variant}" if variant else f"{prefix}{code}"
-
-
-def _render(stem: str, params: dict, lang: str, message: str, hint: str) -> tuple[str, str]:
-    labels = load_labels().get(lang, {})
-    msg_t, hint_t = labels.get(f"{stem}_msg"), labels.get(f"{stem}_hint")
-    if msg_t is None or hint_t is None:
-        return message, hint
-    try:
-        return msg_t.format(**params), hint_t.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return message, hint
-
-
-def localise_problem(problem: Problem, lang: str) -> tuple[str, str]:
-    """(message, hint) of an import problem in `lang`; the English text when no template fits."""
-    params = getattr(problem, "params", None) or {}
-    stem = template_key("prob_", problem.reason, params)
-    return _render(stem, params, lang, problem.message, problem.hint)
-
-
-def localise_error(exc: KamError, lang: str) -> tuple[str, str]:
-    """(message, hint) of an error shown on the import page, by its code; else the English."""
-    params = getattr(exc, "params", None) or {}
-    stem = template_key("imperr_", exc.code, params)
-    return _render(stem, params, lang, exc.message, exc.hint)
+__all__ = ["localise_error", "localise_problem"]
 
 
 def error_text(exc: KamError, lang: str) -> str:
@@ -72,12 +41,8 @@ def problem_text(problem: Problem, lang: str) -> str:
 
 def localised_problems_frame(problems: list[Problem], lang: str) -> pd.DataFrame:
     """The validation report in `lang`: texts and severities translated, headers translated."""
-    shown = []
-    for p in problems:
-        message, hint = localise_problem(p, lang)
-        shown.append(replace(p, message=message, hint=hint))
     # problems_frame sorts errors first by the code "error": translate severity afterwards.
-    frame = problems_frame(shown)
+    frame = problems_frame(problems, texts=[localise_problem(p, lang) for p in problems])
     if not frame.empty:
         is_error = frame["severity"] == "error"
         frame["severity"] = [

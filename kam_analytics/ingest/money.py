@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kam_analytics.errors import Reason
 from kam_analytics.exchange_rates import BASE_CURRENCY, RateTable
 from kam_analytics.ingest.columns import MONEY_DECIMALS, column_kind
 from kam_analytics.ingest.state import State
@@ -51,9 +52,7 @@ def row_currencies(state: State) -> pd.Series:
         out.rows(
             clash,
             state.sources[name],
-            "currency_conflict",
-            f"The amount names a currency other than the row's ({name})",
-            "Correct the amount or the currency column; one row has one currency.",
+            Reason.CURRENCY_CONFLICT,
             state.where[name],
             params={"name": name},
         )
@@ -98,10 +97,7 @@ def convert_currencies(state: State) -> None:
         cur = currency.iloc[pos]
         when = "no date" if pd.isna(day) else f"{day.year}-{day.month:02d}"
         out.add(
-            "unknown_rate",
-            f"No exchange rate for {cur} in {when}: the amounts cannot be converted to EUR",
-            f"Enter the {cur} rate for {when[:4]} (or that month) in the settings "
-            f"(`python -m kam_analytics rates set {cur} {when[:4]} RATE`), then import again.",
+            Reason.UNKNOWN_RATE,
             row=int(state.raw.rows[pos]),
             column=where,
             value=cur,
@@ -123,9 +119,7 @@ def convert_currencies(state: State) -> None:
         )
         text = ", ".join(f"{c} at {r:g} per EUR" for c, r in used[:6])
         out.add(
-            "currency_converted",
-            f"{converted} row(s) in other currencies were converted to EUR ({text})",
-            "Check the rates in the settings; reports show EUR.",
+            Reason.CURRENCY_CONVERTED,
             column=where,
             severity="warning",
             params={"count": converted, "rates": text},
@@ -152,9 +146,7 @@ def fill_from_unit_price(state: State) -> None:
     result[target] = (result["unit_price"] * qty.fillna(1.0)).round(MONEY_DECIMALS)
     state.where[target] = state.where["unit_price"]
     state.out.add(
-        "value_from_unit_price",
-        f"{target} computed as unit price x quantity",
-        "Nothing to do; map a column to the value if the export has one.",
+        Reason.VALUE_FROM_UNIT_PRICE,
         column=state.where["unit_price"],
         severity="warning",
         params={"target": target},
@@ -179,10 +171,7 @@ def fill_service_values(state: State) -> None:
     out.rows(
         unknown,
         codes,
-        "unknown_service",
-        "Service not in the catalogue: the export has no value for it",
-        "Add the service to the catalogue (settings) or map the file's value column to "
-        "list_value, or map the name to a catalogue service ([values.service_code]).",
+        Reason.UNKNOWN_SERVICE,
         state.where.get("service_code"),
     )
     for name in need:
@@ -192,11 +181,7 @@ def fill_service_values(state: State) -> None:
         state.plan[name] = ("catalogue", name)
         state.where[name] = name
     out.add(
-        "value_from_catalogue",
-        f"The file has no {' / '.join(need)}: taken from the service catalogue x quantity",
-        "Nothing to do if the catalogue values apply; map the file's columns otherwise. The "
-        "billing mode follows from the amounts (nothing charged: silent, or waived with a "
-        "waiver flag).",
+        Reason.VALUE_FROM_CATALOGUE,
         column=state.where.get("service_code"),
         severity="warning",
         params={"columns": " / ".join(need)},

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kam_analytics import schema, snapshots
-from kam_analytics.errors import ImportBlockedError, Problem
+from kam_analytics.errors import ImportBlockedError, Problem, Reason
 from kam_analytics.exchange_rates import RateTable
 from kam_analytics.ingest import load
 from kam_analytics.ingest.mapping import (
@@ -90,11 +90,7 @@ def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None
                         raw.header_row,
                         None,
                         None,
-                        "unknown_table",
-                        "Cannot tell which table this file holds: its headers match none",
-                        "Pass --table (accounts, kams, orders, shipments, service_events, "
-                        "mandates, feedback) or a --profile with the column mapping. "
-                        f"Headers found: {', '.join(raw.headers[:20])}.",
+                        Reason.UNKNOWN_TABLE,
                         params={"headers": ", ".join(raw.headers[:20])},
                     )
                 ]
@@ -103,10 +99,9 @@ def choose_mapping(raw: RawSheet, *, table=None, profile=None, profiles_dir=None
         from kam_analytics.errors import ConfigError
 
         raise ConfigError(
-            f"Unknown table {table!r}",
-            f"Use one of: {', '.join(schema.IMPORTABLE_TABLES)}.",
-            code="mapping_unknown_table",
-            params={"table": repr(table), "tables": ", ".join(schema.IMPORTABLE_TABLES)},
+            Reason.MAPPING_UNKNOWN_TABLE,
+            table=repr(table),
+            tables=", ".join(schema.IMPORTABLE_TABLES),
         )
     return auto_mapping(raw.headers, table)
 
@@ -160,9 +155,7 @@ def plan_file(
                 None,
                 None,
                 None,
-                "unreadable_file",
-                f"Cannot open the file: {exc.strerror}",
-                "Check the path.",
+                Reason.UNREADABLE_FILE,
                 params={"variant": "open_path", "detail": exc.strerror},
             )
         )

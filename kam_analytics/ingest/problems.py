@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from kam_analytics.errors import Problem
+from kam_analytics.errors import Problem, Reason
 
 
 def fmt_value(v) -> str | None:
@@ -30,9 +30,7 @@ class Collector:
 
     def add(
         self,
-        reason,
-        message,
-        hint,
+        reason: Reason,
         *,
         row=None,
         column=None,
@@ -40,7 +38,7 @@ class Collector:
         severity="error",
         params=None,
     ):
-        """One problem."""
+        """One problem: its reason and the values its texts name."""
         self.items.append(
             Problem(
                 self.raw.file_name,
@@ -49,8 +47,6 @@ class Collector:
                 column,
                 fmt_value(value),
                 reason,
-                message,
-                hint,
                 severity,
                 dict(params or {}),
             )
@@ -60,22 +56,19 @@ class Collector:
         self,
         mask,
         source: pd.Series | None,
-        reason,
-        message,
-        hint,
+        reason: Reason,
         column,
         severity="error",
         params=None,
     ):
-        """One problem per row where mask is true (only the failing rows are visited)."""
+        """One problem per row where mask is true (only the failing rows are visited); its
+        texts may name the cell's {value} and {column}."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         for pos in positions:
             value = source.iloc[pos] if source is not None else None
             text = fmt_value(value)
             self.add(
                 reason,
-                message.format(value=text, column=column),
-                hint,
                 row=int(self.raw.rows[pos]),
                 column=column,
                 value=value,
@@ -112,9 +105,15 @@ REPORT_COLUMNS = (
 )
 
 
-def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    """The validation report as a table (errors first, then by file and row)."""
-    df = pd.DataFrame([p.as_dict() for p in problems], columns=list(REPORT_COLUMNS))
+def problems_frame(
+    problems: list[Problem], texts: list[tuple[str, str]] | None = None
+) -> pd.DataFrame:
+    """The validation report as a table (errors first, then by file and row); `texts` are
+    (message, hint) per problem in another language (default: the English ones)."""
+    records = [p.as_dict() for p in problems]
+    for record, (message, hint) in zip(records, texts or (), strict=False):
+        record["message"], record["hint"] = message, hint
+    df = pd.DataFrame(records, columns=list(REPORT_COLUMNS))
     if df.empty:
         return df
     df["_order"] = (df["severity"] != "error").astype(int)

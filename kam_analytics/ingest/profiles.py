@@ -9,7 +9,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from kam_analytics.errors import ConfigError
+from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.ingest.mapping import Mapping, normalize_header
 
 DEFAULT_PROFILE_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "profiles"
@@ -27,22 +27,14 @@ def parse_profile(text: str, name: str | None = None) -> Mapping:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"The profile {name or ''} is not valid TOML: {exc}",
-            "Compare it with the format in docs/IMPORT.md.",
-        ) from exc
+        raise ConfigError(Reason.PROFILE_INVALID_TOML, name=name or "", detail=str(exc)) from exc
     unknown = set(data) - {"table", *_SECTIONS}
     if unknown:
         raise ConfigError(
-            f"Unknown section(s) in profile {name or ''}: {', '.join(sorted(unknown))}",
-            "Allowed: table, [columns], [values.<column>], [defaults], [computed], [read], "
-            "[filters].",
+            Reason.PROFILE_UNKNOWN_SECTIONS, name=name or "", sections=", ".join(sorted(unknown))
         )
     if "table" not in data:
-        raise ConfigError(
-            f"The profile {name or ''} does not say which table it imports",
-            'Add a first line like table = "shipments".',
-        )
+        raise ConfigError(Reason.PROFILE_NO_TABLE, name=name or "")
     mapping = Mapping(
         table=str(data["table"]),
         columns={k: str(v) for k, v in data.get("columns", {}).items()},
@@ -65,8 +57,7 @@ def _filters(data: dict, name) -> dict:
     unknown = set(data) - {"keep", "skip_empty"}
     if unknown:
         raise ConfigError(
-            f"Unknown row filter(s) in profile {name or ''}: {', '.join(sorted(unknown))}",
-            "Allowed in [filters]: keep = {Header = [values]} and skip_empty = [headers].",
+            Reason.PROFILE_UNKNOWN_FILTERS, name=name or "", filters=", ".join(sorted(unknown))
         )
     keep = {
         str(h): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
@@ -88,9 +79,7 @@ def load_profile(path) -> Mapping:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(
-            f"Cannot read the profile {path}: {exc.strerror}", "Check the path of --profile."
-        ) from exc
+        raise ConfigError(Reason.PROFILE_UNREADABLE, path=str(path), detail=exc.strerror) from exc
     return parse_profile(text, name=path.stem)
 
 
@@ -136,11 +125,7 @@ def save_profile(mapping: Mapping, name: str, folder=None) -> Path:
     mapping.check()
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.strip()).strip("._")
     if not safe:
-        raise ConfigError(
-            "The profile name is empty",
-            "Give the profile a name, e.g. sap_lieferungen.",
-            code="profile_name_empty",
-        )
+        raise ConfigError(Reason.PROFILE_NAME_EMPTY)
     folder = Path(folder) if folder else profile_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{safe}.toml"

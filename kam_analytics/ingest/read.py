@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kam_analytics.errors import ImportBlockedError, Problem
+from kam_analytics.errors import ImportBlockedError, Problem, Reason
 from kam_analytics.ingest.guard import guarded_read
 from kam_analytics.ingest.mapping import known_header, normalize_header
 from kam_analytics.ingest.parse import DEFAULT_NULLS
@@ -117,8 +117,8 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _blocked(file_name, reason, message, hint, sheet=None, **params) -> ImportBlockedError:
-    problem = Problem(file_name, sheet, None, None, None, reason, message, hint, params=params)
+def _blocked(file_name, reason: Reason, sheet=None, **params) -> ImportBlockedError:
+    problem = Problem(file_name, sheet, None, None, None, reason, params=params)
     return ImportBlockedError(problems=[problem])
 
 
@@ -245,10 +245,7 @@ def _excel_reader(data: bytes, file_name: str):
     ):
         raise _blocked(
             file_name,
-            "password_protected",
-            "The workbook is password-protected",
-            "Open it in Excel, remove the password (File > Info > Protect Workbook) and save "
-            "it again, or export the data without a password.",
+            Reason.PASSWORD_PROTECTED,
             variant="info",
         )
     try:
@@ -258,17 +255,12 @@ def _excel_reader(data: bytes, file_name: str):
         if "password" in text.lower() or "encrypt" in text.lower():
             raise _blocked(
                 file_name,
-                "password_protected",
-                "The workbook is password-protected",
-                "Remove the password in Excel and save the file again.",
+                Reason.PASSWORD_PROTECTED,
                 variant="resave",
             ) from exc
         raise _blocked(
             file_name,
-            "unreadable_file",
-            "The file cannot be read as an Excel workbook (damaged or not a spreadsheet)",
-            "Open it in Excel and save it again as .xlsx, or export it again from the source "
-            "system.",
+            Reason.UNREADABLE_FILE,
             variant="excel",
         ) from exc
 
@@ -359,9 +351,7 @@ def _sheet_index(reader, names, sheet, file_name, known) -> int:
         if index >= len(names):
             raise _blocked(
                 file_name,
-                "missing_sheet",
-                f"The workbook has no sheet number {sheet}",
-                f"Sheets in the file: {', '.join(names)}.",
+                Reason.MISSING_SHEET,
                 variant="number",
                 number=sheet,
                 sheets=", ".join(names),
@@ -371,9 +361,7 @@ def _sheet_index(reader, names, sheet, file_name, known) -> int:
     if str(sheet).casefold().strip() not in lookup:
         raise _blocked(
             file_name,
-            "missing_sheet",
-            f"The workbook has no sheet named {sheet!r}",
-            f"Sheets in the file: {', '.join(names)}.",
+            Reason.MISSING_SHEET,
             sheet=str(sheet),
             variant="name",
             name=repr(sheet),
@@ -390,9 +378,7 @@ def read_excel(
     reader = _excel_reader(data, file_name)
     names = list(reader.sheet_names)
     if not names:
-        raise _blocked(
-            file_name, "empty_file", "The workbook has no sheets", "Export again.", variant="sheets"
-        )
+        raise _blocked(file_name, Reason.EMPTY_FILE, variant="sheets")
     index = _sheet_index(reader, names, sheet, file_name, known)
     sheet_name = names[index]
     try:
@@ -400,9 +386,7 @@ def read_excel(
     except Exception as exc:
         raise _blocked(
             file_name,
-            "empty_file",
-            f"The sheet {sheet_name!r} has no data",
-            "Choose the sheet that holds the export.",
+            Reason.EMPTY_FILE,
             sheet=sheet_name,
             variant="sheet",
             name=repr(sheet_name),
@@ -512,7 +496,7 @@ def read_csv(
     header taken from line `header_row`)."""
     text, encoding = decode_text(data)
     if not text.strip():
-        raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
+        raise _blocked(file_name, Reason.EMPTY_FILE)
     lines = text.splitlines()[: HEADER_SCAN_ROWS + 20]
     delim = sniff_delimiter(lines)
     sample = list(csv.reader(lines, delimiter=delim))
@@ -537,10 +521,7 @@ def read_csv(
     except (pd.errors.ParserError, ValueError) as exc:
         raise _blocked(
             file_name,
-            "unreadable_file",
-            f"The file cannot be read as a table: {exc}",
-            "Check that every row has the same number of columns as the header "
-            "(quote values that contain the delimiter).",
+            Reason.UNREADABLE_FILE,
             variant="table",
             detail=str(exc),
         ) from exc
@@ -566,9 +547,7 @@ def read_csv(
                 stray[0],
                 None,
                 None,
-                "mixed_encoding",
-                f"{len(stray)} row(s) are not UTF-8 and were read as Windows-1252: {shown}",
-                "Check the umlauts in these rows; save the export as UTF-8 throughout.",
+                Reason.MIXED_ENCODING,
                 severity="warning",
                 params={"count": len(stray), "rows": shown},
             )
@@ -588,14 +567,12 @@ def read_source(
     except OSError as exc:
         raise _blocked(
             file_name,
-            "unreadable_file",
-            f"Cannot open the file: {exc.strerror}",
-            "Check the path and the permissions.",
+            Reason.UNREADABLE_FILE,
             variant="open",
             detail=exc.strerror,
         ) from exc
     if not data:
-        raise _blocked(file_name, "empty_file", "The file is empty", "Export the data again.")
+        raise _blocked(file_name, Reason.EMPTY_FILE)
     suffix = Path(file_name).suffix.lower()
     is_zip = data[:2] == b"PK"
     is_ole = data[:8] == _OLE_MAGIC
@@ -604,9 +581,7 @@ def read_source(
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _blocked(
             file_name,
-            "unreadable_file",
-            "The file is neither a spreadsheet nor a text table",
-            "Upload .xlsx, .xlsm, .xls, .csv or .txt exports.",
+            Reason.UNREADABLE_FILE,
             variant="binary",
         )
     return read_csv(data, file_name, known=known, header_row=header_row)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kam_analytics.errors import Reason
 from kam_analytics.ingest.columns import column_kind, resolve_header
 from kam_analytics.ingest.mapping import normalize_header
 from kam_analytics.ingest.parse import as_text
@@ -76,11 +77,7 @@ def drop_total_rows(state: State) -> None:
         if why is None:
             if label:
                 out.add(
-                    "total_like_row_kept",
-                    f"Last row starts with '{label}' but is not a total (its amounts are not "
-                    "the sums of the rows above): imported as a data row",
-                    "Nothing to do if it is a real row; delete it from the export if it is a "
-                    "total.",
+                    Reason.TOTAL_LIKE_ROW_KEPT,
                     row=row,
                     value=label,
                     severity="warning",
@@ -91,13 +88,8 @@ def drop_total_rows(state: State) -> None:
         mask = np.zeros(state.n, dtype=bool)
         mask[pos] = True
         state.drop(mask, "total_row")
-        because = (
-            "its amounts equal the sums of the rows above" if why == "sums" else "it has no key"
-        )
         out.add(
-            "total_row_dropped",
-            f"Total row at the bottom was not imported ({because})",
-            "Nothing to do: sums are recomputed from the data rows.",
+            Reason.TOTAL_ROW_DROPPED,
             row=row,
             value=label or None,
             severity="warning",
@@ -118,23 +110,27 @@ def handle_hidden_rows(state: State) -> None:
     if state.mapping.read.get("skip_hidden"):
         state.drop(mask, "hidden_row")
         state.out.add(
-            "hidden_rows_skipped",
-            f"{len(rows)} hidden or filtered-out row(s) were not imported: {shown}",
-            "Set skip_hidden = false in the profile's [read] section to import them.",
+            Reason.HIDDEN_ROWS_SKIPPED,
             row=rows[0],
             severity="warning",
             params={"count": len(rows), "rows": shown},
         )
     else:
         state.out.add(
-            "hidden_rows_imported",
-            f"{len(rows)} row(s) are hidden or filtered out in Excel and were imported: {shown}",
-            "Set skip_hidden = true in the profile's [read] section (or tick it on the import "
-            "page) to leave them out.",
+            Reason.HIDDEN_ROWS_IMPORTED,
             row=rows[0],
             severity="warning",
             params={"count": len(rows), "rows": shown},
         )
+
+
+def _filter_column_missing(state: State, header: str) -> None:
+    headers = ", ".join(state.raw.headers[:30])
+    state.out.add(
+        Reason.MISSING_COLUMN,
+        column=header,
+        params={"variant": "filter", "header": header, "headers": headers},
+    )
 
 
 def apply_row_filters(state: State) -> None:
@@ -145,13 +141,7 @@ def apply_row_filters(state: State) -> None:
     for header, values in (filters.get("keep") or {}).items():
         found = resolve_header(headers, header)
         if found is None:
-            state.out.add(
-                "missing_column",
-                f"Column '{header}' (used by a row filter) is not in the file",
-                f"Check the filter against the headers: {', '.join(headers[:30])}.",
-                column=header,
-                params={"variant": "filter", "header": header, "headers": ", ".join(headers[:30])},
-            )
+            _filter_column_missing(state, header)
             continue
         wanted = {
             str(v).strip().casefold() for v in (values if isinstance(values, list) else [values])
@@ -162,13 +152,7 @@ def apply_row_filters(state: State) -> None:
     for header in filters.get("skip_empty") or []:
         found = resolve_header(headers, header)
         if found is None:
-            state.out.add(
-                "missing_column",
-                f"Column '{header}' (used by a row filter) is not in the file",
-                f"Check the filter against the headers: {', '.join(headers[:30])}.",
-                column=header,
-                params={"variant": "filter", "header": header, "headers": ", ".join(headers[:30])},
-            )
+            _filter_column_missing(state, header)
             continue
         empty = as_text(frame[found], nulls).isna().to_numpy(dtype=bool)
         state.drop(empty, f"filter: {found} empty")
@@ -194,11 +178,7 @@ def check_pipeline_stage(state: State) -> None:
             continue
         shown = ", ".join(sorted(map(str, values))[:10])
         state.out.add(
-            "pipeline_stage_unfiltered",
-            f"The file has a stage column '{header}' with the values {shown}: only won deals "
-            "are orders",
-            f'Add a row filter: [filters.keep] "{header}" = ["Won"] in the profile (or choose '
-            "the stages on the import page).",
+            Reason.PIPELINE_STAGE_UNFILTERED,
             row=state.raw.header_row,
             column=header,
             params={"header": header, "values": shown},
@@ -209,9 +189,7 @@ def warn_no_data(state: State) -> None:
     """A file with a header and no data rows imports nothing: say so."""
     if state.n == 0 or not state.keep.any():
         state.out.add(
-            "no_data_rows",
-            "The file has a header but no data rows: nothing to import",
-            "Check that the export contains data (filters in the source system, the right period).",
+            Reason.NO_DATA_ROWS,
             row=state.raw.header_row,
             severity="warning",
         )

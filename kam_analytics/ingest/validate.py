@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kam_analytics.errors import Problem
+from kam_analytics.errors import Problem, Reason
 from kam_analytics.ingest import columns, keys, money, rows
 from kam_analytics.ingest.columns import read_options, resolve_header  # noqa: F401
 from kam_analytics.ingest.mapping import Mapping
@@ -78,9 +78,7 @@ def add_value_warnings(state: State) -> None:
             out.rows(
                 neg,
                 result[name],
-                "negative_freight",
-                f"Negative {name}",
-                "Check the sign; the row is imported as it is.",
+                Reason.NEGATIVE_FREIGHT,
                 state.where[name],
                 severity="warning",
                 params={"name": name},
@@ -92,9 +90,7 @@ def add_value_warnings(state: State) -> None:
             out.rows(
                 fut,
                 result[col.name],
-                "future_date",
-                f"{col.name} lies in the future",
-                "Check the date; the row is imported as it is.",
+                Reason.FUTURE_DATE,
                 state.where[col.name],
                 severity="warning",
                 params={"name": col.name},
@@ -212,11 +208,7 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
                 int(summary["min"].min()),
                 header,
                 None,
-                "orphan_account",
-                f"{len(summary)} accounts are not in the accounts table ({int(orphan.sum())} "
-                f"rows): {shown}",
-                "Import the accounts export too; until then the rows are kept and a placeholder "
-                "account (name = id, no tier) stands in for each.",
+                Reason.ORPHAN_ACCOUNT,
                 "warning",
                 {
                     "variant": "summary",
@@ -228,7 +220,6 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
         )
         return
     for account, (first, count) in summary.iterrows():
-        more = f" ({count} rows, first in row {first})" if count > 1 else ""
         prepared.problems.append(
             Problem(
                 prepared.raw.file_name,
@@ -236,10 +227,7 @@ def add_orphan_warnings(prepared: Prepared, known_accounts: set[str]) -> None:
                 int(first),
                 header,
                 str(account),
-                "orphan_account",
-                f"Account is not in the accounts table{more}",
-                "Import the accounts export too; until then the rows are kept and a placeholder "
-                "account (name = id, no tier) stands in for it.",
+                Reason.ORPHAN_ACCOUNT,
                 "warning",
                 {"variant": "many", "count": int(count), "first": int(first)} if count > 1 else {},
             )
