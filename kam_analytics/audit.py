@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 
@@ -64,14 +65,24 @@ def list_audit(
     *,
     username: str | None = None,
     action_prefix: str | None = None,
+    lang: str | None = None,
 ) -> pd.DataFrame:
-    """Newest audit entries first with a readable 'change' column (AUDIT_READERS only)."""
+    """Newest audit entries first with a readable 'change' column (AUDIT_READERS only).
+
+    With `lang` the change and the target are in words of that language (screens); without,
+    the codes stay (the command line's and the tests' form).
+    """
     # Refuse here, not only in the page: the command line and every page read through this.
     scope.require_role(*AUDIT_READERS)
     df = select_audit(con, action or None, username or None, action_prefix or None, int(limit))
     df["change"] = [
-        describe_change(o, n) for o, n in zip(df["old_value"], df["new_value"], strict=True)
+        describe_change(o, n, lang, action=a)
+        for o, n, a in zip(df["old_value"], df["new_value"], df["action"], strict=True)
     ]
+    if lang is not None:
+        df["target"] = [
+            target_label(con, a, x, lang) for a, x in zip(df["action"], df["target"], strict=True)
+        ]
     return df[AUDIT_COLUMNS]
 
 
@@ -109,9 +120,128 @@ def _short(value) -> str:
     return str(value)
 
 
-def describe_change(old_value, new_value) -> str:
-    """One line 'key: old → new; …' from the JSON old/new values of an audit entry."""
+# --- the log in words (screens): locales/audit.toml, the glossary and i18n formats ----------
+
+_MONEY_FIELDS = {"base_salary", "target_bonus", "cost", "list_value", "surcharge_fixed", "bonus"}
+# Actions whose old/new values are single codes of a glossary concept.
+_SCALAR_CONCEPT = {"department_change": "department", "matrix_update": "policy"}
+# Actions whose target is a service code of the catalogue.
+_SERVICE_TARGETS = {"department_change", "catalogue_update", "catalogue_add"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+
+
+def action_label(action: str | None, lang: str) -> str:
+    """The name of an audit action in `lang` (locales audit/auth/bonus.toml); else the code."""
+    from kam_analytics.i18n import load_labels, t
+
+    key = f"audit_action_{action}"
+    return t(key, lang) if key in load_labels()[lang] else str(action)
+
+
+def field_label(field: str, lang: str) -> str:
+    """The name of a field of an audit entry's old/new value ('base_salary' -> Grundgehalt)."""
+    from kam_analytics.i18n import load_labels, t
+
+    labels = load_labels()[lang]
+    if f"audit_field_{field}" in labels:
+        return t(f"audit_field_{field}", lang)
+    if field.endswith("_rating") and f"q_{field[:-7]}" in labels:  # a mandate rating
+        return t("audit_field_rating", lang, what=t(f"q_{field[:-7]}", lang))
+    if f"q_{field}" in labels:  # a mandate answer
+        return t(f"q_{field}", lang)
+    return field
+
+
+def value_text(value, lang: str, field: str | None = None, concept: str | None = None) -> str:
+    """One old or new value in words and German/English formats (codes through the glossary)."""
+    from kam_analytics import glossary
+    from kam_analytics.i18n import fmt_date, fmt_datetime, fmt_decimal, fmt_eur, load_labels, t
+
+    labels = load_labels()[lang]
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return t(f"audit_value_{str(value).lower()}", lang)
+    if isinstance(value, int | float):
+        if field in _MONEY_FIELDS:
+            return fmt_eur(value, lang)
+        return fmt_decimal(value, lang, max_decimals=6)
+    if isinstance(value, list):
+        return ", ".join(value_text(v, lang, field, concept) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{field_label(k, lang)}: {value_text(v, lang, k)}" for k, v in value.items()
+        )
+    text = str(value)
+    if concept:
+        return glossary.term(concept, text, lang)
+    if field == "role":
+        return glossary.role_label(text, lang)
+    if field == "kind" and f"fb_kind_{text}" in labels:
+        return t(f"fb_kind_{text}", lang)
+    if field in ("status", "review") and f"fb_status_{text}" in labels:
+        return t(f"fb_status_{text}", lang)
+    if f"audit_value_{text}" in labels and field in ("reason", "method", "password"):
+        return t(f"audit_value_{text}", lang)
+    if _ISO_STAMP.fullmatch(text[:16]) and len(text) > 10:
+        return fmt_datetime(dt.datetime.fromisoformat(text), lang)
+    if _ISO_DATE.fullmatch(text):
+        return fmt_date(text, lang)
+    return text
+
+
+def describe_value(raw, lang: str) -> str:
+    """One side (old or new) of an audit entry in words: 'Grundgehalt: 71.100,00 €; …'."""
+    return value_text(_load(raw), lang)
+
+
+def target_label(con, action: str, target, lang: str) -> str:
+    """What an entry is about, in words: a service's name, a setting's name; else as stored."""
+    from kam_analytics.glossary import service_label
+
+    if target is None or (isinstance(target, float) and pd.isna(target)) or target == "":
+        return "–"
+    text = str(target)
+    if action in _SERVICE_TARGETS:
+        return service_label(con, text, lang)
+    if str(action).startswith("settings.") and not text.isdigit() and "/" not in text:
+        return field_label(text.rsplit(".", 1)[-1], lang)  # "retention.gap_factor"
+    return text
+
+
+def _describe_in_words(old, new, lang: str, action: str | None) -> str:
+    concept = _SCALAR_CONCEPT.get(action or "")
+    if isinstance(old, dict) or isinstance(new, dict):
+        old_d = old if isinstance(old, dict) else {}
+        new_d = new if isinstance(new, dict) else {}
+        parts = []
+        for key in sorted(set(old_d) | set(new_d)):
+            name = field_label(key, lang)
+            before, after = (
+                value_text(old_d.get(key), lang, key),
+                value_text(new_d.get(key), lang, key),
+            )
+            if key in new_d and not old_d:
+                parts.append(f"{name}: {after}")
+            else:
+                parts.append(f"{name}: {before} → {after}")
+        return "; ".join(parts)
+    if old is None and new is None:
+        return ""
+    return f"{value_text(old, lang, concept=concept)} → {value_text(new, lang, concept=concept)}"
+
+
+def describe_change(
+    old_value, new_value, lang: str | None = None, action: str | None = None
+) -> str:
+    """One line 'key: old → new; …' from the JSON old/new values of an audit entry.
+
+    With `lang`: field names, codes and numbers in that language's words and formats.
+    """
     old, new = _load(old_value), _load(new_value)
+    if lang is not None:
+        return _describe_in_words(old, new, lang, action)
     if isinstance(old, dict) or isinstance(new, dict):
         old_d = old if isinstance(old, dict) else {}
         new_d = new if isinstance(new, dict) else {}

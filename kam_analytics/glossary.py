@@ -86,6 +86,22 @@ def signals_text(signals, lang: str = DEFAULT_LANGUAGE) -> str:
     return ", ".join(signal_label(s, lang) for s in parts) or "–"
 
 
+def role_label(role, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A user's role in words (admin -> Administration); names in locales/auth.toml."""
+    if role is None or role == "":
+        return "–"
+    key = f"role_{role}"
+    return t(key, lang) if key in load_labels()[lang] else str(role)
+
+
+def table_label(table, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A table of the database in words, e.g. where a service came from: shipments -> Lieferungen."""
+    if table is None or table == "":
+        return "–"
+    key = f"table_{table}"
+    return t(key, lang) if key in load_labels()[lang] else str(table)
+
+
 def service_label(con, code, lang: str = DEFAULT_LANGUAGE) -> str:
     """A service's name in `lang` from the catalogue (the code when it is not in it)."""
     if code is None or code == "":
@@ -101,12 +117,15 @@ _CODE_COLUMNS = {
     "finding": finding_label,
     "signals": signals_text,
     "status": lambda code, lang: term("crm", code, lang),
+    "source_table": table_label,
+    "department": department_label,
 }
 
 
 def name_codes(df, lang: str = DEFAULT_LANGUAGE):
     """A copy of `df` whose code columns (tier, billing_mode, policy, finding, signals,
-    status) hold the glossary's names instead of codes, for tables and downloads."""
+    status, source_table, department) hold the glossary's names instead of codes, for tables
+    and downloads. A name already in place stays (it is no code)."""
     out = df.copy()
     for column, name in _CODE_COLUMNS.items():
         if column in out:

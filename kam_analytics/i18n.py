@@ -63,6 +63,14 @@ def fmt_number(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
     return format_decimal(float(value), format=pattern, locale=_LOCALES[lang])
 
 
+def fmt_decimal(value, lang: str = DEFAULT_LANGUAGE, max_decimals: int = 2) -> str:
+    """A number with as many decimals as it has, up to `max_decimals`: 9,5 / 1.234 / 0,0834."""
+    if _is_missing(value):
+        return "–"
+    pattern = "#,##0" + ("." + "#" * max_decimals if max_decimals else "")
+    return format_decimal(float(value), format=pattern, locale=_LOCALES[lang])
+
+
 def fmt_pct(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
     """A share (0.256) as a percentage: 25,6 % / 25.6%."""
     if _is_missing(value):
@@ -98,6 +106,51 @@ def fmt_month(value, lang: str = DEFAULT_LANGUAGE, abbreviated: bool = False) ->
     return _babel_date(
         value, format="MMM yyyy" if abbreviated else "MMMM yyyy", locale=_LOCALES[lang]
     )
+
+
+# st.date_input's display format per language (its choices: YYYY/MM/DD, DD/MM/YYYY, MM/DD/YYYY
+# with "/", "-" or "." between): German 31.12.2025, English (en_GB) 31/12/2025, never ISO.
+DATE_INPUT_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
+
+
+def date_input_format(lang: str = DEFAULT_LANGUAGE) -> str:
+    """The `format=` of st.date_input for `lang`."""
+    return DATE_INPUT_FORMATS.get(lang, DATE_INPUT_FORMATS[DEFAULT_LANGUAGE])
+
+
+def fmt_value(value, lang: str = DEFAULT_LANGUAGE) -> str | bool:
+    """Any table cell as the user reads it: dates, numbers and empty cells in `lang`'s format.
+
+    Text stays as it is, booleans stay booleans (a table shows them as ticks); a whole number
+    gets thousands separators, a fraction up to two decimals (9,5), a date 31.12.2025, a
+    timestamp 31.12.2025 14:05, and an empty cell "–" (Streamlit would draw "None").
+    """
+    import pandas as pd
+
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return fmt_date(value, lang)
+        return fmt_datetime(value, lang)
+    if isinstance(value, dt.date):
+        return fmt_date(value, lang)
+    if isinstance(value, int | float) or hasattr(value, "dtype"):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if number.is_integer():
+            return fmt_number(number, lang)
+        return fmt_decimal(number, lang)
+    try:
+        if pd.isna(value):
+            return "–"
+    except (TypeError, ValueError):
+        pass
+    return value
 
 
 def normalise_lang(lang: str | None) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
 from kam_analytics.glossary import tier_label
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.i18n import date_input_format, fmt_date, fmt_eur, fmt_number, fmt_pct, t
 from kam_analytics.metrics.account import select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
@@ -20,7 +20,7 @@ from ui.downloads import deck_download, download_table
 from ui.errors import show_error
 from ui.session import get_con, get_lang, tr
 from ui.text import plain
-from ui.widgets import show_table
+from ui.widgets import score_input, show_table
 
 scope = require_page(__file__)
 con, lang = get_con(), get_lang()
@@ -38,7 +38,7 @@ c_acc, c_year = st.columns([4, 1])
 account_id = c_acc.selectbox(
     tr("acc_select"),
     list(options["account_id"]),
-    format_func=lambda a: f"{a} {names.get(a) or ''} ({tiers.get(a) or '–'})",
+    format_func=lambda a: f"{a} {names.get(a) or ''} ({tier_label(tiers.get(a), lang)})",
     key="acc_id",
 )
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="acc_year")
@@ -232,11 +232,11 @@ with m_right:
     if saved:
         st.success(saved)
     with st.expander(tr("fb_add")), st.form(f"acc_feedback_{account_id}"):
-        kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
-        day = st.date_input(
-            tr("fb_date"), value=today, format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD"
+        kind = st.selectbox(
+            tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: t(f"fb_kind_{k}", lang)
         )
-        score = st.number_input(tr("fb_score"), min_value=0.0, max_value=10.0, step=0.5, value=None)
+        day = st.date_input(tr("fb_date"), value=today, format=date_input_format(lang))
+        score = score_input(tr("fb_score"))
         comment = st.text_area(tr("fb_comment"), height=80)
         if st.form_submit_button(tr("fb_save")):
             try:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from kam_analytics.audit import audit_choices, list_audit
+from kam_analytics.audit import action_label, audit_choices, list_audit
 from kam_analytics.i18n import fmt_date
 from ui.auth import require_page
 from ui.downloads import download_table
@@ -17,19 +17,15 @@ st.title(tr("audit_title"))
 st.caption(tr("audit_intro"))
 
 
-def action_label(action: str | None) -> str:
-    """Translated name of an audit action; unknown actions (other areas) as they are."""
-    if action is None:
-        return tr("all")
-    key = f"audit_action_{action}"
-    label = tr(key)
-    return action if label == key else label
+def shown_action(action: str | None) -> str:
+    """An action in words for the filter; None is "all"."""
+    return tr("all") if action is None else action_label(action, lang)
 
 
 actions, names = audit_choices(con, scope)
 left, middle, right = st.columns([2, 2, 1])
 action = left.selectbox(
-    tr("audit_filter_action"), [None, *actions], format_func=action_label, key="audit_action"
+    tr("audit_filter_action"), [None, *actions], format_func=shown_action, key="audit_action"
 )
 who = middle.selectbox(
     tr("audit_filter_user"),
@@ -39,7 +35,7 @@ who = middle.selectbox(
 )
 limit = right.selectbox(tr("audit_limit"), [100, 500, 2000, 10000], index=1, key="audit_limit")
 
-entries = list_audit(con, scope, limit=limit, action=action, username=who)
+entries = list_audit(con, scope, limit=limit, action=action, username=who, lang=lang)
 if entries.empty:
     st.info(tr("audit_empty"))
 else:
@@ -49,7 +45,7 @@ else:
                 f"{fmt_date(ts, lang)} {pd.Timestamp(ts):%H:%M:%S}" for ts in entries["at"]
             ],
             tr("audit_col_user"): entries["username"],
-            tr("audit_col_action"): [action_label(a) for a in entries["action"]],
+            tr("audit_col_action"): [action_label(a, lang) for a in entries["action"]],
             tr("audit_col_target"): entries["target"],
             tr("audit_col_change"): entries["change"],
         }

@@ -9,7 +9,7 @@ from kam_analytics import approvals, bonus_close
 from kam_analytics.closed_years import select_year_close
 from kam_analytics.errors import KamError
 from kam_analytics.exports.bonus_statement import statement_pdf, statement_xlsx
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.i18n import date_input_format, fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import bonus as bn
 from kam_analytics.metrics.retention import explain_signals
 from kam_analytics.page_data.bonus import bonus_years, load_bonus
@@ -36,7 +36,7 @@ as_of = c_as_of.date_input(
     value=default_as_of(year, today),
     min_value=dt.date(year, 1, 1),
     max_value=dt.date(year, 12, 31),
-    format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
+    format=date_input_format(lang),
     key=f"bn_as_of_{year}",
     disabled=close is not None,
 )

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from kam_analytics.i18n import fmt_date, fmt_datetime
+from kam_analytics.i18n import date_input_format, fmt_date, fmt_datetime
 from kam_analytics.metrics.changes import SECTIONS, changes_markdown, describe_row, section_title
 from kam_analytics.page_data.changes import load_changes
 from ui.auth import require_page
@@ -41,7 +41,7 @@ if choice == "date":
     day = c2.date_input(
         tr("chg_date"),
         value=dt.date.today().replace(day=1),
-        format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
+        format=date_input_format(lang),
         key="chg_date",
     )
     since, what = day, tr("chg_what_since_date", date=fmt_date(day, lang))

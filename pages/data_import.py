@@ -6,6 +6,7 @@ import streamlit as st
 from kam_analytics import backup, schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
 from kam_analytics.exports.tables import frame_to_csv_de
+from kam_analytics.glossary import table_label
 from kam_analytics.i18n import fmt_datetime
 from kam_analytics.ingest.load import list_imports, select_history_version, undo_import
 from kam_analytics.ingest.mapping import (
@@ -33,6 +34,7 @@ from ui.errors import show_error
 from ui.inbox_panel import show_backup_section, show_inbox_section
 from ui.session import db_path, get_con, get_lang, report_database_fault, tr
 from ui.text import plain
+from ui.widgets import format_frame
 
 scope = require_page(__file__)
 con = get_con()
@@ -210,7 +212,7 @@ for n, upload in enumerate(files or []):
             tr("imp_table"),
             tables,
             index=tables.index(guess),
-            format_func=lambda name: f"{tr(f'table_{name}')} ({name})",
+            format_func=lambda name: table_label(name, lang),
             key=f"{fkey}_table",
         )
         st.caption(tr("imp_header_row", row=raw.header_row, n=len(raw.frame)))
@@ -410,7 +412,7 @@ else:
         shown[col] = [fmt_datetime(v, lang) for v in shown[col]]
     shown["status"] = [tr(f"imp_status_{v}") for v in shown["status"]]
     shown["table_name"] = [tr(f"table_{v}") for v in shown["table_name"]]
-    shown = shown.astype("object").where(shown.notna(), "")
+    shown = format_frame(shown.astype("object").where(shown.notna(), ""))
     st.dataframe(
         shown.rename(columns={c: tr(f"imp_hist_{c}") for c in shown.columns}), hide_index=True
     )

@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from kam_analytics.errors import KamError
+from kam_analytics.i18n import date_input_format, t
 from kam_analytics.metrics import mandates as md
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.page_data.mandate import load_mandate, mandate_years
@@ -14,7 +15,7 @@ from ui.auth import require_page
 from ui.downloads import download_table
 from ui.errors import show_error
 from ui.session import get_con, get_lang, tr
-from ui.widgets import show_table
+from ui.widgets import score_input, show_table
 
 scope = require_page(__file__)
 con, lang = get_con(), get_lang()
@@ -126,12 +127,12 @@ with right, st.form(f"md_ratings_{account_id}_{year}"):
             show_error(exc)
 
 with st.expander(tr("fb_add")), st.form(f"md_feedback_{account_id}"):
-    kind = st.selectbox(tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: tr(f"fb_kind_{k}"))
-    c1, c2 = st.columns(2)
-    day = c1.date_input(
-        tr("fb_date"), value=today, format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD"
+    kind = st.selectbox(
+        tr("fb_kind"), FEEDBACK_KINDS, format_func=lambda k: t(f"fb_kind_{k}", lang)
     )
-    score = c2.number_input(tr("fb_score"), min_value=0.0, max_value=10.0, step=0.5, value=None)
+    c1, c2 = st.columns(2)
+    day = c1.date_input(tr("fb_date"), value=today, format=date_input_format(lang))
+    score = score_input(tr("fb_score"), c2)
     comment = st.text_area(tr("fb_comment"), height=80)
     if st.form_submit_button(tr("fb_save")):
         try:

@@ -138,7 +138,7 @@ if is_admin:
         hide_index=True,
         disabled=["service_code", "service"],
         column_config={
-            "service_code": tr("mx_code"),
+            "service_code": None,  # the key of the save below, not shown: the name says it
             "service": tr("service"),
             "department": st.column_config.SelectboxColumn(
                 tr("dep_col_department"),
@@ -275,8 +275,9 @@ edited_cat = st.data_editor(
         "surcharge_fixed": st.column_config.NumberColumn(
             tr("mx_surcharge_fixed"), min_value=0, format="euro"
         ),
+        # "localized": the browser's number format (12,5); a printf format would draw 12.5
         "surcharge_pct": st.column_config.NumberColumn(
-            tr("mx_surcharge_pct"), min_value=0, format="%.1f %%"
+            tr("mx_surcharge_pct"), min_value=0, format="localized"
         ),
         "active": st.column_config.CheckboxColumn(tr("mx_active"), default=True),
         "sort_order": st.column_config.NumberColumn(tr("mx_sort_order")),

@@ -9,7 +9,7 @@ from babel.dates import get_month_names
 
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.glossary import billing_mode_label, key_accounts_label, tier_label
-from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, fmt_pct
+from kam_analytics.i18n import date_input_format, fmt_date, fmt_eur, fmt_number, fmt_pct
 from kam_analytics.metrics import overview as ov
 from kam_analytics.page_data.overview import default_year, load_overview
 from kam_analytics.periods import default_as_of, period_bounds, period_label
@@ -48,7 +48,7 @@ as_of = col_as_of.date_input(
     value=default_as_of(year, today),
     min_value=dt.date(year, 1, 1),
     max_value=dt.date(year, 12, 31),
-    format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
+    format=date_input_format(lang),
     key=f"ov_as_of_{year}",
 )
 

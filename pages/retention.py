@@ -8,7 +8,7 @@ import streamlit as st
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
 from kam_analytics.glossary import name_codes, state_label, tier_label
-from kam_analytics.i18n import fmt_date, fmt_pct
+from kam_analytics.i18n import date_input_format, fmt_date, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.metrics.backtest import describe_backtest
 from kam_analytics.page_data.retention import load_backtest, load_retention
@@ -36,7 +36,7 @@ as_of = c_as_of.date_input(
     value=default_as_of(year, today),
     min_value=dt.date(year, 1, 1),
     max_value=dt.date(year, 12, 31),
-    format="DD.MM.YYYY" if lang == "de" else "YYYY-MM-DD",
+    format=date_input_format(lang),
     key=f"rt_as_of_{year}",
 )
 tiers = c_tier.multiselect(

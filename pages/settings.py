@@ -6,10 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kam_analytics.audit import AUDIT_READERS, list_audit
+from kam_analytics.audit import AUDIT_READERS, action_label, describe_value, list_audit
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import Theme, apply_theme, fit_title, money_axis
-from kam_analytics.i18n import LANGUAGES, fmt_date, fmt_number, fmt_pct
+from kam_analytics.i18n import LANGUAGES, fmt_date, fmt_number, fmt_pct, t
 from kam_analytics.page_data.retention import load_backtest
 from kam_analytics.settings_store import (
     DEFAULT_COLORS,
@@ -31,7 +31,7 @@ from ui.errors import show_error
 from ui.layout import SCREEN_CHART_WIDTH
 from ui.rates import rates_section
 from ui.session import get_con, get_lang, tr
-from ui.widgets import plotly_config, show_table
+from ui.widgets import amount_format, plotly_config, show_table
 
 scope = require_page(__file__)
 con, lang = get_con(), get_lang()
@@ -182,6 +182,7 @@ else:
                 10_000_000.0,
                 None if row["base_salary"] != row["base_salary"] else float(row["base_salary"]),
                 500.0,
+                format=amount_format(row["base_salary"]),
             )
             target = c2.number_input(
                 tr("set_pay_target"),
@@ -189,6 +190,7 @@ else:
                 10_000_000.0,
                 None if row["target_bonus"] != row["target_bonus"] else float(row["target_bonus"]),
                 500.0,
+                format=amount_format(row["target_bonus"]),
             )
             b1, b2 = st.columns(2)
             if b1.form_submit_button(tr("set_pay_save")):
@@ -238,7 +240,7 @@ default_lang = c2.selectbox(
     tr("set_app_language"),
     LANGUAGES,
     index=LANGUAGES.index(look["default_language"]),
-    format_func=lambda code: tr(f"set_app_lang_{code}"),
+    format_func=lambda code: t(f"set_app_lang_{code}", lang),
     disabled=not admin,
     key="set_app_language",
 )
@@ -293,20 +295,16 @@ if st.button(tr("set_save"), disabled=not admin, key="set_app_save"):
 
 if scope.role in AUDIT_READERS:
     st.subheader(tr("set_changes"))
-    log = list_audit(con, scope, limit=50, action_prefix="settings.")
+    log = list_audit(con, scope, limit=50, action_prefix="settings.", lang=lang)
     if log.empty:
         st.caption(tr("no_data"))
     else:
-
-        def _action(action: str) -> str:
-            key = "set_action_" + str(action).replace(".", "_")
-            label = tr(key)
-            return action if label == key else label
-
         show_table(
             log[["at", "username", "action", "target", "old_value", "new_value"]].assign(
                 at=[f"{fmt_date(ts, lang)} {pd.Timestamp(ts):%H:%M}" for ts in log["at"]],
-                action=[_action(a) for a in log["action"]],
+                action=[action_label(a, lang) for a in log["action"]],
+                old_value=[describe_value(v, lang) for v in log["old_value"]],
+                new_value=[describe_value(v, lang) for v in log["new_value"]],
             ),
             labels={
                 "at": tr("audit_col_at"),

@@ -5,6 +5,7 @@ import streamlit as st
 
 from kam_analytics import users
 from kam_analytics.errors import KamError
+from kam_analytics.glossary import role_label
 from kam_analytics.i18n import fmt_date
 from kam_analytics.schema import ROLES
 from ui.auth import require_page
@@ -30,9 +31,9 @@ def done(message: str) -> None:
     st.rerun()
 
 
-def role_label(role: str) -> str:
-    """Translated role name."""
-    return tr(f"role_{role}")
+def shown_role(role: str) -> str:
+    """A role in words (the glossary's name)."""
+    return role_label(role, lang)
 
 
 def when(value) -> str:
@@ -51,7 +52,7 @@ else:
             tr("users_col_username"): table["username"],
             tr("users_col_display_name"): table["display_name"].fillna(""),
             tr("users_col_email"): table["email"].fillna(""),
-            tr("users_col_role"): [role_label(r) for r in table["role"]],
+            tr("users_col_role"): [shown_role(r) for r in table["role"]],
             tr("users_col_kam_id"): table["kam_id"].fillna("–"),
             tr("users_col_has_password"): ["✓" if v else "–" for v in table["has_password"]],
             tr("users_col_failed_attempts"): table["failed_attempts"].fillna(0).astype(int),
@@ -85,7 +86,7 @@ with add_tab, st.form("users_add", clear_on_submit=False):
     left, right = st.columns(2)
     new_name = left.text_input(tr("users_name"), key="users_add_name")
     new_display = right.text_input(tr("users_display_name"), key="users_add_display")
-    new_role = left.selectbox(tr("users_role"), ROLES, format_func=role_label, key="users_add_role")
+    new_role = left.selectbox(tr("users_role"), ROLES, format_func=shown_role, key="users_add_role")
     new_kam = right.selectbox(
         tr("users_kam"), kam_options, format_func=kam_label, key="users_add_kam"
     )
@@ -122,7 +123,7 @@ with role_tab:
         current_kam = current["kam_id"] if current["kam_id"] in kam_names else None
         with st.form(f"users_role_{who}"):
             role = st.selectbox(
-                tr("users_role"), ROLES, index=ROLES.index(current["role"]), format_func=role_label
+                tr("users_role"), ROLES, index=ROLES.index(current["role"]), format_func=shown_role
             )
             kam = st.selectbox(
                 tr("users_kam"),

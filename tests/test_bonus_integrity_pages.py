@@ -77,7 +77,7 @@ def click(at: AppTest, label: str) -> AppTest:
 def enter_survey(at: AppTest, day: dt.date, score: float) -> AppTest:
     [d] = [w for w in at.date_input if w.label == t("fb_date")]
     d.set_value(day)
-    [n] = [w for w in at.number_input if w.label == t("fb_score")]
+    [n] = [w for w in at.selectbox if w.label == t("fb_score")]
     n.set_value(score)
     return click(at, t("fb_save"))
 

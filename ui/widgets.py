@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pandas as pd
 import streamlit as st
 
-from kam_analytics.i18n import fmt_eur, fmt_number, fmt_pct
+from kam_analytics.glossary import name_codes
+from kam_analytics.i18n import fmt_decimal, fmt_eur, fmt_month, fmt_number, fmt_pct, fmt_value
 from ui.session import get_lang
+
+
+def _is_year_column(name) -> bool:
+    return str(name) == "year" or str(name).endswith("_year")
+
+
+def _is_month_column(name) -> bool:
+    return str(name) == "month" or str(name).endswith("_month")
+
+
+def _month_text(value, lang: str):
+    """A month ("2026-01" or a date) as Jan. 2026; anything else (a month number) as a value."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
+        return fmt_month(value, lang, abbreviated=True)
+    if isinstance(value, dt.date):
+        return fmt_month(value, lang, abbreviated=True)
+    return fmt_value(value, lang)
 
 
 def format_frame(
@@ -15,9 +36,15 @@ def format_frame(
     pct: tuple[str, ...] = (),
     ints: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Copy of df with money, percent and count columns as German/English formatted text."""
+    """Copy of df with money, percent and count columns as German/English formatted text.
+
+    Every other column is made readable too, so no table shows a raw value: code columns
+    (tier, billing_mode, policy, finding, signals, status, source_table, department) get the
+    glossary's names, a month column (month, *_month) "Jan. 2026", and numbers, dates and
+    empty cells `i18n.fmt_value`'s formats (a year column stays 2026). Streamlit itself would draw 1234.5, 2026-11-30 and "None".
+    """
     lang = get_lang()
-    out = df.copy()
+    out = name_codes(df, lang)
     for col in money:
         if col in out:
             out[col] = [fmt_eur(v, lang) for v in out[col]]
@@ -27,6 +54,15 @@ def format_frame(
     for col in ints:
         if col in out:
             out[col] = [fmt_number(v, lang) for v in out[col]]
+    for col in out.columns:
+        if col in money or col in pct or col in ints or pd.api.types.is_bool_dtype(out[col]):
+            continue
+        if _is_year_column(col):
+            out[col] = ["–" if pd.isna(v) else str(int(v)) for v in out[col]]
+        elif _is_month_column(col):  # "2026-01" -> Jan. 2026
+            out[col] = [_month_text(v, lang) for v in out[col]]
+        else:
+            out[col] = [fmt_value(v, lang) for v in out[col]]
     return out
 
 
@@ -36,6 +72,39 @@ def show_table(df: pd.DataFrame, labels: dict[str, str] | None = None, **fmt) ->
     if labels:
         shown = shown.rename(columns=labels)
     st.dataframe(shown, hide_index=True, width="stretch")
+
+
+SURVEY_SCORES = tuple(x / 2 for x in range(21))  # 0, 0.5, ..., 10: a survey's score scale
+
+
+def score_input(label: str, container=st, key: str | None = None) -> float | None:
+    """A survey score (0–10 in half points) picked from a list shown as 9,5 / 9.5.
+
+    Not st.number_input: its display is a printf format, which has no decimal comma.
+    """
+    lang = get_lang()
+    return container.selectbox(
+        label,
+        SURVEY_SCORES,
+        index=None,
+        format_func=lambda x: fmt_decimal(x, lang, max_decimals=1),
+        placeholder="–",
+        key=key,
+    )
+
+
+def amount_format(value) -> str:
+    """st.number_input's `format=` for a euro amount: "%.0f" for whole euros, else "%.2f".
+
+    Its display is a printf format: no thousands separator and no decimal comma exist there,
+    so whole euros (71100) are shown without the English ".00"; cents keep "%.2f" (71100.50)
+    rather than being hidden.
+    """
+    try:
+        whole = value is None or float(value) == round(float(value))
+    except (TypeError, ValueError):
+        whole = True
+    return "%.0f" if whole else "%.2f"
 
 
 def plotly_config(filename: str, width: int = 1920, height: int = 1080) -> dict:
