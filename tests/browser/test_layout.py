@@ -167,8 +167,18 @@ def _choose_language(pg, name: str) -> None:
     box = sidebar.get_by_test_id("stSelectbox").filter(
         has=pg.get_by_text(re.compile(f"^({t('sidebar_language')}|{t('sidebar_language', 'en')})$"))
     )
-    box.first.click()
-    pg.get_by_role("option", name=name, exact=True).click()
+    # After sign-in the app reruns once (the sign-in cookie is written, the wanted page
+    # opened): a dropdown opened during that rerun closes again, so wait and retry.
+    settle(pg)
+    option = pg.get_by_role("option", name=name, exact=True)
+    for _ in range(3):
+        box.first.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - the dropdown closed in a rerun; open it again
+            settle(pg)
+    option.click()
     settle(pg)
 
 
