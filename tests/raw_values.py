@@ -227,6 +227,14 @@ def apptest_texts(at, id_headers: tuple[str, ...] = ()) -> list[tuple[str, str]]
         if proto is None:
             continue
         kind = getattr(node, "type", type(node).__name__)
+        if kind == "html":
+            # Style sheets and scripts (the page CSS, the sign-in cookie) are never shown.
+            body = re.sub(
+                r"<(style|script)\b.*?</\1>", "", getattr(proto, "body", ""), flags=re.S | re.I
+            )
+            if body.strip():
+                out.append(("html.body", body))
+            continue
         if kind in ("dataframe", "table", "arrow_data_frame", "arrow_table") or type(
             node
         ).__name__ in ("Dataframe", "Table"):

@@ -162,7 +162,7 @@ def test_admin_manages_users_and_reads_the_audit_log(app_db):
     assert first[t("audit_col_action")] == t("audit_action_user_add")
     assert first[t("audit_col_user")] == "admin"
     assert first[t("audit_col_target")] == "neu.kam"
-    assert "kam_id: KAM02" in first[t("audit_col_change")]
+    assert "KAM: KAM02" in first[t("audit_col_change")]  # field names in words (audit.field_label)
     assert "Neu-Passwort-9" not in log.to_csv()
     assert t("audit_action_signin") in set(log[t("audit_col_action")])
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kam_analytics.i18n import t
-from tests.browser.conftest import CHROMIUM_ARGS, ROOT, WAIT_MS, settle, sign_in
+from tests.browser.conftest import ROOT, WAIT_MS, settle, sign_in
 from ui.navigation import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -146,19 +146,15 @@ class Sessions:
 
 
 @pytest.fixture(scope="module")
-def sessions(app_server):
-    """Signed-in pages, reused by the visits of one language and role."""
-    from playwright.sync_api import sync_playwright
+def sessions(app_server, browser):
+    """Signed-in pages, reused by the visits of one language and role.
 
-    from tests.conftest import require_chromium
-
-    chromium = require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        s = Sessions(b, app_server.url)
-        yield s
-        s.close()
-        b.close()
+    The session's one chromium (conftest `browser`): a second sync Playwright beside it
+    would fail ("Sync API inside the asyncio loop").
+    """
+    s = Sessions(browser, app_server.url)
+    yield s
+    s.close()
 
 
 def _choose_language(pg, name: str) -> None:
