@@ -210,23 +210,32 @@ def target_label(con, action: str, target, lang: str) -> str:
     return text
 
 
+def _describe_fields(old, new, name_of, text_of) -> str:
+    """'name: old → new; …' over the keys of two JSON objects ('name: new' for a creation).
+
+    A key missing on one side reads as that side's `text_of(key, None)` ("–").
+    """
+    old_d = old if isinstance(old, dict) else {}
+    new_d = new if isinstance(new, dict) else {}
+    parts = []
+    for key in sorted(set(old_d) | set(new_d)):
+        after = text_of(key, new_d.get(key))
+        if key in new_d and not old_d:
+            parts.append(f"{name_of(key)}: {after}")
+        else:
+            parts.append(f"{name_of(key)}: {text_of(key, old_d.get(key))} → {after}")
+    return "; ".join(parts)
+
+
 def _describe_in_words(old, new, lang: str, action: str | None) -> str:
     concept = _SCALAR_CONCEPT.get(action or "")
     if isinstance(old, dict) or isinstance(new, dict):
-        old_d = old if isinstance(old, dict) else {}
-        new_d = new if isinstance(new, dict) else {}
-        parts = []
-        for key in sorted(set(old_d) | set(new_d)):
-            name = field_label(key, lang)
-            before, after = (
-                value_text(old_d.get(key), lang, key),
-                value_text(new_d.get(key), lang, key),
-            )
-            if key in new_d and not old_d:
-                parts.append(f"{name}: {after}")
-            else:
-                parts.append(f"{name}: {before} → {after}")
-        return "; ".join(parts)
+        return _describe_fields(
+            old,
+            new,
+            lambda key: field_label(key, lang),
+            lambda key, value: value_text(value, lang, key),
+        )
     if old is None and new is None:
         return ""
     return f"{value_text(old, lang, concept=concept)} → {value_text(new, lang, concept=concept)}"
@@ -243,19 +252,7 @@ def describe_change(
     if lang is not None:
         return _describe_in_words(old, new, lang, action)
     if isinstance(old, dict) or isinstance(new, dict):
-        old_d = old if isinstance(old, dict) else {}
-        new_d = new if isinstance(new, dict) else {}
-        parts = []
-        for key in sorted(set(old_d) | set(new_d)):
-            if key in old_d and key in new_d:
-                parts.append(f"{key}: {_short(old_d[key])} → {_short(new_d[key])}")
-            elif key in new_d and not old_d:
-                parts.append(f"{key}: {_short(new_d[key])}")
-            elif key in new_d:
-                parts.append(f"{key}: – → {_short(new_d[key])}")
-            else:
-                parts.append(f"{key}: {_short(old_d[key])} → –")
-        return "; ".join(parts)
+        return _describe_fields(old, new, str, lambda _key, value: _short(value))
     if old is None and new is None:
         return ""
     return f"{_short(old)} → {_short(new)}"
