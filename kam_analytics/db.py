@@ -301,6 +301,14 @@ def migrate_additive(con) -> None:
                 )
 
 
+def fetch_one_dict(con, sql: str, params: list) -> dict | None:
+    """The first row of a query as {column: value}, or None when there is none."""
+    cur = con.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    rows = cur.fetchall()  # fetch everything: a half-read result leaves the connection busy
+    return dict(zip(cols, rows[0], strict=True)) if rows else None
+
+
 def count_rows(con) -> dict[str, int]:
     """Row count of every declared table."""
     return {

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from kam_analytics.db import fetch_one_dict
+
 COOKIE_NAME = "kam_session"
 IDLE_HOURS = 8  # a session idle for longer ends (the sign-in page says so)
 COOKIE_HOURS = 12  # a cookie restores a session for at most one working day after sign-in
@@ -140,15 +142,13 @@ def insert_session(con, session_hash: str, username: str, method: str, now: dt.d
 
 def select_session(con, session_hash: str) -> dict | None:
     """A session record joined with whether its user still exists, or None."""
-    cur = con.execute(
+    return fetch_one_dict(
+        con,
         "SELECT s.username, s.method, s.created_at, s.last_seen, s.ended_at, s.end_reason, "
         "u.username IS NOT NULL AS user_exists FROM sign_in_sessions s "
         "LEFT JOIN users u ON u.username = s.username WHERE s.session_hash = ?",
         [session_hash],
     )
-    cols = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    return dict(zip(cols, rows[0], strict=True)) if rows else None
 
 
 def update_last_seen(con, session_hash: str, now: dt.datetime) -> None:

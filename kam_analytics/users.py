@@ -15,6 +15,7 @@ import pandas as pd
 from kam_analytics import sign_in_sessions
 from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
+from kam_analytics.db import fetch_one_dict
 from kam_analytics.errors import AuthenticationError, ConfigError, NotFoundError, Reason
 from kam_analytics.schema import ROLES
 from kam_analytics.settings_store import get_setting, upsert_setting
@@ -101,14 +102,12 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 def select_user(con, username: str) -> dict | None:
     """One user row as a dict (including the hash, for internal use only), or None."""
-    cur = con.execute(
+    return fetch_one_dict(
+        con,
         "SELECT username, display_name, email, role, kam_id, password_hash, failed_attempts, "
         "locked_until, created_at, last_login FROM users WHERE username = ?",
         [username],
     )
-    cols = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    return dict(zip(cols, rows[0], strict=True)) if rows else None
 
 
 def select_usernames_by_email(con, email: str) -> list[str]:
