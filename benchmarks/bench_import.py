@@ -91,15 +91,28 @@ def _rows(rows: int):
         )
 
 
-def make_file(rows: int) -> Path:
-    """Write (once) the shipments export as xlsx with `rows` rows (constant memory)."""
-    import xlsxwriter
+def _write_once(path: Path, write) -> Path:
+    """`path`, written by `write(part)` under a temporary name the first time it is asked for.
 
-    path = OUT / f"shipments_{rows}.xlsx"
+    An interrupted run leaves only the `.part` file, never a half-written export.
+    """
     if path.exists():
         return path
     OUT.mkdir(parents=True, exist_ok=True)
-    part = path.with_suffix(".xlsx.part")
+    part = path.with_name(path.name + ".part")
+    write(part)
+    part.rename(path)
+    return path
+
+
+def make_file(rows: int) -> Path:
+    """Write (once) the shipments export as xlsx with `rows` rows (constant memory)."""
+    return _write_once(OUT / f"shipments_{rows}.xlsx", lambda part: _write_xlsx(part, rows))
+
+
+def _write_xlsx(part: Path, rows: int) -> None:
+    import xlsxwriter
+
     wb = xlsxwriter.Workbook(str(part), {"constant_memory": True})
     ws = wb.add_worksheet("Lieferungen")
     datef = wb.add_format({"num_format": "dd.mm.yyyy"})
@@ -114,8 +127,6 @@ def make_file(rows: int) -> Path:
             else:
                 ws.write_number(r, c, v)
     wb.close()
-    part.rename(path)
-    return path
 
 
 def _german(v) -> str:
@@ -128,11 +139,10 @@ def _german(v) -> str:
 
 def make_csv(rows: int) -> Path:
     """Write (once) the same export as a German csv (';', decimal comma, dd.mm.yyyy)."""
-    path = OUT / f"shipments_{rows}.csv"
-    if path.exists():
-        return path
-    OUT.mkdir(parents=True, exist_ok=True)
-    part = path.with_suffix(".csv.part")
+    return _write_once(OUT / f"shipments_{rows}.csv", lambda part: _write_csv(part, rows))
+
+
+def _write_csv(part: Path, rows: int) -> None:
     with open(part, "w", encoding="utf-8", newline="") as fh:
         fh.write(";".join(HEADERS) + "\r\n")
         batch = []
@@ -143,8 +153,6 @@ def make_csv(rows: int) -> Path:
                 batch = []
         if batch:
             fh.write("\r\n".join(batch) + "\r\n")
-    part.rename(path)
-    return path
 
 
 # --- raw readers ---------------------------------------------------------------------------
