@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.test_ingest_quirks import cli
@@ -89,11 +89,6 @@ def _write(rows, o, folder: Path) -> Path:
     return path
 
 
-def _either(rows, o) -> bool:
-    """A case where refusing and importing exactly are both right."""
-    return bool(o["total"]) and len(rows) == 1
-
-
 def _expected(rows, o):
     """Per-account EUR sums if the file must import, else None (it must be refused)."""
     if o["slashed"] and all(r["day"].day <= 12 for r in rows):
@@ -101,9 +96,6 @@ def _expected(rows, o):
             return None  # every date fits day/month and month/day
     if not o["rate"] and any(r["currency"] == "CHF" for r in rows):
         return None  # no exchange rate for CHF
-    # A total row ("Summe", no key) under a single data row: the csv import leaves it out (it
-    # has no key, ingest/rows.py), the xlsx import refuses; both are exact or refused, so the
-    # test accepts either (`_either`).
     sums: dict[str, Decimal] = {}
     for r in rows:
         value = r["amount"]
@@ -120,6 +112,19 @@ def _expected(rows, o):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(exports())
+# Found by hypothesis: the number cell 1.38 made the text total "1,380" read as 1380, so an
+# xlsx was refused where the same csv imported (a number cell now never votes, ingest/read.py).
+@example(
+    (
+        [
+            {"order": "A0", "account": "10001", "day": dt.date(2025, 1, 1)}
+            | {"amount": Decimal("1.38"), "currency": "EUR"}
+        ],
+        {"xlsx": True, "slashed": False, "pad": False, "total": True}
+        | {"total_named_remark": False, "rate": False, "text_amount_rows": set()}
+        | {"currency_in_cell": False},
+    )
+)
 def test_exact_or_exit_2(export):
     rows, o = export
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,7 +136,7 @@ def test_exact_or_exit_2(export):
         code, out, err = cli("import", path, "--db", db)
         expected = _expected(rows, o)
         if code == 2:
-            assert expected is None or _either(rows, o), err
+            assert expected is None, err
             # Every blocking line names the file, a row and a column.
             blocking = [line for line in err.splitlines() if line.startswith("  error: ")]
             assert blocking, err

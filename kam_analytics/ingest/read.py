@@ -80,14 +80,20 @@ class RawSheet:
             self.workbook_data = data
 
     def numbers_of(self, header: str | None) -> np.ndarray | None:
-        """True where the header's cell was stored as a number, for a workbook column with
-        values that read differently with either decimal separator ("1.234"); else None."""
+        """True where the header's cell was stored as a number, for a workbook column whose
+        values read differently with either decimal separator ("1.234"), or whose number cells
+        would otherwise decide how its text cells read ("1.38" beside "1,380"); else None."""
         if header is None or not self.workbook or header not in self.frame.columns:
             return None
         if header not in self.number_cells:
             text = self.frame[header]
+            ambiguous = text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False)
+            commas = text.str.contains(",", regex=False).fillna(False)
+            # A number cell's text ("1.38") must not vote for a decimal point against a text
+            # cell "1,380": only the cell types tell the two apart.
+            pointed = text.str.fullmatch(_NUMBER_TEXT.pattern).fillna(False) & ~ambiguous
             mask = None
-            if text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False).any():
+            if ambiguous.any() or (commas.any() and pointed.any()):
                 if self.sheet_index is not None and self.is_xlsx:
                     if self.workbook_data is None:
                         # Without the file the cell types are unknown: never guess "1.234".
@@ -95,9 +101,14 @@ class RawSheet:
                     column = self.first_column + self.headers.index(header)
                     found = xlsx_number_rows_of(self.workbook_data, self.sheet_index, column)
                     mask = np.isin(self.rows, list(found))
-                elif not text.str.contains(",", regex=False).fillna(False).any():
+                elif not commas.any():
                     # .xls/.ods: no cell types at hand; a column without a comma is numbers.
                     mask = np.ones(len(self.frame), dtype=bool)
+                else:
+                    # .xls/.ods with commas: what a number cell writes ("1.38") reads the same
+                    # with either separator, so taking it as a number cell changes no value,
+                    # only its vote; "1.234" stays text and is read with the column's notation.
+                    mask = pointed.to_numpy(dtype=bool)
             self.number_cells[header] = mask
         return self.number_cells.get(header)
 
@@ -324,6 +335,8 @@ def _find_header(reader, index, expected, h, first):
 
 # A value that reads differently with either decimal separator: "1.234" (1.234 or 1234).
 _AMBIGUOUS_DOT = re.compile(r"-?\d{1,3}\.\d{3}")
+# How a workbook writes a number cell with decimals as text.
+_NUMBER_TEXT = re.compile(r"-?\d+\.\d+")
 
 
 def _choose_sheet(reader, names, known) -> int:
