@@ -1,12 +1,16 @@
 """Sessions at load (issue 16): N browser sessions click through pages while an inbox import runs.
 
     .venv/bin/python -m benchmarks.load_sessions [--sessions 30] [--rounds 2] [--scale large]
+                                                 [--think 20]
 
 One streamlit server (127.0.0.1 only) on a copy of the demo company (`large`: 5,000 accounts,
 2.2 million order lines; built once into benchmarks/out/large.duckdb) with the demo users.
 The sessions are browser contexts of one headless Debian chromium (Playwright's async API):
 a third are management (`leitung`), the rest KAMs (`kam01`…`kam10`). Each signs in, then
-clicks through the pages of its role `--rounds` times. Once every session is signed in, a
+clicks through the pages of its role `--rounds` times, reading each page for `--think`
+seconds on average (0 = click on at once, the worst case; a reader in a review meeting looks
+at a page for 20 s or more; each pause is drawn between half and one and a half times it,
+from a fixed seed, so runs compare). Once every session is signed in, a
 100,000-row shipments export is dropped into the inbox; the app imports it meanwhile.
 
 Click-to-rendered: from the click on the navigation link until the page's title is shown and
@@ -69,8 +73,11 @@ async def settle(pg) -> None:
     await pg.wait_for_function(SETTLED_JS, timeout=TIMEOUT_MS)
 
 
-async def run_session(browser, url: str, n: int, rounds: int, start_gate, signed_in, out):
+async def run_session(
+    browser, url: str, n: int, rounds: int, start_gate, signed_in, out, think: float = 0.0
+):
     """One user: sign in, then click through the role's pages `rounds` times."""
+    import random
     import re
 
     from kam_analytics.i18n import t
@@ -98,8 +105,11 @@ async def run_session(browser, url: str, n: int, rounds: int, start_gate, signed
         return
     signed_in()
     nav = pg.get_by_test_id("stSidebarNav")
+    pauses = random.Random(n)
     for _ in range(rounds):
         for label_key, title_key in pages:
+            if think > 0:
+                await asyncio.sleep(pauses.uniform(0.5 * think, 1.5 * think))
             label = t(label_key)
             link = nav.get_by_role("link", name=re.compile(rf"^\W*{re.escape(label)}\W*$")).first
             started = time.monotonic()
@@ -132,7 +142,9 @@ async def run_session(browser, url: str, n: int, rounds: int, start_gate, signed
     await ctx.close()
 
 
-async def run_load(url: str, sessions: int, rounds: int, inbox: Path, export: Path, out: dict):
+async def run_load(
+    url: str, sessions: int, rounds: int, inbox: Path, export: Path, out: dict, think: float = 0.0
+):
     """All sessions at once; the inbox file is dropped when every session has signed in."""
     from playwright.async_api import async_playwright
 
@@ -165,7 +177,8 @@ async def run_load(url: str, sessions: int, rounds: int, inbox: Path, export: Pa
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         tasks = [
-            run_session(browser, url, n, rounds, gate, signed_in, out) for n in range(sessions)
+            run_session(browser, url, n, rounds, gate, signed_in, out, think)
+            for n in range(sessions)
         ]
         dropper = asyncio.create_task(drop_file())
         gate.set()
@@ -212,6 +225,9 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--scale", choices=("small", "large"), default="large")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the inbox export")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a user reads a page (0: none)"
+    )
     args = parser.parse_args(argv)
 
     from benchmarks.bench_import import make_file
@@ -228,6 +244,7 @@ def main(argv=None) -> int:
         "sessions": args.sessions,
         "rounds": args.rounds,
         "scale": args.scale,
+        "think_seconds": args.think,
         "clicks": [],
         "errors": [],
     }
@@ -243,7 +260,9 @@ def main(argv=None) -> int:
         while not (inbox / "done").is_dir() and time.time() < deadline:
             time.sleep(0.5)
         out["load_average_before"] = os.getloadavg()
-        asyncio.run(run_load(server.url, args.sessions, args.rounds, inbox, export, out))
+        asyncio.run(
+            run_load(server.url, args.sessions, args.rounds, inbox, export, out, args.think)
+        )
         out["load_average_after"] = os.getloadavg()
         log = server.log_path.read_text(encoding="utf-8", errors="replace")
         (OUT / "load-server.log").write_text(log, encoding="utf-8")
@@ -255,7 +274,10 @@ def main(argv=None) -> int:
         json.dumps({"summary": result, "raw": out}, indent=1, default=str), encoding="utf-8"
     )
     c, d = result["clicks"], result["during_import"]
-    print(f"{args.sessions} sessions x {args.rounds} rounds on the {args.scale} company")
+    print(
+        f"{args.sessions} sessions x {args.rounds} rounds on the {args.scale} company, "
+        f"{args.think:g} s reading time per page"
+    )
     print(f"clicks: {c.get('n')}  median {c.get('median', 0):.2f} s  p90 {c.get('p90', 0):.2f} s")
     if d:
         print(

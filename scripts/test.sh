@@ -3,11 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-# Browser tests and chart exports need Debian's chromium; decks are checked with LibreOffice.
+# Browser tests and chart exports need Debian's chromium; decks are checked with LibreOffice,
+# PDFs read back with poppler's pdftotext/pdftoppm.
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v soffice >/dev/null || missing+=(libreoffice-impress)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} with apt-get ..."
     apt-get update -qq
