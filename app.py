@@ -6,7 +6,14 @@ The pages, their sections and roles are declared once, in ui/navigation.py.
 import streamlit as st
 
 from kam_analytics.i18n import LANGUAGES
-from ui.auth import go_to_wanted_page, refusal_page, require_sign_in, sidebar_account
+from ui.auth import (
+    go_to_wanted_page,
+    refusal_page,
+    remember_language,
+    require_sign_in,
+    restore_language,
+    sidebar_account,
+)
 from ui.errors import guarded
 from ui.layout import apply_page_css
 from ui.navigation import DEFAULT_PAGE, denied_pages, visible_pages
@@ -18,6 +25,7 @@ st.set_page_config(page_title="KAM Analytics", page_icon="📊", layout="wide")
 def main() -> None:
     """Language switch, sign-in gate, navigation of the user's pages, then the chosen page."""
     apply_page_css()  # KPI cards, margins: readable at 1280×720 as at 1920×1080
+    restore_language()  # after F5: the language this sign-in chose, before the switch is drawn
     with st.sidebar:
         st.selectbox(
             tr("sidebar_language"),
@@ -25,6 +33,7 @@ def main() -> None:
             index=LANGUAGES.index(get_lang()),
             format_func=lambda code: {"de": "Deutsch", "en": "English"}[code],
             key="lang",
+            on_change=remember_language,
         )
 
     # Nobody gets past this line without signing in: it shows the sign-in form and stops.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 import tomllib
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,10 +46,17 @@ def _is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _unsigned_zero(value, decimals: int) -> float:
+    """`value` as a float, 0.0 when it rounds to zero at `decimals` (never "-0,00 €")."""
+    number = float(value)
+    return 0.0 if round(number, decimals) == 0 else number
+
+
 def fmt_eur(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 2) -> str:
     """Money as shown to users: 1.234,56 € in German, €1,234.56 in English."""
     if _is_missing(value):
         return "–"
+    value = _unsigned_zero(value, decimals)
     # Non-breaking space before the unit, as babel's default German pattern has it.
     fmt = None if decimals == 2 else ("#,##0\u00a0¤" if lang == "de" else "¤#,##0")
     return format_currency(
@@ -60,7 +69,7 @@ def fmt_number(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 0) -> str:
     if _is_missing(value):
         return "–"
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(float(value), format=pattern, locale=_LOCALES[lang])
+    return format_decimal(_unsigned_zero(value, decimals), format=pattern, locale=_LOCALES[lang])
 
 
 def fmt_decimal(value, lang: str = DEFAULT_LANGUAGE, max_decimals: int = 2) -> str:
@@ -68,7 +77,8 @@ def fmt_decimal(value, lang: str = DEFAULT_LANGUAGE, max_decimals: int = 2) -> s
     if _is_missing(value):
         return "–"
     pattern = "#,##0" + ("." + "#" * max_decimals if max_decimals else "")
-    return format_decimal(float(value), format=pattern, locale=_LOCALES[lang])
+    number = _unsigned_zero(value, max_decimals)
+    return format_decimal(number, format=pattern, locale=_LOCALES[lang])
 
 
 def fmt_pct(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
@@ -78,7 +88,8 @@ def fmt_pct(value, lang: str = DEFAULT_LANGUAGE, decimals: int = 1) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "\u00a0%"
     if lang == "en":
         pattern = pattern.replace("\u00a0%", "%")
-    return format_percent(float(value), format=pattern, locale=_LOCALES[lang])
+    number = _unsigned_zero(value, decimals + 2)  # a share: 2 more decimals than the percent
+    return format_percent(number, format=pattern, locale=_LOCALES[lang])
 
 
 def fmt_date(value, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -125,19 +136,23 @@ def fmt_value(value, lang: str = DEFAULT_LANGUAGE) -> str | bool:
     gets thousands separators, a fraction up to two decimals (9,5), a date 31.12.2025, a
     timestamp 31.12.2025 14:05, and an empty cell "–" (Streamlit would draw "None").
     """
+    import numpy as np
     import pandas as pd
 
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    if isinstance(value, bool):
-        return value
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return fmt_date(value, lang)
         return fmt_datetime(value, lang)
     if isinstance(value, dt.date):
         return fmt_date(value, lang)
-    if isinstance(value, int | float) or hasattr(value, "dtype"):
+    # numbers.Real: also Decimal (DuckDB's DECIMAL read with fetchall) and numpy scalars
+    if isinstance(value, numbers.Real | Decimal) or hasattr(value, "dtype"):
         try:
             number = float(value)
         except (TypeError, ValueError):

@@ -449,6 +449,7 @@ SIGN_IN_SESSIONS = Table(
         C("last_seen", "timestamp", True),
         C("ended_at", "timestamp"),
         C("end_reason", "text"),  # user | expired | removed | password | role
+        C("lang", "text"),  # the interface language chosen in this sign-in (kept through F5)
     ),
     key=("session_hash",),
 )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 
 from kam_analytics.db import fetch_one_dict
+from kam_analytics.i18n import normalise_lang
 
 COOKIE_NAME = "kam_session"
 IDLE_HOURS = 8  # a session idle for longer ends (the sign-in page says so)
@@ -131,12 +132,14 @@ def read_cookie(key: bytes, value: str | None, now: float | None = None) -> str 
 # --- records ---------------------------------------------------------------------------------
 
 
-def insert_session(con, session_hash: str, username: str, method: str, now: dt.datetime) -> None:
+def insert_session(
+    con, session_hash: str, username: str, method: str, now: dt.datetime, lang: str | None = None
+) -> None:
     """One new, live session record."""
     con.execute(
         "INSERT INTO sign_in_sessions (session_hash, username, method, created_at, last_seen, "
-        "ended_at, end_reason) VALUES (?, ?, ?, ?, ?, NULL, NULL)",
-        [session_hash, username, method, now, now],
+        "ended_at, end_reason, lang) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+        [session_hash, username, method, now, now, lang and normalise_lang(lang)],
     )
 
 
@@ -145,7 +148,7 @@ def select_session(con, session_hash: str) -> dict | None:
     return fetch_one_dict(
         con,
         "SELECT s.username, s.method, s.created_at, s.last_seen, s.ended_at, s.end_reason, "
-        "u.username IS NOT NULL AS user_exists FROM sign_in_sessions s "
+        "s.lang, u.username IS NOT NULL AS user_exists FROM sign_in_sessions s "
         "LEFT JOIN users u ON u.username = s.username WHERE s.session_hash = ?",
         [session_hash],
     )
@@ -160,6 +163,17 @@ def update_last_seen(con, session_hash: str, now: dt.datetime) -> None:
         )
     except duckdb.TransactionException:
         pass  # another tab of the same sign-in wrote a last_seen just now
+
+
+def update_session_language(con, session_hash: str, lang: str) -> None:
+    """Store the language chosen in a live session (a reload shows the same language)."""
+    try:
+        con.execute(
+            "UPDATE sign_in_sessions SET lang = ? WHERE session_hash = ? AND ended_at IS NULL",
+            [normalise_lang(lang), session_hash],
+        )
+    except duckdb.TransactionException:
+        pass  # another tab of the same sign-in wrote at this moment; its next change stores it
 
 
 def _update_ended(con, where: str, params: list, reason: str, now: dt.datetime) -> int:
@@ -189,8 +203,10 @@ def delete_old_sessions(con, before: dt.datetime) -> None:
 # --- what the app calls ----------------------------------------------------------------------
 
 
-def start_session(con, username: str, method: str, now: dt.datetime | None = None) -> SignIn:
-    """Create the record of a new sign-in and the cookie value that finds it again."""
+def start_session(
+    con, username: str, method: str, now: dt.datetime | None = None, lang: str | None = None
+) -> SignIn:
+    """Create the record of a new sign-in (with the language chosen so far) and its cookie."""
     now = now or dt.datetime.now()
     session_id = secrets.token_urlsafe(32)
     session_hash = hash_session_id(session_id)
@@ -198,7 +214,7 @@ def start_session(con, username: str, method: str, now: dt.datetime | None = Non
         delete_old_sessions(con, now - dt.timedelta(days=KEEP_DAYS))
     except duckdb.TransactionException:
         pass  # a concurrent sign-in is cleaning up
-    insert_session(con, session_hash, username, method, now)
+    insert_session(con, session_hash, username, method, now, lang)
     max_age = COOKIE_HOURS * 3600
     expires = int(now.timestamp()) + max_age
     return SignIn(session_hash, sign_cookie(get_signing_key(con), session_id, expires), max_age)
@@ -239,6 +255,24 @@ def session_from_cookie(
         return None, SessionCheck(False, reason="unknown")
     session_hash = hash_session_id(session_id)
     return session_hash, check_session(con, session_hash, now)
+
+
+def cookie_language(con, value: str | None, now: dt.datetime | None = None) -> str | None:
+    """The language stored with the live session a cookie names; None for anything else.
+
+    Read before the sign-in check (the language switch comes first on the page), so it only
+    reads: ending an idle session and recording activity stay with `check_session`.
+    """
+    now = now or dt.datetime.now()
+    if not value or select_signing_key(con) is None:
+        return None
+    session_id = read_cookie(get_signing_key(con), value, now.timestamp())
+    row = select_session(con, hash_session_id(session_id)) if session_id else None
+    if row is None or row["ended_at"] is not None or not row["user_exists"]:
+        return None
+    if now - row["last_seen"] > idle_limit() or row["lang"] is None:
+        return None
+    return normalise_lang(row["lang"])
 
 
 def end_session(con, session_hash: str, reason: str, now: dt.datetime | None = None) -> bool:

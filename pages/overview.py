@@ -16,7 +16,7 @@ from kam_analytics.periods import default_as_of, period_bounds, period_label
 from ui.auth import require_page
 from ui.downloads import download_table, review_pack_download, session_theme, show_chart
 from ui.session import get_con, get_lang, tr
-from ui.widgets import format_frame
+from ui.widgets import format_frame, pinned_config
 
 _LOCALE = {"de": "de_DE", "en": "en_GB"}
 
@@ -165,6 +165,10 @@ else:
         hide_index=True,
         width="stretch",
         height=min(35 * (len(shown) + 1) + 3, 600),  # every key account without scrolling
+        # number and name stay in view while the figures scroll sideways at 1280 px
+        column_config=pinned_config(
+            key_labels.values(), (key_labels["account_id"], key_labels["name"])
+        ),
     )
     download_table(
         raw,

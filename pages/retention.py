@@ -98,12 +98,12 @@ summary_labels = {
     "at_risk": state_label("at_risk", lang),
     "rate": tr("ret_m_rate"),
 }
-left, right = st.columns([3, 2])
-for column, summary, title, stem in (
-    (left, data.by_kam, "ret_by_kam", "je_kam"),
-    (right, data.by_tier, "ret_by_tier", "je_kundenstufe"),
+# One below the other: side by side, each table scrolled inside half the page at 1280 px.
+for summary, title, stem in (
+    (data.by_kam, "ret_by_kam", "je_kam"),
+    (data.by_tier, "ret_by_tier", "je_kundenstufe"),
 ):
-    with column:
+    with st.container():
         st.subheader(tr(title))
         summary = name_codes(summary, lang)
         show_table(summary, labels=summary_labels, pct=("rate",))

@@ -202,3 +202,39 @@ def test_every_page_renders_in_both_languages_without_raw_keys(demo_db, tmp_path
 def _page_list() -> list[str]:
     text = (ROOT / "app.py").read_text(encoding="utf-8")
     return re.findall(r"\(\s*\"(pages/\w+\.py)\"", text)
+
+
+# Locale texts that may show a command or a code word in backticks: hints read by an
+# administrator (the import page, the users page, backups, the fault page's "the
+# administration checks ...") or by the command line, which prints the English texts.
+ADMIN_OR_CLI_BACKTICKS = {
+    "err_user_not_found_hint",
+    "err_changes_batch_not_found_hint",
+    "err_database_corrupt_hint",
+    "err_database_unavailable_hint",
+    "err_database_missing_hint",
+    "err_backup_foreign_file_hint",
+    "err_import_not_found_hint",
+    "err_formula_syntax_hint",
+    "err_formula_not_arithmetic_hint",
+    "err_unknown_rate_hint",
+}
+
+
+# Markdown shows the backticks inside a double-backtick span: `` `Fracht netto` `` is typed syntax.
+LITERAL_BACKTICKS = re.compile(r"`` .*? ``")
+
+
+def test_no_user_label_shows_a_code_word_in_backticks():
+    shown = {
+        f"{lang} {key}"
+        for lang, texts in load_labels().items()
+        for key, text in texts.items()
+        if "`" in LITERAL_BACKTICKS.sub("", text) and key not in ADMIN_OR_CLI_BACKTICKS
+    }
+    assert shown == set()
+
+
+def test_report_download_is_named_in_words():
+    assert load_labels()["de"]["dl_report_xlsx"] == "Bericht als Excel-Datei"
+    assert load_labels()["en"]["dl_report_xlsx"] == "Report as Excel file"

@@ -247,3 +247,47 @@ def test_cookie_sign_in_is_audited_and_left_out_of_the_data_version(con_users):
     assert list(log["action"])[:2] == ["signout", "signin"]
     assert '"cookie"' in log["new_value"].iloc[1]
     assert db.data_version(con_users) == before
+
+
+# --- the language a sign-in keeps through a reload ---------------------------------------------
+
+
+def test_the_session_keeps_the_language_it_was_started_with(con_users):
+    started = start_session(con_users, "anna", "password", T0, lang="en")
+    later = T0 + dt.timedelta(minutes=5)
+    assert sign_in_sessions.cookie_language(con_users, started.cookie, later) == "en"
+    plain = start_session(con_users, "boss", "password", T0)
+    assert sign_in_sessions.cookie_language(con_users, plain.cookie, later) is None
+
+
+def test_a_language_change_is_stored_with_the_session(con_users):
+    started = start_session(con_users, "anna", "password", T0, lang="de")
+    other = start_session(con_users, "anna", "password", T0, lang="de")
+    sign_in_sessions.update_session_language(con_users, started.session_hash, "en")
+    assert sign_in_sessions.cookie_language(con_users, started.cookie, T0) == "en"
+    assert sign_in_sessions.cookie_language(con_users, other.cookie, T0) == "de"  # its own
+    # only a language of ours is stored; anything else reads as German
+    sign_in_sessions.update_session_language(con_users, started.session_hash, "xx")
+    assert sign_in_sessions.cookie_language(con_users, started.cookie, T0) == "de"
+
+
+def test_no_language_comes_from_an_ended_idle_or_forged_session(con_users):
+    started = start_session(con_users, "anna", "password", T0, lang="en")
+    sid, expires, _ = started.cookie.split(".")
+    assert (
+        sign_in_sessions.cookie_language(con_users, sign_cookie(bytes(32), sid, int(expires)), T0)
+        is None
+    )
+    assert sign_in_sessions.cookie_language(con_users, "kaputt", T0) is None
+    assert sign_in_sessions.cookie_language(con_users, None, T0) is None
+    idle = T0 + dt.timedelta(hours=8, minutes=1)
+    assert sign_in_sessions.cookie_language(con_users, started.cookie, idle) is None
+    end_session(con_users, started.session_hash, "user", T0)
+    assert sign_in_sessions.cookie_language(con_users, started.cookie, T0) is None
+    # reading the language writes nothing: no last_seen, no ending
+    kept = start_session(con_users, "boss", "password", T0, lang="en")
+    sign_in_sessions.cookie_language(con_users, kept.cookie, T0 + dt.timedelta(hours=9))
+    assert con_users.execute(
+        "SELECT last_seen, ended_at FROM sign_in_sessions WHERE session_hash = ?",
+        [kept.session_hash],
+    ).fetchall() == [(T0, None)]

@@ -337,3 +337,46 @@ def test_company_sign_in_without_user_is_refused(app_db):
 def test_no_company_button_without_auth_section(app_db):
     at = new_app().run()
     assert t("auth_company_button") not in [b.label for b in at.button]
+
+
+def session_language(path) -> list[tuple]:
+    con = db.connect(path)
+    try:
+        return con.execute(
+            "SELECT username, lang FROM sign_in_sessions WHERE ended_at IS NULL ORDER BY created_at"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_language_is_kept_with_the_sign_in(app_db):
+    """Chosen on the sign-in page, it is stored with the sign-in; a later change is too."""
+    at = new_app().run()
+    at.selectbox(key="lang").select("en").run()
+    at.text_input(key="auth_username").input("kam01")
+    at.text_input(key="auth_password").input(users.demo_password("kam01"))
+    click(at, t("auth_submit", "en"))
+    assert not at.exception
+    assert session_language(app_db) == [("kam01", "en")]
+    at = fresh(at, lang="en")
+    at.sidebar.selectbox(key="lang").select("de").run()
+    assert not at.exception
+    assert session_language(app_db) == [("kam01", "de")]
+
+
+def test_a_reload_starts_in_the_language_of_its_sign_in(app_db, monkeypatch):
+    """F5 is a new browser session: its cookie's sign-in names the language to start with."""
+    import ui.auth
+    from kam_analytics import sign_in_sessions
+
+    con = db.connect(app_db)
+    try:
+        cookie = sign_in_sessions.start_session(con, "kam01", "password", lang="en").cookie
+    finally:
+        con.close()
+    monkeypatch.setattr(ui.auth, "_cookie_in_browser", lambda: cookie)
+    at = new_app().run()
+    assert not at.exception
+    assert at.session_state["scope"].username == "kam01"
+    assert at.sidebar.selectbox(key="lang").value == "en"
+    assert [x.value for x in at.title] == [t("ov_title", "en")]

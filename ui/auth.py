@@ -23,7 +23,7 @@ from kam_analytics.access import Scope
 from kam_analytics.errors import AccessDeniedError, AuthenticationError, NotFoundError, Reason
 from ui.errors import show_error
 from ui.navigation import PAGES, PageEntry, page_entry
-from ui.session import get_con, tr
+from ui.session import get_con, get_lang, tr
 from ui.text import plain
 
 _SCOPE = "scope"  # read by ui.session.get_scope()
@@ -116,7 +116,7 @@ def refusal_page(entry: PageEntry) -> st.Page:
 
 def _start_session(con, scope: Scope, method: str) -> None:
     """A new sign-in: its record, and its cookie (written by the next run's page)."""
-    started = sign_in_sessions.start_session(con, scope.username, method)
+    started = sign_in_sessions.start_session(con, scope.username, method, lang=get_lang())
     _adopt_session(scope, method, started.session_hash)
     st.session_state[_COOKIE] = (started.cookie, started.max_age)
 
@@ -228,6 +228,29 @@ def _restore_from_cookie(con) -> Scope | None:
     if check.reason == "expired" and _NOTICE not in st.session_state:
         st.session_state[_NOTICE] = "expired"
     return None
+
+
+def restore_language() -> None:
+    """A new browser session (F5, a second tab): start in the language its sign-in chose.
+
+    Runs before the language switch is drawn, so it sets the switch's starting value
+    (ui.session.get_lang's `_default_lang`), never the widget's own key.
+    """
+    if "lang" in st.session_state or _SESSION in st.session_state:
+        return
+    try:
+        lang = sign_in_sessions.cookie_language(get_con(), _cookie_in_browser())
+    except Exception:  # noqa: BLE001 - the sign-in gate right after shows a database fault
+        return
+    if lang is not None:
+        st.session_state["_default_lang"] = lang
+
+
+def remember_language() -> None:
+    """The language switch's callback: keep the choice with this tab's sign-in record."""
+    session_hash = st.session_state.get(_SESSION)
+    if session_hash and "lang" in st.session_state:
+        sign_in_sessions.update_session_language(get_con(), session_hash, st.session_state["lang"])
 
 
 def _write_cookie() -> None:

@@ -66,12 +66,38 @@ def format_frame(
     return out
 
 
-def show_table(df: pd.DataFrame, labels: dict[str, str] | None = None, **fmt) -> None:
-    """A read-only table with formatted numbers and translated column headers."""
+# A table wider than this keeps its first column in view while it scrolls sideways.
+PIN_FIRST_ABOVE = 6
+
+
+def pinned_config(columns, pinned) -> dict:
+    """st.dataframe's `column_config` that pins the shown `columns` named in `pinned`."""
+    return {c: st.column_config.Column(pinned=True) for c in columns if c in pinned}
+
+
+def show_table(
+    df: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    pinned: tuple[str, ...] | None = None,
+    **fmt,
+) -> None:
+    """A read-only table with formatted numbers and translated column headers.
+
+    `pinned` (column names before `labels`) stay in view while the table scrolls sideways;
+    by default a table of more than PIN_FIRST_ABOVE columns pins its first column.
+    """
     shown = format_frame(df, **fmt)
+    if pinned is None:
+        pinned = tuple(df.columns[:1]) if len(df.columns) > PIN_FIRST_ABOVE else ()
+    pinned_shown = [(labels or {}).get(c, c) for c in pinned]
     if labels:
         shown = shown.rename(columns=labels)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config=pinned_config(shown.columns, pinned_shown),
+    )
 
 
 SURVEY_SCORES = tuple(x / 2 for x in range(21))  # 0, 0.5, ..., 10: a survey's score scale

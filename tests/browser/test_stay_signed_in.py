@@ -3,7 +3,8 @@
 A bookmarked page URL keeps its page through the sign-in; a reload and a second tab stay
 signed in (the signed cookie of kam_analytics.sign_in_sessions); signing out in one tab ends
 the other's session; another role's page URL answers with a localised refusal; a forged or
-tampered cookie shows the sign-in page; a short idle limit ends the session.
+tampered cookie shows the sign-in page; a short idle limit ends the session; the language
+chosen stays through a reload.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from kam_analytics import sign_in_sessions
 from kam_analytics.i18n import t
 from tests.browser.conftest import WAIT_MS, heading, open_page, running_app, settle
+from tests.browser.test_journeys import choose_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -244,3 +246,22 @@ def test_reload_after_a_server_restart_keeps_the_user_and_the_page(restarted_ser
     _signed_in_as(page, "kam01")
     _no_page_not_found(page)
     assert page.url.rstrip("/").endswith("/retention")
+
+
+def test_the_language_stays_through_a_reload(app_server, page):
+    """Switch to English, press F5: still English (the sign-in record keeps the language)."""
+    page.goto(app_server.url)
+    _fill_sign_in(page, "leitung", "leitung-demo")
+    heading(page, t("ov_title")).wait_for()
+    settle(page)
+    choose_language(page, "English")
+    heading(page, t("ov_title", "en")).wait_for()
+    page.reload()
+    heading(page, t("ov_title", "en")).wait_for()
+    settle(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name=t("auth_signout", "en")).wait_for()
+    sidebar.get_by_text("leitung", exact=True).wait_for()
+    nav = page.get_by_test_id("stSidebarNav").inner_text()
+    assert t("nav_retention", "en") in nav and t("nav_retention", "de") not in nav
+    assert page.get_by_role("heading", name=t("ov_title", "de"), exact=True).count() == 0
