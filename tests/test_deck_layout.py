@@ -143,3 +143,57 @@ def test_rendered_decks_have_no_overlapping_text(decks, tmp_path):
         assert len(list(tmp_path.glob("slide-*.png"))) == len(
             Presentation(str(decks["deck"])).slides
         )
+
+
+def test_money_format_writes_its_separators_for_charts_without_negatives():
+    from kam_analytics.exports.slides import money_format
+
+    assert money_format("de", [0, 2500, 1_200_000]) == (
+        '[>=1000000]#\\.###\\.##0" €";[>=1000]#\\.##0" €";0" €"'
+    )
+    assert money_format("en", [12.5]) == '[>=1000000]"€"#\\,###\\,##0;[>=1000]"€"#\\,##0;"€"0'
+    # no section left for a minus: a chart with a negative value follows the computer's locale
+    assert money_format("de", [100, -3]) == "#,##0 [$€-407]"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("deck", "locale", "wrong"),
+    [
+        # A German deck on an English computer once showed "2,000 €" on every chart axis.
+        ("deck", "C.UTF-8", r"\d,\d{3} €"),
+        ("deck_en", "de_DE.UTF-8", r"€\d{1,3}\.\d{3}"),
+    ],
+)
+def test_chart_numbers_read_the_same_on_a_computer_in_another_language(
+    decks, tmp_path, deck, locale, wrong
+):
+    import re
+
+    exe = soffice()
+    env = {**os.environ, "LANG": locale, "LC_ALL": locale}
+    subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(decks[deck]),
+        ],
+        capture_output=True,
+        timeout=240,
+        env=env,
+        check=True,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / f"{deck}.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert not re.findall(wrong, text), re.findall(rf".{{0,20}}{wrong}", text)[:5]
+    right = r"\d\.\d{3} €" if deck == "deck" else r"€\d{1,3},\d{3}"
+    assert re.search(right, text)

@@ -395,6 +395,10 @@ def _slide_express(ctx, data: AccountDeckData, period: str) -> None:
         height=Inches(1.9),
     )
     box = (MARGIN, CONTENT_TOP + Inches(2.05), SLIDE_W - 2 * MARGIN, Inches(3.35))
+    if not ex["shipments"]:
+        # An empty chart draws a meaningless axis (0 €, 1 €, 1 €): a sentence says it instead.
+        add_text(slide, ctx, *box[:3], Inches(0.6), t("deck_express_none", lang), size=16)
+        return
     chart_express(slide, ctx, data.express_monthly, period, box)
 
 

@@ -317,12 +317,19 @@ class ChartSeries:
     point_colors: list[str] | None = None  # one colour per bar (a single-series chart)
 
 
-def money_format(lang: str) -> str:
-    """The chart number format for whole euros: shows as 8.300 € in German Office, €8,300 in English.
+def money_format(lang: str, values=()) -> str:
+    """The chart number format for whole euros: 8.300 € in German, €8,300 in English.
 
-    Office number format codes are stored in the file with ',' as the thousands placeholder;
-    PowerPoint and LibreOffice display them with the separators of the presentation's language.
+    For charts without negative values the separators are written into the format as literal
+    characters, so the deck reads the same on a computer set to any language (a locale-linked
+    "#,##0" showed "2,000 €" in a German deck opened on an English computer). Format codes
+    allow two conditions, which leaves no section for negatives: a chart with a negative value
+    gets the locale-linked format, shown with the separators of the computer's language.
     """
+    if all(float(v or 0) >= 0 for v in values):
+        if lang == "de":
+            return '[>=1000000]#\\.###\\.##0" €";[>=1000]#\\.##0" €";0" €"'
+        return '[>=1000000]"€"#\\,###\\,##0;[>=1000]"€"#\\,##0;"€"0'
     return "#,##0 [$€-407]" if lang == "de" else "[$€-809]#,##0"
 
 
@@ -346,7 +353,7 @@ def add_bar_chart(
     gets its own text box under the plot, so it is never cut or covered by axis labels.
     """
     left, top, width, height = box
-    number_format = number_format or money_format(ctx.lang)
+    number_format = number_format or money_format(ctx.lang, [v for s in series for v in s.values])
     data = CategoryChartData(number_format=number_format)
     data.categories = categories
     for s in series:
