@@ -22,6 +22,7 @@ import pytest
 
 from kam_analytics.i18n import t
 from tests.browser.conftest import ROOT, WAIT_MS, settle, sign_in
+from tests.browser.raw_text import raw_findings, visible_texts
 from ui.navigation import PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -146,6 +147,19 @@ class Sessions:
 
 
 @pytest.fixture(scope="module")
+def data_texts(app_server) -> dict[str, tuple[str, ...]]:
+    """Per language: texts from the data, not the product (user names, the database path and,
+    on German pages, the catalogue's English service names the admin's editor shows)."""
+    with app_server.peek() as con:
+        names = [r[0] for r in con.execute("SELECT username FROM users").fetchall()]
+        english = [
+            r[0] for r in con.execute("SELECT name_en FROM service_catalogue").fetchall() if r[0]
+        ]
+    common = (*names, "demo", str(app_server.db_path))
+    return {"de": (*common, *english), "en": common}
+
+
+@pytest.fixture(scope="module")
 def sessions(app_server, browser):
     """Signed-in pages, reused by the visits of one language and role.
 
@@ -221,19 +235,22 @@ def _shoot(pg, name: str) -> Path:
     _visits(),
     ids=[f"{lang}-{role}-{Path(p).stem}" for lang, role, p in _visits()],
 )
-def test_page_is_readable_at_both_sizes(sessions, lang, role, path):
+def test_page_is_readable_at_both_sizes(sessions, data_texts, lang, role, path):
     pg = sessions.get(lang, role)
     pg.set_viewport_size(dict(zip(("width", "height"), SIZES[0], strict=True)))
     _open(pg, path, lang)
     problems = []
+    texts = set()
     for width, height in SIZES:
         pg.set_viewport_size({"width": width, "height": height})
         pg.wait_for_timeout(300)
         pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
         found = pg.evaluate(MEASURE_JS)
+        texts |= set(visible_texts(pg))  # a wider window draws more of a table's columns
         name = f"{Path(path).stem}_{role}_{lang}_{width}x{height}"
         if found or os.environ.get("LAYOUT_SHOTS"):
             shot = _shoot(pg, name)
             if found:
                 problems += [f"{width}×{height}: {x}" for x in found] + [f"  see {shot}"]
+    problems += [f"raw value: {x}" for x in raw_findings(texts, lang, data_texts[lang])]
     assert not problems, "\n".join(problems)
