@@ -7,13 +7,21 @@ One style sheet, added once per run by app.py, so no page has to size its KPI ca
   its card).
 - Below 1600 px the page keeps less empty margin and KPI values are a little smaller, so five
   cards still fit in one row at 1280 px.
+- The file uploader's drop zone speaks the user's language: Streamlit has no parameter for its
+  texts ("Upload", "200MB per file • XLSX, …", "Drag and drop files here" while a file is dragged
+  over it), so the style sheet hides them and shows the locale's texts (`upload_*` in
+  locales/core.toml) as `::after` content. The accepted file types are in the page's intro.
 Charts get their layout from kam_analytics.exports.theme; SCREEN_CHART_WIDTH is the width the
 on-screen chart titles are fitted to (the main area at 1280 px with the sidebar open).
 """
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+
+from ui.session import tr
 
 # The narrowest a full-width chart gets on a 1280 px wide screen: 1280 - 300 (sidebar)
 # - 2 × 48 (padding below 1600 px) = 884 px, less a little room for the title's indent.
@@ -44,6 +52,34 @@ PAGE_CSS = f"""
 """
 
 
+_DROP = '[data-testid="stFileUploaderDropzone"]'
+# Streamlit 1.67's drop zone: a button with a Markdown label, the instructions (one span),
+# and, while a file is dragged over it, an overlay <div> holding one <span>.
+_SMALL = "font-size: 0.875rem;"  # the theme's "sm", as Streamlit's spans have it
+_UPLOAD_PARTS = (
+    (f"{_DROP} button [data-testid='stMarkdownContainer']", "> p", "upload_choose", ""),
+    ("[data-testid='stFileUploaderDropzoneInstructions'] > div", "> span", "upload_hint", _SMALL),
+    (
+        f"{_DROP} > div:not([data-testid]):has(> span:only-child)",
+        "> span",
+        "upload_drop",
+        _SMALL + " font-weight: 800; color: {primary};",
+    ),
+)
+
+
+def uploader_css() -> str:
+    """The rules that put the drop zone's texts into the session's language."""
+    mb = st.get_option("server.maxUploadSize")
+    primary = st.get_option("theme.primaryColor") or "inherit"
+    rules = []
+    for box, english, key, style in _UPLOAD_PARTS:
+        text = json.dumps(tr(key, mb=mb), ensure_ascii=False)  # a CSS string: "…" escaped
+        rules.append(f"{box} {english} {{ display: none; }}")
+        rules.append(f"{box}::after {{ content: {text}; {style.format(primary=primary)} }}")
+    return "\n".join(rules)
+
+
 def apply_page_css() -> None:
     """Add the shared layout style sheet to this run's page (takes no space on the page)."""
-    st.html(PAGE_CSS)
+    st.html(PAGE_CSS.replace("</style>", uploader_css() + "\n</style>"))

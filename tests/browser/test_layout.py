@@ -6,7 +6,11 @@ resized, the page not reloaded). A page fails when
 - a button's label is cut ("Innendienst (P…"),
 - the page itself scrolls sideways (tables scroll inside themselves; the page must not),
 - a chart's legend overlaps its title, subtitle, plot area or axis title, or a chart's title,
-  subtitle or legend runs past the chart's edge.
+  subtitle or legend runs past the chart's edge,
+- anything the page shows (tests/browser/raw_text.py) holds a raw value of the denylist in
+  tests/raw_values.py (codes, None/nan, ISO dates, decimal points and Streamlit's English in
+  German); the import page's drop zone shows the locale's texts, also while a file is dragged
+  over it.
 Management sees every page it may open, the administrator the pages only admins may open, and
 a KAM (German) every page of a KAM. With LAYOUT_SHOTS=1 every page is also saved as a PNG
 under tests/out/layout/ (on a failure it always is).
@@ -19,6 +23,7 @@ import re
 from pathlib import Path
 
 import pytest
+from streamlit import config as streamlit_config
 
 from kam_analytics.i18n import t
 from tests.browser.conftest import ROOT, WAIT_MS, settle, sign_in
@@ -214,6 +219,43 @@ def _open(pg, path: str, lang: str) -> None:
     pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
 
 
+DRAG_FILE_JS = r"""
+(zone) => {
+  const data = new DataTransfer();
+  data.items.add(new File(['x'], 'accounts.csv', {type: 'text/csv'}));
+  zone.dispatchEvent(new DragEvent('dragenter', {dataTransfer: data, bubbles: true}));
+}
+"""
+
+
+def _uploader_problems(pg, lang: str, texts, allowed: tuple[str, ...]) -> list[str]:
+    """The drop zone in the locale's words, at rest and while a file is dragged over it."""
+    mb = streamlit_config.get_option("server.maxUploadSize")
+    shown = {text for _, text, _ in texts}
+    problems = [
+        f"drop zone does not say {t(key, lang, mb=mb)!r}"
+        for key in ("upload_choose", "upload_hint")
+        if t(key, lang, mb=mb) not in shown
+    ]
+    zone = pg.get_by_test_id("stFileUploaderDropzone")
+    zone.evaluate(DRAG_FILE_JS)
+    drop = t("upload_drop", lang)
+    try:
+        pg.wait_for_function(
+            "(drop) => [...document.querySelectorAll('[data-testid=\"stFileUploaderDropzone\"] *')]"
+            ".some((el) => getComputedStyle(el, '::after').content === JSON.stringify(drop))",
+            arg=drop,
+            timeout=5_000,
+        )
+        dragged = visible_texts(pg)
+    except Exception:  # noqa: BLE001 - reported below with what the page shows
+        dragged = visible_texts(pg)
+        problems.append(f"while dragging, the drop zone does not say {drop!r}")
+    zone.dispatch_event("dragleave")
+    problems += [f"while dragging: {x}" for x in raw_findings(dragged, lang, allowed)]
+    return problems
+
+
 def _shoot(pg, name: str) -> Path:
     """A PNG of the whole main area (the viewport grown to its height, then restored)."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -253,4 +295,6 @@ def test_page_is_readable_at_both_sizes(sessions, data_texts, lang, role, path):
             if found:
                 problems += [f"{width}×{height}: {x}" for x in found] + [f"  see {shot}"]
     problems += [f"raw value: {x}" for x in raw_findings(texts, lang, data_texts[lang])]
+    if path == "pages/data_import.py":
+        problems += _uploader_problems(pg, lang, texts, data_texts[lang])
     assert not problems, "\n".join(problems)
