@@ -11,8 +11,10 @@ resized, the page not reloaded). A page fails when
   tests/raw_values.py (codes, None/nan, ISO dates, decimal points and Streamlit's English in
   German); the import page's drop zone shows the locale's texts, also while a file is dragged
   over it.
-Management sees every page it may open, the administrator the pages only admins may open, and
-a KAM (German) every page of a KAM. With LAYOUT_SHOTS=1 every page is also saved as a PNG
+Management sees every page it may open, the administrator the pages only admins may open (both
+in German and in English), and a KAM (German) every page of a KAM. Each role signs in once; the
+language is switched in the same session, and each page is measured first at the size the window
+has, then at the other (no fixed waits: animation frames and the charts' redraw are waited for). With LAYOUT_SHOTS=1 every page is also saved as a PNG
 under tests/out/layout/ (on a failure it always is).
 """
 
@@ -43,15 +45,16 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 
 def _visits() -> list[tuple[str, str, str]]:
-    """(language, role, page path): management's pages, the admin-only ones, a KAM's (German)."""
+    """(language, role, page path): management's pages, the admin-only ones, a KAM's (German).
+
+    Ordered by role, then language: one sign-in per role, the language switched in between.
+    """
     out = []
-    for lang in ("de", "en"):
-        for entry in PAGES:
-            if "management" in entry.roles:
-                out.append((lang, "management", entry.path))
-        for entry in PAGES:
-            if "management" not in entry.roles:
-                out.append((lang, "admin", entry.path))
+    for role, pages in (
+        ("management", [e for e in PAGES if "management" in e.roles]),
+        ("admin", [e for e in PAGES if "management" not in e.roles]),
+    ):
+        out += [(lang, role, e.path) for lang in ("de", "en") for e in pages]
     out += [("de", "kam", e.path) for e in PAGES if "kam" in e.roles]
     return out
 
@@ -113,7 +116,8 @@ MEASURE_JS = r"""
 """
 
 # Plotly redraws on a window resize after a short debounce: wait until every chart is drawn
-# and as wide as its box.
+# and as wide as its box (after two animation frames, so Streamlit has laid out the new width).
+NEXT_FRAMES_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
 CHARTS_DRAWN_JS = r"""
 () => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every((c) => {
   const svg = c.querySelector('.main-svg');
@@ -123,7 +127,7 @@ CHARTS_DRAWN_JS = r"""
 
 
 class Sessions:
-    """One signed-in browser context per (language, role), the last one kept open."""
+    """One signed-in browser context per role, the last one kept open; its language switched."""
 
     def __init__(self, browser, url: str):
         self.browser, self.url = browser, url
@@ -134,12 +138,14 @@ class Sessions:
         """The page of a context signed in as `role` with the interface in `lang`."""
         if self.key == (lang, role):
             return self.page
-        self.close()
-        self.context = self.browser.new_context(viewport={"width": 1280, "height": 720})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(WAIT_MS)
-        sign_in(self.page, self.url, *CREDENTIALS[role])
-        if lang != "de":
+        if self.key is None or self.key[1] != role:
+            self.close()
+            self.context = self.browser.new_context(viewport={"width": 1280, "height": 720})
+            self.page = self.context.new_page()
+            self.page.set_default_timeout(WAIT_MS)
+            sign_in(self.page, self.url, *CREDENTIALS[role])
+            self.key = ("de", role)  # German is the default
+        if self.key[0] != lang:
             _choose_language(self.page, LANGUAGE_NAMES[lang])
         self.key = (lang, role)
         return self.page
@@ -205,12 +211,16 @@ def _open(pg, path: str, lang: str) -> None:
     link = pg.get_by_test_id("stSidebarNav").get_by_role(
         "link", name=re.compile(rf"^\W*{re.escape(label)}\W*$")
     )
+    target = re.compile(rf"/({slug})?$" if path == PAGES[0].path else rf"/{slug}$")
     for attempt in range(3):
-        settle(pg)
+        if attempt:  # the visit before left the page settled; a retry waits for its rerun
+            settle(pg)
+        elif target.search(pg.url):
+            break  # already there (the page a sign-in lands on)
         link.first.click()
         try:
             # the default page (overview) lives at "/", every other at "/<file stem>"
-            pg.wait_for_url(re.compile(rf"/({slug})?$" if path == PAGES[0].path else rf"/{slug}$"))
+            pg.wait_for_url(target)
             break
         except Exception:
             if attempt == 2:
@@ -265,11 +275,18 @@ def _shoot(pg, name: str) -> Path:
     )
     path = OUT / f"{name}.png"
     if height > size["height"]:
-        pg.set_viewport_size({"width": size["width"], "height": min(height, 12_000)})
-        pg.wait_for_timeout(400)
+        _resize(pg, size["width"], min(height, 12_000))
     pg.screenshot(path=str(path))
-    pg.set_viewport_size(size)
+    _resize(pg, size["width"], size["height"])
     return path
+
+
+def _resize(pg, width: int, height: int) -> None:
+    """Resize the window and wait until the page and its charts are drawn at the new size."""
+    if pg.viewport_size != {"width": width, "height": height}:
+        pg.set_viewport_size({"width": width, "height": height})
+        pg.evaluate(NEXT_FRAMES_JS)
+    pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
 
 
 @pytest.mark.parametrize(
@@ -279,14 +296,15 @@ def _shoot(pg, name: str) -> Path:
 )
 def test_page_is_readable_at_both_sizes(sessions, data_texts, lang, role, path):
     pg = sessions.get(lang, role)
-    pg.set_viewport_size(dict(zip(("width", "height"), SIZES[0], strict=True)))
     _open(pg, path, lang)
     problems = []
     texts = set()
-    for width, height in SIZES:
-        pg.set_viewport_size({"width": width, "height": height})
-        pg.wait_for_timeout(300)
-        pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
+    # the size the window has first (what the visit before left), then the other one
+    sizes = sorted(
+        SIZES, key=lambda size: size != (pg.viewport_size["width"], pg.viewport_size["height"])
+    )
+    for width, height in sizes:
+        _resize(pg, width, height)
         found = pg.evaluate(MEASURE_JS)
         texts |= set(visible_texts(pg))  # a wider window draws more of a table's columns
         name = f"{Path(path).stem}_{role}_{lang}_{width}x{height}"
