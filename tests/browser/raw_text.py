@@ -3,11 +3,13 @@
 `visible_texts(pg)` reads, in one pass of the page's DOM, everything a user can read in the
 header, the sidebar and the main area:
 - every visible text node (titles, markdown, KPI cards, button labels, selectbox values,
-  alerts), except Material icon names ("upload", "table_view" are ligatures drawn as icons),
+  alerts, an open dropdown's options), except Material icon names ("upload", "table_view" are
+  ligatures drawn as icons) and text shrunk to nothing (font-size 0, see ui/layout.py),
 - the text of the charts' SVG (axis ticks and titles, legends, chart titles),
 - the text the style sheet adds (`::before` / `::after` content: the German drop zone of the
   file uploader, ui/layout.py),
-- the values of inputs (not of password fields) and the placeholders of empty ones,
+- the values of inputs (not of password fields) and the placeholders of empty ones (unless
+  drawn transparent),
 - the cells and headers of st.dataframe / st.data_editor. Their grid (glide-data-grid) draws on
   a canvas, but keeps an accessible `table[role="grid"]` in the DOM with the rows it has drawn;
   rows scrolled out of view are not there (tests/test_raw_walk.py checks every cell).
@@ -27,9 +29,13 @@ from tests.raw_values import POINT_DECIMAL_INPUTS, find_raw
 VISIBLE_TEXT_JS = r"""
 () => {
   const out = [];
-  const roots = ['stHeader', 'stSidebar', 'stMain']
-    .map((id) => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean);
-  const seen = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true});
+  // the header, sidebar and main area, and an open dropdown (drawn outside them)
+  const roots = [...['stHeader', 'stSidebar', 'stMain']
+    .map((id) => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean),
+    ...document.querySelectorAll('[role="listbox"]')];
+  const seen = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true})
+    && getComputedStyle(el).fontSize !== '0px';
+  const transparent = (color) => color === 'transparent' || /^rgba\(.*,\s*0\)$/.test(color);
   const grid = '[data-testid="stDataFrame"] table[role="grid"]';
   const skip = `[data-testid="stIconMaterial"], style, script, template, ${grid}`;
   const label = (el) => el.getAttribute('aria-label') || '';
@@ -44,8 +50,10 @@ VISIBLE_TEXT_JS = r"""
     for (const el of root.querySelectorAll('*')) {
       if (el.closest(skip)) continue;
       for (const pseudo of ['::before', '::after']) {
-        const content = getComputedStyle(el, pseudo).content;
-        if (content && content.startsWith('"') && content.length > 2 && seen(el))
+        const style = getComputedStyle(el, pseudo);
+        const content = style.content;
+        if (content && content.startsWith('"') && content.length > 2 && style.fontSize !== '0px'
+          && el.checkVisibility({visibilityProperty: true, opacityProperty: true}))
           out.push(['css content', content.slice(1, -1).replace(/\\"/g, '"'), '']);
       }
     }
@@ -57,7 +65,8 @@ VISIBLE_TEXT_JS = r"""
       if (el.value) out.push([`${kind} value`, el.value, label(el)]);
       // a placeholder shows only in an empty field (a selectbox's "Choose an option" is
       // behind its chosen value)
-      else if (el.placeholder) out.push([`${kind} placeholder`, el.placeholder, label(el)]);
+      else if (el.placeholder && !transparent(getComputedStyle(el, '::placeholder').color))
+        out.push([`${kind} placeholder`, el.placeholder, label(el)]);
     }
   }
   for (const table of document.querySelectorAll(grid)) {

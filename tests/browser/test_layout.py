@@ -10,7 +10,8 @@ resized, the page not reloaded). A page fails when
 - anything the page shows (tests/browser/raw_text.py) holds a raw value of the denylist in
   tests/raw_values.py (codes, None/nan, ISO dates, decimal points and Streamlit's English in
   German); the import page's drop zone shows the locale's texts, also while a file is dragged
-  over it.
+  over it, and on the bonus page a multiselect's list ("Select all") and a selectbox's list that
+  matches nothing ("No results") do too.
 Management sees every page it may open, the administrator the pages only admins may open (both
 in German and in English), and a KAM (German) every page of a KAM. Each role signs in once; the
 language is switched in the same session, and each page is measured first at the size the window
@@ -266,6 +267,67 @@ def _uploader_problems(pg, lang: str, texts, allowed: tuple[str, ...]) -> list[s
     return problems
 
 
+# An open list that shows `text` (as its own text or as the style sheet's ::after content).
+LIST_SAYS_JS = r"""
+(text) => [...document.querySelectorAll('[role="listbox"] *')].some((el) =>
+  el.textContent.trim() === text || getComputedStyle(el, '::after').content === JSON.stringify(text))
+"""
+
+
+def _while_open(pg, box, says: str, typed: str | None = None):
+    """What the page shows while the widget's list is open and shows `says` (`typed` in its
+    field); None if it never does."""
+    field = box.locator("input")
+    for attempt in range(3):
+        if not pg.get_by_role("listbox").count():
+            # a click just after another list closed may only focus the field: then the arrow
+            (box.locator('button[aria-haspopup="listbox"]') if attempt else field).click()
+        if typed is not None:
+            field.fill(typed)
+        try:
+            pg.wait_for_function(LIST_SAYS_JS, arg=says, timeout=5_000)
+        except Exception:  # noqa: BLE001 - the list closed or is not drawn yet: again
+            continue
+        return visible_texts(pg)
+    return None
+
+
+def _close_lists(pg) -> None:
+    """Close an open dropdown without choosing anything."""
+    for _ in range(3):
+        if not pg.get_by_role("listbox").count():
+            return
+        pg.keyboard.press("Escape")
+        try:
+            pg.get_by_role("listbox").first.wait_for(state="detached", timeout=3_000)
+        except Exception:  # noqa: BLE001 - the first Escape may only clear the typed text
+            pass
+
+
+def _dropdown_problems(pg, lang: str, allowed: tuple[str, ...]) -> list[str]:
+    """A multiselect's open list ("Select all") and a selectbox's list that matches nothing
+    ("No results", the emptied field's placeholder) in the locale's words; nothing is chosen."""
+    main = pg.get_by_test_id("stMain")
+    multi = main.get_by_test_id("stMultiSelect").first
+    single = main.get_by_test_id("stSelectbox").first
+    before = single.locator("input").input_value()
+    seen = {t("select_all", lang): _while_open(pg, multi, t("select_all", lang))}
+    _close_lists(pg)
+    # the emptied field lists every option, the chosen one too
+    seen["empty field"] = _while_open(pg, single, before, typed="")
+    seen[t("no_results", lang)] = _while_open(pg, single, t("no_results", lang), typed="zzqx")
+    _close_lists(pg)
+    problems = []
+    if single.locator("input").input_value() != before:  # Escape restores the chosen value
+        problems.append(f"the selectbox kept the typed text instead of {before!r}")
+    for what, texts in seen.items():
+        if texts is None:
+            problems.append(f"dropdown does not say {what!r}")
+        else:
+            problems += [f"dropdown ({what}): {x}" for x in raw_findings(texts, lang, allowed)]
+    return problems
+
+
 def _shoot(pg, name: str) -> Path:
     """A PNG of the whole main area (the viewport grown to its height, then restored)."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -315,4 +377,6 @@ def test_page_is_readable_at_both_sizes(sessions, data_texts, lang, role, path):
     problems += [f"raw value: {x}" for x in raw_findings(texts, lang, data_texts[lang])]
     if path == "pages/data_import.py":
         problems += _uploader_problems(pg, lang, texts, data_texts[lang])
+    if path == "pages/bonus.py":  # its what-if multiselects start empty, its year a selectbox
+        problems += _dropdown_problems(pg, lang, data_texts[lang])
     assert not problems, "\n".join(problems)
