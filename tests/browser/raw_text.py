@@ -3,7 +3,7 @@
 `visible_texts(pg)` reads, in one pass of the page's DOM, everything a user can read in the
 header, the sidebar and the main area:
 - every visible text node (titles, markdown, KPI cards, button labels, selectbox values,
-  alerts, an open dropdown's options), except Material icon names ("upload", "table_view" are
+  alerts, an open dropdown's options, a dialog), except Material icon names ("upload", "table_view" are
   ligatures drawn as icons) and text shrunk to nothing (font-size 0, see ui/layout.py),
 - the text of the charts' SVG (axis ticks and titles, legends, chart titles),
 - the text the style sheet adds (`::before` / `::after` content: the German drop zone of the
@@ -29,10 +29,10 @@ from tests.raw_values import POINT_DECIMAL_INPUTS, find_raw
 VISIBLE_TEXT_JS = r"""
 () => {
   const out = [];
-  // the header, sidebar and main area, and an open dropdown (drawn outside them)
+  // the header, sidebar and main area, and an open dropdown or dialog (drawn outside them)
   const roots = [...['stHeader', 'stSidebar', 'stMain']
     .map((id) => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean),
-    ...document.querySelectorAll('[role="listbox"]')];
+    ...document.querySelectorAll('[role="listbox"], [role="dialog"]')];
   const seen = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true})
     && getComputedStyle(el).fontSize !== '0px';
   const transparent = (color) => color === 'transparent' || /^rgba\(.*,\s*0\)$/.test(color);

@@ -380,3 +380,17 @@ def test_page_is_readable_at_both_sizes(sessions, data_texts, lang, role, path):
     if path == "pages/bonus.py":  # its what-if multiselects start empty, its year a selectbox
         problems += _dropdown_problems(pg, lang, data_texts[lang])
     assert not problems, "\n".join(problems)
+
+
+def test_an_unknown_address_is_answered_in_german(sessions, data_texts):
+    """A mistyped or old bookmark: the app's own message, not Streamlit's English dialog."""
+    pg = sessions.get("de", "kam")
+    pg.goto(f"{sessions.url}/gibt-es-nicht")
+    pg.get_by_test_id("stAlertContentError").or_(pg.get_by_role("dialog")).first.wait_for()
+    settle(pg)
+    texts = visible_texts(pg)
+    shown = " ".join(text for _, text, _ in texts)
+    assert t("err_page_not_found", path="gibt-es-nicht") in shown
+    assert t("err_page_not_found_hint") in shown
+    assert pg.get_by_role("dialog").count() == 0
+    assert raw_findings(texts, "de", data_texts["de"]) == []
