@@ -93,6 +93,8 @@ def widget_texts_css() -> str:
         )
         rules.append(f"{box}::after {{ content: {text}; {style.format(primary=primary)} }}")
     if get_lang() == "de":
+        # an uploaded file's size ("4.0KB"): Streamlit writes it with a decimal point
+        rules.append("[data-testid='stFileChipName'] + div { display: none; }")
         rules += [
             f"input[placeholder='{p}']::placeholder {{ color: transparent; }}"
             for p in _ENGLISH_PLACEHOLDERS

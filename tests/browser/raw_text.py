@@ -4,7 +4,8 @@
 header, the sidebar and the main area:
 - every visible text node (titles, markdown, KPI cards, button labels, selectbox values,
   alerts, an open dropdown's options, a dialog), except Material icon names ("upload", "table_view" are
-  ligatures drawn as icons) and text shrunk to nothing (font-size 0, see ui/layout.py),
+  ligatures drawn as icons), text shrunk to nothing (font-size 0, see ui/layout.py) and text
+  for screen readers only (clipped to a 1 px box, e.g. "add icon"),
 - the text of the charts' SVG (axis ticks and titles, legends, chart titles),
 - the text the style sheet adds (`::before` / `::after` content: the German drop zone of the
   file uploader, ui/layout.py),
@@ -27,14 +28,17 @@ from kam_analytics.i18n import t
 from tests.raw_values import POINT_DECIMAL_INPUTS, find_raw
 
 VISIBLE_TEXT_JS = r"""
-() => {
+(within) => {
   const out = [];
   // the header, sidebar and main area, and an open dropdown or dialog (drawn outside them)
-  const roots = [...['stHeader', 'stSidebar', 'stMain']
-    .map((id) => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean),
-    ...document.querySelectorAll('[role="listbox"], [role="dialog"]')];
-  const seen = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true})
-    && getComputedStyle(el).fontSize !== '0px';
+  const roots = within ? [...document.querySelectorAll(within)]
+    : [...['stHeader', 'stSidebar', 'stMain']
+      .map((id) => document.querySelector(`[data-testid="${id}"]`)).filter(Boolean),
+      ...document.querySelectorAll('[role="listbox"], [role="dialog"]')];
+  // drawn, not shrunk to nothing, and not a screen reader's text (clipped to a 1 px box)
+  const drawn = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true})
+    && (el.getBoundingClientRect().width > 1 || el.getBoundingClientRect().height > 1);
+  const seen = (el) => drawn(el) && getComputedStyle(el).fontSize !== '0px';
   const transparent = (color) => color === 'transparent' || /^rgba\(.*,\s*0\)$/.test(color);
   const grid = '[data-testid="stDataFrame"] table[role="grid"]';
   const skip = `[data-testid="stIconMaterial"], style, script, template, ${grid}`;
@@ -53,7 +57,7 @@ VISIBLE_TEXT_JS = r"""
         const style = getComputedStyle(el, pseudo);
         const content = style.content;
         if (content && content.startsWith('"') && content.length > 2 && style.fontSize !== '0px'
-          && el.checkVisibility({visibilityProperty: true, opacityProperty: true}))
+          && drawn(el))
           out.push(['css content', content.slice(1, -1).replace(/\\"/g, '"'), '']);
       }
     }
@@ -69,7 +73,7 @@ VISIBLE_TEXT_JS = r"""
         out.push([`${kind} placeholder`, el.placeholder, label(el)]);
     }
   }
-  for (const table of document.querySelectorAll(grid)) {
+  for (const table of roots.flatMap((root) => [...root.querySelectorAll(grid)])) {
     const headers = [...table.querySelectorAll('thead [role="columnheader"]')]
       .map((th) => th.textContent.trim());
     headers.forEach((h) => { if (h) out.push(['table header', h, '']); });
@@ -86,9 +90,10 @@ VISIBLE_TEXT_JS = r"""
 """
 
 
-def visible_texts(pg) -> list[tuple[str, str, str]]:
-    """(kind, text, its label or column header) of everything the page shows now."""
-    return [tuple(x) for x in pg.evaluate(VISIBLE_TEXT_JS)]
+def visible_texts(pg, within: str | None = None) -> list[tuple[str, str, str]]:
+    """(kind, text, its label or column header) of everything the page shows now (or only
+    inside the elements the CSS selector `within` names)."""
+    return [tuple(x) for x in pg.evaluate(VISIBLE_TEXT_JS, within)]
 
 
 def raw_findings(texts, lang: str, allowed: tuple[str, ...] = ()) -> list[str]:

@@ -230,6 +230,13 @@ def _open(pg, path: str, lang: str) -> None:
     pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
 
 
+# A small accounts file as a KAM team exports it (semicolons, German decimals, one empty cell).
+UPLOAD_CSV = (
+    "Kundennummer;Name;Stufe;KAM;Status\n"
+    "K90001;Testkunde Nord GmbH;A;KAM01;aktiv\n"
+    "K90002;Testkunde Süd AG;B;;aktiv\n"
+).encode()
+
 DRAG_FILE_JS = r"""
 (zone) => {
   const data = new DataTransfer();
@@ -264,6 +271,17 @@ def _uploader_problems(pg, lang: str, texts, allowed: tuple[str, ...]) -> list[s
         problems.append(f"while dragging, the drop zone does not say {drop!r}")
     zone.dispatch_event("dragleave")
     problems += [f"while dragging: {x}" for x in raw_findings(dragged, lang, allowed)]
+    # a file handed in: its chip in the drop zone (name, size), then removed
+    pg.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "kunden.csv", "mimeType": "text/csv", "buffer": UPLOAD_CSV}]
+    )
+    pg.get_by_test_id("stFileChip").wait_for()
+    settle(pg)
+    chip = visible_texts(pg, within='[data-testid="stFileUploader"]')
+    problems += [f"with a file: {x}" for x in raw_findings(chip, lang, allowed)]
+    pg.get_by_test_id("stFileChipDeleteBtn").locator("button").click()
+    pg.get_by_test_id("stFileChip").wait_for(state="detached")
+    settle(pg)
     return problems
 
 
