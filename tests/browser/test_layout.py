@@ -246,29 +246,41 @@ DRAG_FILE_JS = r"""
 """
 
 
-def _uploader_problems(pg, lang: str, texts, allowed: tuple[str, ...]) -> list[str]:
-    """The drop zone in the locale's words, at rest and while a file is dragged over it."""
+# Whether an element inside `selector` shows `text` (as its own text or as ::after content).
+SAYS_JS = r"""
+([selector, text]) => [...document.querySelectorAll(`${selector} *`)].some((el) =>
+  el.textContent.trim() === text || getComputedStyle(el, '::after').content === JSON.stringify(text))
+"""
+
+
+def _says(pg, selector: str, text: str, timeout: int = 10_000) -> bool:
+    """Whether `selector` shows `text` within `timeout` ms."""
+    try:
+        pg.wait_for_function(SAYS_JS, arg=[selector, text], timeout=timeout)
+        return True
+    except Exception:  # noqa: BLE001 - reported by the caller
+        return False
+
+
+def _uploader_problems(pg, lang: str, allowed: tuple[str, ...]) -> list[str]:
+    """The drop zone in the locale's words, at rest, while a file is dragged over it and with a
+    file handed in."""
     mb = streamlit_config.get_option("server.maxUploadSize")
-    shown = {text for _, text, _ in texts}
+    uploader = '[data-testid="stFileUploader"]'
     problems = [
         f"drop zone does not say {t(key, lang, mb=mb)!r}"
         for key in ("upload_choose", "upload_hint")
-        if t(key, lang, mb=mb) not in shown
+        if not _says(pg, uploader, t(key, lang, mb=mb))
+    ]
+    problems += [
+        f"drop zone: {x}" for x in raw_findings(visible_texts(pg, uploader), lang, allowed)
     ]
     zone = pg.get_by_test_id("stFileUploaderDropzone")
     zone.evaluate(DRAG_FILE_JS)
     drop = t("upload_drop", lang)
-    try:
-        pg.wait_for_function(
-            "(drop) => [...document.querySelectorAll('[data-testid=\"stFileUploaderDropzone\"] *')]"
-            ".some((el) => getComputedStyle(el, '::after').content === JSON.stringify(drop))",
-            arg=drop,
-            timeout=5_000,
-        )
-        dragged = visible_texts(pg)
-    except Exception:  # noqa: BLE001 - reported below with what the page shows
-        dragged = visible_texts(pg)
+    if not _says(pg, uploader, drop, timeout=5_000):
         problems.append(f"while dragging, the drop zone does not say {drop!r}")
+    dragged = visible_texts(pg, uploader)
     zone.dispatch_event("dragleave")
     problems += [f"while dragging: {x}" for x in raw_findings(dragged, lang, allowed)]
     # a file handed in: its chip in the drop zone (name, size), then removed
@@ -277,19 +289,12 @@ def _uploader_problems(pg, lang: str, texts, allowed: tuple[str, ...]) -> list[s
     )
     pg.get_by_test_id("stFileChip").wait_for()
     settle(pg)
-    chip = visible_texts(pg, within='[data-testid="stFileUploader"]')
+    chip = visible_texts(pg, uploader)
     problems += [f"with a file: {x}" for x in raw_findings(chip, lang, allowed)]
     pg.get_by_test_id("stFileChipDeleteBtn").locator("button").click()
     pg.get_by_test_id("stFileChip").wait_for(state="detached")
     settle(pg)
     return problems
-
-
-# An open list that shows `text` (as its own text or as the style sheet's ::after content).
-LIST_SAYS_JS = r"""
-(text) => [...document.querySelectorAll('[role="listbox"] *')].some((el) =>
-  el.textContent.trim() === text || getComputedStyle(el, '::after').content === JSON.stringify(text))
-"""
 
 
 def _while_open(pg, box, says: str, typed: str | None = None):
@@ -302,11 +307,9 @@ def _while_open(pg, box, says: str, typed: str | None = None):
             (box.locator('button[aria-haspopup="listbox"]') if attempt else field).click()
         if typed is not None:
             field.fill(typed)
-        try:
-            pg.wait_for_function(LIST_SAYS_JS, arg=says, timeout=5_000)
-        except Exception:  # noqa: BLE001 - the list closed or is not drawn yet: again
-            continue
-        return visible_texts(pg)
+        if _says(pg, '[role="listbox"]', says, timeout=5_000):
+            return visible_texts(pg)
+        # the list closed or is not drawn yet: again
     return None
 
 
@@ -361,11 +364,23 @@ def _shoot(pg, name: str) -> Path:
     return path
 
 
+# Streamlit sizes some elements (tables, columns) to the width it observed: after a resize
+# the main area may hold the old, wider content for a moment.
+FITS_JS = r"""
+() => [document.scrollingElement, document.querySelector('[data-testid="stMain"]')]
+  .every((el) => !el || el.scrollWidth <= el.clientWidth + 1)
+"""
+
+
 def _resize(pg, width: int, height: int) -> None:
     """Resize the window and wait until the page and its charts are drawn at the new size."""
     if pg.viewport_size != {"width": width, "height": height}:
         pg.set_viewport_size({"width": width, "height": height})
         pg.evaluate(NEXT_FRAMES_JS)
+        try:
+            pg.wait_for_function(FITS_JS, timeout=3_000)
+        except Exception:  # noqa: BLE001 - it really scrolls sideways: MEASURE_JS reports it
+            pass
     pg.wait_for_function(CHARTS_DRAWN_JS, timeout=WAIT_MS)
 
 
@@ -394,7 +409,7 @@ def test_page_is_readable_at_both_sizes(sessions, data_texts, lang, role, path):
                 problems += [f"{width}×{height}: {x}" for x in found] + [f"  see {shot}"]
     problems += [f"raw value: {x}" for x in raw_findings(texts, lang, data_texts[lang])]
     if path == "pages/data_import.py":
-        problems += _uploader_problems(pg, lang, texts, data_texts[lang])
+        problems += _uploader_problems(pg, lang, data_texts[lang])
     if path == "pages/bonus.py":  # its what-if multiselects start empty, its year a selectbox
         problems += _dropdown_problems(pg, lang, data_texts[lang])
     assert not problems, "\n".join(problems)
