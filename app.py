@@ -8,11 +8,13 @@ import streamlit as st
 from kam_analytics.i18n import LANGUAGES
 from ui.auth import (
     go_to_wanted_page,
+    not_found_page,
     refusal_page,
     remember_language,
     require_sign_in,
     restore_language,
     sidebar_account,
+    unknown_url_path,
 )
 from ui.errors import guarded
 from ui.layout import apply_page_css
@@ -53,6 +55,10 @@ def main() -> None:
             sections[tr(section)].append(by_file[e.path])
     refusals = {e.path: refusal_page(e) for e in denied_pages(scope)}
     sections[next(iter(sections))] += refusals.values()
+    # and one under an address no page has (a mistyped bookmark), said in the user's language
+    unknown = unknown_url_path()
+    if unknown:
+        sections[next(iter(sections))].append(not_found_page(unknown))
     # expanded: every page stays listed; a collapsed "view more" would hide the admin pages.
     nav = st.navigation(sections, expanded=True)
     go_to_wanted_page({**by_file, **refusals}, nav)

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     # access and sign-in
     ACCESS_DENIED = "access_denied"
     PAGE_DENIED = "page_denied"
+    PAGE_NOT_FOUND = "page_not_found"
     AUTH_FAILED = "auth_failed"
     AUTH_LOCKED = "auth_locked"
     # users

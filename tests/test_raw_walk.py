@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from kam_analytics import db, users
 from kam_analytics.i18n import t
-from tests.raw_values import apptest_texts, find_raw, table_problems
+from tests.raw_values import POINT_DECIMAL_INPUTS, apptest_texts, find_raw, table_problems
 from ui.navigation import PAGES, visible_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,22 +94,6 @@ def walk_db(demo_db, tmp_path_factory):
 def _allowed(walk, lang: str) -> tuple[str, ...]:
     names = (*ROLES.values(), "demo")
     return names + (tuple(walk["catalogue_en"]) if lang == "de" else ())
-
-
-# What Streamlit cannot do: st.number_input draws its value with a printf format (sprintf.js),
-# which has no decimal comma and no thousands separator. These inputs need decimals, so they
-# show 1.50 / 0.25 on the German page as well; the list is exact (a new one fails the walk).
-POINT_DECIMAL_INPUTS = {
-    "set_gap_factor",
-    "set_revenue_drop",
-    "set_sat_drop",
-    "set_w_r",
-    "set_w_m",
-    "set_w_f",
-    "set_gate",
-    "set_cap",
-    "rates_col_units_per_eur",
-}
 
 
 def raw_findings(at: AppTest, lang: str, allowed: tuple[str, ...]) -> list[str]:

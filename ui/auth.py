@@ -14,6 +14,7 @@ the same URL path, so after sign-in the same URL runs the real page (or a refusa
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -109,6 +110,31 @@ def refusal_page(entry: PageEntry) -> st.Page:
         show_error(_page_denied(entry.roles))
 
     return st.Page(refuse, title=tr(entry.label), url_path=entry.url_path, visibility="hidden")
+
+
+def unknown_url_path() -> str | None:
+    """The browser's page path when no page of the navigation has it (a mistyped or old
+    bookmark), else None. A path with a slash cannot be a page's and is left to Streamlit."""
+    url = st.context.url
+    if not url:
+        return None
+    path = urlsplit(url).path.strip("/")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base) :].strip("/")
+    if not path or "/" in path or path in {e.url_path for e in PAGES}:
+        return None
+    return path
+
+
+def not_found_page(url_path: str) -> st.Page:
+    """A hidden page under an unknown address that says so in the user's language (instead of
+    Streamlit's English "Page not found" dialog, which then runs the overview)."""
+
+    def answer() -> None:
+        show_error(NotFoundError(Reason.PAGE_NOT_FOUND, path=url_path))
+
+    return st.Page(answer, title=tr("nav_not_found"), url_path=url_path, visibility="hidden")
 
 
 # --- session state ---------------------------------------------------------------------------

@@ -425,7 +425,7 @@ def figure_notes(f: BonusFigures, plan: BonusPlan, lang: str = "de") -> list[str
             f"{' und '.join(left)} nicht definiert: weggelassen, übrige Gewichte hochskaliert "
             "(Summe bleibt gleich)."
             if de
-            else f"{' and '.join(left)} undefined: left out, remaining weights scaled up (same sum)."
+            else f"{' and '.join(left)} not defined: left out, remaining weights scaled up (same sum)."
         )
     if f.cap_reached:
         notes.append(
