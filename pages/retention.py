@@ -273,7 +273,8 @@ st.subheader(tr("bt_title"))
 bt_years = backtest_years(con, scope)
 if not bt_years:
     st.caption(tr("bt_no_year"))
-else:
+# on demand: on 50,000 accounts one back-test takes seconds (memoised per data version after)
+elif st.toggle(tr("bt_show"), key="bt_show", help=tr("bt_show_help")):
     bt_year = st.columns([1, 4])[0].selectbox(
         tr("bt_year"), bt_years, index=len(bt_years) - 1, key="bt_year"
     )
