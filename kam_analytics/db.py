@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -98,6 +99,18 @@ def connection_config(db_path: Path) -> dict:
         "threads": thread_limit(),
         "temp_directory": str(temp_directory(db_path)),
     }
+
+
+@contextlib.contextmanager
+def lifted_memory_limit(con):
+    """DuckDB's own limit (80 % of the machine) while the block runs, then this process's
+    again: for a restore, which rebuilds the key index of every imported table at once
+    (22 million order lines on the 10x company do not fit in 1 GB). Rare and by an admin."""
+    con.execute("RESET memory_limit")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{memory_limit()}'")
 
 
 def _open_error(db_path: Path, exc: Exception) -> DatabaseError:
