@@ -87,8 +87,9 @@ checked AS (
 {select}
 """
 _FINDINGS_SELECT = "SELECT * FROM checked WHERE finding IS NOT NULL"
-# The worst findings (select_findings' order) and how many there are in all.
-_TOP_SELECT = """SELECT *, count(*) OVER () AS n_all FROM checked WHERE finding IS NOT NULL
+# The worst findings (select_findings' order); no count beside them (a window over every
+# finding would make DuckDB hold them all instead of the worst few).
+_TOP_SELECT = """SELECT * FROM checked WHERE finding IS NOT NULL
 ORDER BY round(leakage, 2) DESC, source_id, source_table LIMIT $limit"""
 # What summarise_findings needs of each event (no import file, no names: fewer joins).
 _SQL_EVENTS_LEAN = (
@@ -257,11 +258,12 @@ def select_top_findings(
     tiers=None,
     kam_ids=None,
     services=None,
-) -> tuple[pd.DataFrame, int]:
-    """The `limit` worst findings (select_findings(...).head(limit)) and how many there are.
+) -> pd.DataFrame:
+    """The `limit` worst findings: select_findings(...).head(limit).
 
     The page shows these instead of every finding: the rows sent to the browser stay bounded
-    on a company of 50,000 accounts (160,000 findings a year).
+    on a company of 50,000 accounts (160,000 findings a year). How many there are in all:
+    summarise_findings.
     """
     found = _checked_query(
         con,
@@ -275,8 +277,7 @@ def select_top_findings(
         services=services,
         extra={"limit": int(limit)},
     )
-    n_all = int(found["n_all"].iloc[0]) if len(found) else 0
-    return _finding_frame(found.drop(columns=["n_all"])).reset_index(drop=True), n_all
+    return _finding_frame(found).reset_index(drop=True)
 
 
 def summarise_findings(

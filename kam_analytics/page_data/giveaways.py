@@ -37,7 +37,7 @@ def load_giveaways(
 ) -> GiveawaysData:
     """The giveaways page's figures for the filters (None = no filter)."""
     filters = {"year": year, "tiers": tiers, "kam_ids": kam_ids, "services": services}
-    top, n_all = memoised(gv.select_top_findings)(con, scope, limit=SHOWN_ROWS, **filters)
+    top = memoised(gv.select_top_findings)(con, scope, limit=SHOWN_ROWS, **filters)
     summary = memoised(gv.summarise_findings)(con, scope, **filters)
     kinds = summary["finding"].set_index("finding") if len(summary["finding"]) else None
 
@@ -47,7 +47,7 @@ def load_giveaways(
     return GiveawaysData(
         year=year,
         findings=top,
-        n_findings=n_all,
+        n_findings=sum(int(kind(f, f"n_{f}")) for f in gv.FINDINGS),
         leakage=round(sum(kind(f, "leakage") for f in gv.FINDINGS), 2),
         counts={f: int(kind(f, f"n_{f}")) for f in gv.FINDINGS},
         values={f: kind(f, "leakage" if f != "invisible" else "list_value") for f in gv.FINDINGS},
