@@ -111,13 +111,15 @@ def page_profitability(con, scope):
 
 
 def page_retention(con, scope):
-    """pages/retention.py (KEY tier, today, trend of the first four at-risk accounts, cohorts)."""
+    """pages/retention.py (KEY tier, today, trend of the first four at-risk accounts, cohorts,
+    the first AT_RISK_SHOWN at-risk accounts explained; the back-test is computed on demand)."""
     from kam_analytics.metrics import retention as rt
-    from kam_analytics.page_data.retention import load_retention
+    from kam_analytics.page_data.retention import AT_RISK_SHOWN, backtest_years, load_retention
 
     data = load_retention(con, scope)
-    for rec in data.at_risk.to_dict(orient="records"):
+    for rec in data.at_risk.head(AT_RISK_SHOWN).to_dict(orient="records"):
         rt.explain_signals(rec, "de")
+    backtest_years(con, scope)
     return data
 
 

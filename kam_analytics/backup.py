@@ -80,8 +80,27 @@ def write_copy_meta(cur, snap: str, source: str) -> dict:
     return meta
 
 
+def copy_tables_keyless(cur, source: str, snap: str) -> None:
+    """Inside the copy's transaction: the imported tables (and the summaries) again in `snap`,
+    without their primary keys, filled from `source`.
+
+    Building the key index of 22 million order lines needs more memory than DuckDB's limit
+    (db.MEMORY_ENV, 1 GB): a copy is only read, or restored row by row into the keyed
+    tables (restore_into), so it needs no keys. The app's own small tables keep theirs.
+    """
+    for name, table in {**schema.IMPORTABLE_TABLES, **schema.SUMMARY_TABLES}.items():
+        cols = ", ".join(f'"{c.name}"' for c in schema.table_columns(table))
+        cur.execute(f'DROP TABLE IF EXISTS {snap}."{name}"')
+        cur.execute(schema.create_table_sql(table, keys=False, name=f'{snap}."{name}"'))
+        cur.execute(f'INSERT INTO {snap}."{name}" ({cols}) SELECT {cols} FROM "{source}"."{name}"')
+
+
 def copy_database(con, target, *, catalog: str | None = None, extra=None) -> dict:
-    """Write one consistent copy of the connection's database to `target` (atomic replace)."""
+    """Write one consistent copy of the connection's database to `target` (atomic replace).
+
+    Everything (tables, views, macros, sequences) is copied; the imported tables without
+    their primary keys (copy_tables_keyless), so a copy of the 10x company fits in memory.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
@@ -94,7 +113,15 @@ def copy_database(con, target, *, catalog: str | None = None, extra=None) -> dic
     try:
         cur.execute("BEGIN TRANSACTION")
         try:
-            cur.execute(f'COPY FROM DATABASE "{source}" TO {_SNAP}')
+            # the schema with every table, then the small tables' rows, then the big ones
+            cur.execute(f'COPY FROM DATABASE "{source}" TO {_SNAP} (SCHEMA)')
+            keyless = {**schema.IMPORTABLE_TABLES, **schema.SUMMARY_TABLES}
+            for (name,) in cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [source]
+            ).fetchall():
+                if name not in keyless:
+                    cur.execute(f'INSERT INTO {_SNAP}."{name}" SELECT * FROM "{source}"."{name}"')
+            copy_tables_keyless(cur, source, _SNAP)
             meta = write_copy_meta(cur, _SNAP, source)
             if extra is not None:  # the read-only copy notes its tables' signatures
                 cur.execute(
@@ -189,36 +216,43 @@ def restore_into(con, source, username: str) -> dict:
             meta = read_copy_meta(cur, "kam_restore")
             before = _sequence_values(cur, main)
             after = _sequence_values(cur, "kam_restore")
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                counts = {}
-                for name, table in schema.ALL_TABLES.items():
-                    if name == "schema_meta":
-                        continue  # the file keeps its own id and version
-                    cols = ", ".join(f'"{c.name}"' for c in schema.table_columns(table))
-                    cur.execute(f'DELETE FROM "{name}"')
-                    cur.execute(
-                        f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM kam_restore."{name}"'
+            # the keyed tables' indexes are rebuilt at once: more than the process's limit
+            with db.lifted_memory_limit(cur):
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    counts = {}
+                    for name, table in schema.ALL_TABLES.items():
+                        if name == "schema_meta":
+                            continue  # the file keeps its own id and version
+                        cols = ", ".join(f'"{c.name}"' for c in schema.table_columns(table))
+                        cur.execute(f'DELETE FROM "{name}"')
+                        cur.execute(
+                            f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM kam_restore."{name}"'
+                        )
+                        counts[name] = cur.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][
+                            0
+                        ]
+                    for seq in schema.SEQUENCES:
+                        # Never backwards: ids stay unique over time, so caches keyed by them
+                        # cannot mistake the restored state for an older one.
+                        start = max(before.get(seq, 0), after.get(seq, 0)) + 1
+                        cur.execute(f"DROP SEQUENCE IF EXISTS {seq}")
+                        cur.execute(f"CREATE SEQUENCE {seq} START {start}")
+                    write_audit(
+                        cur,
+                        username,
+                        "restore",
+                        Path(source).name,
+                        None,
+                        {
+                            "made_at": meta.get("made_at"),
+                            "last_import_id": meta.get("last_import_id"),
+                        },
                     )
-                    counts[name] = cur.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
-                for seq in schema.SEQUENCES:
-                    # Never backwards: ids stay unique over time, so caches keyed by them
-                    # cannot mistake the restored state for an older one.
-                    start = max(before.get(seq, 0), after.get(seq, 0)) + 1
-                    cur.execute(f"DROP SEQUENCE IF EXISTS {seq}")
-                    cur.execute(f"CREATE SEQUENCE {seq} START {start}")
-                write_audit(
-                    cur,
-                    username,
-                    "restore",
-                    Path(source).name,
-                    None,
-                    {"made_at": meta.get("made_at"), "last_import_id": meta.get("last_import_id")},
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
         finally:
             cur.execute("DETACH kam_restore")
             cur.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -12,6 +15,17 @@ from kam_analytics import schema
 from kam_analytics.errors import DatabaseError, DatabaseLockedError, Reason, SchemaTooNewError
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "kam.duckdb"
+
+# What one process's DuckDB may use (issue 15): the buffer pool holds the table blocks a query
+# read, so without a limit (DuckDB's default: 80 % of the machine's memory) the app grows to
+# several GB on the 10x company. Beyond the limit DuckDB spills to the temporary directory.
+MEMORY_ENV = "KAM_DB_MEMORY"
+DEFAULT_MEMORY = "1GB"
+THREADS_ENV = "KAM_DB_THREADS"
+DEFAULT_THREADS = 2
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+log = logging.getLogger(__name__)
 
 
 # Non-additive changes between versions: {from_version: function(con)}. Additive changes (new
@@ -47,6 +61,56 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
         return Path(path)
     env = os.environ.get("KAM_DB")
     return Path(env) if env else DEFAULT_DB
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for this process: $KAM_DB_MEMORY (e.g. 1GB, 512MB), else 1GB."""
+    text = os.environ.get(MEMORY_ENV)
+    if text is None or not text.strip():
+        return DEFAULT_MEMORY
+    if not _MEMORY.match(text):
+        log.warning(
+            "%s=%r is not an amount like 1GB or 512MB; using %s", MEMORY_ENV, text, DEFAULT_MEMORY
+        )
+        return DEFAULT_MEMORY
+    return text.strip().replace(" ", "")
+
+
+def thread_limit() -> int:
+    """DuckDB's worker threads for this process: $KAM_DB_THREADS, else 2."""
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
+    except ValueError:
+        log.warning("%s is not a whole number; using %s", THREADS_ENV, DEFAULT_THREADS)
+        return DEFAULT_THREADS
+
+
+def temp_directory(db_path: Path) -> Path:
+    """Where DuckDB spills what exceeds the memory limit: `<db folder>/tmp/<db name>/`
+    (data/tmp/kam/); one folder per file, so the app and a reader of its copy never share one."""
+    path = Path(db_path).resolve()
+    return path.parent / "tmp" / path.stem
+
+
+def connection_config(db_path: Path) -> dict:
+    """The limits every connection of the product opens with (memory, threads, spill folder)."""
+    return {
+        "memory_limit": memory_limit(),
+        "threads": thread_limit(),
+        "temp_directory": str(temp_directory(db_path)),
+    }
+
+
+@contextlib.contextmanager
+def lifted_memory_limit(con):
+    """DuckDB's own limit (80 % of the machine) while the block runs, then this process's
+    again: for a restore, which rebuilds the key index of every imported table at once
+    (22 million order lines on the 10x company do not fit in 1 GB). Rare and by an admin."""
+    con.execute("RESET memory_limit")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{memory_limit()}'")
 
 
 def _open_error(db_path: Path, exc: Exception) -> DatabaseError:
@@ -113,8 +177,14 @@ def connect(
         raise DatabaseError(Reason.DATABASE_MISSING, path=str(db_path))
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+    config = connection_config(db_path)
     try:
-        con = duckdb.connect(str(db_path), read_only=read_only)
+        # DuckDB creates only the last folder of the spill path, when it first spills
+        Path(config["temp_directory"]).parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a read-only place: the limit still holds, spilling then fails with a message
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.Error as exc:
         raise _open_error(db_path, exc) from exc
     try:

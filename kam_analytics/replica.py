@@ -118,14 +118,12 @@ def _update_tables(cur, main: str) -> dict | None:
             continue
         table = schema.ALL_TABLES[name]
         cols = ", ".join(f'"{c.name}"' for c in schema.table_columns(table))
-        # Drop and re-create with the declared keys: deleting every row instead makes the
-        # commit rewrite the table (16 s for the orders of the large demo).
+        # Drop and re-create: deleting every row instead makes the commit rewrite the table
+        # (16 s for the orders of the large demo). The imported tables without their keys,
+        # as in a full copy (backup.copy_tables_keyless: their index would not fit in memory).
+        keys = name not in schema.IMPORTABLE_TABLES
         cur.execute(f'DROP TABLE kam_replica."{name}"')
-        cur.execute(
-            schema.create_table_sql(table).replace(
-                f'CREATE TABLE IF NOT EXISTS "{name}"', f'CREATE TABLE kam_replica."{name}"', 1
-            )
-        )
+        cur.execute(schema.create_table_sql(table, keys=keys, name=f'kam_replica."{name}"'))
         cur.execute(
             f'INSERT INTO kam_replica."{name}" ({cols}) SELECT {cols} FROM "{main}"."{name}"'
         )

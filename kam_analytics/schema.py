@@ -527,18 +527,20 @@ def table_columns(table: Table) -> tuple[Column, ...]:
     return table.columns + (LINEAGE_COLUMNS if table.importable else ())
 
 
-def create_table_sql(table: Table) -> str:
-    """CREATE TABLE statement for one declared table."""
+def create_table_sql(table: Table, *, keys: bool = True, name: str | None = None) -> str:
+    """CREATE TABLE statement for one declared table (`keys=False`: without its primary key,
+    for copies; `name`: another, possibly qualified, name)."""
     cols = []
     for col in table_columns(table):
         line = f'"{col.name}" {col.sql_type}'
         if col.default is not None:
             line += f" DEFAULT {col.default}"
         cols.append(line)
-    if table.enforce_key:
+    if table.enforce_key and keys:
         key = ", ".join(f'"{k}"' for k in table.key)
         cols.append(f"PRIMARY KEY ({key})")
-    return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)})'
+    target = name or f'"{table.name}"'
+    return f"CREATE TABLE IF NOT EXISTS {target} ({', '.join(cols)})"
 
 
 # --- views and macros: derived data every metric shares -----------------------------------

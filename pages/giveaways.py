@@ -10,7 +10,7 @@ from kam_analytics.exports.theme import money_axis
 from kam_analytics.glossary import billing_mode_label, policy_label, tier_label
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_number, select_service_names
 from kam_analytics.metrics import giveaways as gv
-from kam_analytics.page_data.giveaways import load_giveaways
+from kam_analytics.page_data.giveaways import SHOWN_ROWS, load_all_findings, load_giveaways
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
 from ui.auth import require_page
@@ -31,10 +31,10 @@ filters = filter_bar("gv", opts)
 year = filters.pop("year")
 
 # The policy check runs in DuckDB; memoised per data version, so a widget click that comes
-# back to the same filters repeats no query.
+# back to the same filters repeats no query. Only the worst findings reach the page.
 data = load_giveaways(con, scope, year=year, **filters)
 found = data.findings
-if found.empty:
+if data.n_findings == 0:
     st.success(tr("gv_none"))
     st.stop()
 
@@ -51,16 +51,10 @@ finding_colours = {
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(tr("gv_leakage_total"), fmt_eur(data.leakage, lang, 0), border=True)
 for col, finding in zip((k2, k3, k4), gv.FINDINGS, strict=True):
-    part = found[found["finding"] == finding]
     col.metric(
         finding_label[finding],
-        fmt_number(len(part), lang),
-        tr(
-            "gv_kpi_value",
-            value=fmt_eur(
-                part["leakage" if finding != "invisible" else "list_value"].sum(), lang, 0
-            ),
-        ),
+        fmt_number(data.counts[finding], lang),
+        tr("gv_kpi_value", value=fmt_eur(data.values[finding], lang, 0)),
         delta_color="off",
         delta_arrow="off",
         border=True,
@@ -130,8 +124,9 @@ if not top.empty:
     st.subheader(tr("gv_chart_title"))
     fig = go.Figure()
     top_ids = list(top["account_id"])
+    per_finding = data.by_account_finding
     for finding in ("off_policy", "giveaway"):
-        part = found[found["finding"] == finding].groupby("account_id")["leakage"].sum()
+        part = per_finding[per_finding["finding"] == finding].set_index("account_id")["leakage"]
         fig.add_bar(
             y=[f"{a} {n}" for a, n in zip(top["account_id"], top["account_name"], strict=True)],
             x=[float(part.get(a, 0.0)) for a in top_ids],
@@ -183,9 +178,26 @@ with tabs[0]:
             "source_row",
         ]
     ]
+    if data.n_findings > len(shown):
+        st.caption(
+            tr(
+                "gv_shown_findings",
+                n=fmt_number(len(shown), lang),
+                total=fmt_number(data.n_findings, lang),
+            )
+        )
     show_table(show_dates(readable(shown)), labels, money=MONEY)
+
+    def every_finding():
+        """All findings of the filters, read when the download is clicked."""
+        cur = con.cursor()  # the download thread's own cursor
+        try:
+            return readable(load_all_findings(cur, scope, year=year, **filters)[shown.columns])
+        finally:
+            cur.close()
+
     download_table(
-        readable(shown),
+        every_finding,
         f"verschenkte_leistungen_{file_year}_befunde",
         money_cols=MONEY,
         labels=labels,
@@ -201,8 +213,17 @@ TOTAL_FILES = {
 COUNTS = ("n_off_policy", "n_giveaway", "n_invisible")
 for tab, by in zip(tabs[1:], TOTAL_FILES, strict=True):
     with tab:
-        totals = readable(data.totals[by])
-        show_table(totals, labels, money=MONEY, ints=COUNTS)
+        totals = data.totals[by]
+        if len(totals) > SHOWN_ROWS:
+            st.caption(
+                tr(
+                    "gv_shown_accounts",
+                    n=fmt_number(SHOWN_ROWS, lang),
+                    total=fmt_number(len(totals), lang),
+                )
+            )
+        show_table(readable(totals.head(SHOWN_ROWS)), labels, money=MONEY, ints=COUNTS)
+        totals = readable(totals)
         download_table(
             totals,
             f"verschenkte_leistungen_{file_year}_{TOTAL_FILES[by][0]}",
@@ -214,8 +235,10 @@ for tab, by in zip(tabs[1:], TOTAL_FILES, strict=True):
         )
 
 st.subheader(tr("gv_drill_title"))
+# the worst accounts only: on the 10x company 36,000 options would be sent on every run
 account_names = {
-    r.account_id: f"{r.account_id} – {r.account_name}" for r in by_account.itertuples()
+    r.account_id: f"{r.account_id} – {r.account_name}"
+    for r in by_account.head(SHOWN_ROWS).itertuples()
 }
 account = st.selectbox(
     tr("account"),
@@ -224,9 +247,12 @@ account = st.selectbox(
     index=None,
     placeholder=tr("svc_pick_account"),
     key="gv_drill_account",
+    help=tr("gv_drill_help", n=fmt_number(len(account_names), lang))
+    if len(by_account) > SHOWN_ROWS
+    else None,
 )
 if account:
-    rows = found[found["account_id"] == account][
+    rows = load_all_findings(con, scope, year=year, account_id=account, **filters)[
         [
             "date",
             "service_code",

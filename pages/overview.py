@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from babel.dates import get_month_names
 
+from kam_analytics.cache import memoised
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.glossary import billing_mode_label, key_accounts_label, tier_label
 from kam_analytics.i18n import date_input_format, fmt_date, fmt_eur, fmt_number, fmt_pct
@@ -33,7 +34,7 @@ def _short_eur(value: float) -> str:
 
 st.title(tr("ov_title"))
 
-years = ov.select_data_years(con, scope)
+years = memoised(ov.select_data_years)(con, scope)
 if not years:
     st.info(tr("ov_no_data"))
     st.stop()

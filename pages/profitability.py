@@ -7,14 +7,14 @@ import streamlit as st
 from kam_analytics.exports.theme import MUTED_COLOR, money_axis
 from kam_analytics.glossary import tier_label
 from kam_analytics.i18n import fmt_eur, fmt_pct, select_service_names
-from kam_analytics.metrics.profitability import whale_peak
+from kam_analytics.metrics.profitability import curve_points, whale_peak
 from kam_analytics.page_data.profitability import load_profitability
 from kam_analytics.page_data.services import load_filter_options
 from kam_analytics.periods import period_bounds, period_label
 from ui.auth import require_page
 from ui.downloads import download_table, session_theme, show_chart
 from ui.session import get_con, get_lang, tr
-from ui.widgets import filter_bar, show_table
+from ui.widgets import TABLE_ROWS, filter_bar, show_table
 
 MONEY = (
     "revenue",
@@ -82,18 +82,19 @@ labels = {
 st.subheader(tr("pf_whale_title"))
 curve = data.curve
 total = float(curve["net_contribution"].sum())
+drawn = curve_points(curve)  # the line's shape and peak, not 50,000 labelled points
 # The classic whale curve: cumulative contribution as a share of the total (peaks above 100 %
 # where loss makers exist); without a positive total a share means nothing, so euros.
 as_share = total > 0
 st.caption(tr("pf_whale_caption_share") if as_share else tr("pf_whale_caption"))
 fig = go.Figure()
 fig.add_scatter(
-    x=[0, *curve["account_share"]],
-    y=[0, *(curve["cumulative_share"] if as_share else curve["cumulative"])],
-    mode="lines+markers" if len(curve) <= 60 else "lines",
+    x=[0, *drawn["account_share"]],
+    y=[0, *(drawn["cumulative_share"] if as_share else drawn["cumulative"])],
+    mode="lines+markers" if len(drawn) <= 60 else "lines",
     line={"color": session_theme().primary, "width": 3},
     marker={"size": 6},
-    text=["", *[f"{a} {n}" for a, n in zip(curve["account_id"], curve["name"], strict=True)]],
+    text=["", *[f"{a} {n}" for a, n in zip(drawn["account_id"], drawn["name"], strict=True)]],
     hovertemplate="%{text}<br>%{y:.0%}<extra></extra>"
     if as_share
     else "%{text}<br>%{y:,.0f} €<extra></extra>",
@@ -142,7 +143,7 @@ else:
     shown["detail"] = [
         ", ".join(names.get(c, c) for c in d.split(", ")) if d else "" for d in shown["detail"]
     ]
-    show_table(shown, labels, money=("value", "threshold"))
+    show_table(shown, labels, money=("value", "threshold"), max_rows=TABLE_ROWS)
     download_table(
         shown,
         f"profitabilitaet_{file_year}_stufenpassung",
@@ -155,7 +156,7 @@ else:
 st.subheader(tr("pf_table_title"))
 shown = profit.sort_values("net_contribution", ascending=False).copy()
 shown["tier"] = [tier_label(t, lang) if isinstance(t, str) else "–" for t in shown["tier"]]
-show_table(shown, labels, money=MONEY, ints=("cogs_missing",))
+show_table(shown, labels, money=MONEY, ints=("cogs_missing",), max_rows=TABLE_ROWS)
 download_table(
     shown,
     f"profitabilitaet_{file_year}_alle_kunden",

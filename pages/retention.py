@@ -8,10 +8,15 @@ import streamlit as st
 from kam_analytics.errors import KamError
 from kam_analytics.exports.theme import apply_theme, money_axis
 from kam_analytics.glossary import name_codes, state_label, tier_label
-from kam_analytics.i18n import date_input_format, fmt_date, fmt_pct
+from kam_analytics.i18n import date_input_format, fmt_date, fmt_number, fmt_pct
 from kam_analytics.metrics import retention as rt
 from kam_analytics.metrics.backtest import describe_backtest
-from kam_analytics.page_data.retention import load_backtest, load_retention
+from kam_analytics.page_data.retention import (
+    AT_RISK_SHOWN,
+    backtest_years,
+    load_backtest,
+    load_retention,
+)
 from kam_analytics.periods import default_as_of, period_bounds, period_label
 from kam_analytics.schema import TIERS
 from kam_analytics.settings_store import get_retention_settings
@@ -122,7 +127,16 @@ risky = data.at_risk
 if risky.empty:
     st.success(tr("ret_none_at_risk"))
 else:
-    for rec in risky.to_dict(orient="records"):
+    if len(risky) > AT_RISK_SHOWN:
+        # one bordered box per account: hundreds of them take seconds to draw
+        st.caption(
+            tr(
+                "ret_at_risk_shown",
+                n=fmt_number(AT_RISK_SHOWN, lang),
+                total=fmt_number(len(risky), lang),
+            )
+        )
+    for rec in risky.head(AT_RISK_SHOWN).to_dict(orient="records"):
         state = (
             state_label("lost", lang)
             if rec["lost"]
@@ -256,10 +270,11 @@ with st.expander(tr("ret_details")):
     )
 
 st.subheader(tr("bt_title"))
-bt_years = load_backtest(con, scope).years
+bt_years = backtest_years(con, scope)
 if not bt_years:
     st.caption(tr("bt_no_year"))
-else:
+# on demand: on 50,000 accounts one back-test takes seconds (memoised per data version after)
+elif st.toggle(tr("bt_show"), key="bt_show", help=tr("bt_show_help")):
     bt_year = st.columns([1, 4])[0].selectbox(
         tr("bt_year"), bt_years, index=len(bt_years) - 1, key="bt_year"
     )

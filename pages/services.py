@@ -16,7 +16,7 @@ from kam_analytics.schema import BILLING_MODES, TIERS
 from ui.auth import require_page
 from ui.downloads import download_table, report_download, session_theme, show_chart
 from ui.session import get_con, get_lang, tr
-from ui.widgets import filter_bar, show_table
+from ui.widgets import TABLE_ROWS, filter_bar, show_table
 
 # file name part of each summary table (German, like the chart file names)
 DIM_FILE = {
@@ -144,7 +144,7 @@ for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
             summary["service_code"] = [names.get(c, c) for c in summary["service_code"]]
         if "tier" in summary:
             summary["tier"] = [tier_label(t, lang) if t else "–" for t in summary["tier"]]
-        show_table(summary, labels, money=MONEY, ints=("events",))
+        show_table(summary, labels, money=MONEY, ints=("events",), max_rows=TABLE_ROWS)
         download_table(
             summary,
             f"leistungen_{file_year}_{DIM_FILE[dim]}",

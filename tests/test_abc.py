@@ -64,3 +64,50 @@ def test_a_accounts_make_at_least_80_percent(values):
     # no A account earns less than any B, no B less than any C with revenue
     if (cls == "A").any() and (cls == "B").any():
         assert rev[cls == "A"].min() >= rev[cls == "B"].max()
+
+
+def _classify_one_by_one(revenue: pd.Series) -> dict:
+    """The rule walked account by account (the definition the vectorised version follows)."""
+    rev = revenue.astype(float).clip(lower=0)
+    total, before, out = float(rev.sum()), 0.0, {}
+    for acc in sorted(rev.index, key=lambda a: (-rev[a], str(a))):
+        value = float(rev[acc])
+        if value <= 0 or total <= 0:
+            out[acc] = "C"
+        elif before / total < 0.80 - 1e-12:
+            out[acc] = "A"
+        elif before / total < 0.95 - 1e-12:
+            out[acc] = "B"
+        else:
+            out[acc] = "C"
+        before += value
+    return out
+
+
+@given(
+    st.lists(
+        st.one_of(st.integers(-50, 10_000), st.floats(0, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_the_classes_are_those_of_the_walk_account_by_account(values):
+    # ties in revenue are ranked by account id, whatever order the accounts come in
+    ids = [f"A{(i * 7) % 61:02d}" for i in range(len(values))]
+    rev = pd.Series(values, index=ids, dtype=float)
+    assert classify_abc(rev).to_dict() == _classify_one_by_one(rev)
+
+
+def test_the_classes_of_the_example_and_of_ties():
+    rev = pd.Series(REVENUE, dtype=float)
+    assert classify_abc(rev).to_dict() == {
+        "X1": "A",
+        "X2": "A",
+        "X3": "B",
+        "X4": "B",
+        "X5": "C",
+        "X6": "C",
+    }
+    # five equal accounts, ranked by id: 0 %, 20 %, 40 %, 60 % before them are A, 80 % is B
+    tie = pd.Series([1.0, 1.0, 1.0, 1.0, 1.0], index=["B5", "B3", "B1", "B4", "B2"])
+    assert classify_abc(tie).to_dict() == {"B1": "A", "B2": "A", "B3": "A", "B4": "A", "B5": "B"}

@@ -135,3 +135,24 @@ def test_described_in_words(company):
     assert de[-1].startswith("Ehrlich gesagt") and de[-1].count("75 %") == 2
     en = describe_backtest(rep, "en", 90)
     assert en[1] == "Of 2 flagged accounts, 1 were lost (50%); without a warning: 1 of 2 (50%)."
+
+
+def test_the_outcome_is_the_year_end_activity_of_compute_retention_on_the_demo(demo_db):
+    from kam_analytics import db
+    from kam_analytics.metrics.backtest import backtest_frame
+    from kam_analytics.metrics.retention import compute_retention
+
+    con = db.connect(demo_db, read_only=True)
+    try:
+        last = dt.date.today().year - 1
+        for year in (last - 1, last):
+            frame = backtest_frame(con, year=year, scope=ALL)
+            later = compute_retention(
+                con, year=year, as_of=dt.date(year, 12, 31), scope=ALL, tiers=None
+            )
+            ended = dict(zip(later["account_id"], later["active_end_by_orders"], strict=True))
+            assert len(frame) > 50
+            assert 0 < int(frame["lost"].sum()) < len(frame)
+            assert list(frame["lost"]) == [not bool(ended[a]) for a in frame["account_id"]]
+    finally:
+        con.close()

@@ -166,12 +166,51 @@ def test_automatic_backup_from_the_read_only_copy_holds_every_write_since(demo_c
         c = duckdb.connect(str(made), read_only=True)
         try:
             assert replica.select_table_signatures(c) == replica.select_table_signatures(con)
-            # the refilled tables keep their keys: the file is a full database again
-            keys = c.execute(
-                "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'orders' "
-                "AND constraint_type = 'PRIMARY KEY'"
-            ).fetchall()[0][0]
-            assert keys == 1
+            # a copy holds the imported tables without their key index (on the 10x company
+            # it does not fit in the memory limit); the app's own tables keep theirs
+            keys = dict(
+                c.execute(
+                    "SELECT table_name, count(*) FROM duckdb_constraints() "
+                    "WHERE constraint_type = 'PRIMARY KEY' GROUP BY 1"
+                ).fetchall()
+            )
+            assert "orders" not in keys and "accounts" not in keys
+            assert keys["schema_meta"] == 1 and keys["users"] == 1
+        finally:
+            c.close()
+    finally:
+        con.close()
+
+
+def test_a_copy_without_keys_restores_into_keyed_tables_that_still_refuse_duplicates(
+    demo_copy, tmp_path
+):
+    con = db.connect(demo_copy)
+    try:
+        made = tmp_path / "copy.duckdb"
+        backup.copy_database(con, made)
+        rows = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
+        con.execute("DELETE FROM orders WHERE order_date < DATE '2025-01-01'")
+        backup.restore_into(con, made, "admin")
+        assert con.execute("SELECT count(*) FROM orders").fetchall()[0][0] == rows
+        # the live tables kept their keys, and the process its memory limit
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(
+                "INSERT INTO orders (order_id, line_no, account_id, order_date, net_revenue) "
+                "SELECT order_id, line_no, account_id, order_date, net_revenue FROM orders LIMIT 1"
+            )
+        assert con.execute(
+            "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
+        ).fetchall() == [("953.6 MiB",)]
+        # the copy is a whole database: views, macros and the summary read as in the original
+        c = duckdb.connect(str(made), read_only=True)
+        try:
+            for sql in (
+                "SELECT count(*), sum(list_value) FROM service_events_all",
+                "SELECT count(*) FROM visible_accounts(NULL)",
+                "SELECT count(*), sum(revenue) FROM order_days",
+            ):
+                assert c.execute(sql).fetchall() == con.execute(sql).fetchall()
         finally:
             c.close()
     finally:

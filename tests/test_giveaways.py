@@ -14,9 +14,12 @@ from test_services import event, random_company, shipment
 from kam_analytics.access import Scope
 from kam_analytics.catalogue import select_matrix
 from kam_analytics.metrics.giveaways import (
+    FINDINGS,
     REPORT_COLUMNS,
     report_giveaways,
     select_findings,
+    select_top_findings,
+    summarise_findings,
     totals_by,
 )
 from tests.conftest import run_cli
@@ -219,6 +222,90 @@ def test_totals_worst_first(fixture_con):
     assert (e05["file_name"], int(e05["source_row"])) == ("leistungen_2025.xlsx", 6)
 
 
+def test_the_worst_findings_and_how_many_there_are_by_hand(fixture_con):
+    top = select_top_findings(fixture_con, ALL, limit=3, year=2025)
+    assert list(top["source_id"]) == ["E14", "E06", "E05"]
+    assert list(top["leakage"]) == [9000.0, 4500.0, 1200.0]
+    # the rows are select_findings' rows, columns and all
+    found = select_findings(fixture_con, ALL, year=2025)
+    assert list(top.columns) == list(found.columns)
+    assert top.to_dict("records") == found.head(3).to_dict("records")
+    assert select_top_findings(fixture_con, ALL, limit=3, year=2022).empty
+    assert select_top_findings(fixture_con, ALL, limit=30, year=2025).equals(found)
+
+
+def test_the_totals_from_one_query_by_hand(fixture_con):
+    summary = summarise_findings(fixture_con, ALL, year=2025)
+    assert list(summary["account_id"]["account_id"]) == ["K2", "B1", "A1", "C1"]
+    assert list(summary["account_id"]["leakage"]) == [9000.0, 4540.0, 1270.25, 0.0]
+    assert list(summary["account_id"]["n_invisible"]) == [2, 0, 0, 0]
+    assert [(r.kam_id, r.leakage) for r in summary["kam_id"].itertuples()] == [
+        ("M2", 13540.0),
+        ("M1", 1270.25),
+    ]
+    assert list(summary["service_code"]["leakage"]) == [10200.0, 4500.0, 110.25, 0.0, 0.0]
+    kinds = {
+        r.finding: (r.n_off_policy + r.n_giveaway + r.n_invisible, r.leakage)
+        for r in summary["finding"].itertuples()
+    }
+    assert kinds == {"giveaway": (4, 10310.25), "off_policy": (2, 4500.0), "invisible": (2, 0.0)}
+    split = {(r.account_id, r.finding): r.leakage for r in summary["account_finding"].itertuples()}
+    assert split[("B1", "off_policy")] == 4500.0
+    assert split[("B1", "giveaway")] == 40.0
+
+
+def _assert_summary_is_the_rows(con, scope, **filters):
+    """summarise_findings and select_top_findings equal what the finding rows give."""
+    found = select_findings(con, scope, **filters)
+    summary = summarise_findings(con, scope, **filters)
+    for by in ("account_id", "kam_id", "service_code", "tier"):
+        expected = totals_by(found, by)
+        got = summary[by]
+        assert list(got.columns) == list(expected.columns)
+        assert got.astype(object).to_dict("records") == expected.astype(object).to_dict(
+            "records"
+        ), by
+    for f in ("off_policy", "giveaway", "invisible"):
+        part = found[found["finding"] == f]
+        row = summary["finding"][summary["finding"]["finding"] == f]
+        assert int(row[f"n_{f}"].sum()) == len(part)
+        assert round(float(row["leakage"].sum()), 2) == round(float(part["leakage"].sum()), 2)
+    assert sum(int(summary["finding"][f"n_{f}"].sum()) for f in FINDINGS) == len(found)
+    top = select_top_findings(con, scope, limit=7, **filters)
+    assert top.to_dict("records") == found.head(7).to_dict("records")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(event, max_size=12), st.lists(shipment, max_size=8), st.sampled_from([None, 2025]))
+def test_summary_equals_the_finding_rows_on_random_companies(events, shipments, year):
+    con = random_company(events, shipments)
+    try:
+        _assert_summary_is_the_rows(con, ALL, year=year)
+        _assert_summary_is_the_rows(con, ALL, year=year, tiers=["A", "KEY"])
+    finally:
+        con.close()
+
+
+def test_summary_equals_the_finding_rows_on_the_demo(demo_db):
+    from kam_analytics import db
+
+    con = db.connect(demo_db, read_only=True)
+    try:
+        years = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT year(date) FROM service_events_all ORDER BY 1"
+            ).fetchall()
+        ]
+        for year in [None, *years]:
+            _assert_summary_is_the_rows(con, ALL, year=year)
+        kam = con.execute("SELECT kam_id FROM kams ORDER BY kam_id LIMIT 1").fetchall()[0][0]
+        _assert_summary_is_the_rows(con, Scope("k", "kam", kam), year=years[-1])
+        _assert_summary_is_the_rows(con, ALL, year=years[-1], services=["EXPRESS_FREIGHT"])
+    finally:
+        con.close()
+
+
 def test_command_line_giveaways(fixture_con, db_path):
     fixture_con.close()
     out = run_cli(
@@ -269,6 +356,8 @@ def test_giveaways_page_with_filters(monkeypatch, demo_copy):
     from ui.session import _shared_connection, db_path
 
     monkeypatch.setenv("KAM_DB", str(demo_copy))
+    # the page shows the 3 worst rows of each table (500 in the product), totals of all
+    monkeypatch.setattr("kam_analytics.page_data.giveaways.SHOWN_ROWS", 3)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["scope"] = Scope("admin", "admin")
     at.run()
@@ -284,14 +373,28 @@ def test_giveaways_page_with_filters(monkeypatch, demo_copy):
     assert len(found) > 0
     assert at.metric[0].value == fmt_eur(found["leakage"].sum(), "de", 0)
     assert at.metric[1].value == str((found["finding"] == "off_policy").sum())
+    assert at.metric[2].value == str((found["finding"] == "giveaway").sum())
     table = at.dataframe[0].value
-    assert len(table) == len(found)
+    assert len(found) > 3
+    assert list(table["Beleg-Nr."]) == list(found["source_id"][:3])
     assert set(table["Kundenstufe"]) <= {"A-Kunde", "B-Kunde"}
-    worst = found.iloc[0]
-    at.selectbox(key="gv_drill_account").set_value(worst["account_id"])
+    captions = [c.value for c in at.caption]
+    assert (
+        f"Die 3 Befunde mit dem höchsten Verlust von {len(found)}; der Download enthält alle."
+        in (captions)
+    )
+    by_account = totals_by(found, "account_id")
+    assert list(at.dataframe[1].value["Kundennr."]) == list(by_account["account_id"][:3])
+    drill = at.selectbox(key="gv_drill_account")
+    assert drill.options == [
+        f"{a} – {n}"
+        for a, n in by_account[["account_id", "account_name"]][:3].itertuples(index=False)
+    ]
+    worst = by_account["account_id"][0]
+    drill.set_value(worst)
     at.run()
     rows = at.dataframe[-1].value
-    assert len(rows) == int((found["account_id"] == worst["account_id"]).sum())
+    assert len(rows) == int((found["account_id"] == worst).sum()) > 0
 
 
 def test_matrix_page_admin_edits_others_read(monkeypatch, demo_copy):

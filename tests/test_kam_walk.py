@@ -824,6 +824,8 @@ def test_every_scoped_metrics_function_keeps_to_the_kam(walk_db, facts):
         "start": dt.date(THIS_YEAR - 1, 1, 1),
         "end": today,
         "window": 90,
+        "day": today,
+        "limit": 50,
         "tiers": None,
         "account_ids": ["K10026", "K10038", "K10012", "K10002"],
         "kam_ids": ["KAM02", "KAM01", "KAM06"],

@@ -153,3 +153,27 @@ def test_whale_curve_invariants(values):
         # above 100 % exactly when some account loses money
         above = whale_peak(curve)["cumulative_share"] > 1.0 + 1e-9
         assert above == any(v < 0 for v in values)
+
+
+def test_the_drawn_whale_curve_keeps_its_ends_its_peak_and_its_order():
+    import pandas as pd
+
+    from kam_analytics.metrics.profitability import curve_points, whale_curve, whale_peak
+
+    # 5,000 accounts: 4,000 earning 10 each, 1,000 losing 7 each; the peak is at rank 4,000
+    profit = pd.DataFrame(
+        {
+            "account_id": [f"K{i:05d}" for i in range(5000)],
+            "name": "x",
+            "tier": "C",
+            "net_contribution": [10.0] * 4000 + [-7.0] * 1000,
+        }
+    )
+    curve = whale_curve(profit)
+    drawn = curve_points(curve, max_points=100)
+    assert 100 <= len(drawn) <= 103
+    assert list(drawn["rank"]) == sorted(drawn["rank"])
+    assert drawn["rank"].iloc[0] == 1 and drawn["rank"].iloc[-1] == 5000
+    assert whale_peak(drawn) == whale_peak(curve)
+    assert whale_peak(curve)["rank"] == 4000
+    assert curve_points(curve.head(50), max_points=100).equals(curve.head(50))

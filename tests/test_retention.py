@@ -322,3 +322,45 @@ def test_one_account_only(scenario):
         scenario, year=2025, as_of=AS_OF, scope=Scope("k2", "kam", "K2"), account_ids=["A2"]
     )
     assert hidden.empty
+
+
+def test_the_page_explains_the_first_at_risk_accounts_and_says_how_many_there_are(
+    monkeypatch, demo_copy
+):
+    from streamlit.testing.v1 import AppTest
+
+    from kam_analytics import cache, db
+    from kam_analytics.page_data.retention import backtest_years, load_retention
+    from tests.conftest import ROOT
+
+    con = db.connect(demo_copy, read_only=True)
+    try:
+        data = load_retention(con, Scope.everything())
+        years = backtest_years(con, Scope.everything())
+    finally:
+        con.close()
+    cache.clear()
+    at_risk = list(data.at_risk["account_id"])
+    assert len(at_risk) > 2
+    assert years == sorted(years) and years[-1] < dt.date.today().year
+    monkeypatch.setenv("KAM_DB", str(demo_copy))
+    monkeypatch.setattr("kam_analytics.page_data.retention.AT_RISK_SHOWN", 2)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["scope"] = Scope(username="leitung", role="management")
+    at.run()
+    at.switch_page("pages/retention.py").run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert (
+        f"Die ersten 2 von {len(at_risk)} gefährdeten Kunden (nach Kundennummer); alle mit "
+        "ihren Signalen stehen in den Details unten und in deren Download."
+    ) in captions
+    # one bold headline per explained account: the first two at-risk accounts, no third
+    headlines = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert [h[2:].split(" ", 1)[0] for h in headlines] == at_risk[:2]
+    # the back-test only on demand (seconds on 50,000 accounts)
+    assert not [b for b in at.selectbox if b.key == "bt_year"]
+    at.toggle(key="bt_show").set_value(True).run()
+    assert not at.exception
+    assert at.selectbox(key="bt_year").options == [str(y) for y in years]
+    assert at.selectbox(key="bt_year").value == years[-1]

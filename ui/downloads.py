@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import pandas as pd
@@ -55,7 +56,7 @@ def chromium_ready() -> bool:
 
 
 def download_table(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Callable[[], pd.DataFrame],
     name: str,
     *,
     money_cols=(),
@@ -65,9 +66,18 @@ def download_table(
     labels: dict[str, str] | None = None,
     key: str | None = None,
 ) -> None:
-    """XLSX and CSV download buttons for `df` (column headers translated through `labels`)."""
+    """XLSX and CSV download buttons for `df` (column headers translated through `labels`).
+
+    `df` may be a function that returns the table: it runs only when a button is clicked
+    (on the server's download thread: it must open its own cursor), so a page can offer
+    every row without holding or formatting them on each run.
+    """
     lang = get_lang()
-    frame = df.rename(columns=labels) if labels else df
+
+    def frame() -> pd.DataFrame:
+        table = df() if callable(df) else df
+        return table.rename(columns=labels) if labels else table
+
     rename = labels or {}
     money = [rename.get(c, c) for c in money_cols]
     pct = [rename.get(c, c) for c in pct_cols]
@@ -80,7 +90,7 @@ def download_table(
         st.download_button(
             tr("dl_xlsx"),
             data=lambda: frame_to_xlsx(
-                frame,
+                frame(),
                 sheet_name=title or name,
                 money_cols=money,
                 pct_cols=pct,
@@ -97,7 +107,7 @@ def download_table(
     with right:
         st.download_button(
             tr("dl_csv"),
-            data=lambda: frame_to_csv_de(frame, money_cols=money),
+            data=lambda: frame_to_csv_de(frame(), money_cols=money),
             file_name=f"{stem}.csv",
             mime="text/csv",
             key=f"{key}_csv",

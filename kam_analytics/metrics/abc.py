@@ -11,34 +11,39 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.cache import memoised
 from kam_analytics.summaries import ensure_summaries
 
 A_SHARE, B_SHARE = 0.80, 0.95
 
 
 def classify_abc(revenue: pd.Series) -> pd.Series:
-    """'A', 'B' or 'C' per index entry of `revenue` (index = account id)."""
+    """'A', 'B' or 'C' per index entry of `revenue` (index = account id).
+
+    Vectorised (50,000 accounts in milliseconds): the revenue ranked before an account is the
+    running sum in rank order, summed left to right as a loop over the accounts would.
+    """
     if revenue.empty:
         return pd.Series(dtype="object")
-    rev = revenue.astype(float).clip(lower=0)
-    order = sorted(rev.index, key=lambda a: (-rev[a], str(a)))
+    rev = revenue.astype(float).clip(lower=0).to_numpy()
+    ids = np.array([str(a) for a in revenue.index], dtype=object)
+    order = np.lexsort((ids, -rev))  # highest revenue first, ties by account id
+    ranked = rev[order]
     total = float(rev.sum())
-    out, before = {}, 0.0
-    for acc in order:
-        value = float(rev[acc])
-        if value <= 0 or total <= 0:
-            out[acc] = "C"
-        elif before / total < A_SHARE - 1e-12:
-            out[acc] = "A"
-        elif before / total < B_SHARE - 1e-12:
-            out[acc] = "B"
-        else:
-            out[acc] = "C"
-        before += value
-    return pd.Series(out).reindex(revenue.index)
+    before = np.concatenate(([0.0], np.cumsum(ranked)[:-1]))
+    share = before / total if total > 0 else np.zeros_like(before)
+    classes = np.where(
+        (ranked <= 0) | (total <= 0),
+        "C",
+        np.where(share < A_SHARE - 1e-12, "A", np.where(share < B_SHARE - 1e-12, "B", "C")),
+    )
+    out = np.empty(len(rev), dtype=object)
+    out[order] = classes
+    return pd.Series(out, index=revenue.index)
 
 
 def select_abc(
@@ -69,8 +74,11 @@ def select_abc(
 def with_abc(
     con, scope: Scope, frame: pd.DataFrame, *, year: int | None, as_of: dt.date | None = None
 ) -> pd.DataFrame:
-    """`frame` (with an account_id column) plus its accounts' ABC suggestion in column abc."""
-    abc = select_abc(con, scope, year=year, as_of=as_of)
+    """`frame` (with an account_id column) plus its accounts' ABC suggestion in column abc.
+
+    The classes are memoised per data version (kam_analytics/cache.py): several pages ask.
+    """
+    abc = memoised(select_abc)(con, scope, year=year, as_of=as_of)
     out = frame.copy()
     out["abc"] = out["account_id"].map(dict(zip(abc["account_id"], abc["abc"], strict=True)))
     return out

@@ -29,7 +29,7 @@ import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.errors import ConfigError, Reason
-from kam_analytics.metrics.retention import compute_retention
+from kam_analytics.metrics.retention import compute_retention, select_active_by_orders
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
 METHODS = ("flags", "recency")
@@ -139,14 +139,12 @@ def backtest_frame(
     then = compute_retention(
         con, year=year, as_of=as_of, scope=scope, tiers=tiers, settings=settings
     )
-    later = compute_retention(
-        con, year=year, as_of=year_end, scope=scope, tiers=tiers, settings=settings
-    )
+    # the outcome needs one flag per account: not a second compute_retention (50,000 accounts)
+    ended = select_active_by_orders(con, scope, year_end, settings.activity_window_days, tiers)
     cols = ["account_id", "name", "tier", "kam_id", "signals", "flagged", "score", "recency"]
     if then.empty:
         return pd.DataFrame(columns=[*cols, "lost"])
     pop = then[then["active_end_by_orders"].astype(bool)].copy()
-    ended = dict(zip(later["account_id"], later["active_end_by_orders"], strict=True))
     pop["signals"] = [
         ";".join(s for s in str(sig or "").split(";") if s in BACKTESTED_SIGNALS)
         for sig in pop["signals"]
@@ -154,7 +152,7 @@ def backtest_frame(
     pop["flagged"] = pop["signals"] != ""
     pop["score"] = [risk_score(r, settings) for r in pop.to_dict(orient="records")]
     pop["recency"] = pop["days_since_last_order"].astype(float)
-    pop["lost"] = [not bool(ended.get(a, False)) for a in pop["account_id"]]
+    pop["lost"] = [a not in ended for a in pop["account_id"]]
     return pop[[*cols, "lost"]].reset_index(drop=True)
 
 

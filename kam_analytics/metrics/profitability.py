@@ -177,6 +177,18 @@ def whale_peak(curve: pd.DataFrame) -> dict | None:
     return {k: top[k] for k in ("rank", "account_share", "cumulative", "cumulative_share")}
 
 
+def curve_points(curve: pd.DataFrame, max_points: int = 1000) -> pd.DataFrame:
+    """At most about `max_points` rows of a whale curve for drawing: evenly spaced ranks plus
+    the first, the last and the peak, so the line keeps its shape and its top (50,000
+    accounts would be 50,000 points with a label each in every page run)."""
+    if len(curve) <= max_points:
+        return curve
+    step = len(curve) / max_points
+    keep = {int(i * step) for i in range(max_points)} | {0, len(curve) - 1}
+    keep.add(int(curve.index.get_loc(curve["cumulative"].idxmax())))
+    return curve.iloc[sorted(keep)]
+
+
 def tier_fit_alerts(
     con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
 ) -> pd.DataFrame:

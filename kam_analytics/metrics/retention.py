@@ -238,6 +238,26 @@ def select_order_stats(
     ).df()
 
 
+def select_active_by_orders(
+    con, scope: Scope, day: dt.date, window: int, tiers: tuple[str, ...] | None = None
+) -> set[str]:
+    """Visible accounts (of `tiers`, all when None) active on `day` by their orders alone:
+    compute_retention's `active_end_by_orders` at as-of `day`, without the rest of it."""
+    ensure_summaries(con)  # reads order_days
+    tier_list = list(tiers) if tiers else None
+    rows = con.execute(
+        f"""
+        SELECT DISTINCT o.account_id
+        FROM order_days o JOIN accounts a USING (account_id)
+        WHERE {ordered_within("o.order_date", "$day", "$w")}
+          AND o.account_id IN (SELECT account_id FROM visible_accounts($k))
+          AND ($tiers::VARCHAR[] IS NULL OR list_contains($tiers::VARCHAR[], a.tier))
+        """,
+        {"day": day, "w": int(window), "k": scope.kam_param, "tiers": tier_list},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def select_latest_surveys(con, scope: Scope, as_of: dt.date) -> pd.DataFrame:
     """Per visible account the latest and the previous survey score up to the as-of date."""
     return con.execute(

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.cache import memoised
 from kam_analytics.metrics import retention as rt
 from kam_analytics.metrics.abc import with_abc
 from kam_analytics.periods import resolve_period
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
+
+# At-risk accounts the page explains one by one (the details table lists every one).
+AT_RISK_SHOWN = 25
 
 
 @dataclass
@@ -42,11 +46,12 @@ def load_retention(
     trend_accounts: list[str] | None = None,
 ) -> RetentionData:
     """The retention page's figures; trend_accounts None = the first four at-risk accounts."""
+    # every query memoised per data version: a click that changes no filter repeats none
     today = dt.date.today()
-    years = sorted(set(rt.select_order_years(con, scope)) | {today.year})
+    years = sorted(set(memoised(rt.select_order_years)(con, scope)) | {today.year})
     year, as_of = resolve_period(year if year is not None else today.year, as_of)
     settings = get_retention_settings(con)
-    detail = rt.compute_retention(
+    detail = memoised(rt.compute_retention)(
         con, year=year, as_of=as_of, scope=scope, tiers=tiers or None, settings=settings
     )
     detail = with_abc(con, scope, detail, year=year, as_of=as_of)
@@ -54,7 +59,7 @@ def load_retention(
     if trend_accounts is None:
         trend_accounts = list(at_risk["account_id"][:4]) or list(detail["account_id"][:4])
     trend = (
-        rt.revenue_trend(con, account_ids=trend_accounts, until=as_of, scope=scope)
+        memoised(rt.revenue_trend)(con, account_ids=trend_accounts, until=as_of, scope=scope)
         if trend_accounts
         else pd.DataFrame(columns=["account_id", "month", "revenue"])
     )
@@ -70,7 +75,7 @@ def load_retention(
         at_risk=at_risk,
         trend_accounts=list(trend_accounts),
         trend=trend,
-        cohorts=rt.cohort_table(
+        cohorts=memoised(rt.cohort_table)(
             con, as_of=as_of, scope=scope, tiers=tiers or None, settings=settings
         ),
     )
@@ -95,19 +100,27 @@ THRESHOLD_CANDIDATES = {
 }
 
 
+def backtest_years(con, scope: Scope) -> list[int]:
+    """The ended years with orders: the years a back-test can be run for (no back-test run)."""
+    today = dt.date.today()
+    return [y for y in memoised(rt.select_order_years)(con, scope) if dt.date(y, 12, 31) < today]
+
+
 def load_backtest(
     con, scope: Scope, *, year: int | None = None, thresholds: bool = False
 ) -> BacktestData:
-    """The back-test of an ended year (default: the latest ended year with orders)."""
+    """The back-test of an ended year (default: the latest ended year with orders).
+
+    Memoised per data version: on the 10x company one back-test judges 50,000 accounts twice.
+    """
     from kam_analytics.metrics import backtest as bt
 
-    today = dt.date.today()
-    years = [y for y in rt.select_order_years(con, scope) if dt.date(y, 12, 31) < today]
+    years = backtest_years(con, scope)
     if not years:
         return BacktestData([], None, None, pd.DataFrame(), pd.DataFrame())
     year = int(year) if year in years else years[-1]
     as_of = dt.date(year, 6, 30)
-    report = bt.report_backtest(con, year=year, as_of=as_of, scope=scope)
+    report = memoised(bt.report_backtest)(con, year=year, as_of=as_of, scope=scope)
     what_if = pd.DataFrame()
     if thresholds:
         current = get_retention_settings(con)
@@ -115,5 +128,7 @@ def load_backtest(
             name: sorted({*values, getattr(current, name)})
             for name, values in THRESHOLD_CANDIDATES.items()
         }
-        what_if = bt.backtest_thresholds(con, year=year, scope=scope, changes=changes, as_of=as_of)
+        what_if = memoised(bt.backtest_thresholds)(
+            con, year=year, scope=scope, changes=changes, as_of=as_of
+        )
     return BacktestData(years, year, as_of, report, what_if)
