@@ -15,13 +15,30 @@ Concepts and their codes:
 - signal: order_gap, revenue_drop, satisfaction_drop, mandate_incomplete (metrics.retention.SIGNALS)
 - crm: active, lost (schema.ACCOUNT_STATUSES: the CRM's own status of an account)
 - service: the service codes of the catalogue (names per language in service_catalogue)
+- field: the columns of the importable tables and the import's input columns
+  (schema.IMPORTABLE_TABLES, ingest.mapping.INPUT_COLUMNS), for the import page:
+  `field_label(table, column)`; a column that means something else in one table has
+  `term_field_<table>__<column>`
+- ship: standard, express (schema.SHIP_MODES); sign: +, - (an order line's debit/credit flag)
+  (the kinds of feedback keep their names fb_kind_<code> in locales/retention.toml)
 """
 
 from __future__ import annotations
 
 from kam_analytics.i18n import DEFAULT_LANGUAGE, load_labels, select_service_names, t
 
-CONCEPTS = ("tier", "mode", "policy", "finding", "state", "signal", "crm")
+CONCEPTS = (
+    "tier",
+    "mode",
+    "policy",
+    "finding",
+    "state",
+    "signal",
+    "crm",
+    "field",
+    "ship",
+    "sign",
+)
 
 
 def term(concept: str, code, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -100,6 +117,39 @@ def table_label(table, lang: str = DEFAULT_LANGUAGE) -> str:
         return "–"
     key = f"table_{table}"
     return t(key, lang) if key in load_labels()[lang] else str(table)
+
+
+def field_label(table, column, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A column of an import (a target field) in words: accounts.customer_since -> Kunde seit."""
+    if column is None or column == "":
+        return "–"
+    labels = load_labels()[lang]
+    for key in (f"term_field_{table}__{column}", f"term_field_{column}"):
+        if key in labels:
+            return t(key, lang)
+    return str(column)
+
+
+# Categorical import columns whose allowed values are codes of a glossary concept.
+_VALUE_CONCEPTS = {
+    "tier": "tier",
+    "status": "crm",
+    "billing_mode": "mode",
+    "ship_mode": "ship",
+    "debit_credit": "sign",
+}
+
+
+def value_label(column, code, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An allowed value of a categorical import column in words (express -> Expressversand);
+    the code itself for a column without a concept."""
+    if column == "tier":
+        return tier_label(code, lang)
+    if column == "kind" and code not in (None, ""):  # feedback kinds: locales/retention.toml
+        key = f"fb_kind_{code}"
+        return t(key, lang) if key in load_labels()[lang] else str(code)
+    concept = _VALUE_CONCEPTS.get(column)
+    return term(concept, code, lang) if concept else ("–" if code in (None, "") else str(code))
 
 
 def service_label(con, code, lang: str = DEFAULT_LANGUAGE) -> str:

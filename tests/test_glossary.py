@@ -12,9 +12,17 @@ import pytest
 from kam_analytics import glossary
 from kam_analytics.access import Scope
 from kam_analytics.i18n import LOCALE_DIR
+from kam_analytics.ingest.mapping import DEBIT_CREDIT_CHOICES
 from kam_analytics.metrics.giveaways import FINDINGS
 from kam_analytics.metrics.retention import SIGNALS
-from kam_analytics.schema import ACCOUNT_STATUSES, BILLING_MODES, POLICIES, TIERS
+from kam_analytics.schema import (
+    ACCOUNT_STATUSES,
+    BILLING_MODES,
+    IMPORTABLE_TABLES,
+    POLICIES,
+    SHIP_MODES,
+    TIERS,
+)
 from tests.test_retention import build_scenario_2025
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +34,8 @@ CODES = {
     "state": {"retained", "lost", "at_risk", "new"},
     "signal": set(SIGNALS),
     "crm": set(ACCOUNT_STATUSES),
+    "ship": set(SHIP_MODES),
+    "sign": set(DEBIT_CREDIT_CHOICES),
 }
 
 
@@ -73,7 +83,13 @@ def test_glossary_names_are_defined_only_in_the_glossary():
     clashes = []
     for name, data in files.items():
         for lang in ("de", "en"):
-            own = {v.casefold() for v in glossary_file[lang].values()}
+            # Import field names are column headers ("Kommentar", "Jahr"): other tables may
+            # carry the same header word. The names of codes stay the glossary's alone.
+            own = {
+                v.casefold()
+                for k, v in glossary_file[lang].items()
+                if not k.startswith("term_field_")
+            }
             for key, text in data.get(lang, {}).items():
                 if key.startswith("term_"):
                     clashes.append(f"{name}: {key}")
@@ -130,3 +146,63 @@ def test_name_codes_turns_code_columns_into_names():
     assert list(out["signals"]) == ["Bestelllücke, Zufriedenheit gesunken", "–"]
     assert list(out["status"]) == ["–", "verloren"]
     assert df["tier"].iloc[0] == "KEY"  # the input is left as it was
+
+
+def _import_fields() -> list[tuple[str, str]]:
+    from kam_analytics.ingest.mapping import mappable_columns
+
+    return [(table, col) for table in IMPORTABLE_TABLES for col in mappable_columns(table)]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_import_field_has_a_name(lang):
+    """Each column of an importable table and each input column has its own name (issue 14):
+    a new column without one fails here."""
+    fields = _import_fields()
+    assert len(fields) >= 50  # the 47 stored columns and the input columns
+    missing = [
+        f"{table}.{col}" for table, col in fields if glossary.field_label(table, col, lang) == col
+    ]
+    assert missing == []
+    for table in IMPORTABLE_TABLES:  # within a table two fields never share a name
+        names = [glossary.field_label(table, c, lang) for t, c in fields if t == table]
+        assert len({n.casefold() for n in names}) == len(names), table
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_offered_import_value_has_a_name(lang):
+    """Each value the import page's value editors offer is named in words."""
+    from kam_analytics.ingest.mapping import column_choices, input_columns
+
+    columns = {
+        c.name for t in IMPORTABLE_TABLES.values() for c in t.columns if c.kind == "category"
+    } | {c for t in IMPORTABLE_TABLES for c, kind in input_columns(t).items() if kind == "category"}
+    assert {"tier", "status", "ship_mode", "billing_mode", "kind", "debit_credit"} <= columns
+    for col in columns:
+        choices = column_choices(col)
+        assert choices, col
+        names = [glossary.value_label(col, code, lang) for code in choices]
+        if lang == "de":  # in English "active" is its own name; every code has a German one
+            assert all(n != code for n, code in zip(names, choices, strict=True)), (col, names)
+        assert len(set(names)) == len(names), col
+
+
+def test_import_field_names_by_hand():
+    assert glossary.field_label("accounts", "account_id", "de") == "Kundennummer"
+    assert glossary.field_label("accounts", "customer_since", "de") == "Kunde seit"
+    assert glossary.field_label("accounts", "kam_id", "de") == "KAM-Kürzel"
+    assert glossary.field_label("accounts", "parent_id", "de") == (
+        "Muttergesellschaft (Kundennummer)"
+    )
+    assert glossary.field_label("accounts", "name", "de") == "Firmenname"
+    assert glossary.field_label("kams", "name", "de") == "Name des KAM"
+    assert glossary.field_label("orders", "order_date", "de") == "Auftragsdatum"
+    assert glossary.field_label("orders", "net_revenue", "en") == "Net revenue"
+    assert glossary.field_label("feedback", "date", "de") == "Datum der Rückmeldung"
+    assert glossary.field_label("orders", "no_such_column", "de") == "no_such_column"
+    assert glossary.value_label("ship_mode", "express", "de") == "Expressversand"
+    assert glossary.value_label("tier", "KEY", "de") == "Key Account"
+    assert glossary.value_label("status", "active", "de") == "aktiv"
+    assert glossary.value_label("billing_mode", "billed", "en") == "Invoiced"
+    assert glossary.value_label("kind", "complaint", "de") == "Beschwerde"
+    assert glossary.value_label("debit_credit", "-", "de") == "Haben (−, Gutschrift)"
