@@ -6,7 +6,7 @@ import streamlit as st
 from kam_analytics import backup, schema
 from kam_analytics.errors import ConfigError, ImportBlockedError, KamError
 from kam_analytics.exports.tables import frame_to_csv_de
-from kam_analytics.glossary import table_label
+from kam_analytics.glossary import field_label, table_label, value_label
 from kam_analytics.i18n import fmt_datetime
 from kam_analytics.ingest.load import list_imports, select_history_version, undo_import
 from kam_analytics.ingest.mapping import (
@@ -230,12 +230,15 @@ for n, upload in enumerate(files or []):
         editor["confidence"] = [
             tr(f"imp_conf_{c}") if isinstance(c, str) else "" for c in editor["confidence"]
         ]
+        # The field in words; its code ("column", what mapping_from_table reads) stays hidden.
+        editor.insert(0, "field", [field_label(table, c, lang) for c in editor["column"]])
         edited = st.data_editor(
             editor,
             hide_index=True,
-            disabled=["column", "required", "confidence"],
+            disabled=["field", "column", "required", "confidence"],
             column_config={
-                "column": st.column_config.TextColumn(tr("imp_col_canonical")),
+                "field": st.column_config.TextColumn(tr("imp_col_canonical")),
+                "column": None,
                 "required": st.column_config.CheckboxColumn(tr("imp_col_required")),
                 "source": st.column_config.SelectboxColumn(
                     tr("imp_col_source"), options=raw.headers
@@ -272,7 +275,7 @@ for n, upload in enumerate(files or []):
                     continue
                 sugg = suggest_values(raw.frame[header], col, mapping.values.get(col))
                 choices = list(column_choices(col) or ())
-                vc.caption(col)
+                vc.caption(field_label(table, col, lang))
                 ved = vc.data_editor(
                     sugg,
                     hide_index=True,
@@ -281,7 +284,9 @@ for n, upload in enumerate(files or []):
                         "value": st.column_config.TextColumn(tr("imp_value_file")),
                         "rows": st.column_config.NumberColumn(tr("imp_value_rows")),
                         "canonical": st.column_config.SelectboxColumn(
-                            tr("imp_value_canonical"), options=choices
+                            tr("imp_value_canonical"),
+                            options=choices,
+                            format_func=lambda code, col=col: value_label(col, code, lang),
                         ),
                     },
                     key=f"{fkey}_{table}_{pick}_{col}_values",

@@ -81,6 +81,7 @@ def code_words() -> tuple[set[str], set[str]]:
     """(codes that are never English words, codes that are lowercase English words)."""
     from kam_analytics import schema
     from kam_analytics.catalogue import DEFAULT_SERVICES
+    from kam_analytics.ingest.mapping import mappable_columns
     from kam_analytics.metrics.giveaways import FINDINGS
     from kam_analytics.metrics.retention import SIGNALS
 
@@ -97,6 +98,8 @@ def code_words() -> tuple[set[str], set[str]]:
         | set(schema.SHIP_MODES)
         | set(schema.ALL_TABLES)
         | set(schema.ROLES)
+        # the import's target fields (name, tier, city, currency, ...), as profiles spell them
+        | {col for table in schema.IMPORTABLE_TABLES for col in mappable_columns(table)}
     )
     services = {row[0] for row in DEFAULT_SERVICES}
     codes = lower | audit_actions()
