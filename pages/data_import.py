@@ -232,12 +232,16 @@ for n, upload in enumerate(files or []):
         ]
         # The field in words; its code ("column", what mapping_from_table reads) stays hidden.
         editor.insert(0, "field", [field_label(table, c, lang) for c in editor["column"]])
+        # Streamlit draws an empty editable cell as a grey "None", an empty text as nothing
+        # (a selectbox cell stays "None" either way: tests/raw_values.py, table_problems).
+        for name in ("source", "constant", "formula"):
+            editor[name] = editor[name].fillna("")
         edited = st.data_editor(
             editor,
             hide_index=True,
             disabled=["field", "column", "required", "confidence"],
             column_config={
-                "field": st.column_config.TextColumn(tr("imp_col_canonical")),
+                "field": st.column_config.TextColumn(tr("imp_col_canonical"), width="medium"),
                 "column": None,
                 "required": st.column_config.CheckboxColumn(tr("imp_col_required")),
                 "source": st.column_config.SelectboxColumn(

@@ -117,6 +117,9 @@ def test_mapping_editor_shows_fields_and_values_in_words(page, lang, monkeypatch
     else:
         assert fields[:3] == ["Customer number", "Company name", "Customer tier"]
     assert "account_id" not in str(shown_columns(mapping_editor))
+    # an empty text cell is empty, not Streamlit's grey "None"
+    assert shown[t("imp_col_constant", lang)] == [""] * len(fields)
+    assert shown[t("imp_col_formula", lang)] == [""] * len(fields)
     captions = [c.value for c in page.caption]
     assert t("term_field_tier", lang) in captions and t("term_field_status", lang) in captions
     assert "tier" not in captions and "status" not in captions
