@@ -270,6 +270,7 @@ def render_reason(
         k: (escape(v) if escape is not None and isinstance(v, str) else v)
         for k, v in params.items()
     }
+    values = _fields_in_words(reason, values, lang)
     out = []
     for key in (msg_key, hint_key):
         try:
@@ -333,6 +334,43 @@ def localise_error(
     if escape is not None:
         message, hint = escape(message), escape(hint)
     return message, hint
+
+
+# Import findings whose {name} is a target field (account_id) and whose {choices} are its
+# allowed codes: every text, on screen, in the reports and on the command line, names the
+# field in words ("Kundennummer") and each allowed value as word and code ("Key Account
+# (KEY)", the code is what a profile's [values] section maps to); {field} keeps the field's
+# code for the profile section a hint names ([values.tier]).
+_FIELD_REASONS = frozenset(
+    {
+        Reason.UNPARSEABLE_NUMBER,
+        Reason.UNKNOWN_VALUE,
+        Reason.MISSING_KEY,
+        Reason.MISSING_VALUE,
+        Reason.NEGATIVE_FREIGHT,
+        Reason.FUTURE_DATE,
+        Reason.IDS_NORMALISED,
+    }
+)
+
+
+_FIELD_CODES = frozenset(r.value for r in _FIELD_REASONS)
+
+
+def _fields_in_words(reason, params: dict, lang: str) -> dict:
+    name = params.get("name")
+    code = getattr(reason, "value", reason)  # a Reason or its code
+    if code not in _FIELD_CODES or not isinstance(name, str) or not name:
+        return params
+    from kam_analytics.glossary import field_label, value_label
+
+    out = {**params, "field": name, "name": field_label(params.get("table"), name, lang)}
+    if isinstance(params.get("choices"), str) and params["choices"]:
+        codes = [c.strip() for c in params["choices"].split(",")]
+        # the word, and the code a profile's [values] section is written with
+        words = [(value_label(name, c, lang), c) for c in codes]
+        out["choices"] = ", ".join(w if w == c else f"{w} ({c})" for w, c in words)
+    return out
 
 
 def localise_problem(

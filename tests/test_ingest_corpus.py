@@ -194,7 +194,7 @@ BLOCKING = [
     ("err_bad_amount.csv", [("unparseable_amount", 2, "freight_cost", "zwölf", "Not an amount")]),
     (
         "err_missing_key.csv",
-        [("missing_key", 3, "shipment_id", None, "The key column shipment_id is empty")],
+        [("missing_key", 3, "shipment_id", None, "The key column Delivery note number is empty")],
     ),
     (
         "err_duplicate_key.csv",
@@ -211,9 +211,9 @@ BLOCKING = [
     ),
     (
         "err_unknown_ship_mode.csv",
-        [("unknown_value", 2, "ship_mode", "Brieftaube", "Unknown ship_mode")],
+        [("unknown_value", 2, "ship_mode", "Brieftaube", "Unknown Shipping mode")],
     ),
-    ("err_unknown_tier.csv", [("unknown_value", 2, "tier", "Platin", "Unknown tier")]),
+    ("err_unknown_tier.csv", [("unknown_value", 2, "tier", "Platin", "Unknown Customer tier")]),
 ]
 
 
@@ -229,8 +229,8 @@ def test_warnings_exact_and_identical_duplicate_kept_once(con):
     assert (res.inserted, res.rejected) == (3, 1)
     assert [(p.reason, p.row, p.value, p.message) for p in res.problems] == [
         ("duplicate_row", 3, "S1", "Identical duplicate of row 2; imported once"),
-        ("negative_freight", 4, "-5", "Negative freight_cost"),
-        ("future_date", 5, "2099-02-01", "ship_date lies in the future"),
+        ("negative_freight", 4, "-5", "Negative Freight cost"),
+        ("future_date", 5, "2099-02-01", "Ship date lies in the future"),
         (
             "orphan_account",
             2,

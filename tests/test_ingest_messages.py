@@ -290,9 +290,9 @@ def test_report_frame_and_csv_in_german():
     assert frame["Art"].tolist() == ["Hinweis"] * 4
     assert frame["Problem"].tolist() == [
         "Identische Dublette von Zeile 2; nur einmal importiert",
-        "Negativer Wert in freight_cost",
+        "Negativer Wert in Frachtkosten",
         "Kunde fehlt in der Kundentabelle",
-        "ship_date liegt in der Zukunft",
+        "Versanddatum liegt in der Zukunft",
     ]
     lines = frame_to_csv_de(frame).decode("utf-8-sig").splitlines()
     assert lines[0] == "Art;Datei;Blatt;Zeile;Spalte;Wert;Code;Problem;So beheben"

@@ -170,7 +170,7 @@ def test_padded_sap_ids_match_the_accounts(db):
     assert code == 0, err
     assert "placeholder" not in out
     assert (
-        "2 account_id value(s) had leading zeros, removed (0000010001 -> 10001); 2 row(s) "
+        "2 Customer number value(s) had leading zeros, removed (0000010001 -> 10001); 2 row(s) "
         "matched known accounts only so" in out
     )
     assert rows(db, "SELECT count(*) FROM accounts") == [(2,)]
@@ -266,7 +266,7 @@ def test_datev_debit_credit_flag_is_asked_never_guessed(db, tmp_path):
     )
     code, out, err = cli("import", export, "--db", db)
     assert code == 2
-    assert "datev.csv, row 2, column 'Soll/Haben-Kennzeichen': Unknown debit_credit" in err
+    assert "datev.csv, row 2, column 'Soll/Haben-Kennzeichen': Unknown Debit/credit flag" in err
     profile = tmp_path / "datev.toml"
     profile.write_text('table = "orders"\n[values.debit_credit]\nS = "+"\nH = "-"\n')
     code, out, err = cli("import", export, "--db", db, "--profile", profile)

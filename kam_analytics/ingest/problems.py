@@ -25,8 +25,9 @@ def fmt_value(v) -> str | None:
 class Collector:
     """Problems of one file, with its location data at hand."""
 
-    def __init__(self, raw):
+    def __init__(self, raw, table: str | None = None):
         self.raw = raw
+        self.table = table  # the import's table: a finding's field {name} is one of its columns
         self.items: list[Problem] = []
 
     def add(
@@ -40,6 +41,9 @@ class Collector:
         params=None,
     ):
         """One problem: its reason and the values its texts name."""
+        params = dict(params or {})
+        if self.table and "name" in params:
+            params.setdefault("table", self.table)
         self.items.append(
             Problem(
                 self.raw.file_name,
@@ -49,7 +53,7 @@ class Collector:
                 fmt_value(value),
                 reason,
                 severity,
-                dict(params or {}),
+                params,
             )
         )
 
@@ -73,6 +77,8 @@ class Collector:
         rows = self.raw.rows[positions].tolist()
         texts: dict = {}
         base = dict(params or {})
+        if self.table:
+            base.setdefault("table", self.table)  # as add() does: names the field's table
         name, sheet = self.raw.file_name, self.raw.sheet
         for row, value in zip(rows, values, strict=True):
             text = fmt_value(value)

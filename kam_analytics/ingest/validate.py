@@ -113,7 +113,7 @@ def prepare(
         mapping=mapping,
         opts=read_options(mapping),
         today=today or dt.date.today(),
-        out=Collector(raw),
+        out=Collector(raw, table=mapping.table),
         catalogue=catalogue if catalogue is not None else default_catalogue(),
         rates=rates,
         known_accounts=reference_ids if reference_ids is not None else known_accounts,
