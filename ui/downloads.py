@@ -55,6 +55,47 @@ def chromium_ready() -> bool:
     return charts.chromium_available()
 
 
+def table_files(
+    df: pd.DataFrame | Callable[[], pd.DataFrame],
+    name: str,
+    *,
+    money_cols=(),
+    pct_cols=(),
+    int_cols=(),
+    title: str | None = None,
+    labels: dict[str, str] | None = None,
+    lang: str = "de",
+) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
+    """The builders of the XLSX and the CSV bytes `download_table` hands out (built on click).
+
+    `df` may be a function that returns the table (see `download_table`).
+    """
+    rename = labels or {}
+    money = [rename.get(c, c) for c in money_cols]
+    pct = [rename.get(c, c) for c in pct_cols]
+    ints = [rename.get(c, c) for c in int_cols]
+
+    def frame() -> pd.DataFrame:
+        table = df() if callable(df) else df
+        return table.rename(columns=labels) if labels else table
+
+    def xlsx() -> bytes:
+        return frame_to_xlsx(
+            frame(),
+            sheet_name=title or name,
+            money_cols=money,
+            pct_cols=pct,
+            title=title,
+            int_cols=ints,
+            lang=lang,
+        )
+
+    def csv() -> bytes:
+        return frame_to_csv_de(frame(), money_cols=money, lang=lang)
+
+    return xlsx, csv
+
+
 def download_table(
     df: pd.DataFrame | Callable[[], pd.DataFrame],
     name: str,
@@ -72,16 +113,16 @@ def download_table(
     (on the server's download thread: it must open its own cursor), so a page can offer
     every row without holding or formatting them on each run.
     """
-    lang = get_lang()
-
-    def frame() -> pd.DataFrame:
-        table = df() if callable(df) else df
-        return table.rename(columns=labels) if labels else table
-
-    rename = labels or {}
-    money = [rename.get(c, c) for c in money_cols]
-    pct = [rename.get(c, c) for c in pct_cols]
-    ints = [rename.get(c, c) for c in int_cols]
+    xlsx, csv = table_files(
+        df,
+        name,
+        money_cols=money_cols,
+        pct_cols=pct_cols,
+        int_cols=int_cols,
+        title=title,
+        labels=labels,
+        lang=get_lang(),
+    )
     stem = safe_name(name)
     key = key or f"dl_{stem}"
     # buttons side by side, each as wide as its label (fixed columns cut labels off)
@@ -89,15 +130,7 @@ def download_table(
     with left:
         st.download_button(
             tr("dl_xlsx"),
-            data=lambda: frame_to_xlsx(
-                frame(),
-                sheet_name=title or name,
-                money_cols=money,
-                pct_cols=pct,
-                title=title,
-                int_cols=ints,
-                lang=lang,
-            ),
+            data=xlsx,
             file_name=f"{stem}.xlsx",
             mime=XLSX_MIME,
             key=f"{key}_xlsx",
@@ -107,7 +140,7 @@ def download_table(
     with right:
         st.download_button(
             tr("dl_csv"),
-            data=lambda: frame_to_csv_de(frame(), money_cols=money),
+            data=csv,
             file_name=f"{stem}.csv",
             mime="text/csv",
             key=f"{key}_csv",

@@ -170,10 +170,12 @@ def frame_to_csv_de(
     df: pd.DataFrame,
     money_cols: Iterable[str] = (),
     *,
-    date_format: str = "%d.%m.%Y",
+    date_format: str | None = None,
+    lang: str = "de",
 ) -> bytes:
     """CSV bytes as German Excel opens them: semicolons, decimal comma, UTF-8 with BOM."""
     money = set(money_cols)
+    date_format = date_format or "%d.%m.%Y"
     out = pd.DataFrame(index=range(len(df)))
     for name in df.columns:
         series = df[name]
