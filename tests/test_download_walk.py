@@ -54,6 +54,11 @@ PAGES_WITH_DOWNLOADS = {
 DATE_FORMATS = {"de": {"DD.MM.YYYY", "MMM YYYY", "MMMM YYYY"}, "en": {"DD/MM/YYYY", "MMM YYYY"}}
 _BOOL_TEXT = re.compile(r"(?<!\w)(?:True|False|true|false)(?!\w)")
 _POINT_NUMBER = re.compile(r"^-?\d+\.\d+$")
+# A date in the other language's format: 31.12.2026 in the English CSV, 31/12/2026 in the German.
+_FOREIGN_DATE = {
+    "de": re.compile(r"(?<!\d)\d{1,2}/\d{1,2}/\d{4}(?!\d)"),
+    "en": re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.\d{4}(?!\d)"),
+}
 
 
 class Recorder:
@@ -122,6 +127,10 @@ def csv_problems(data: bytes, lang: str, allowed) -> list[str]:
             found += _text_problems(where, text, lang, allowed, id_cell=r > 0 and c in ids)
             if r and _POINT_NUMBER.match(text) and lang == "de":
                 found.append(f"{where} decimal point in {text!r}")
+            found += [
+                f"{where} date in the other language's format: {m.group(0)}"
+                for m in _FOREIGN_DATE[lang].finditer(text)
+            ]
     return found
 
 

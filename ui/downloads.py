@@ -23,11 +23,12 @@ from kam_analytics.exports import charts
 from kam_analytics.exports.chart_text import plain_figure
 from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
 from kam_analytics.exports.theme import Theme, apply_theme, fit_title, load_theme
+from kam_analytics.glossary import name_codes
 from ui.errors import show_error
 from ui.layout import SCREEN_CHART_WIDTH
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.text import plain
-from ui.widgets import plotly_config
+from ui.widgets import is_month_column, plotly_config
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -68,30 +69,37 @@ def table_files(
 ) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
     """The builders of the XLSX and the CSV bytes `download_table` hands out (built on click).
 
-    `df` may be a function that returns the table (see `download_table`).
+    As on screen (ui.widgets.format_frame), code columns get the glossary's names and month
+    columns (month, *_month) are months; numbers and dates stay numbers and dates. `df` may be
+    a function that returns the table (see `download_table`).
     """
     rename = labels or {}
     money = [rename.get(c, c) for c in money_cols]
     pct = [rename.get(c, c) for c in pct_cols]
     ints = [rename.get(c, c) for c in int_cols]
 
-    def frame() -> pd.DataFrame:
+    def frame() -> tuple[pd.DataFrame, list[str]]:
         table = df() if callable(df) else df
-        return table.rename(columns=labels) if labels else table
+        months = [rename.get(c, c) for c in table.columns if is_month_column(c)]
+        named = name_codes(table, lang)
+        return (named.rename(columns=labels) if labels else named), months
 
     def xlsx() -> bytes:
+        shown, months = frame()
         return frame_to_xlsx(
-            frame(),
+            shown,
             sheet_name=title or name,
             money_cols=money,
             pct_cols=pct,
             title=title,
             int_cols=ints,
+            month_cols=months,
             lang=lang,
         )
 
     def csv() -> bytes:
-        return frame_to_csv_de(frame(), money_cols=money, lang=lang)
+        shown, months = frame()
+        return frame_to_csv_de(shown, money_cols=money, month_cols=months, lang=lang)
 
     return xlsx, csv
 
