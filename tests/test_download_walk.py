@@ -57,7 +57,10 @@ DRILLS = {
 }
 
 # Display formats a date cell may carry: a day (German / English) or a month.
-DATE_FORMATS = {"de": {"DD.MM.YYYY", "MMM YYYY", "MMMM YYYY"}, "en": {"DD/MM/YYYY", "MMM YYYY"}}
+DATE_FORMATS = {
+    "de": {"DD.MM.YYYY", "DD.MM.YYYY hh:mm", "MMM YYYY"},
+    "en": {"DD/MM/YYYY", "DD/MM/YYYY hh:mm", "MMM YYYY"},
+}
 _BOOL_TEXT = re.compile(r"(?<!\w)(?:True|False|true|false)(?!\w)")
 _POINT_NUMBER = re.compile(r"^-?\d+\.\d+$")
 # A date in the other language's format: 31.12.2026 in the English CSV, 31/12/2026 in the German.

@@ -169,3 +169,26 @@ def test_xlsx_months_are_month_cells_and_booleans_words(lang, yes, day):
     assert ws["B4"].value is None
     assert ws["C2"].value == dt.datetime(2026, 11, 30)
     assert ws["C2"].number_format == day
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "fmt"),
+    [
+        ("de", "02.12.2026 16:32", "DD.MM.YYYY hh:mm"),
+        ("en", "02/12/2026 16:32", "DD/MM/YYYY hh:mm"),
+    ],
+)
+def test_a_timestamp_keeps_its_time_of_day(lang, text, fmt):
+    frame = pd.DataFrame(
+        {
+            "Importiert am": [dt.datetime(2026, 12, 2, 16, 32, 13)],
+            "Tag": [pd.Timestamp("2026-12-02")],
+        }
+    )
+    assert (
+        frame_to_csv_de(frame, lang=lang).decode("utf-8-sig").split("\r\n")[1]
+        == f"{text};{text[:10]}"
+    )
+    _, ws = read_xlsx(frame_to_xlsx(frame, lang=lang))
+    assert ws["A2"].number_format == fmt
+    assert ws["B2"].number_format == fmt[:10]

@@ -29,6 +29,7 @@ DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
 # reader's language. The CSV writes it as text the way the page shows it ("Jan. 2026").
 MONTH_FORMAT = "MMM YYYY"
 CSV_DATE_FORMATS = {"de": "%d.%m.%Y", "en": "%d/%m/%Y"}
+TIME_SUFFIX = " hh:mm"  # a timestamp with a time of day (an import time) keeps it visible
 _MONTH_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-\d{2})?")
 
 HEADER_FILL = DEFAULT_COLORS[0]  # the company blue of the default palette
@@ -61,6 +62,11 @@ def _as_date(value):
     if isinstance(value, dt.date):
         return value
     return None
+
+
+def _has_time(value) -> bool:
+    """True for a timestamp whose time of day is not midnight."""
+    return isinstance(value, dt.datetime) and value.time() != dt.time(0)
 
 
 def _as_month(value):
@@ -117,7 +123,9 @@ def frame_to_xlsx(
     fmt_pct = wb.add_format({"num_format": PCT_FORMAT})
     fmt_int = wb.add_format({"num_format": INT_FORMAT})
     fmt_num = wb.add_format({"num_format": NUMBER_FORMAT})
-    fmt_date = wb.add_format({"num_format": DATE_FORMATS.get(lang, DATE_FORMATS["de"])})
+    day_format = DATE_FORMATS.get(lang, DATE_FORMATS["de"])
+    fmt_date = wb.add_format({"num_format": day_format})
+    fmt_stamp = wb.add_format({"num_format": day_format + TIME_SUFFIX})
     fmt_month_cell = wb.add_format({"num_format": MONTH_FORMAT})
 
     header_row = 0
@@ -157,8 +165,9 @@ def frame_to_xlsx(
                 sheet.write_number(r, c, float(value), cell_fmt)
                 text_len = len(f"{float(value):,.2f}") + 2
             elif (date_value := _as_date(value)) is not None:
-                sheet.write_datetime(r, c, date_value, fmt_date)
-                text_len = 10
+                stamp = _has_time(date_value)
+                sheet.write_datetime(r, c, date_value, fmt_stamp if stamp else fmt_date)
+                text_len = 16 if stamp else 10
             else:
                 text = neutralise_text(str(value))
                 sheet.write_string(r, c, text)
@@ -228,7 +237,8 @@ def frame_to_csv_de(
             elif numeric or isinstance(value, int | float):
                 cells.append(_csv_number(float(value), decimals))
             elif (date_value := _as_date(value)) is not None:
-                cells.append(date_value.strftime(date_format))
+                suffix = " %H:%M" if _has_time(date_value) else ""
+                cells.append(date_value.strftime(date_format + suffix))
             else:
                 cells.append(neutralise_text(str(value)))
         out[neutralise_text(str(name))] = cells
