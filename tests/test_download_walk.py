@@ -146,6 +146,10 @@ def csv_problems(data: bytes, lang: str, allowed) -> list[str]:
 def download_problems(recorder: Recorder, lang: str, allowed) -> list[str]:
     found = []
     for df, name, kwargs in recorder.calls:
+        if "kam_name" in df:  # the accounts without a KAM are a row too: it says so
+            unnamed = int(sum(not isinstance(n, str) or not n.strip() for n in df["kam_name"]))
+            if unnamed:
+                found.append(f"{name}: {unnamed} row(s) with an empty KAM name")
         build_xlsx, build_csv = ui.downloads.table_files(df, name, lang=lang, **_file_args(kwargs))
         tag = f"{name}:"
         found += [
