@@ -61,6 +61,7 @@ DATE_FORMATS = {
     "de": {"DD.MM.YYYY", "DD.MM.YYYY hh:mm", "MMM YYYY"},
     "en": {"DD/MM/YYYY", "DD/MM/YYYY hh:mm", "MMM YYYY"},
 }
+MONEY_FORMATS = {"de": '#,##0.00 "€"', "en": '"€"#,##0.00'}  # 1.234,56 € / €1,234.56
 _BOOL_TEXT = re.compile(r"(?<!\w)(?:True|False|true|false)(?!\w)")
 _POINT_NUMBER = re.compile(r"^-?\d+\.\d+$")
 # A date in the other language's format: 31.12.2026 in the English CSV, 31/12/2026 in the German.
@@ -112,6 +113,8 @@ def xlsx_problems(data: bytes, lang: str, allowed, has_title: bool) -> list[str]
             elif isinstance(value, int | float):
                 if cell.number_format == "General" and value != int(value):
                     found.append(f"{where} number {value} in format General")
+                if "€" in cell.number_format and cell.number_format != MONEY_FORMATS[lang]:
+                    found.append(f"{where} money in format {cell.number_format!r}")
             else:
                 text = str(value)
                 kind = "header" if r == header_at else ("title" if r < header_at else "cell")

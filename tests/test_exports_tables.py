@@ -192,3 +192,8 @@ def test_a_timestamp_keeps_its_time_of_day(lang, text, fmt):
     _, ws = read_xlsx(frame_to_xlsx(frame, lang=lang))
     assert ws["A2"].number_format == fmt
     assert ws["B2"].number_format == fmt[:10]
+
+
+def test_english_money_has_the_euro_sign_in_front():
+    _, ws = read_xlsx(frame_to_xlsx(sample_frame(), money_cols=["Umsatz"], lang="en"))
+    assert ws["B2"].number_format == '"€"#,##0.00'

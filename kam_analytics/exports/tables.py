@@ -21,6 +21,7 @@ from kam_analytics.settings_store import DEFAULT_COLORS
 
 # Excel number formats. The thousands and decimal marks follow the reader's Excel locale.
 MONEY_FORMAT = '#,##0.00 "€"'
+MONEY_FORMATS = {"de": MONEY_FORMAT, "en": '"€"#,##0.00'}  # 1.234,56 € / €1,234.56 (fmt_eur)
 PCT_FORMAT = "0.0%"
 INT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
@@ -119,7 +120,7 @@ def frame_to_xlsx(
             "valign": "vcenter",
         }
     )
-    fmt_money = wb.add_format({"num_format": MONEY_FORMAT})
+    fmt_money = wb.add_format({"num_format": MONEY_FORMATS.get(lang, MONEY_FORMAT)})
     fmt_pct = wb.add_format({"num_format": PCT_FORMAT})
     fmt_int = wb.add_format({"num_format": INT_FORMAT})
     fmt_num = wb.add_format({"num_format": NUMBER_FORMAT})
