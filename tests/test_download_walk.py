@@ -79,7 +79,9 @@ class Recorder:
         self.calls: list[tuple[object, str, dict]] = []
 
     def __call__(self, df, name, **kwargs):
-        self.calls.append((df.copy(), name, dict(kwargs)))
+        # a page may hand a function that reads the table on click: read it now, in the run
+        table = df() if callable(df) else df.copy()
+        self.calls.append((table, name, dict(kwargs)))
         return self.original(df, name, **kwargs)
 
 
@@ -244,3 +246,23 @@ def test_report_workbooks_a_page_offers_hold_no_raw_values(walk_db, kind):
     finally:
         con.close()
     assert xlsx_problems(data, "de", raw_walk._allowed(walk_db, "de"), False) == []
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_table_files_name_codes_and_months_also_for_a_table_read_on_click(lazy):
+    import pandas as pd
+
+    frame = pd.DataFrame({"month": ["2026-03"], "tier": ["KEY"], "events": [3]})
+    xlsx, csv_file = ui.downloads.table_files(
+        (lambda: frame) if lazy else frame,
+        "x",
+        labels={"month": "Monat", "tier": "Kundenstufe", "events": "Anzahl"},
+        lang="de",
+    )
+    assert csv_file().decode("utf-8-sig").split("\r\n")[:2] == [
+        "Monat;Kundenstufe;Anzahl",
+        "März 2026;Key Account;3",
+    ]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx())).worksheets[0]
+    assert (sheet["A2"].value, sheet["A2"].number_format) == (dt.datetime(2026, 3, 1), "MMM YYYY")
+    assert sheet["B2"].value == "Key Account"
