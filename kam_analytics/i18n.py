@@ -119,6 +119,13 @@ def fmt_month(value, lang: str = DEFAULT_LANGUAGE, abbreviated: bool = False) ->
     )
 
 
+def fmt_bool(value, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A yes/no value as "ja"/"nein" ("yes"/"no"); an empty one as "–"."""
+    if _is_missing(value):
+        return "–"
+    return t("yes" if bool(value) else "no", lang)
+
+
 # st.date_input's display format per language (its choices: YYYY/MM/DD, DD/MM/YYYY, MM/DD/YYYY
 # with "/", "-" or "." between): German 31.12.2025, English (en_GB) 31/12/2025, never ISO.
 DATE_INPUT_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}

@@ -101,6 +101,8 @@ def readable(df):
         out["policy"] = [policy_label(p, lang) for p in out["policy"]]
     if "finding" in out:
         out["finding"] = [finding_label[f] for f in out["finding"]]
+    if "kam_name" in out:  # the accounts without a KAM
+        out["kam_name"] = [n or tr("ret_no_kam") for n in out["kam_name"]]
     return out
 
 

@@ -144,6 +144,8 @@ for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
             summary["service_code"] = [names.get(c, c) for c in summary["service_code"]]
         if "tier" in summary:
             summary["tier"] = [tier_label(t, lang) if t else "–" for t in summary["tier"]]
+        if "kam_name" in summary:  # the accounts without a KAM
+            summary["kam_name"] = [n or tr("ret_no_kam") for n in summary["kam_name"]]
         show_table(summary, labels, money=MONEY, ints=("events",), max_rows=TABLE_ROWS)
         download_table(
             summary,

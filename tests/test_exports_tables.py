@@ -132,3 +132,68 @@ def test_neutralise_text_leaves_ordinary_text():
     assert neutralise_text("") == ""
     assert neutralise_text("a=b") == "a=b"
     assert neutralise_text("=1") == "'=1"
+
+
+def words_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Monat": ["2026-01", "2026-11", None],
+            "Aktiv": [True, False, None],
+            "Datum": [dt.date(2026, 11, 30), dt.date(2026, 1, 2), None],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "rows"),
+    [
+        ("de", ["Jan. 2026;ja;30.11.2026", "Nov. 2026;nein;02.01.2026", ";;"]),
+        ("en", ["Jan 2026;yes;30/11/2026", "Nov 2026;no;02/01/2026", ";;"]),
+    ],
+)
+def test_csv_writes_months_booleans_and_dates_in_words_of_the_language(lang, rows):
+    data = frame_to_csv_de(words_frame(), month_cols=["Monat"], lang=lang)
+    assert data.decode("utf-8-sig").split("\r\n")[1:4] == rows
+
+
+@pytest.mark.parametrize(
+    ("lang", "yes", "day"), [("de", "ja", "DD.MM.YYYY"), ("en", "yes", "DD/MM/YYYY")]
+)
+def test_xlsx_months_are_month_cells_and_booleans_words(lang, yes, day):
+    _, ws = read_xlsx(frame_to_xlsx(words_frame(), month_cols=["Monat"], lang=lang))
+    assert ws["A2"].value == dt.datetime(2026, 1, 1)
+    assert ws["A2"].number_format == "MMM YYYY"
+    assert ws["A4"].value is None
+    assert ws["B2"].value == yes
+    assert ws["B3"].value == ("nein" if lang == "de" else "no")
+    assert ws["B4"].value is None
+    assert ws["C2"].value == dt.datetime(2026, 11, 30)
+    assert ws["C2"].number_format == day
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "fmt"),
+    [
+        ("de", "02.12.2026 16:32", "DD.MM.YYYY hh:mm"),
+        ("en", "02/12/2026 16:32", "DD/MM/YYYY hh:mm"),
+    ],
+)
+def test_a_timestamp_keeps_its_time_of_day(lang, text, fmt):
+    frame = pd.DataFrame(
+        {
+            "Importiert am": [dt.datetime(2026, 12, 2, 16, 32, 13)],
+            "Tag": [pd.Timestamp("2026-12-02")],
+        }
+    )
+    assert (
+        frame_to_csv_de(frame, lang=lang).decode("utf-8-sig").split("\r\n")[1]
+        == f"{text};{text[:10]}"
+    )
+    _, ws = read_xlsx(frame_to_xlsx(frame, lang=lang))
+    assert ws["A2"].number_format == fmt
+    assert ws["B2"].number_format == fmt[:10]
+
+
+def test_english_money_has_the_euro_sign_in_front():
+    _, ws = read_xlsx(frame_to_xlsx(sample_frame(), money_cols=["Umsatz"], lang="en"))
+    assert ws["B2"].number_format == '"€"#,##0.00'

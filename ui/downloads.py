@@ -23,11 +23,12 @@ from kam_analytics.exports import charts
 from kam_analytics.exports.chart_text import plain_figure
 from kam_analytics.exports.tables import frame_to_csv_de, frame_to_xlsx
 from kam_analytics.exports.theme import Theme, apply_theme, fit_title, load_theme
+from kam_analytics.glossary import name_codes
 from ui.errors import show_error
 from ui.layout import SCREEN_CHART_WIDTH
 from ui.session import get_con, get_lang, get_scope, tr
 from ui.text import plain
-from ui.widgets import plotly_config
+from ui.widgets import is_month_column, plotly_config
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -55,6 +56,54 @@ def chromium_ready() -> bool:
     return charts.chromium_available()
 
 
+def table_files(
+    df: pd.DataFrame | Callable[[], pd.DataFrame],
+    name: str,
+    *,
+    money_cols=(),
+    pct_cols=(),
+    int_cols=(),
+    title: str | None = None,
+    labels: dict[str, str] | None = None,
+    lang: str = "de",
+) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
+    """The builders of the XLSX and the CSV bytes `download_table` hands out (built on click).
+
+    As on screen (ui.widgets.format_frame), code columns get the glossary's names and month
+    columns (month, *_month) are months; numbers and dates stay numbers and dates. `df` may be
+    a function that returns the table (see `download_table`).
+    """
+    rename = labels or {}
+    money = [rename.get(c, c) for c in money_cols]
+    pct = [rename.get(c, c) for c in pct_cols]
+    ints = [rename.get(c, c) for c in int_cols]
+
+    def frame() -> tuple[pd.DataFrame, list[str]]:
+        table = df() if callable(df) else df
+        months = [rename.get(c, c) for c in table.columns if is_month_column(c)]
+        named = name_codes(table, lang)
+        return (named.rename(columns=labels) if labels else named), months
+
+    def xlsx() -> bytes:
+        shown, months = frame()
+        return frame_to_xlsx(
+            shown,
+            sheet_name=title or name,
+            money_cols=money,
+            pct_cols=pct,
+            title=title,
+            int_cols=ints,
+            month_cols=months,
+            lang=lang,
+        )
+
+    def csv() -> bytes:
+        shown, months = frame()
+        return frame_to_csv_de(shown, money_cols=money, month_cols=months, lang=lang)
+
+    return xlsx, csv
+
+
 def download_table(
     df: pd.DataFrame | Callable[[], pd.DataFrame],
     name: str,
@@ -72,16 +121,16 @@ def download_table(
     (on the server's download thread: it must open its own cursor), so a page can offer
     every row without holding or formatting them on each run.
     """
-    lang = get_lang()
-
-    def frame() -> pd.DataFrame:
-        table = df() if callable(df) else df
-        return table.rename(columns=labels) if labels else table
-
-    rename = labels or {}
-    money = [rename.get(c, c) for c in money_cols]
-    pct = [rename.get(c, c) for c in pct_cols]
-    ints = [rename.get(c, c) for c in int_cols]
+    xlsx, csv = table_files(
+        df,
+        name,
+        money_cols=money_cols,
+        pct_cols=pct_cols,
+        int_cols=int_cols,
+        title=title,
+        labels=labels,
+        lang=get_lang(),
+    )
     stem = safe_name(name)
     key = key or f"dl_{stem}"
     # buttons side by side, each as wide as its label (fixed columns cut labels off)
@@ -89,15 +138,7 @@ def download_table(
     with left:
         st.download_button(
             tr("dl_xlsx"),
-            data=lambda: frame_to_xlsx(
-                frame(),
-                sheet_name=title or name,
-                money_cols=money,
-                pct_cols=pct,
-                title=title,
-                int_cols=ints,
-                lang=lang,
-            ),
+            data=xlsx,
             file_name=f"{stem}.xlsx",
             mime=XLSX_MIME,
             key=f"{key}_xlsx",
@@ -107,7 +148,7 @@ def download_table(
     with right:
         st.download_button(
             tr("dl_csv"),
-            data=lambda: frame_to_csv_de(frame(), money_cols=money),
+            data=csv,
             file_name=f"{stem}.csv",
             mime="text/csv",
             key=f"{key}_csv",

@@ -17,7 +17,8 @@ def _is_year_column(name) -> bool:
     return str(name) == "year" or str(name).endswith("_year")
 
 
-def _is_month_column(name) -> bool:
+def is_month_column(name) -> bool:
+    """A month column by its name (month, *_month): the table shows and downloads it as one."""
     return str(name) == "month" or str(name).endswith("_month")
 
 
@@ -59,7 +60,7 @@ def format_frame(
             continue
         if _is_year_column(col):
             out[col] = ["–" if pd.isna(v) else str(int(v)) for v in out[col]]
-        elif _is_month_column(col):  # "2026-01" -> Jan. 2026
+        elif is_month_column(col):  # "2026-01" -> Jan. 2026
             out[col] = [_month_text(v, lang) for v in out[col]]
         else:
             out[col] = [fmt_value(v, lang) for v in out[col]]

@@ -10,19 +10,28 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Iterable
 
 import pandas as pd
 
 from kam_analytics.exports.cells import neutralise_cell, safe_workbook
+from kam_analytics.i18n import fmt_bool, fmt_month
 from kam_analytics.settings_store import DEFAULT_COLORS
 
 # Excel number formats. The thousands and decimal marks follow the reader's Excel locale.
 MONEY_FORMAT = '#,##0.00 "€"'
+MONEY_FORMATS = {"de": MONEY_FORMAT, "en": '"€"#,##0.00'}  # 1.234,56 € / €1,234.56 (fmt_eur)
 PCT_FORMAT = "0.0%"
 INT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
 DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
+# A month is a date cell (its first day) shown as "Jan 2026"; Excel names the month in the
+# reader's language. The CSV writes it as text the way the page shows it ("Jan. 2026").
+MONTH_FORMAT = "MMM YYYY"
+CSV_DATE_FORMATS = {"de": "%d.%m.%Y", "en": "%d/%m/%Y"}
+TIME_SUFFIX = " hh:mm"  # a timestamp with a time of day (an import time) keeps it visible
+_MONTH_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-\d{2})?")
 
 HEADER_FILL = DEFAULT_COLORS[0]  # the company blue of the default palette
 MAX_COL_WIDTH = 60
@@ -56,6 +65,25 @@ def _as_date(value):
     return None
 
 
+def _has_time(value) -> bool:
+    """True for a timestamp whose time of day is not midnight."""
+    return isinstance(value, dt.datetime) and value.time() != dt.time(0)
+
+
+def _as_month(value):
+    """The first day of the month of a month value ("2026-01", a date), else None."""
+    if isinstance(value, str) and _MONTH_TEXT.fullmatch(value):
+        return dt.date(int(value[:4]), int(value[5:7]), 1)
+    date_value = _as_date(value)
+    if date_value is None:
+        return None
+    return dt.date(date_value.year, date_value.month, 1)
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"  # numpy's bool
+
+
 def _is_numeric_column(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
@@ -68,10 +96,15 @@ def frame_to_xlsx(
     title: str | None = None,
     *,
     int_cols: Iterable[str] = (),
+    month_cols: Iterable[str] = (),
     lang: str = "de",
 ) -> bytes:
-    """XLSX bytes of df: styled header, number formats, frozen header row, autofilter."""
-    money, pct, ints = set(money_cols), set(pct_cols), set(int_cols)
+    """XLSX bytes of df: styled header, number formats, frozen header row, autofilter.
+
+    Dates are date cells (DD.MM.YYYY, English DD/MM/YYYY), `month_cols` date cells shown as
+    months, booleans the words "ja"/"nein" ("yes"/"no"), empty cells empty.
+    """
+    money, pct, ints, months = set(money_cols), set(pct_cols), set(int_cols), set(month_cols)
     buffer = io.BytesIO()
     wb = safe_workbook(buffer)
     sheet = wb.add_worksheet(excel_sheet_name(sheet_name))
@@ -87,11 +120,14 @@ def frame_to_xlsx(
             "valign": "vcenter",
         }
     )
-    fmt_money = wb.add_format({"num_format": MONEY_FORMAT})
+    fmt_money = wb.add_format({"num_format": MONEY_FORMATS.get(lang, MONEY_FORMAT)})
     fmt_pct = wb.add_format({"num_format": PCT_FORMAT})
     fmt_int = wb.add_format({"num_format": INT_FORMAT})
     fmt_num = wb.add_format({"num_format": NUMBER_FORMAT})
-    fmt_date = wb.add_format({"num_format": DATE_FORMATS.get(lang, DATE_FORMATS["de"])})
+    day_format = DATE_FORMATS.get(lang, DATE_FORMATS["de"])
+    fmt_date = wb.add_format({"num_format": day_format})
+    fmt_stamp = wb.add_format({"num_format": day_format + TIME_SUFFIX})
+    fmt_month_cell = wb.add_format({"num_format": MONTH_FORMAT})
 
     header_row = 0
     if title:
@@ -119,15 +155,20 @@ def frame_to_xlsx(
             if _is_blank(value):
                 sheet.write_blank(r, c, None)
                 continue
-            if isinstance(value, bool):
-                sheet.write_boolean(r, c, value)
-                text_len = 5
+            if name in months and (month_value := _as_month(value)) is not None:
+                sheet.write_datetime(r, c, month_value, fmt_month_cell)
+                text_len = 9
+            elif _is_bool(value):
+                text = fmt_bool(value, lang)
+                sheet.write_string(r, c, text)
+                text_len = len(text)
             elif numeric or isinstance(value, int | float):
                 sheet.write_number(r, c, float(value), cell_fmt)
                 text_len = len(f"{float(value):,.2f}") + 2
             elif (date_value := _as_date(value)) is not None:
-                sheet.write_datetime(r, c, date_value, fmt_date)
-                text_len = 10
+                stamp = _has_time(date_value)
+                sheet.write_datetime(r, c, date_value, fmt_stamp if stamp else fmt_date)
+                text_len = 16 if stamp else 10
             else:
                 text = neutralise_text(str(value))
                 sheet.write_string(r, c, text)
@@ -170,10 +211,17 @@ def frame_to_csv_de(
     df: pd.DataFrame,
     money_cols: Iterable[str] = (),
     *,
-    date_format: str = "%d.%m.%Y",
+    date_format: str | None = None,
+    month_cols: Iterable[str] = (),
+    lang: str = "de",
 ) -> bytes:
-    """CSV bytes as German Excel opens them: semicolons, decimal comma, UTF-8 with BOM."""
-    money = set(money_cols)
+    """CSV bytes as German Excel opens them: semicolons, decimal comma, UTF-8 with BOM.
+
+    Words follow `lang`: dates 31.12.2025 (English 31/12/2025), `month_cols` "Jan. 2026"
+    ("Jan 2026"), booleans "ja"/"nein" ("yes"/"no").
+    """
+    money, months = set(money_cols), set(month_cols)
+    date_format = date_format or CSV_DATE_FORMATS.get(lang, CSV_DATE_FORMATS["de"])
     out = pd.DataFrame(index=range(len(df)))
     for name in df.columns:
         series = df[name]
@@ -183,12 +231,15 @@ def frame_to_csv_de(
         for value in series.tolist():
             if _is_blank(value):
                 cells.append("")
-            elif isinstance(value, bool):
-                cells.append(str(value))
+            elif name in months and (month_value := _as_month(value)) is not None:
+                cells.append(fmt_month(month_value, lang, abbreviated=True))
+            elif _is_bool(value):
+                cells.append(fmt_bool(value, lang))
             elif numeric or isinstance(value, int | float):
                 cells.append(_csv_number(float(value), decimals))
             elif (date_value := _as_date(value)) is not None:
-                cells.append(date_value.strftime(date_format))
+                suffix = " %H:%M" if _has_time(date_value) else ""
+                cells.append(date_value.strftime(date_format + suffix))
             else:
                 cells.append(neutralise_text(str(value)))
         out[neutralise_text(str(name))] = cells
