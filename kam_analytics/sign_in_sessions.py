@@ -91,8 +91,10 @@ def get_signing_key(con) -> bytes:
     if secret is None:
         try:
             insert_signing_key(con, secrets.token_hex(32))
-        except duckdb.TransactionException:
-            pass  # another session created it at the same moment
+        except (duckdb.TransactionException, duckdb.ConstraintException):
+            # another session created it at the same moment: DuckDB refuses the second insert
+            # (OR IGNORE does not cover a key committed meanwhile), its key is the one to use
+            pass
         secret = select_signing_key(con)
     return bytes.fromhex(secret)
 

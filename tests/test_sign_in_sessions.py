@@ -291,3 +291,29 @@ def test_no_language_comes_from_an_ended_idle_or_forged_session(con_users):
         "SELECT last_seen, ended_at FROM sign_in_sessions WHERE session_hash = ?",
         [kept.session_hash],
     ).fetchall() == [(T0, None)]
+
+
+def test_first_sign_ins_at_the_same_moment_share_one_signing_key(con_users):
+    # 30 sessions signing in together once failed: two inserted the key, DuckDB refused one
+    # with a ConstraintException at commit (the load test's only traceback).
+    barrier = threading.Barrier(8)
+    keys, errors = [], []
+
+    def first(n):
+        cur = con_users.cursor()
+        try:
+            barrier.wait()
+            keys.append(sign_in_sessions.get_signing_key(cur))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    for _round in range(5):
+        con_users.execute("DELETE FROM sign_in_keys")
+        keys.clear()
+        threads = [threading.Thread(target=first, args=(i,)) for i in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert errors == []
+        assert len(set(keys)) == 1 and len(keys) == 8
