@@ -255,13 +255,15 @@ def change_filter(pg) -> bool:
 
 
 def filter_option(pg):
-    """The option next to the selected one (the one before it, else the one after)."""
+    """The option after the selected one (the year before, the next account), else the one
+    before it. Year lists run newest first with "Alle" on top: taking the option before the
+    current year timed the heaviest view (all years) instead of a user's usual change."""
     options = pg.locator('[role="listbox"] [role="option"]')
     n = options.count()
     selected = next(
         (i for i in range(n) if options.nth(i).get_attribute("aria-selected") == "true"), 0
     )
-    return options.nth(selected - 1 if selected > 0 else min(1, n - 1))
+    return options.nth(selected + 1 if selected + 1 < n else max(selected - 1, 0))
 
 
 def sign_in_timed(pg, url: str, user: str) -> float:
