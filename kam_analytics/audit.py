@@ -207,6 +207,28 @@ def target_label(con, action: str, target, lang: str) -> str:
         return service_label(con, text, lang)
     if str(action).startswith("settings.") and not text.isdigit() and "/" not in text:
         return field_label(text.rsplit(".", 1)[-1], lang)  # "retention.gap_factor"
+    return _key_in_words(con, str(action), text, lang)
+
+
+def _key_in_words(con, action: str, text: str, lang: str) -> str:
+    """The keys the writers store ("feedback:9", "USD:2026:0", "K10012/2026") in words."""
+    from kam_analytics.glossary import service_label, table_label, tier_label
+    from kam_analytics.i18n import fmt_month, t
+
+    parts = text.split(":")
+    if action in ("import", "import_undo") and len(parts) == 2 and parts[1].isdigit():
+        return t("audit_target_import", lang, table=table_label(parts[0], lang), id=parts[1])
+    if action.startswith("exchange_rate") and len(parts) == 3 and parts[2].isdigit():
+        code, year, month = parts[0], parts[1], int(parts[2])
+        if month == 0:
+            return t("audit_target_rate_year", lang, currency=code, year=year)
+        return f"{code}, {fmt_month(dt.date(int(year), month, 1), lang)}"
+    pieces = text.split("/")
+    if action == "matrix_update" and len(pieces) == 3:
+        year, code, tier = pieces
+        return f"{year}, {service_label(con, code, lang)}, {tier_label(tier, lang)}"
+    if len(pieces) == 2 and pieces[1].isdigit():  # an account's or a KAM's year
+        return f"{pieces[0]}, {pieces[1]}"
     return text
 
 
