@@ -59,10 +59,16 @@ WATCH_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   window.__e2eRan = false;
   if (window.__e2eObs) window.__e2eObs.disconnect();
-  window.__e2eObs = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'running') window.__e2eRan = true;
+  // A run that starts and ends before the observer's callback is still seen: through the
+  // old value of the records (the current value alone missed fast runs on a busy machine).
+  window.__e2eObs = new MutationObserver((records) => {
+    const now = app.getAttribute('data-test-script-state');
+    if (now === 'running' || records.some((r) => r.oldValue === 'running'))
+      window.__e2eRan = true;
   });
-  window.__e2eObs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  window.__e2eObs.observe(app, {
+    attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
+  });
 }"""
 # True when the run has ended, the status widget is gone and every visible chart and table
 # of the main area is drawn.
