@@ -13,7 +13,7 @@ resized, the page not reloaded). A page fails when
   over it, and on the bonus page a multiselect's list ("Select all") and a selectbox's list that
   matches nothing ("No results") do too.
 Management sees every page it may open, the administrator the pages only admins may open (both
-in German and in English), and a KAM (German) every page of a KAM. Each role signs in once; the
+in German and in English), and a KAM every page of a KAM (in German and in English). Each role signs in once; the
 language is switched in the same session, and each page is measured first at the size the window
 has, then at the other (no fixed waits: animation frames and the charts' redraw are waited for). With LAYOUT_SHOTS=1 every page is also saved as a PNG
 under tests/out/layout/ (on a failure it always is).
@@ -46,7 +46,8 @@ LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 
 def _visits() -> list[tuple[str, str, str]]:
-    """(language, role, page path): management's pages, the admin-only ones, a KAM's (German).
+    """(language, role, page path): management's pages, the admin-only ones, a KAM's; each in
+    German and English.
 
     Ordered by role, then language: one sign-in per role, the language switched in between.
     """
@@ -56,7 +57,8 @@ def _visits() -> list[tuple[str, str, str]]:
         ("admin", [e for e in PAGES if "management" not in e.roles]),
     ):
         out += [(lang, role, e.path) for lang in ("de", "en") for e in pages]
-    out += [("de", "kam", e.path) for e in PAGES if "kam" in e.roles]
+    kam_pages = [e for e in PAGES if "kam" in e.roles]
+    out += [(lang, "kam", e.path) for lang in ("de", "en") for e in kam_pages]
     return out
 
 
