@@ -215,17 +215,15 @@ TOTAL_FILES = {
 COUNTS = ("n_off_policy", "n_giveaway", "n_invisible")
 for tab, by in zip(tabs[1:], TOTAL_FILES, strict=True):
     with tab:
-        totals = data.totals[by]
-        if len(totals) > SHOWN_ROWS:
-            st.caption(
-                tr(
-                    "gv_shown_accounts",
-                    n=fmt_number(SHOWN_ROWS, lang),
-                    total=fmt_number(len(totals), lang),
-                )
-            )
-        show_table(readable(totals.head(SHOWN_ROWS)), labels, money=MONEY, ints=COUNTS)
-        totals = readable(totals)
+        totals = readable(data.totals[by])
+        show_table(
+            totals,
+            labels,
+            max_rows=SHOWN_ROWS,
+            shown_key="gv_shown_accounts",
+            money=MONEY,
+            ints=COUNTS,
+        )
         download_table(
             totals,
             f"verschenkte_leistungen_{file_year}_{TOTAL_FILES[by][0]}",

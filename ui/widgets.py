@@ -86,6 +86,7 @@ def show_table(
     labels: dict[str, str] | None = None,
     pinned: tuple[str, ...] | None = None,
     max_rows: int | None = None,
+    shown_key: str = "rows_shown",
     **fmt,
 ) -> None:
     """A read-only table with formatted numbers and translated column headers.
@@ -93,14 +94,15 @@ def show_table(
     `pinned` (column names before `labels`) stay in view while the table scrolls sideways;
     by default a table of more than PIN_FIRST_ABOVE columns pins its first column.
 
-    With `max_rows`, a longer table shows its first `max_rows` rows and says so (its download
-    button, beside it, holds every row): each cell is formatted here and sent to the browser.
+    With `max_rows`, a longer table shows its first `max_rows` rows and says so with the text
+    `shown_key` (its download button, beside it, holds every row): each cell is formatted here
+    and sent to the browser.
     """
     if max_rows is not None and len(df) > max_rows:
         from ui.session import tr
 
         lang = get_lang()
-        st.caption(tr("rows_shown", n=fmt_number(max_rows, lang), total=fmt_number(len(df), lang)))
+        st.caption(tr(shown_key, n=fmt_number(max_rows, lang), total=fmt_number(len(df), lang)))
         df = df.head(max_rows)
     shown = format_frame(df, **fmt)
     if pinned is None:
