@@ -182,6 +182,11 @@ def _finding_frame(found: pd.DataFrame) -> pd.DataFrame:
     found["date"] = pd.to_datetime(found["date"]).dt.date
     found["finding"] = found["finding"].astype(object)
     found["leakage"] = round_cents(pd.to_numeric(found["leakage"]).astype("float64"))
+    # A text column comes back as pandas' string type (missing = NaN) unless every value is
+    # NULL (then object, missing = None): the top rows and all rows must hand out the same.
+    for col in found.columns:
+        if pd.api.types.is_string_dtype(found[col]) and col != "date":
+            found[col] = found[col].astype(object).where(found[col].notna(), None)
     return found
 
 
