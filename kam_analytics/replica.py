@@ -60,10 +60,43 @@ def refresh_replica(con, db_path) -> dict:
     path = replica_path(db_path)
     main_file = db.resolve_db_path(db_path)
     if path.exists() and path.stat().st_size <= 1.5 * max(main_file.stat().st_size, 1):
+        meta = read_meta_if_current(con, path)
+        if meta is not None:
+            return meta
         meta = update_copy(con, path, path)
         if meta is not None:
             return meta
     return _full(con, path)
+
+
+def read_meta_if_current(con, path: Path) -> dict | None:
+    """The copy's facts when every table's signature and column still match, else None.
+
+    Why: at a server start the copy is usually current; copying and rewriting its file (the
+    size of the database) only to find nothing changed competed with the first page. A write
+    after this check changes the write mark, so the worker's next round refreshes again.
+    """
+    cur = con.cursor()
+    main = cur.execute("SELECT current_database()").fetchall()[0][0]
+    try:
+        cur.execute(f"ATTACH {backup.sql_string(path)} AS kam_replica_check (READ_ONLY)")
+    except Exception:  # noqa: BLE001 - an unreadable copy is simply rewritten
+        cur.close()
+        return None
+    try:
+        old = backup.read_copy_meta(cur, "kam_replica_check")
+        if not old.get("tables"):
+            return None
+        if select_columns_fingerprint(cur, main) != select_columns_fingerprint(
+            cur, "kam_replica_check"
+        ):
+            return None
+        if json.loads(old["tables"]) != select_table_signatures(cur, main):
+            return None
+        return {k: v for k, v in old.items() if k != "tables"}
+    finally:
+        cur.execute("DETACH kam_replica_check")
+        cur.close()
 
 
 def update_copy(con, base: Path, target: Path) -> dict | None:

@@ -168,3 +168,29 @@ def test_worker_answers_requests_and_refreshes_the_copy_first(demo_copy):
     finally:
         app_channel.clear_heartbeat(demo_copy)
         con.close()
+
+
+def test_unchanged_database_leaves_the_copy_in_place_and_a_plain_sql_edit_is_seen(demo_copy):
+    # A server start with an up-to-date copy must not rewrite gigabytes (issue 15), and the
+    # check must still see a row changed by plain SQL (no import, no audit: no write mark).
+    con = db.connect(demo_copy)
+    try:
+        first = replica.refresh_replica(con, demo_copy)
+        path = replica.replica_path(demo_copy)
+        inode = path.stat().st_ino
+        again = replica.refresh_replica(con, demo_copy)
+        assert path.stat().st_ino == inode
+        assert str(again["made_at"]) == str(first["made_at"])
+        assert str(again["last_import_id"]) == "7"
+        con.execute(
+            "UPDATE mandates SET contact = 'Plain' WHERE rowid = (SELECT min(rowid) FROM mandates)"
+        )
+        replica.refresh_replica(con, demo_copy)
+        assert path.stat().st_ino != inode
+        ro = duckdb.connect(str(path), read_only=True)
+        assert ro.execute("SELECT count(*) FROM mandates WHERE contact = 'Plain'").fetchall() == [
+            (1,)
+        ]
+        ro.close()
+    finally:
+        con.close()
