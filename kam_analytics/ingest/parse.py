@@ -15,6 +15,8 @@ DEFAULT_NULLS = ("", "null", "-", "--", "n/a", "#n/a", "nan", "none", "<null>")
 
 _CURRENCY = r"€|US\$|\$|£|EUR|USD|CHF|GBP|SFr\.?|Fr\.|eur|chf|usd|gbp"
 _SPACES = r"[\s\u00a0\u202f\u2009]"
+# The first this many readable values of a column decide its decimal separator.
+_DECIMAL_SAMPLE = 5000
 _AMOUNT_CORE = r"(?:\d{1,3}(?:[.,']\d{3})+|\d+)(?:[.,]\d+)?|[.,]\d+|\d+(?:\.\d+)?[eE][+-]?\d+"
 
 
@@ -28,6 +30,16 @@ def is_numeric(series: pd.Series) -> bool:
 def is_datetime(series: pd.Series) -> bool:
     """True for datetime columns (cells Excel stored as dates)."""
     return pd.api.types.is_datetime64_any_dtype(series.dtype)
+
+
+def per_distinct(text: pd.Series, fn) -> pd.Series:
+    """`fn(text)` computed on each distinct value once and spread back to the rows: the same
+    Series for any `fn` that reads each value on its own (exports repeat values a lot)."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    if len(uniques) * 2 > len(text):
+        return fn(text)
+    out = fn(pd.Series(uniques, dtype=text.dtype))
+    return pd.Series(out.array.take(codes), index=text.index, name=out.name)
 
 
 def _null_variants(nulls) -> list[str]:
@@ -77,12 +89,16 @@ def missing_mask(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
     return as_text(series, nulls).isna()
 
 
-def parse_ids(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+def parse_ids(series: pd.Series, nulls=DEFAULT_NULLS, *, distinct: bool = True) -> pd.Series:
     """IDs as text: leading zeros kept, Excel's float look (1001.0) becomes '1001'."""
     text = as_text(series, nulls)
     if is_numeric(series):
         return text
-    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+    def unfloat(t: pd.Series) -> pd.Series:
+        return t.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+    return per_distinct(text, unfloat) if distinct else unfloat(text)
 
 
 def parse_text(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
@@ -93,8 +109,8 @@ def parse_text(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
 def infer_decimal(text: pd.Series, hint: str | None = None) -> str:
     """The column's decimal separator from its unambiguous values, else `hint`, else ','."""
     sample = text.dropna()
-    if len(sample) > 5000:
-        sample = sample.iloc[:5000]
+    if len(sample) > _DECIMAL_SAMPLE:
+        sample = sample.iloc[:_DECIMAL_SAMPLE]
     core = sample.str.replace(r"[^0-9.,]", "", regex=True)
     has_dot = core.str.contains(".", regex=False)
     has_comma = core.str.contains(",", regex=False)
@@ -125,12 +141,18 @@ _CURRENCY_CODES = (
 )
 
 
-def amount_currencies(series: pd.Series, nulls=DEFAULT_NULLS) -> pd.Series:
+def amount_currencies(
+    series: pd.Series, nulls=DEFAULT_NULLS, *, distinct: bool = True
+) -> pd.Series:
     """The currency an amount cell names ("CHF 1'234.50" -> CHF), NA where it names none."""
-    out = pd.Series(pd.NA, index=series.index, dtype="str")
     if is_numeric(series) or is_datetime(series):
-        return out
+        return pd.Series(pd.NA, index=series.index, dtype="str")
     text = as_text(series, nulls)
+    return per_distinct(text, _currencies_of) if distinct else _currencies_of(text)
+
+
+def _currencies_of(text: pd.Series) -> pd.Series:
+    out = pd.Series(pd.NA, index=text.index, dtype="str")
     for code, pattern in _CURRENCY_CODES:
         hit = text.str.contains(pattern, regex=True, case=False).fillna(False).astype(bool)
         out = out.mask(hit & out.isna(), code)
@@ -143,6 +165,8 @@ def parse_amounts(
     nulls=DEFAULT_NULLS,
     hint: str | None = None,
     numbers: np.ndarray | None = None,
+    *,
+    distinct: bool = True,
 ) -> tuple[pd.Series, pd.Series]:
     """Amounts in any German/English notation -> float64, plus the mask of unparseable cells.
 
@@ -151,6 +175,8 @@ def parse_amounts(
     A single separator followed by exactly three digits ('1.234') is read with the column's
     decimal separator: `decimal` if given, else what the column's other values show, else `hint`.
     `numbers` marks cells a workbook stored as numbers: their text always has a decimal point.
+    `distinct` parses each distinct (text, number cell) pair once; False parses every row (the
+    reference the tests compare it with: both give the same values and the same mask).
     """
     if is_numeric(series):
         values = series.astype("float64")
@@ -169,6 +195,39 @@ def parse_amounts(
         if not grouped.any():
             values = pd.to_numeric(text.where(present), errors="coerce").astype("float64")
             return values, pd.Series(False, index=series.index)
+    cells = np.zeros(len(text), dtype=bool) if numbers is None else np.asarray(numbers, dtype=bool)
+    if not distinct:
+        return _parse_amount_texts(text, cells, decimal, hint, lambda t, ok: t[ok])
+    # Every value reads on its own but for the column's decimal separator, which the first
+    # 5,000 readable values decide in row order: exports repeat values a lot (a freight column
+    # of 1,000,000 rows has 40,000 distinct amounts), so each distinct pair is parsed once.
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    if cells.any():
+        codes, pairs = pd.factorize(codes.astype("int64") * 2 + cells)
+        uniq_text = pd.Series(uniques.take(pairs // 2), dtype=text.dtype)
+        uniq_cells = (pairs % 2 == 1).astype(bool)
+    else:
+        uniq_text = pd.Series(uniques, dtype=text.dtype)
+        uniq_cells = np.zeros(len(uniques), dtype=bool)
+
+    def first_rows(t: pd.Series, ok: pd.Series) -> pd.Series:
+        rows = np.flatnonzero(ok.to_numpy(dtype=bool)[codes])[:_DECIMAL_SAMPLE]
+        return t.iloc[codes[rows]]
+
+    values, bad = _parse_amount_texts(uniq_text, uniq_cells, decimal, hint, first_rows)
+    return (
+        pd.Series(values.to_numpy()[codes], index=series.index, dtype="float64"),
+        pd.Series(bad.to_numpy(dtype=bool)[codes], index=series.index),
+    )
+
+
+def _parse_amount_texts(
+    text: pd.Series, cells: np.ndarray, decimal, hint, sample
+) -> tuple[pd.Series, pd.Series]:
+    """The values and the unparseable mask of trimmed texts (NA: no value); `cells` marks
+    number cells, `sample(t, ok)` gives the normalised texts that decide the decimal
+    separator (in row order)."""
+    present = text.notna()
     t = text.str.replace("\u2212", "-", regex=False)
     t = t.str.replace(_CURRENCY, "", regex=True).str.replace(_SPACES, "", regex=True)
     paren = t.str.startswith("(") & t.str.endswith(")")
@@ -180,12 +239,8 @@ def parse_amounts(
     shape_ok = t.str.fullmatch(_AMOUNT_CORE).fillna(False).astype(bool)
     negative = (paren | lead | trail).fillna(False).astype(bool)
     twice = (lead & trail).fillna(False).astype(bool) | (paren & (lead | trail)).fillna(False)
-    numbers = (
-        pd.Series(False, index=t.index)
-        if numbers is None
-        else pd.Series(np.asarray(numbers, dtype=bool), index=t.index)
-    )
-    dec = decimal if decimal in (",", ".") else infer_decimal(t[shape_ok & ~numbers], hint)
+    numbers = pd.Series(cells, index=t.index)
+    dec = decimal if decimal in (",", ".") else infer_decimal(sample(t, shape_ok & ~numbers), hint)
     has_dot = t.str.contains(".", regex=False).fillna(False)
     has_comma = t.str.contains(",", regex=False).fillna(False)
 
@@ -291,7 +346,12 @@ def slashed_date_order(series: pd.Series, nulls=DEFAULT_NULLS) -> str | None:
 
 
 def parse_dates(
-    series: pd.Series, date_format: str | None = None, nulls=DEFAULT_NULLS, order: str | None = None
+    series: pd.Series,
+    date_format: str | None = None,
+    nulls=DEFAULT_NULLS,
+    order: str | None = None,
+    *,
+    distinct: bool = True,
 ) -> tuple[pd.Series, pd.Series]:
     """Dates -> datetime64 at midnight, plus the mask of unparseable cells.
 
@@ -299,7 +359,7 @@ def parse_dates(
     without time) and slashed dates in one order for the whole column: `order` ('dmy'/'mdy'),
     else the order slashed_date_order decides (day first when no value tells). A value that
     does not fit the column's order is unparseable. `date_format` (strftime codes) is tried
-    first when given.
+    first when given. `distinct` parses each distinct text once (False: every row, the same).
     """
     if is_datetime(series):
         out = pd.to_datetime(series).astype("datetime64[us]").dt.floor("D")
@@ -309,6 +369,17 @@ def parse_dates(
         out = _serials(values)
         return out, values.notna() & out.isna()
     text = as_text(series, nulls)
+    if order not in ("dmy", "mdy"):
+        order = slashed_date_order(text)
+    if not distinct:
+        out = _dates_of(text, date_format, order)
+    else:
+        out = per_distinct(text, lambda t: _dates_of(t, date_format, order))
+    return out, (text.notna() & out.isna()).astype(bool)
+
+
+def _dates_of(text: pd.Series, date_format: str | None, order: str | None) -> pd.Series:
+    """Dates of trimmed texts (NA: no value) in the column's slashed-date `order`."""
     present = text.notna()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
 
@@ -325,8 +396,6 @@ def parse_dates(
     fill("ISO8601")
     for fmt in _DATE_FORMATS:
         fill(fmt)
-    if order not in ("dmy", "mdy"):
-        order = slashed_date_order(text)
     pick = 1 if order == "mdy" else 0
     for formats in _SLASH_FORMATS:
         fill(formats[pick])
@@ -337,8 +406,7 @@ def parse_dates(
         # Excel serial numbers that arrived as text (CSV exports, mixed columns).
         nums = pd.to_numeric(text[todo].str.replace(",", ".", regex=False), errors="coerce")
         out.loc[todo] = _serials(nums.astype("float64")).astype("datetime64[us]")
-    out = out.dt.floor("D")
-    return out, (present & out.isna()).astype(bool)
+    return out.dt.floor("D")
 
 
 _TRUE = {"1", "true", "wahr", "ja", "j", "yes", "y", "x", "ok"}

@@ -21,7 +21,7 @@ import pandas as pd
 from kam_analytics.errors import ImportBlockedError, Problem, Reason
 from kam_analytics.ingest.guard import guarded_read
 from kam_analytics.ingest.mapping import known_header, normalize_header
-from kam_analytics.ingest.parse import DEFAULT_NULLS
+from kam_analytics.ingest.parse import DEFAULT_NULLS, per_distinct
 from kam_analytics.ingest.xlsx_xml import (
     xlsx_first_row,
     xlsx_number_rows_of,
@@ -86,12 +86,8 @@ class RawSheet:
         if header is None or not self.workbook or header not in self.frame.columns:
             return None
         if header not in self.number_cells:
-            text = self.frame[header]
-            ambiguous = text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False)
-            commas = text.str.contains(",", regex=False).fillna(False)
-            # A number cell's text ("1.38") must not vote for a decimal point against a text
-            # cell "1,380": only the cell types tell the two apart.
-            pointed = text.str.fullmatch(_NUMBER_TEXT.pattern).fillna(False) & ~ambiguous
+            shapes = per_distinct(self.frame[header], _number_shapes)
+            ambiguous, commas, pointed = (shapes == k for k in (1, 2, 3))
             mask = None
             if ambiguous.any() or (commas.any() and pointed.any()):
                 if self.sheet_index is not None and self.is_xlsx:
@@ -337,6 +333,18 @@ def _find_header(reader, index, expected, h, first):
 _AMBIGUOUS_DOT = re.compile(r"-?\d{1,3}\.\d{3}")
 # How a workbook writes a number cell with decimals as text.
 _NUMBER_TEXT = re.compile(r"-?\d+\.\d+")
+
+
+def _number_shapes(text: pd.Series) -> pd.Series:
+    """Per cell text: 1 reads differently with either decimal separator ("1.234"), 2 has a
+    comma, 3 is written the way a workbook writes a number cell ("1.38"), else 0."""
+    ambiguous = text.str.fullmatch(_AMBIGUOUS_DOT.pattern).fillna(False).to_numpy(bool)
+    commas = text.str.contains(",", regex=False).fillna(False).to_numpy(bool)
+    # A number cell's text ("1.38") must not vote for a decimal point against a text
+    # cell "1,380": only the cell types tell the two apart.
+    pointed = text.str.fullmatch(_NUMBER_TEXT.pattern).fillna(False).to_numpy(bool)
+    shape = np.select([ambiguous, commas, pointed], [1, 2, 3], 0).astype("int8")
+    return pd.Series(shape, index=text.index)
 
 
 def _choose_sheet(reader, names, known) -> int:
