@@ -150,7 +150,12 @@ def backtest_frame(
         for sig in pop["signals"]
     ]
     pop["flagged"] = pop["signals"] != ""
-    pop["score"] = [risk_score(r, settings) for r in pop.to_dict(orient="records")]
+    # only the columns risk_score reads: boxing every column of 50,000 rows took 1.4 s
+    scored = pop[
+        ["order_dates", "days_since_last_order", "gap_limit_days"]
+        + ["revenue_change", "sat_change"]
+    ]
+    pop["score"] = [risk_score(r, settings) for r in scored.to_dict(orient="records")]
     pop["recency"] = pop["days_since_last_order"].astype(float)
     pop["lost"] = [a not in ended for a in pop["account_id"]]
     return pop[[*cols, "lost"]].reset_index(drop=True)

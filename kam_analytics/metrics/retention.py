@@ -339,7 +339,14 @@ def compute_retention(
     check_mandate = as_of > settings.mandate_check_date(year)
 
     rows = []
-    for rec in df.to_dict(orient="records"):
+    # the rows as dicts built from each column's list: DataFrame.to_dict boxes every cell
+    # (1.5 s for 50,000 accounts); tolist gives the same Python values per column
+    columns = list(df.columns)
+    records = (
+        dict(zip(columns, values, strict=True))
+        for values in zip(*(df[c].tolist() for c in columns), strict=True)
+    )
+    for rec in records:
         active_start = _flag(rec.get("orders_active_start"))
         status = rec.get("status") if isinstance(rec.get("status"), str) else None
         by_orders = _flag(rec.get("orders_active_end"))
