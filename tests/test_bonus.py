@@ -95,6 +95,39 @@ def test_standing_during_the_year_by_hand(scenario):
     assert list(df["kam_id"]) == ["K1", "K2", "K3"]  # sorted by id, never by bonus
 
 
+def test_report_equals_the_standings(scenario):
+    """report_bonus (figures only, no per-KAM frames) and compute_standings (with the frames)
+    give every KAM the same figures: K1 6.975 / 8.975 / 2.975 with 3 accounts, K2 4.500 /
+    9.000 / 4.500 with 2 (by hand in test_standing_during_the_year_by_hand), K3 0 with none."""
+    df = report_bonus(scenario, year=2025, as_of=AS_OF, scope=ALL).set_index("kam_id")
+    standings = compute_standings(scenario, year=2025, as_of=AS_OF, scope=ALL)
+    assert [s.kam_id for s in standings] == list(df.index)
+    for s in standings:
+        row = df.loc[s.kam_id]
+        assert int(row["accounts"]) == len(s.counted)
+        assert (row["bonus"], row["bonus_best"], row["bonus_worst"]) == (
+            s.now.bonus,
+            s.best.bonus,
+            s.worst.bonus,
+        )
+        for c in ("R", "M", "F"):
+            assert (getattr(s.now, c) is None and pd_isna(row[c])) or row[c] == getattr(s.now, c)
+    assert df.loc["K1", ["accounts", "bonus", "bonus_best", "bonus_worst"]].tolist() == [
+        3,
+        6975.0,
+        8975.0,
+        2975.0,
+    ]
+    assert df.loc["K2", ["accounts", "bonus", "bonus_best", "bonus_worst"]].tolist() == [
+        2,
+        4500.0,
+        9000.0,
+        4500.0,
+    ]
+    k1 = next(s for s in standings if s.kam_id == "K1")
+    assert sorted(k1.surveys["score"]) == [7.0, 8.0, 9.0]  # the surveys behind F, only K1's
+
+
 def test_what_if(scenario):
     # Keep A2, lose A3: R stays 2/3 -> unchanged 6.975. Lose A1 too -> R = 1/3 -> gate missed.
     f = what_if_bonus(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -115,6 +116,11 @@ def risk_score(row: dict, settings: RetentionSettings) -> float:
 
 
 def _known(v) -> bool:
+    # numbers first without pandas' isna: called a few times per account (50,000 accounts)
+    if isinstance(v, float):
+        return not math.isnan(v)
+    if isinstance(v, int):
+        return True
     return v is not None and not pd.isna(v)
 
 
@@ -150,7 +156,12 @@ def backtest_frame(
         for sig in pop["signals"]
     ]
     pop["flagged"] = pop["signals"] != ""
-    pop["score"] = [risk_score(r, settings) for r in pop.to_dict(orient="records")]
+    # only the columns risk_score reads: boxing every column of 50,000 rows took 1.4 s
+    scored = pop[
+        ["order_dates", "days_since_last_order", "gap_limit_days"]
+        + ["revenue_change", "sat_change"]
+    ]
+    pop["score"] = [risk_score(r, settings) for r in scored.to_dict(orient="records")]
     pop["recency"] = pop["days_since_last_order"].astype(float)
     pop["lost"] = [a not in ended for a in pop["account_id"]]
     return pop[[*cols, "lost"]].reset_index(drop=True)

@@ -152,17 +152,27 @@ def _retention_share(ids, active, lost=(), kept=()) -> float:
     return sum(flags) / len(flags)
 
 
+def _mean_or_none(values: np.ndarray) -> float | None:
+    """Mean of the known values (None when none): numpy sum / count, what pandas' mean does
+    (pairwise sum), without its per-call overhead."""
+    values = values[~np.isnan(values)]
+    return float(values.sum() / len(values)) if len(values) else None
+
+
 def _mandate_and_feedback(counted: pd.DataFrame, surveys: pd.DataFrame):
-    """M and F of the counted accounts (None when undefined); independent of lost / kept."""
-    # numpy sum / count: what pandas' mean does (pairwise sum), without its per-call overhead
-    scores = counted["mandate_score"].to_numpy(dtype=np.float64)
-    scores = scores[~np.isnan(scores)]
-    M = float(scores.sum() / len(scores)) if len(scores) else None
-    mine = surveys["account_id"].isin(counted["account_id"]).to_numpy(dtype=bool)
-    s = surveys["score"].to_numpy(dtype=np.float64)[mine]
-    s = s[~np.isnan(s)]
-    F = float(np.clip(s, 0, 10).sum() / len(s)) / 10.0 if len(s) else None
+    """M and F of the counted accounts (None when undefined); independent of lost / kept.
+
+    `surveys` are the surveys of exactly these accounts (the callers hand in only those).
+    """
+    M = _mean_or_none(counted["mandate_score"].to_numpy(dtype=np.float64))
+    F = _feedback_share(surveys["score"].to_numpy(dtype=np.float64))
     return M, F
+
+
+def _feedback_share(scores: np.ndarray) -> float | None:
+    """F: the mean survey score, scores clipped to 0-10, divided by 10 (None without one)."""
+    scores = scores[~np.isnan(scores)]
+    return float(np.clip(scores, 0, 10).sum() / len(scores)) / 10.0 if len(scores) else None
 
 
 def _figures_for(plan, target, counted: pd.DataFrame, surveys: pd.DataFrame, lost=(), kept=()):
@@ -226,17 +236,44 @@ def _accounts_frame(
     return df, surveys
 
 
-def compute_standings(
-    con,
-    *,
-    year: int | None,
-    as_of: dt.date | None = None,
-    scope: Scope,
-    kam_ids: list[str] | None = None,
-    lost: dict[str, set] | set | None = None,
-    kept: dict[str, set] | set | None = None,
-) -> list[KamStanding]:
-    """The standing of every visible KAM (or of `kam_ids`), with optional forced lost / kept."""
+@dataclass(frozen=True)
+class _KamFigures:
+    """One KAM's figures without the frames behind them (what report_bonus needs)."""
+
+    kam_id: str
+    name: str | None
+    base_salary: float | None
+    target_bonus: float | None
+    counted: int  # number of counted accounts
+    now: BonusFigures
+    best: BonusFigures
+    worst: BonusFigures
+    rows: np.ndarray | None  # positions of the KAM's accounts in the accounts frame
+    survey_rows: np.ndarray | None  # positions of the KAM's surveys in the surveys frame
+
+
+@dataclass(frozen=True)
+class _StandingInputs:
+    year: int
+    as_of: dt.date
+    complete: bool
+    plan: BonusPlan
+    accounts: pd.DataFrame
+    surveys: pd.DataFrame
+    lost: frozenset
+    kept: frozenset
+    figures: list[_KamFigures]
+
+
+def _compute_figures(
+    con, *, year, as_of, scope: Scope, kam_ids=None, lost=None, kept=None
+) -> _StandingInputs:
+    """Every visible KAM's (or `kam_ids`') figures now / best / worst, from numpy arrays.
+
+    The one place the standing's figures are computed (compute_standings and report_bonus
+    read it); no per-KAM DataFrame is built here: with 400 KAMs slicing frames per KAM took
+    most of the report's time.
+    """
     year, as_of = resolve_period(year, as_of)
     plan = get_bonus_plan(con, year)
     pay = get_kam_pay(con, year, scope).set_index("kam_id")
@@ -251,60 +288,107 @@ def compute_standings(
     complete = is_year_complete(year, as_of)
     # rows of each KAM's accounts, computed once instead of one mask per KAM
     rows_of = accounts.groupby("kam_id", sort=False).indices if not accounts.empty else {}
-    no_rows = accounts.iloc[0:0]
     # each KAM's surveys (those of her counted accounts), in their order, found once: a mask
     # over every survey per KAM took seconds with 400 KAMs
     counted_all = accounts[accounts["counted"]] if not accounts.empty else accounts
     kam_of = dict(zip(counted_all["account_id"], counted_all["kam_id"], strict=True))
     surveys_of = surveys.groupby(surveys["account_id"].map(kam_of), sort=False).indices
-    no_surveys = surveys.iloc[0:0].reset_index(drop=True)
-    out = []
+    n = len(accounts)
+    ids_all = accounts["account_id"].to_numpy(dtype=object) if n else np.array([], dtype=object)
+    counted_flags = accounts["counted"].to_numpy(dtype=bool) if n else np.array([], dtype=bool)
+    active_all = accounts["active_end"].to_numpy(dtype=object) if n else np.array([], dtype=object)
+    risk_all = accounts["at_risk"].to_numpy(dtype=bool) if n else np.array([], dtype=bool)
+    mandate_all = (
+        accounts["mandate_score"].to_numpy(dtype=np.float64) if n else np.array([], dtype=float)
+    )
+    score_all = surveys["score"].to_numpy(dtype=np.float64)
+    pay_target = pay["target_bonus"].to_dict() if "target_bonus" in pay else {}
+    pay_base = pay["base_salary"].to_dict() if "base_salary" in pay else {}
+    figures = []
     for kam in kams.itertuples(index=False):
         idx = rows_of.get(kam.kam_id)
-        mine = (accounts.iloc[idx] if idx is not None else no_rows).reset_index(drop=True)
-        counted = mine[mine["counted"]] if not mine.empty else mine
-        target = pay["target_bonus"].get(kam.kam_id) if kam.kam_id in pay.index else None
-        base = pay["base_salary"].get(kam.kam_id) if kam.kam_id in pay.index else None
+        target = pay_target.get(kam.kam_id)
+        base = pay_base.get(kam.kam_id)
         target = None if _missing(target) else float(target)
         base = None if _missing(base) else float(base)
         found = surveys_of.get(kam.kam_id)
-        my_surveys = surveys.iloc[found].reset_index(drop=True) if found is not None else no_surveys
-        if counted.empty:
+        mine = idx[counted_flags[idx]] if idx is not None else np.array([], dtype=np.intp)
+        if not len(mine):
             now = best = worst = compute_bonus_figures(plan, target, None, None, None)
         else:
             # M and F do not depend on which accounts are lost or kept: computed once
-            M, F = _mandate_and_feedback(counted, my_surveys)
-            ids, active = list(counted["account_id"]), list(counted["active_end"])
+            M = _mean_or_none(mandate_all[mine])
+            F = _feedback_share(score_all[found] if found is not None else score_all[:0])
+            ids, active = list(ids_all[mine]), list(active_all[mine])
 
-            def figures(lost_ids, kept_ids, ids=ids, active=active, M=M, F=F, target=target):
+            def figures_of(lost_ids, kept_ids, ids=ids, active=active, M=M, F=F, target=target):
                 R = _retention_share(ids, active, lost_ids, kept_ids)
                 return compute_bonus_figures(plan, target, R, M, F)
 
-            now = figures(lost_all, kept_all)
+            now = figures_of(lost_all, kept_all)
             if complete:
                 best = worst = now
             else:
-                risky = set(counted.loc[counted["at_risk"].astype(bool), "account_id"])
-                best = figures(lost_all - risky, kept_all | risky)
-                worst = figures(lost_all | risky, kept_all - risky)
+                risky = set(ids_all[mine][risk_all[mine]])
+                best = figures_of(lost_all - risky, kept_all | risky)
+                worst = figures_of(lost_all | risky, kept_all - risky)
         name = None if _missing(kam.name) or kam.name is pd.NA else str(kam.name)
+        figures.append(
+            _KamFigures(kam.kam_id, name, base, target, len(mine), now, best, worst, idx, found)
+        )
+    return _StandingInputs(
+        year,
+        as_of,
+        complete,
+        plan,
+        accounts,
+        surveys,
+        frozenset(lost_all),
+        frozenset(kept_all),
+        figures,
+    )
+
+
+def compute_standings(
+    con,
+    *,
+    year: int | None,
+    as_of: dt.date | None = None,
+    scope: Scope,
+    kam_ids: list[str] | None = None,
+    lost: dict[str, set] | set | None = None,
+    kept: dict[str, set] | set | None = None,
+) -> list[KamStanding]:
+    """The standing of every visible KAM (or of `kam_ids`), with optional forced lost / kept."""
+    got = _compute_figures(
+        con, year=year, as_of=as_of, scope=scope, kam_ids=kam_ids, lost=lost, kept=kept
+    )
+    accounts, surveys = got.accounts, got.surveys
+    no_rows = accounts.iloc[0:0]
+    no_surveys = surveys.iloc[0:0].reset_index(drop=True)
+    out = []
+    for f in got.figures:
+        rows = f.rows
+        mine = (accounts.iloc[rows] if rows is not None else no_rows).reset_index(drop=True)
+        found = f.survey_rows
+        my_surveys = surveys.iloc[found].reset_index(drop=True) if found is not None else no_surveys
         out.append(
             KamStanding(
-                kam.kam_id,
-                name,
-                year,
-                as_of,
-                complete,
-                plan,
-                base,
-                target,
+                f.kam_id,
+                f.name,
+                got.year,
+                got.as_of,
+                got.complete,
+                got.plan,
+                f.base_salary,
+                f.target_bonus,
                 mine,
                 my_surveys,
-                now,
-                best,
-                worst,
-                frozenset(lost_all),
-                frozenset(kept_all),
+                f.now,
+                f.best,
+                f.worst,
+                got.lost,
+                got.kept,
             )
         )
     return out
@@ -350,12 +434,12 @@ def report_bonus(
 ) -> pd.DataFrame:
     """`report bonus`: one row per visible KAM with the documented columns."""
     rows = []
-    for s in compute_standings(con, year=year, as_of=as_of, scope=scope):
+    for s in _compute_figures(con, year=year, as_of=as_of, scope=scope).figures:
         rows.append(
             {
                 "kam_id": s.kam_id,
                 "name": s.name,
-                "accounts": int(len(s.counted)),
+                "accounts": int(s.counted),
                 "R": s.now.R,
                 "M": s.now.M,
                 "F": s.now.F,

@@ -24,6 +24,7 @@ Rules as implemented (parameters from settings_store.RetentionSettings, defaults
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -308,6 +309,11 @@ def _flag(value) -> bool:
 
 
 def _num(value) -> float | None:
+    # numbers first without pandas' isna: called a few times per account (50,000 accounts)
+    if isinstance(value, float):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, int):
+        return float(value)
     if value is None or pd.isna(value):
         return None
     return float(value)
@@ -339,7 +345,14 @@ def compute_retention(
     check_mandate = as_of > settings.mandate_check_date(year)
 
     rows = []
-    for rec in df.to_dict(orient="records"):
+    # the rows as dicts built from each column's list: DataFrame.to_dict boxes every cell
+    # (1.5 s for 50,000 accounts); tolist gives the same Python values per column
+    columns = list(df.columns)
+    records = (
+        dict(zip(columns, values, strict=True))
+        for values in zip(*(df[c].tolist() for c in columns), strict=True)
+    )
+    for rec in records:
         active_start = _flag(rec.get("orders_active_start"))
         status = rec.get("status") if isinstance(rec.get("status"), str) else None
         by_orders = _flag(rec.get("orders_active_end"))
