@@ -16,7 +16,7 @@ from kam_analytics.periods import period_bounds, period_label
 from ui.auth import require_page
 from ui.downloads import download_table, report_download, session_theme, show_chart
 from ui.session import get_con, get_lang, tr
-from ui.widgets import filter_bar, show_table
+from ui.widgets import account_picker, account_title, filter_bar, show_table
 
 MONEY = ("leakage", "unbilled_value", "list_value", "billed_amount")
 
@@ -235,22 +235,10 @@ for tab, by in zip(tabs[1:], TOTAL_FILES, strict=True):
         )
 
 st.subheader(tr("gv_drill_title"))
-# the worst accounts only: on the 10x company 36,000 options would be sent on every run
-account_names = {
-    r.account_id: f"{r.account_id} – {r.account_name}"
-    for r in by_account.head(SHOWN_ROWS).itertuples()
-}
-account = st.selectbox(
-    tr("account"),
-    list(account_names),
-    format_func=account_names.get,
-    index=None,
-    placeholder=tr("svc_pick_account"),
-    key="gv_drill_account",
-    help=tr("gv_drill_help", n=fmt_number(len(account_names), lang))
-    if len(by_account) > SHOWN_ROWS
-    else None,
-)
+# the worst accounts first, at most PICKER_ROWS offered (a search finds every other): on the
+# 10x company 36,000 options would be sent on every run
+account_rows = by_account[["account_id", "account_name"]]
+account = account_picker(account_rows, key="gv_drill_account", label=tr("account"))
 if account:
     rows = load_all_findings(con, scope, year=year, account_id=account, **filters)[
         [
@@ -277,6 +265,6 @@ if account:
         f"verschenkte_leistungen_{file_year}_{account}",
         money_cols=MONEY,
         labels=labels,
-        title=f"{tr('gv_drill_title')}: {account_names[account]} ({period})",
+        title=f"{tr('gv_drill_title')}: {account_title(account_rows, account)} ({period})",
         key="gv_dl_drill",
     )

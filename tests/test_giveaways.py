@@ -22,6 +22,7 @@ from kam_analytics.metrics.giveaways import (
     summarise_findings,
     totals_by,
 )
+from kam_analytics.page_data.account_search import PICKER_ROWS
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -385,11 +386,19 @@ def test_giveaways_page_with_filters(monkeypatch, demo_copy):
     )
     by_account = totals_by(found, "account_id")
     assert list(at.dataframe[1].value["Kundennr."]) == list(by_account["account_id"][:3])
+    # the picker offers the worst accounts (at most PICKER_ROWS); a search finds any other
     drill = at.selectbox(key="gv_drill_account")
     assert drill.options == [
         f"{a} – {n}"
-        for a, n in by_account[["account_id", "account_name"]][:3].itertuples(index=False)
+        for a, n in by_account[["account_id", "account_name"]][:PICKER_ROWS].itertuples(index=False)
     ]
+    last = by_account["account_id"].iloc[-1]
+    at.text_input(key="gv_drill_account_search").input(last)
+    at.run()
+    assert [o.split(" – ")[0] for o in at.selectbox(key="gv_drill_account").options][:1] == [last]
+    at.text_input(key="gv_drill_account_search").input("")
+    at.run()
+    drill = at.selectbox(key="gv_drill_account")
     worst = by_account["account_id"][0]
     drill.set_value(worst)
     at.run()

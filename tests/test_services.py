@@ -283,7 +283,15 @@ def test_services_page_with_filters(monkeypatch, demo_copy):
     assert at.metric[0].value == fmt_eur(events["list_value"].sum(), "de", 0)
     assert at.metric[3].value == fmt_eur(events["unbilled_value"].sum(), "de", 0)
     assert len(at.get("plotly_chart")) == 1
-    account = events["account_id"].iloc[0]
+    # the picker offers the largest accounts; the smallest is found by typing its number
+    per_account = events.groupby("account_id")["list_value"].sum().sort_values()
+    account = per_account.index[0]
+    offered = at.selectbox(key="svc_drill_account").options
+    assert len(offered) == min(50, len(per_account))
+    at.text_input(key="svc_drill_account_search").input(account)
+    at.run()
+    assert not at.exception
+    assert [o.split(" – ")[0] for o in at.selectbox(key="svc_drill_account").options] == [account]
     at.selectbox(key="svc_drill_account").set_value(account)
     at.run()
     assert not at.exception

@@ -230,3 +230,49 @@ def filter_bar(
             or None
         )
     return chosen
+
+
+def account_picker(accounts: pd.DataFrame, *, key: str, label: str, help: str | None = None):
+    """A search box and a select box of the matching accounts (at most PICKER_ROWS, best first).
+
+    `accounts` has account_id and account_name in the page's order of importance. Returns the
+    chosen account id or None. The select box keeps `key`; the search box is `<key>_search`.
+    """
+    from kam_analytics.page_data.account_search import PICKER_ROWS, match_accounts
+    from ui.session import tr
+
+    lang = get_lang()
+    search, pick = st.columns(2)
+    text = search.text_input(
+        tr("pick_search"), key=f"{key}_search", placeholder=tr("pick_search_placeholder")
+    )
+    matching = match_accounts(accounts, text, limit=None)
+    found = matching.head(PICKER_ROWS)
+    names = {r.account_id: f"{r.account_id} – {r.account_name}" for r in found.itertuples()}
+    chosen = st.session_state.get(key)
+    if chosen is not None and chosen not in names:  # a pick stays while the search changes
+        title = account_title(accounts, chosen)
+        if title != chosen:
+            names = {chosen: title, **names}
+    n_matching = len(matching)
+    shown = tr(
+        "pick_shown",
+        n=fmt_number(min(PICKER_ROWS, n_matching), lang),
+        total=fmt_number(n_matching, lang),
+    )
+    account = pick.selectbox(
+        label,
+        list(names),
+        format_func=names.get,
+        index=None,
+        placeholder=tr("svc_pick_account") if names else tr("pick_none"),
+        key=key,
+        help=" ".join(t for t in (help, shown if n_matching > PICKER_ROWS else None) if t) or None,
+    )
+    return account
+
+
+def account_title(accounts: pd.DataFrame, account_id: str) -> str:
+    """ "<number> – <name>" of `account_id` in `accounts` (the number alone if it is not there)."""
+    row = accounts[accounts["account_id"] == account_id].head(1)
+    return f"{account_id} – {row['account_name'].iloc[0]}" if len(row) else str(account_id)
