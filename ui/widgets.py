@@ -232,7 +232,7 @@ def filter_bar(
     return chosen
 
 
-def account_picker(accounts: pd.DataFrame, *, key: str, label: str, help: str | None = None):
+def account_picker(accounts: pd.DataFrame, *, key: str, label: str):
     """A search box and a select box of the matching accounts (at most PICKER_ROWS, best first).
 
     `accounts` has account_id and account_name in the page's order of importance. Returns the
@@ -247,32 +247,35 @@ def account_picker(accounts: pd.DataFrame, *, key: str, label: str, help: str | 
         tr("pick_search"), key=f"{key}_search", placeholder=tr("pick_search_placeholder")
     )
     matching = match_accounts(accounts, text, limit=None)
-    found = matching.head(PICKER_ROWS)
-    names = {r.account_id: f"{r.account_id} – {r.account_name}" for r in found.itertuples()}
+    offered = matching.head(PICKER_ROWS)
     chosen = st.session_state.get(key)
-    if chosen is not None and chosen not in names:  # a pick stays while the search changes
-        title = account_title(accounts, chosen)
-        if title != chosen:
-            names = {chosen: title, **names}
-    n_matching = len(matching)
+    if chosen is not None and chosen not in set(offered["account_id"]):
+        # a pick stays while the search changes
+        offered = pd.concat([accounts[accounts["account_id"] == chosen].head(1), offered])
+    names = {
+        r.account_id: _account_label(r.account_id, r.account_name) for r in offered.itertuples()
+    }
     shown = tr(
         "pick_shown",
-        n=fmt_number(min(PICKER_ROWS, n_matching), lang),
-        total=fmt_number(n_matching, lang),
+        n=fmt_number(min(PICKER_ROWS, len(matching)), lang),
+        total=fmt_number(len(matching), lang),
     )
-    account = pick.selectbox(
+    return pick.selectbox(
         label,
         list(names),
         format_func=names.get,
         index=None,
         placeholder=tr("svc_pick_account") if names else tr("pick_none"),
         key=key,
-        help=" ".join(t for t in (help, shown if n_matching > PICKER_ROWS else None) if t) or None,
+        help=shown if len(matching) > PICKER_ROWS else None,
     )
-    return account
+
+
+def _account_label(account_id: str, name) -> str:
+    return f"{account_id} – {name}"
 
 
 def account_title(accounts: pd.DataFrame, account_id: str) -> str:
     """ "<number> – <name>" of `account_id` in `accounts` (the number alone if it is not there)."""
     row = accounts[accounts["account_id"] == account_id].head(1)
-    return f"{account_id} – {row['account_name'].iloc[0]}" if len(row) else str(account_id)
+    return _account_label(account_id, row["account_name"].iloc[0]) if len(row) else str(account_id)

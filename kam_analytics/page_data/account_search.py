@@ -20,8 +20,6 @@ def match_accounts(
     An empty text matches every row. The order of `accounts` is kept (the page's own order,
     e.g. the largest value first), so the best matches are the ones offered.
     """
-    if accounts.empty:
-        return accounts.head(0)
     words = (text or "").casefold().split()
     if words:
         haystack = (
