@@ -374,10 +374,12 @@ def measure_scale(
                 )
             result.peak_mb[role] = mem.peak / 2**20
             log = server.log_path.read_text(encoding="utf-8", errors="replace")
+            # kept for every run: the worker's refresh of the read-only copy and any slow
+            # query show there, and the temporary folder goes with the server
+            OUT.mkdir(exist_ok=True)
+            (OUT / f"e2e-{scale}-{role}-server.log").write_text(log, encoding="utf-8")
             if "Traceback" in log:
                 result.errors.append(f"{role}: server log has a traceback")
-                OUT.mkdir(exist_ok=True)
-                (OUT / f"e2e-{scale}-{role}-server.log").write_text(log, encoding="utf-8")
     result.errors += [
         f"{c.role} {c.page} {c.kind}: {c.error}" for c in result.clicks if c.error is not None
     ]
