@@ -9,11 +9,10 @@ from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
 from kam_analytics.glossary import tier_label
 from kam_analytics.i18n import date_input_format, fmt_date, fmt_eur, fmt_number, fmt_pct, t
-from kam_analytics.metrics.account import select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
 from kam_analytics.metrics.retention import explain_signals
-from kam_analytics.page_data.account import account_years, load_account
+from kam_analytics.page_data.account import account_options, account_years, load_account
 from kam_analytics.schema import ACCOUNT_STATUSES, FEEDBACK_KINDS
 from ui.auth import require_page
 from ui.downloads import deck_download, download_table
@@ -26,7 +25,7 @@ scope = require_page(__file__)
 con, lang = get_con(), get_lang()
 st.title(tr("acc_title"))
 
-options = select_account_options(con, scope)
+options = account_options(con, scope)
 if options.empty:
     st.info(tr("acc_none"))
     st.stop()

@@ -71,3 +71,35 @@ def test_page_opens_the_first_account_and_a_search_reaches_the_last(monkeypatch,
         ]
     if page == "account":
         assert len(order) > PICKER_ROWS  # the bound is exercised (the mandate lists key accounts)
+
+
+def test_account_data_is_remembered_until_an_edit_changes_it(demo_copy):
+    """load_account is memoised per data version: a repeat computes nothing, an edit shows."""
+    import datetime as dt
+
+    from kam_analytics import cache, db
+    from kam_analytics.metrics import mandates as md
+    from kam_analytics.metrics.feedback import add_feedback
+    from kam_analytics.page_data.account import load_account
+
+    con = db.connect(demo_copy)
+    cache.clear()
+    try:
+        account = str(select_account_options(con, ADMIN)["account_id"].iloc[0])
+        year = dt.date.today().year
+        first = load_account(con, ADMIN, account_id=account, year=year).summary
+        size = cache.size()
+        again = load_account(con, ADMIN, account_id=account, year=year).summary
+        assert cache.size() == size  # nothing new was computed
+        assert again["feedback"].equals(first["feedback"])
+        add_feedback(
+            con, ADMIN, account_id=account, date=dt.date(year, 1, 2), kind="praise", comment="Gut"
+        )
+        after = load_account(con, ADMIN, account_id=account, year=year).summary
+        assert len(after["feedback"]) == len(first["feedback"]) + 1
+        md.save_mandate_answers(con, ADMIN, account, year, {q: f"A {q}" for q in md.QUESTIONS})
+        after = load_account(con, ADMIN, account_id=account, year=year).summary
+        assert [after["mandate"][q] for q in md.QUESTIONS] == [f"A {q}" for q in md.QUESTIONS]
+        assert after["mandate_answered"] == len(md.QUESTIONS)
+    finally:
+        con.close()
