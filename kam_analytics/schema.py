@@ -489,7 +489,21 @@ ORDER_DAYS = Table(
     enforce_key=False,
 )
 
-SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS,)}
+# Per account and date, the orders whose first line of its calendar year falls on that date:
+# summed over the days of a year up to a date, it is the number of distinct orders with a line
+# in that part of the year (an order with lines on several dates counts once).
+ORDER_STARTS = Table(
+    "order_starts",
+    (
+        C("account_id", "id", True),
+        C("order_date", "date", True),
+        C("orders", "bigint"),
+    ),
+    key=("account_id", "order_date"),
+    enforce_key=False,
+)
+
+SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS, ORDER_STARTS)}
 
 IMPORTABLE_TABLES: dict[str, Table] = {
     t.name: t for t in (ACCOUNTS, KAMS, ORDERS, SHIPMENTS, SERVICE_EVENTS, MANDATES, FEEDBACK)

@@ -46,6 +46,20 @@ SUMMARIES: dict[str, tuple[tuple[str, ...], str]] = {
         ORDER BY account_id, order_date  -- one account's days together: its reads skip the rest
         """,
     ),
+    "order_starts": (
+        ("orders",),
+        """
+        SELECT account_id, order_date, count(*) AS orders
+        FROM (
+            SELECT account_id, min(order_date) AS order_date
+            FROM orders
+            WHERE account_id IS NOT NULL AND order_date IS NOT NULL AND order_id IS NOT NULL
+            GROUP BY account_id, order_id, year(order_date)
+        )
+        GROUP BY account_id, order_date
+        ORDER BY account_id, order_date
+        """,
+    ),
 }
 
 
