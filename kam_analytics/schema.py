@@ -519,6 +519,24 @@ APP_TABLES: dict[str, Table] = {
 }
 ALL_TABLES: dict[str, Table] = {**IMPORTABLE_TABLES, **APP_TABLES, **SUMMARY_TABLES}
 
+# --- bookkeeping (kam_analytics/write_log.py): not data, never restored or compared ---------
+
+# One row per write of a table (table_name, writes = 1, a random token), inserted by the
+# writer inside its own transaction; the read-only copy compares each table's count and XOR of
+# tokens with the ones it recorded. Folded to one row per table now and then (same count and
+# XOR). Not in ALL_TABLES: a restore keeps the file's own log, a demo's bytes stay the same.
+WRITE_LOG = Table(
+    "write_log",
+    (
+        C("table_name", "text", True),
+        C("writes", "bigint", True),
+        C("token", "bigint", True),
+    ),
+    key=("table_name", "token"),
+    enforce_key=False,
+)
+BOOKKEEPING_TABLES: dict[str, Table] = {WRITE_LOG.name: WRITE_LOG}
+
 SEQUENCES = ("import_id_seq", "audit_id_seq", "close_id_seq")
 
 

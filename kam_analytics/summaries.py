@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import hashlib
 
-from kam_analytics import schema
+from kam_analytics import schema, write_log
+from kam_analytics.write_log import note_writes
 
 STAMP_KEY = "summaries_stamp"
 TEMP_STAMP = "summaries_stamp"  # a read-only connection's own stamp (TEMP table)
@@ -110,6 +111,7 @@ def refresh_summaries(con, tables) -> list[str]:
             "INSERT OR REPLACE INTO schema_meta VALUES (?, ?)",
             [STAMP_KEY, select_source_stamp(con)],
         )
+        note_writes(con, *names)
     return names
 
 
@@ -119,12 +121,6 @@ def _read_only(con) -> bool:
             "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchall()[0][0]
     )
-
-
-def _in_transaction(con) -> bool:
-    """Whether an explicit transaction is open (autocommit gives each statement a new id)."""
-    first = con.execute("SELECT txid_current()").fetchall()[0][0]
-    return con.execute("SELECT txid_current()").fetchall()[0][0] == first
 
 
 def _has_sources(con) -> bool:
@@ -151,7 +147,7 @@ def ensure_summaries(con) -> bool:
     if not _read_only(con):
         # inside the caller's transaction (db.ensure_schema, a close of the year) the rebuild
         # is part of it; else it gets its own
-        in_transaction = _in_transaction(con)
+        in_transaction = write_log.in_transaction(con)
         if not in_transaction:
             con.execute("BEGIN TRANSACTION")
         try:

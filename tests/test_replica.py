@@ -16,7 +16,7 @@ from tests.conftest import DATA
 def _signatures(path) -> dict:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return replica.select_table_signatures(con)
+        return replica.select_table_states(con)
     finally:
         con.close()
 
@@ -39,7 +39,7 @@ def test_copy_follows_every_write_table_by_table(demo_copy):
         write_audit(con, "t", "settings", "backup.keep", None, 3)
         second = replica.refresh_replica(con, demo_copy)
         assert second["last_import_id"] == 8
-        expected = replica.select_table_signatures(con)
+        expected = replica.select_table_states(con)
         assert _signatures(path) == expected
         ro = duckdb.connect(str(path), read_only=True)
         assert ro.execute("SELECT count(*) FROM mandates WHERE contact = 'Neu'").fetchall() == [
