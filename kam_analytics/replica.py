@@ -53,14 +53,16 @@ def select_table_states(con, catalog: str | None = None) -> dict[str, str]:
         ).fetchall()
     )
     small = [n for n in names if counts[n] <= HASHED_ROWS]
-    hashes = dict(
-        con.execute(
-            " UNION ALL ".join(
-                f"SELECT '{n}', coalesce(sum(hash(x)::HUGEINT), 0) FROM {prefix}\"{n}\" x"
-                for n in small
-            )
-        ).fetchall()
-    )
+    hashes = {}
+    if small:
+        hashes = dict(
+            con.execute(
+                " UNION ALL ".join(
+                    f"SELECT '{n}', coalesce(sum(hash(x)::HUGEINT), 0) FROM {prefix}\"{n}\" x"
+                    for n in small
+                )
+            ).fetchall()
+        )
     writes = write_log.select_write_states(con, catalog)
     return {
         n: ":".join(
