@@ -52,6 +52,7 @@ BUDGETS = {
 MEMORY_BUDGET_MB = {"xl": 2048}
 USERS = {"management": "leitung", "kam": "kam03"}
 TIMEOUT_MS = 180_000
+LOST_CLICK_MS = 15_000  # no run started this long after a click: it was lost
 
 # Installed before a timed click: notes when the app's script state becomes 'running', so
 # that "idle" means the run the click started has finished (not the page before it).
@@ -220,10 +221,20 @@ def wait_drawn(pg, started: float) -> float:
 
 
 def timed(pg, action) -> float:
-    """Install the run watcher, do `action` (a click), wait until drawn; the seconds taken."""
+    """Install the run watcher, do `action` (a click), wait until drawn; the seconds taken.
+
+    A click that starts no run within LOST_CLICK_MS (it landed while a rerun repainted the
+    sidebar, as a user's click can) is repeated once, as a user would; the time still counts
+    from the first click, so a lost click costs what it costs the user.
+    """
     pg.evaluate(WATCH_JS)
     started = time.perf_counter()
     action()
+    try:
+        pg.wait_for_function("() => window.__e2eRan", timeout=LOST_CLICK_MS, polling="raf")
+    except Exception:  # noqa: BLE001 - no run started: the click was lost
+        print(f"lost click repeated after {LOST_CLICK_MS / 1000:.0f} s", file=sys.stderr)
+        action()
     return wait_drawn(pg, started)
 
 
@@ -374,10 +385,12 @@ def measure_scale(
                 )
             result.peak_mb[role] = mem.peak / 2**20
             log = server.log_path.read_text(encoding="utf-8", errors="replace")
+            # kept for every run: the worker's refresh of the read-only copy and any slow
+            # query show there, and the temporary folder goes with the server
+            OUT.mkdir(exist_ok=True)
+            (OUT / f"e2e-{scale}-{role}-server.log").write_text(log, encoding="utf-8")
             if "Traceback" in log:
                 result.errors.append(f"{role}: server log has a traceback")
-                OUT.mkdir(exist_ok=True)
-                (OUT / f"e2e-{scale}-{role}-server.log").write_text(log, encoding="utf-8")
     result.errors += [
         f"{c.role} {c.page} {c.kind}: {c.error}" for c in result.clicks if c.error is not None
     ]

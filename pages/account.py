@@ -9,39 +9,41 @@ from kam_analytics.approvals import needs_approval
 from kam_analytics.errors import KamError
 from kam_analytics.glossary import tier_label
 from kam_analytics.i18n import date_input_format, fmt_date, fmt_eur, fmt_number, fmt_pct, t
-from kam_analytics.metrics.account import select_account_options
 from kam_analytics.metrics.feedback import add_feedback
 from kam_analytics.metrics.mandates import QUESTIONS
 from kam_analytics.metrics.retention import explain_signals
-from kam_analytics.page_data.account import account_years, load_account
+from kam_analytics.page_data.account import account_options, account_years, load_account
 from kam_analytics.schema import ACCOUNT_STATUSES, FEEDBACK_KINDS
 from ui.auth import require_page
 from ui.downloads import deck_download, download_table
 from ui.errors import show_error
 from ui.session import get_con, get_lang, tr
 from ui.text import plain
-from ui.widgets import score_input, show_table
+from ui.widgets import account_picker, score_input, show_table
 
 scope = require_page(__file__)
 con, lang = get_con(), get_lang()
 st.title(tr("acc_title"))
 
-options = select_account_options(con, scope)
+options = account_options(con, scope)
 if options.empty:
     st.info(tr("acc_none"))
     st.stop()
-names = dict(zip(options["account_id"], options["name"], strict=True))
-tiers = dict(zip(options["account_id"], options["tier"], strict=True))
 today = dt.date.today()
 years = account_years(con, scope, today)
 c_acc, c_year = st.columns([4, 1])
-account_id = c_acc.selectbox(
-    tr("acc_select"),
-    list(options["account_id"]),
-    format_func=lambda a: f"{a} {names.get(a) or ''} ({tier_label(tiers.get(a), lang)})",
-    key="acc_id",
-)
+with c_acc:
+    # key accounts first; a search reaches the others (50,000 options per run at 10x otherwise)
+    account_id = account_picker(
+        options.rename(columns={"name": "account_name"}),
+        key="acc_id",
+        label=tr("acc_select"),
+        first=True,
+    )
 year = c_year.selectbox(tr("year"), years, index=years.index(today.year), key="acc_year")
+if account_id is None:
+    st.info(tr("pick_none"))
+    st.stop()
 
 try:
     s = load_account(con, scope, account_id=account_id, year=year).summary

@@ -15,7 +15,7 @@ from ui.auth import require_page
 from ui.downloads import download_table
 from ui.errors import show_error
 from ui.session import get_con, get_lang, tr
-from ui.widgets import score_input, show_table
+from ui.widgets import account_picker, score_input, show_table
 
 scope = require_page(__file__)
 con, lang = get_con(), get_lang()
@@ -59,14 +59,17 @@ download_table(
 )
 
 st.subheader(tr("man_edit"))
-names = dict(zip(overview["account_id"], overview["name"], strict=True))
 owners = dict(zip(overview["account_id"], overview["kam_id"], strict=True))
-account_id = st.selectbox(
-    tr("col_account"),
-    list(overview["account_id"]),
-    format_func=lambda a: f"{a} {names.get(a) or ''}",
+# the overview's order; a search reaches every account without sending all as options
+account_id = account_picker(
+    overview.rename(columns={"name": "account_name"}),
     key="md_account",
+    label=tr("col_account"),
+    first=True,
 )
+if account_id is None:
+    st.info(tr("pick_none"))
+    st.stop()
 mandate = (
     data.mandate if account_id == data.account_id else md.get_mandate(con, account_id, year, scope)
 )

@@ -137,7 +137,12 @@ dims = {
     "service": tr("svc_by_service"),
     "month": tr("svc_by_month"),
 }
-for tab, dim in zip(st.tabs(list(dims.values())), dims, strict=True):
+# Lazy tabs: only the open one builds its table and download (five of each on every run took
+# a second on the 10x company); a tab click reruns the page.
+tabs = st.tabs(list(dims.values()), key="svc_dim", on_change="rerun")
+for tab, dim in zip(tabs, dims, strict=True):
+    if not tab.open:
+        continue
     with tab:
         summary = summaries[dim].copy()
         if "service_code" in summary:

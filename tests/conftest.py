@@ -70,6 +70,21 @@ def app_page_entries() -> list[tuple]:
     return [(e.path, e.label, e.icon, e.roles) for e in PAGES]
 
 
+# Pages whose tabs build only the open one (st.tabs(on_change="rerun")): page -> the tabs' key.
+LAZY_TABS = {"pages/services.py": "svc_dim"}
+
+
+def open_each_tab(at, page: str):
+    """Open each lazy tab of `page` in AppTest in turn, yielding its label after the run."""
+    key = LAZY_TABS.get(page)
+    if key is None:
+        return
+    for label in [tab.label for tab in at.tabs]:
+        at.session_state[key] = label
+        at.run()
+        yield label
+
+
 def run_cli(*args, check: bool = False, stdin: str | None = None):
     """`python -m kam_analytics ARGS` in a subprocess from the repo root; output as text."""
     import subprocess

@@ -68,3 +68,31 @@ def test_a_sign_in_does_not_change_the_data_version(con):
     assert db.data_version(con) == before
     write_audit(con, "admin", "settings.retention", "x", 1, 2)
     assert db.data_version(con) != before
+
+
+def options_like(con) -> dict:
+    """A filter_options-like result: lists of values and of tuples of values, and a frame."""
+    return {
+        "codes": ["A", "B"],
+        "accounts": [("K1", "Eins"), ("K2", "Zwei")],
+        "nested": [["x"], {"y": 1}],
+        "frame": pd.DataFrame({"n": [1]}),
+    }
+
+
+def test_lists_of_values_are_handed_out_as_new_lists(con):
+    """A caller that changes a list of the result cannot change the cached one."""
+    cache.clear()
+    fn = cache.memoised(options_like)
+    first = fn(con)
+    first["codes"].append("C")
+    first["accounts"].append(("K3", "Drei"))
+    first["nested"][0].append("z")
+    first["nested"][1]["y"] = 2
+    first["frame"].loc[0, "n"] = 9
+    again = fn(con)
+    assert again["codes"] == ["A", "B"]
+    assert again["accounts"] == [("K1", "Eins"), ("K2", "Zwei")]
+    assert again["nested"] == [["x"], {"y": 1}]
+    assert again["frame"]["n"].iloc[0] == 1
+    assert again["codes"] is not first["codes"]

@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 import ui.downloads
 from kam_analytics.i18n import t
 from tests import test_raw_walk as raw_walk
+from tests.conftest import open_each_tab
 from tests.raw_values import find_raw
 from ui.navigation import PAGES
 
@@ -189,6 +190,8 @@ def test_no_raw_value_in_any_download(walk_db, monkeypatch, role, lang):
         monkeypatch.setattr(ui.downloads, "download_table", recorder)
         at.switch_page(entry.path).run()
         assert not at.exception, (entry.path, [e.value for e in at.exception])
+        for _ in open_each_tab(at, entry.path):  # a lazy tab offers its download only when open
+            assert not at.exception, (entry.path, [e.value for e in at.exception])
         if entry.path in DRILLS:  # pick the first account: its single events download too
             box, key = DRILLS[entry.path]
             recorder.calls.clear()

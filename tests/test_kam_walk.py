@@ -41,6 +41,7 @@ from kam_analytics.errors import AccessDeniedError, KamError, NotFoundError
 from kam_analytics.glossary import key_accounts_label
 from kam_analytics.i18n import fmt_eur, t
 from kam_analytics.periods import default_as_of
+from tests.conftest import open_each_tab
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -358,6 +359,8 @@ def _walk_page(at: AppTest, page: str, record) -> None:
         prefix = "svc" if name == "services" else "gv"
         _all_years(at, f"{prefix}_year", record)
         _widen(at, f"{prefix}_kams", record)
+        for label in open_each_tab(at, f"pages/{name}.py"):
+            record(f"tab={label}")
         _select_each(at, f"{prefix}_drill_account", record)
     elif name == "profitability":
         _all_years(at, "pf_year", record)

@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from kam_analytics import db, users
 from kam_analytics.i18n import t
+from tests.conftest import open_each_tab
 from tests.raw_values import POINT_DECIMAL_INPUTS, apptest_texts, find_raw, table_problems
 from ui.navigation import PAGES, visible_pages
 
@@ -139,6 +140,9 @@ def test_no_raw_value_on_any_page(walk_db, role, lang):
         assert not at.exception, (entry.path, [e.value for e in at.exception])
         opened.append(entry.path)
         found[entry.path] = raw_findings(at, lang, allowed)
+        for _ in open_each_tab(at, entry.path):  # a lazy tab draws its table only when open
+            assert not at.exception, (entry.path, [e.value for e in at.exception])
+            found[entry.path] += raw_findings(at, lang, allowed)
     # every page the navigation offers this role was walked (admin: all of them)
     offered = [e.path for pages in visible_pages(walk_db["scopes"][role]).values() for e in pages]
     assert opened == offered

@@ -320,3 +320,41 @@ def test_services_page_kam_sees_own_accounts(monkeypatch, demo_copy):
     by_account = at.dataframe[0].value
     assert set(by_account["Kundennr."]) <= own
     assert 0 < len(own) < 120
+
+
+def test_services_tabs_build_only_the_open_table(monkeypatch, demo_copy):
+    """One summary table per run (the open tab); each tab opened shows its own grouping."""
+    from tests.conftest import open_each_tab
+
+    at = _app(monkeypatch, demo_copy)
+    at.switch_page("pages/services.py").run()
+    assert not at.exception
+    from kam_analytics.page_data.services import load_services
+    from ui.widgets import TABLE_ROWS
+
+    year = at.selectbox(key="svc_year").value
+    data = load_services(at_con(at), ALL, year=year)
+    shown = {dim: min(len(df), TABLE_ROWS) for dim, df in data.summaries.items()}
+    assert shown["account"] > shown["tier"] > 1
+    assert [t.label for t in at.tabs] == [
+        "Nach Kunde",
+        "Nach Kundenstufe",
+        "Nach KAM",
+        "Nach Leistung",
+        "Nach Monat",
+    ]
+    # the only table before the drill-down is the open tab's: by account, all its rows
+    assert len(at.dataframe) == 1
+    assert len(at.dataframe[0].value) == shown["account"]
+    rows = {}
+    for label in open_each_tab(at, "pages/services.py"):
+        assert not at.exception
+        assert len(at.dataframe) == 1
+        rows[label] = len(at.dataframe[0].value)
+    assert rows == {
+        "Nach Kunde": shown["account"],
+        "Nach Kundenstufe": shown["tier"],
+        "Nach KAM": shown["kam"],
+        "Nach Leistung": shown["service"],
+        "Nach Monat": shown["month"],
+    }

@@ -232,11 +232,12 @@ def filter_bar(
     return chosen
 
 
-def account_picker(accounts: pd.DataFrame, *, key: str, label: str):
+def account_picker(accounts: pd.DataFrame, *, key: str, label: str, first: bool = False):
     """A search box and a select box of the matching accounts (at most PICKER_ROWS, best first).
 
     `accounts` has account_id and account_name in the page's order of importance. Returns the
-    chosen account id or None. The select box keeps `key`; the search box is `<key>_search`.
+    chosen account id, or None (`first`: the first match until one is chosen). The select box
+    keeps `key`; the search box is `<key>_search`.
     """
     from kam_analytics.page_data.account_search import PICKER_ROWS, match_accounts
     from ui.session import tr
@@ -264,7 +265,7 @@ def account_picker(accounts: pd.DataFrame, *, key: str, label: str):
         label,
         list(names),
         format_func=names.get,
-        index=None,
+        index=0 if first and names else None,
         placeholder=tr("svc_pick_account") if names else tr("pick_none"),
         key=key,
         help=shown if len(matching) > PICKER_ROWS else None,

@@ -80,5 +80,6 @@ def with_abc(
     """
     abc = memoised(select_abc)(con, scope, year=year, as_of=as_of)
     out = frame.copy()
-    out["abc"] = out["account_id"].map(dict(zip(abc["account_id"], abc["abc"], strict=True)))
+    # a Series lookup, not a dict of every account: one account's page asks for one row
+    out["abc"] = out["account_id"].map(abc.set_index("account_id")["abc"])
     return out
