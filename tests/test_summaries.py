@@ -262,7 +262,6 @@ def _from_the_view(con, scope, dim, **filters) -> list[tuple]:
     params = sv._params(
         scope, f["year"], f["as_of"], f["account_id"], f["tiers"], f["kam_ids"], f["services"]
     )
-    del params["full_until"]
     keys = f"{KEYS[dim]}, " if KEYS[dim] else ""
     sql = (
         f"SELECT {keys}{MONEY_SUMS} FROM service_events_all e "

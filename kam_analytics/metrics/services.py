@@ -278,9 +278,9 @@ def select_service_events(
     `tiers`, `kam_ids`, `services` are lists (None = no filter); an empty string in `tiers` or
     `kam_ids` selects accounts without tier / without KAM.
     """
-    params = _params(scope, year, as_of, account_id, tiers, kam_ids, services)
-    del params["full_until"]  # the rows themselves: the view only
-    df = con.execute(_SQL_EVENTS, params).df()
+    df = con.execute(
+        _SQL_EVENTS, _params(scope, year, as_of, account_id, tiers, kam_ids, services)
+    ).df()
     df = _money(df, MONEY)
     df["date"] = pd.to_datetime(df["date"]).dt.date
     return df
@@ -289,7 +289,8 @@ def select_service_events(
 def _params(scope, year, as_of, account_id, tiers, kam_ids, services) -> dict:
     return {
         "kam": scope.kam_param,
-        **_period(year, as_of),
+        "year": None if year is None else int(year),
+        "as_of": cut_off(year, as_of),
         "account": account_id,
         "tiers": _as_list(tiers),
         "kams": _as_list(kam_ids),
@@ -391,7 +392,8 @@ def summarise_service_events(
     used = [c for c in _KEY_ORDER if any(c in keys for keys in sets.values())]
     ensure_summaries(con)  # reads service_months
     sql = _summary_sql(sets, used)
-    df = con.execute(sql, _params(scope, year, as_of, account_id, tiers, kam_ids, services)).df()
+    params = _params(scope, year, as_of, account_id, tiers, kam_ids, services)
+    df = con.execute(sql, {**params, **_period(year, as_of)}).df()
     df = _money(df, value_cols)
     df["events"] = df["events"].astype("int64")
     df["quantity"] = pd.to_numeric(df["quantity"]).astype("float64").fillna(0.0)
