@@ -10,6 +10,7 @@ import pandas as pd
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.schema import POLICIES, TIERS
+from kam_analytics.summaries import ensure_summaries
 from kam_analytics.write_log import writing
 
 _CODE_RE = re.compile(r"[A-Z0-9_]{1,40}")
@@ -328,6 +329,9 @@ def save_catalogue(con, edited: pd.DataFrame, username: str, scope=None) -> dict
     try:
         for row in rows:
             counts[save_service(con, row, username)] += 1
+        # the express surcharge is part of every express shipment's list value
+        # (service_events_all): its summary is rebuilt in this transaction when it changed
+        ensure_summaries(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

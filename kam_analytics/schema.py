@@ -489,7 +489,28 @@ ORDER_DAYS = Table(
     enforce_key=False,
 )
 
-SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS,)}
+# The service events (express shipments included, as the service_events_all view gives them)
+# per account, month, service and billing mode: what the services summaries and report need.
+# Months, not days: the as-of month's days are read from the view (metrics/services.py).
+SERVICE_MONTHS = Table(
+    "service_months",
+    (
+        C("account_id", "id", True),
+        C("month", "date", True),  # the month's first day; NULL for events without a date
+        C("service_code", "id", True),
+        C("billing_mode", "category", True, BILLING_MODES),
+        C("events", "bigint"),
+        C("quantity", "number"),
+        C("cost", "money"),
+        C("list_value", "money"),
+        C("billed_amount", "money"),
+        C("unbilled_value", "money"),
+    ),
+    key=("account_id", "month", "service_code", "billing_mode"),
+    enforce_key=False,
+)
+
+SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS, SERVICE_MONTHS)}
 
 IMPORTABLE_TABLES: dict[str, Table] = {
     t.name: t for t in (ACCOUNTS, KAMS, ORDERS, SHIPMENTS, SERVICE_EVENTS, MANDATES, FEEDBACK)
