@@ -208,12 +208,12 @@ def test_the_copy_keeps_the_summaries_stamp_so_a_reader_rebuilds_nothing(demo_co
         import_files(con, [DATA / "service_events_tab.txt"], username="t")
         summaries.ensure_summaries(con)  # what the app's next read does
         replica.refresh_replica(con, demo_copy)
-        stamp = summaries.select_stored_stamp(con)
+        stamps = {n: summaries.select_stored_stamp(con, n) for n in summaries.SUMMARIES}
     finally:
         con.close()
     ro = duckdb.connect(str(replica.replica_path(demo_copy)), read_only=True)
     try:
-        assert summaries.select_stored_stamp(ro) == stamp
+        assert {n: summaries.select_stored_stamp(ro, n) for n in summaries.SUMMARIES} == stamps
         assert summaries.ensure_summaries(ro) is False
     finally:
         ro.close()

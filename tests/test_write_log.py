@@ -201,12 +201,14 @@ def write_paths(tmp_path: Path):
     def do_restore(con):
         backup.restore_into(con, ctx["backup"], "admin")
 
-    imported = {"service_events", "import_log", "audit_log", "figure_snapshots", "accounts"}
-    updated = {"service_events", "import_log", "audit_log", "figure_snapshots", "import_changes"}
+    # service events feed the service_months summary, refreshed in the same transaction
+    events = {"service_events", "service_months"}
+    imported = {*events, "import_log", "audit_log", "figure_snapshots", "accounts"}
+    updated = {*events, "import_log", "audit_log", "figure_snapshots", "import_changes"}
     return [
         ("import", imported, do_import),
         ("import that updates", updated, do_update_import),
-        ("undo", {"service_events", "import_log", "audit_log", "figure_snapshots"}, do_undo),
+        ("undo", {*events, "import_log", "audit_log", "figure_snapshots"}, do_undo),
         ("inbox source", {"import_log"}, do_inbox_source),
         ("KAM survey", {"feedback", "feedback_reviews", "audit_log"}, do_kam_survey),
         ("approval", {"feedback_reviews", "audit_log"}, do_approve),
@@ -297,6 +299,7 @@ NOT_NOTED = {
     ("replica.py", "_refill"): "writes the copy, not the database",
     ("db.py", "ensure_schema"): "schema_meta only (never compared; the copy refills it)",
     ("summaries.py", "_insert_summary"): "refresh_summaries notes; else TEMP tables",
+    ("summaries.py", "ensure_summaries"): "read-write: refresh_summaries notes; else TEMP tables",
     ("write_log.py", "note_writes"): "the log itself",
     ("write_log.py", "fold_write_log"): "the log itself, states unchanged",
     ("demo.py", "_log_import"): "write_demo notes every table of the new company",
