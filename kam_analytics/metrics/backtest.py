@@ -25,6 +25,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
@@ -147,7 +148,7 @@ def backtest_frame(
         satisfaction_change=pop["sat_change"],
     )
     pop["recency"] = pop["days_since_last_order"].astype(float)
-    pop["lost"] = ~pop["account_id"].isin(list(ended)).to_numpy(bool)
+    pop["lost"] = np.fromiter((a not in ended for a in pop["account_id"].tolist()), bool, len(pop))
     return pop[[*cols, "lost"]].reset_index(drop=True)
 
 

@@ -394,10 +394,23 @@ def compute_retention(
     return out
 
 
-def _optional(values: np.ndarray, kind=float) -> list:
-    # NaN -> None: the frame then types the column as a list of Python values would be
-    # (float64 with NaN, int64 when nothing is missing, object None when nothing is known)
-    return [None if v != v else kind(v) for v in values.tolist()]
+def _optional(values: np.ndarray, integral: bool = False):
+    # typed as a list of Python numbers with None for NaN would be: float64 with NaN, int64
+    # when nothing is missing, object None when nothing is known (without boxing 50,000 floats)
+    missing = np.isnan(values)
+    if missing.all():
+        return [None] * len(values)
+    if integral and not missing.any():
+        return values.astype(np.int64)
+    return values
+
+
+def _listed(series: pd.Series):
+    # what a list of the column's Python values would be typed as; dates with a value keep
+    # their unit without boxing every Timestamp
+    if series.dtype.kind == "M" and series.notna().any():
+        return series.to_numpy()
+    return series.tolist()
 
 
 def apply_rules(
@@ -435,7 +448,8 @@ def apply_rules(
         satisfaction_change=sat_change,
         mandate_answered=answered if check_mandate else None,
     )
-    last_dates = [d.date() if d is not pd.NaT else None for d in last.tolist()]
+    last_dates = last.dt.date.to_numpy(dtype=object, copy=True)
+    last_dates[last.isna().to_numpy()] = None
     return pd.DataFrame(
         {
             "account_id": df["account_id"].tolist(),
@@ -452,17 +466,17 @@ def apply_rules(
             "lost": is_lost(active_start, active_end),
             "at_risk": fired.any(axis=1).to_numpy(bool),
             "signals": signals_text(fired).tolist(),
-            "first_order": df["first_order"].tolist(),
-            "last_order": last_dates,
-            "days_since_last_order": _optional(gap_days, int),
+            "first_order": _listed(df["first_order"]),
+            "last_order": last_dates.tolist(),
+            "days_since_last_order": _optional(gap_days, integral=True),
             "order_dates": n_dates,
             "median_gap_days": _optional(median_gap),
             "gap_limit_days": _optional(gap_limit),
-            "revenue_t12": [round(v, 2) for v in rev_t12.tolist()],
-            "revenue_prev12": [round(v, 2) for v in rev_prev.tolist()],
+            "revenue_t12": np.array([round(v, 2) for v in rev_t12.tolist()], dtype=float),
+            "revenue_prev12": np.array([round(v, 2) for v in rev_prev.tolist()], dtype=float),
             "revenue_change": _optional(rev_change),
             "sat_latest": _optional(sat_latest),
-            "sat_latest_date": df["sat_latest_date"].tolist(),
+            "sat_latest_date": _listed(df["sat_latest_date"]),
             "sat_previous": _optional(sat_prev),
             "sat_change": _optional(sat_change),
             "mandate_answered": answered,
