@@ -3,8 +3,8 @@
 Two daemon threads on the app's shared connection (each with its own cursor):
 - the heartbeat, every 2 s, so that command-line processes know the app serves the file;
 - the worker, every second: requests of command-line processes (kam_analytics/app_channel.py),
-  the inbox (kam_analytics/inbox.py), and the read-only copy after every write
-  (kam_analytics/replica.py).
+  the inbox (kam_analytics/inbox.py), the read-only copy after every write
+  (kam_analytics/replica.py), and folding the write log (kam_analytics/write_log.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from kam_analytics import app_channel, backup, db, replica
+from kam_analytics import app_channel, backup, db, replica, write_log
 from kam_analytics.errors import KamError
 from kam_analytics.inbox import Inbox, inbox_dir
 
@@ -100,13 +100,14 @@ class AppWorker:
             self.stop_event.wait(pause)
 
     def tick(self, cur) -> None:
-        """One round: requests, inbox, read-only copy."""
+        """One round: requests, inbox, read-only copy, folding the write log."""
         for request in app_channel.pending_requests(self.db_path):
             self.handle(cur, request)
         if self.inbox is None:
             self.inbox = Inbox(inbox_dir(self.db_path, cur), self.db_path)
         self.inbox.scan(cur)
         self.refresh_if_changed(cur)
+        write_log.fold_write_log(cur)  # sign-ins add a row a minute; a count when nothing to do
 
     def refresh_if_changed(self, cur) -> None:
         """Rewrite the read-only copy when something was written since the last one."""

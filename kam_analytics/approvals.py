@@ -22,6 +22,7 @@ from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
 from kam_analytics.errors import ConfigError, FourEyesError, NotFoundError, Reason
+from kam_analytics.write_log import writing
 
 
 def needs_approval(scope: Scope, kind: str) -> bool:
@@ -31,11 +32,12 @@ def needs_approval(scope: Scope, kind: str) -> bool:
 
 def insert_review(con, feedback_id: str, username: str) -> None:
     """Mark a new feedback entry as pending approval."""
-    con.execute(
-        "INSERT INTO feedback_reviews (feedback_id, status, entered_by, entered_at) "
-        "VALUES (?, 'pending', ?, ?)",
-        [feedback_id, username, dt.datetime.now()],
-    )
+    with writing(con, "feedback_reviews"):
+        con.execute(
+            "INSERT INTO feedback_reviews (feedback_id, status, entered_by, entered_at) "
+            "VALUES (?, 'pending', ?, ?)",
+            [feedback_id, username, dt.datetime.now()],
+        )
 
 
 def select_reviews(
@@ -101,11 +103,12 @@ def decide_survey(con, scope: Scope, feedback_id: str, approve: bool) -> dict:
     status = "approved" if approve else "rejected"
     con.execute("BEGIN TRANSACTION")
     try:
-        changed = con.execute(
-            "UPDATE feedback_reviews SET status = ?, decided_by = ?, decided_at = ? "
-            "WHERE feedback_id = ? AND status = 'pending'",
-            [status, scope.username, dt.datetime.now(), feedback_id],
-        ).fetchall()[0][0]
+        with writing(con, "feedback_reviews"):
+            changed = con.execute(
+                "UPDATE feedback_reviews SET status = ?, decided_by = ?, decided_at = ? "
+                "WHERE feedback_id = ? AND status = 'pending'",
+                [status, scope.username, dt.datetime.now(), feedback_id],
+            ).fetchall()[0][0]
         if not changed:  # another session decided between our read and this write
             raise _already_decided(feedback_id, _select_review(con, feedback_id, scope)["status"])
         write_audit(

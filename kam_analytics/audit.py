@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.write_log import writing
 
 # The log holds every KAM's pay, ratings and survey approvals: the admins who keep the data and
 # management (the second pair of eyes on bonus figures) read it; KAMs do not.
@@ -37,11 +38,12 @@ def _to_json(value) -> str | None:
 
 def write_audit(con, username: str, action: str, target: str = "", old=None, new=None) -> None:
     """Append one audit entry; old/new are any JSON-serialisable values (never passwords)."""
-    con.execute(
-        'INSERT INTO audit_log (audit_id, "at", username, action, target, old_value, new_value) '
-        "VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?)",
-        [dt.datetime.now(), username, action, target, _to_json(old), _to_json(new)],
-    )
+    with writing(con, "audit_log"):
+        con.execute(
+            'INSERT INTO audit_log (audit_id, "at", username, action, target, old_value, new_value) '
+            "VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?)",
+            [dt.datetime.now(), username, action, target, _to_json(old), _to_json(new)],
+        )
 
 
 def select_audit(

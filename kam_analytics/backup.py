@@ -25,6 +25,7 @@ import duckdb
 from kam_analytics import db, schema
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import DatabaseError, Reason, SchemaTooNewError
+from kam_analytics.write_log import note_writes
 
 COPY_PREFIX = "copy."
 DEFAULT_KEEP = 10  # automatic backups kept per database (setting backup.keep, $KAM_BACKUP_KEEP)
@@ -232,6 +233,9 @@ def restore_into(con, source, username: str) -> dict:
                         counts[name] = cur.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][
                             0
                         ]
+                    # the file keeps its own write log (a restored one could repeat the
+                    # states the read-only copy recorded); every table is a new write
+                    note_writes(cur, *counts)
                     for seq in schema.SEQUENCES:
                         # Never backwards: ids stay unique over time, so caches keyed by them
                         # cannot mistake the restored state for an older one.

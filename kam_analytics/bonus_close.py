@@ -29,6 +29,7 @@ from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.i18n import fmt_date, fmt_eur, fmt_pct, t
 from kam_analytics.metrics.bonus import BonusFigures, KamStanding, compute_standings
 from kam_analytics.settings_store import BonusPlan
+from kam_analytics.write_log import writing
 
 # --- a standing as JSON and back ---------------------------------------------------------------
 
@@ -163,16 +164,17 @@ def _close_year(con, scope: Scope, year: int, today: dt.date) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         close_id = con.execute("SELECT nextval('close_id_seq')").fetchall()[0][0]
-        con.execute(
-            "INSERT INTO year_closes (close_id, year, closed_at, closed_by) VALUES (?, ?, ?, ?)",
-            [close_id, year, dt.datetime.now(), scope.username],
-        )
-        for s in standings:
+        with writing(con, "year_closes", "bonus_statements"):
             con.execute(
-                "INSERT INTO bonus_statements (close_id, kam_id, year, bonus, statement) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [close_id, s.kam_id, year, s.now.bonus, standing_to_json(s)],
+                "INSERT INTO year_closes (close_id, year, closed_at, closed_by) VALUES (?, ?, ?, ?)",
+                [close_id, year, dt.datetime.now(), scope.username],
             )
+            for s in standings:
+                con.execute(
+                    "INSERT INTO bonus_statements (close_id, kam_id, year, bonus, statement) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [close_id, s.kam_id, year, s.now.bonus, standing_to_json(s)],
+                )
         write_audit(
             con,
             scope.username,
@@ -201,11 +203,12 @@ def reopen_year(con, scope: Scope, year: int, reason: str) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         # every close of the year in force (there is one; never leave a second one behind)
-        con.execute(
-            "UPDATE year_closes SET reopened_at = ?, reopened_by = ?, reopen_reason = ? "
-            "WHERE year = ? AND reopened_at IS NULL",
-            [dt.datetime.now(), scope.username, reason, year],
-        )
+        with writing(con, "year_closes"):
+            con.execute(
+                "UPDATE year_closes SET reopened_at = ?, reopened_by = ?, reopen_reason = ? "
+                "WHERE year = ? AND reopened_at IS NULL",
+                [dt.datetime.now(), scope.username, reason, year],
+            )
         write_audit(
             con,
             scope.username,

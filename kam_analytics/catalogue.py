@@ -10,6 +10,8 @@ import pandas as pd
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.schema import POLICIES, TIERS
+from kam_analytics.summaries import ensure_summaries
+from kam_analytics.write_log import writing
 
 _CODE_RE = re.compile(r"[A-Z0-9_]{1,40}")
 
@@ -148,24 +150,26 @@ def default_policy(service_code: str, tier: str, exclusive: bool) -> str:
 
 def seed_catalogue(con) -> None:
     """Insert the default catalogue where a service code is missing (keeps user edits)."""
-    for order, (code, de, en, unit, cost, value, _excl) in enumerate(DEFAULT_SERVICES, 1):
-        con.execute(
-            "INSERT OR IGNORE INTO service_catalogue "
-            "(service_code, name_de, name_en, unit, cost, list_value, active, sort_order) "
-            "VALUES (?, ?, ?, ?, ?, ?, TRUE, ?)",
-            [code, de, en, unit, cost, value, order],
-        )
+    with writing(con, "service_catalogue"):
+        for order, (code, de, en, unit, cost, value, _excl) in enumerate(DEFAULT_SERVICES, 1):
+            con.execute(
+                "INSERT OR IGNORE INTO service_catalogue "
+                "(service_code, name_de, name_en, unit, cost, list_value, active, sort_order) "
+                "VALUES (?, ?, ?, ?, ?, ?, TRUE, ?)",
+                [code, de, en, unit, cost, value, order],
+            )
 
 
 def seed_matrix(con, year: int) -> None:
     """Insert the default entitlement matrix for `year` where cells are missing."""
-    for code, _de, _en, _unit, _cost, _value, exclusive in DEFAULT_SERVICES:
-        for tier in ("KEY", "A", "B", "C"):
-            con.execute(
-                "INSERT OR IGNORE INTO entitlement_matrix (year, service_code, tier, policy) "
-                "VALUES (?, ?, ?, ?)",
-                [year, code, tier, default_policy(code, tier, exclusive)],
-            )
+    with writing(con, "entitlement_matrix"):
+        for code, _de, _en, _unit, _cost, _value, exclusive in DEFAULT_SERVICES:
+            for tier in ("KEY", "A", "B", "C"):
+                con.execute(
+                    "INSERT OR IGNORE INTO entitlement_matrix (year, service_code, tier, policy) "
+                    "VALUES (?, ?, ?, ?)",
+                    [year, code, tier, default_policy(code, tier, exclusive)],
+                )
 
 
 # --- reading and editing the catalogue ------------------------------------------------------
@@ -276,10 +280,11 @@ def save_service(con, row: dict, username: str) -> str:
         if not changed:
             return "unchanged"
         sets = ", ".join(f"{k} = ?" for k in changed)
-        con.execute(
-            f"UPDATE service_catalogue SET {sets} WHERE service_code = ?",
-            [*changed.values(), new["service_code"]],
-        )
+        with writing(con, "service_catalogue"):
+            con.execute(
+                f"UPDATE service_catalogue SET {sets} WHERE service_code = ?",
+                [*changed.values(), new["service_code"]],
+            )
         write_audit(
             con,
             username,
@@ -293,10 +298,11 @@ def save_service(con, row: dict, username: str) -> str:
         top = con.execute("SELECT max(sort_order) FROM service_catalogue").fetchall()[0][0]
         new["sort_order"] = (top or 0) + 1
     cols = list(CATALOGUE_COLUMNS)
-    con.execute(
-        f"INSERT INTO service_catalogue ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        [new[c] for c in cols],
-    )
+    with writing(con, "service_catalogue"):
+        con.execute(
+            f"INSERT INTO service_catalogue ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [new[c] for c in cols],
+        )
     write_audit(con, username, "catalogue_add", new["service_code"], None, new)
     return "added"
 
@@ -323,6 +329,9 @@ def save_catalogue(con, edited: pd.DataFrame, username: str, scope=None) -> dict
     try:
         for row in rows:
             counts[save_service(con, row, username)] += 1
+        # the express surcharge is part of every express shipment's list value
+        # (service_events_all): its summary is rebuilt in this transaction when it changed
+        ensure_summaries(con)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -405,12 +414,13 @@ def matrix_wide(matrix: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_cells(con, year: int, cells: dict[tuple[str, str], str]) -> None:
-    for (code, tier), policy in cells.items():
-        con.execute(
-            "INSERT OR REPLACE INTO entitlement_matrix (year, service_code, tier, policy) "
-            "VALUES (?, ?, ?, ?)",
-            [year, code, tier, policy],
-        )
+    with writing(con, "entitlement_matrix"):
+        for (code, tier), policy in cells.items():
+            con.execute(
+                "INSERT OR REPLACE INTO entitlement_matrix (year, service_code, tier, policy) "
+                "VALUES (?, ?, ?, ?)",
+                [year, code, tier, policy],
+            )
 
 
 def copy_matrix(con, from_year: int | None, to_year: int, username: str = "system") -> int:
@@ -419,7 +429,8 @@ def copy_matrix(con, from_year: int | None, to_year: int, username: str = "syste
     cells = {(r.service_code, r.tier): r.policy for r in matrix.itertuples()}
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM entitlement_matrix WHERE year = ?", [int(to_year)])
+        with writing(con, "entitlement_matrix"):
+            con.execute("DELETE FROM entitlement_matrix WHERE year = ?", [int(to_year)])
         _write_cells(con, int(to_year), cells)
         write_audit(
             con,

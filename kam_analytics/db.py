@@ -359,7 +359,7 @@ def migrate_additive(con) -> None:
         ).fetchall()
     }
     tables = {t for t, _ in existing}
-    for table in schema.ALL_TABLES.values():
+    for table in {**schema.ALL_TABLES, **schema.BOOKKEEPING_TABLES}.values():
         if table.name not in tables:
             con.execute(schema.create_table_sql(table))
             continue

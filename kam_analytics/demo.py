@@ -44,6 +44,7 @@ from numpy.random import PCG64, Generator
 from kam_analytics import catalogue, db, schema
 from kam_analytics.settings_store import upsert_setting
 from kam_analytics.summaries import refresh_summaries, summary_sources
+from kam_analytics.write_log import note_writes
 
 STORIES = {
     "slipping_key_account": (
@@ -487,6 +488,8 @@ def write_demo(
             "UPDATE schema_meta SET value = ? WHERE key = 'database_id'",
             [f"demo-{scale}-{seed}-{today.isoformat()}"],
         )
+        # a new company: every table changed (a copy beside an older file at this path)
+        note_writes(con, *(name for name in schema.ALL_TABLES if name != "schema_meta"))
         con.execute("COMMIT")
         if with_users:
             from kam_analytics.users import seed_demo_users

@@ -20,6 +20,7 @@ from kam_analytics.errors import ConfigError, Reason
 from kam_analytics.metrics.giveaways import FINDINGS, select_findings
 from kam_analytics.periods import resolve_period
 from kam_analytics.schema import DEPARTMENTS, TIERS
+from kam_analytics.write_log import writing
 
 # The default owner of each default service; a service added later belongs to inside sales
 # (the key account manager's own team) until an admin says otherwise.
@@ -85,11 +86,12 @@ def save_department(con, scope: Scope, service_code: str, department: str) -> No
     old = str(current.at[service_code, "department"])
     if old == department and bool(current.at[service_code, "chosen"]):
         return
-    con.execute(
-        "INSERT OR REPLACE INTO service_departments (service_code, department, updated_at,"
-        " updated_by) VALUES (?, ?, ?, ?)",
-        [service_code, department, dt.datetime.now(), scope.username],
-    )
+    with writing(con, "service_departments"):
+        con.execute(
+            "INSERT OR REPLACE INTO service_departments (service_code, department, updated_at,"
+            " updated_by) VALUES (?, ?, ?, ?)",
+            [service_code, department, dt.datetime.now(), scope.username],
+        )
     write_audit(con, scope.username, "department_change", service_code, old, department)
 
 

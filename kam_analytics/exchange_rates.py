@@ -14,6 +14,7 @@ import pandas as pd
 
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import ConfigError, Reason
+from kam_analytics.write_log import writing
 
 BASE_CURRENCY = "EUR"
 
@@ -36,20 +37,22 @@ def upsert_rate(con, currency: str, year: int, month: int, units_per_eur, userna
         raise ConfigError(
             Reason.RATE_BAD_VALUE, currency=code, rate=str(units_per_eur), year=year, month=month
         )
-    con.execute(
-        "INSERT OR REPLACE INTO exchange_rates (currency, year, month, units_per_eur, "
-        "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
-        [code, int(year), int(month), rate, dt.datetime.now(), username],
-    )
+    with writing(con, "exchange_rates"):
+        con.execute(
+            "INSERT OR REPLACE INTO exchange_rates (currency, year, month, units_per_eur, "
+            "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+            [code, int(year), int(month), rate, dt.datetime.now(), username],
+        )
     write_audit(con, username, "exchange_rate", f"{code}:{year}:{month}", None, {"rate": rate})
 
 
 def delete_rate(con, currency: str, year: int, month: int = 0, username="system") -> None:
     """Remove one rate."""
-    con.execute(
-        "DELETE FROM exchange_rates WHERE currency = ? AND year = ? AND month = ?",
-        [str(currency).upper(), int(year), int(month)],
-    )
+    with writing(con, "exchange_rates"):
+        con.execute(
+            "DELETE FROM exchange_rates WHERE currency = ? AND year = ? AND month = ?",
+            [str(currency).upper(), int(year), int(month)],
+        )
     write_audit(con, username, "exchange_rate_delete", f"{currency}:{year}:{month}", None, None)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from kam_analytics import backup, db
 from kam_analytics.audit import write_audit
 from kam_analytics.errors import KamError, Problem, Reason
+from kam_analytics.write_log import writing
 
 INBOX_ENV = "KAM_INBOX"
 SETTLE_ENV = "KAM_INBOX_SETTLE"
@@ -214,12 +215,13 @@ def _move(path: Path, folder: Path) -> Path:
 
 def update_import_source(con, import_ids: list[int], source: str) -> None:
     """Note the source (Inbox, cli) in the notes of these import_log rows."""
-    for import_id in import_ids:
-        con.execute(
-            "UPDATE import_log SET notes = json_merge_patch(coalesce(notes, '{}'), ?) "
-            "WHERE import_id = ?",
-            [json.dumps({"source": source}), import_id],
-        )
+    with writing(con, "import_log"):
+        for import_id in import_ids:
+            con.execute(
+                "UPDATE import_log SET notes = json_merge_patch(coalesce(notes, '{}'), ?) "
+                "WHERE import_id = ?",
+                [json.dumps({"source": source}), import_id],
+            )
 
 
 def _unexpected(exc: Exception) -> KamError:

@@ -3,6 +3,15 @@
 The app rewrites `<db stem>.readonly.duckdb` (one consistent state, renamed into place) after
 every write; `info`, `report`, `imports list`, `users list` and `deck` open it read-only while
 the app holds the database itself, and say as of which import and time they answer.
+
+What changed is decided per table by `select_table_states`: the table's writes in the write
+log (every product writer notes them in its own transaction, kam_analytics/write_log.py), its
+row count, and for a table of at most `HASHED_ROWS` rows the sum of its row hashes; a change
+of any table's columns makes a full copy. Nothing reads the large tables' rows for it (at the
+10x company hashing every row took 4.5 s per check).
+Limit: an UPDATE by plain SQL (a test, a tool) of a table larger than `HASHED_ROWS` that keeps
+its row count and notes no write is not seen; such a writer calls `write_log.note_writes`, or
+the copy is deleted (the next round makes a full one).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from kam_analytics import backup, db, schema
+from kam_analytics import backup, db, schema, write_log
 from kam_analytics.errors import DatabaseLockedError, Reason
 
 SUFFIX = ".readonly.duckdb"
@@ -30,15 +39,37 @@ def is_replica(path) -> bool:
     return str(path).endswith(SUFFIX)
 
 
-def select_table_signatures(con, catalog: str | None = None) -> dict[str, str]:
-    """Row count and sum of row hashes per declared table (changes with any row's content)."""
+HASHED_ROWS = 100_000  # a table of at most this many rows is also compared by its rows' hash
+
+
+def select_table_states(con, catalog: str | None = None) -> dict[str, str]:
+    """Per declared table: its writes in the write log, its row count and, for a small table,
+    the sum of its row hashes (a few milliseconds for the 10x company)."""
     prefix = f'"{catalog}".' if catalog else ""
-    parts = " UNION ALL ".join(
-        f"SELECT '{name}', count(*), coalesce(sum(hash(x)::HUGEINT), 0) FROM {prefix}\"{name}\" x"
-        for name in schema.ALL_TABLES
-        if name != "schema_meta"
+    names = [name for name in schema.ALL_TABLES if name != "schema_meta"]
+    counts = dict(
+        con.execute(
+            " UNION ALL ".join(f"SELECT '{n}', count(*) FROM {prefix}\"{n}\"" for n in names)
+        ).fetchall()
     )
-    return {name: f"{n}:{h}" for name, n, h in con.execute(parts).fetchall()}
+    small = [n for n in names if counts[n] <= HASHED_ROWS]
+    hashes = {}
+    if small:
+        hashes = dict(
+            con.execute(
+                " UNION ALL ".join(
+                    f"SELECT '{n}', coalesce(sum(hash(x)::HUGEINT), 0) FROM {prefix}\"{n}\" x"
+                    for n in small
+                )
+            ).fetchall()
+        )
+    writes = write_log.select_write_states(con, catalog)
+    return {
+        n: ":".join(
+            [writes.get(n, "0:0"), str(counts[n]), *([str(hashes[n])] if n in hashes else [])]
+        )
+        for n in names
+    }
 
 
 def select_columns_fingerprint(con, catalog: str) -> str:
@@ -51,83 +82,83 @@ def select_columns_fingerprint(con, catalog: str) -> str:
     return json.dumps(rows)
 
 
+def select_changed_tables(cur, main: str, copy: str) -> tuple[dict, list[str]] | None:
+    """The states of `main`'s tables now and the tables whose state differs from the one the
+    copy `copy` recorded; None when the copy cannot be brought up to date (no record of its
+    tables, other columns): then a full copy is due.
+
+    The one comparison: the check at a server start and the refill after a write both use it.
+    """
+    old = backup.read_copy_meta(cur, copy)
+    if not old.get("tables"):
+        return None
+    if select_columns_fingerprint(cur, main) != select_columns_fingerprint(cur, copy):
+        return None
+    before = json.loads(old["tables"])
+    now = select_table_states(cur, main)
+    return now, [name for name, state in now.items() if before.get(name) != state]
+
+
 def refresh_replica(con, db_path) -> dict:
     """Bring the read-only copy up to date: only the changed tables, else a full copy.
 
     A full copy is made when there is no previous copy, the columns differ (a migration) or
-    the file has grown to 1.5 times the database's size.
+    the file has grown to 1.5 times the database's size. When nothing changed, the file is
+    left as it is (a server start with a current copy must not rewrite gigabytes).
     """
     path = replica_path(db_path)
     main_file = db.resolve_db_path(db_path)
     if path.exists() and path.stat().st_size <= 1.5 * max(main_file.stat().st_size, 1):
-        meta = read_meta_if_current(con, path)
-        if meta is not None:
-            return meta
         meta = update_copy(con, path, path)
         if meta is not None:
             return meta
     return _full(con, path)
 
 
-def read_meta_if_current(con, path: Path) -> dict | None:
-    """The copy's facts when every table's signature and column still match, else None.
-
-    Why: at a server start the copy is usually current; copying and rewriting its file (the
-    size of the database) only to find nothing changed competed with the first page. A write
-    after this check changes the write mark, so the worker's next round refreshes again.
-    """
-    cur = con.cursor()
-    main = cur.execute("SELECT current_database()").fetchall()[0][0]
-    try:
-        cur.execute(f"ATTACH {backup.sql_string(path)} AS kam_replica_check (READ_ONLY)")
-    except Exception:  # noqa: BLE001 - an unreadable copy is simply rewritten
-        cur.close()
-        return None
-    try:
-        old = backup.read_copy_meta(cur, "kam_replica_check")
-        if not old.get("tables"):
-            return None
-        if select_columns_fingerprint(cur, main) != select_columns_fingerprint(
-            cur, "kam_replica_check"
-        ):
-            return None
-        if json.loads(old["tables"]) != select_table_signatures(cur, main):
-            return None
-        return {k: v for k, v in old.items() if k != "tables"}
-    finally:
-        cur.execute("DETACH kam_replica_check")
-        cur.close()
-
-
 def update_copy(con, base: Path, target: Path) -> dict | None:
     """Write to `target` the copy `base` with every changed table refilled from the database.
 
-    `base` is copied to a temporary file first (it is never changed in place), the tables
-    whose signature differs are dropped and refilled with their declared keys in one
-    transaction (one consistent state), and the result is renamed into place. Returns the
-    copy's facts, or None when `base` cannot be brought up to date (no signatures, other
-    columns): then a full copy is due.
+    One read transaction of the database finds the changed tables (select_changed_tables)
+    and refills them, so the copy is one consistent state. `base` is never changed in place:
+    it is copied to a temporary file, refilled and renamed into place; when nothing changed
+    and `target` is `base`, nothing is written. Returns the copy's facts, or None when `base`
+    cannot be brought up to date: then a full copy is due.
     """
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        shutil.copyfile(base, tmp)
-    except OSError:
-        return None
     cur = con.cursor()
     main = cur.execute("SELECT current_database()").fetchall()[0][0]
-    cur.execute(f"ATTACH {backup.sql_string(tmp)} AS kam_replica (READ_WRITE)")
+    try:
+        cur.execute(f"ATTACH {backup.sql_string(base)} AS kam_replica_base (READ_ONLY)")
+    except Exception:  # noqa: BLE001 - an unreadable copy is simply rewritten
+        cur.close()
+        return None
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    attached = False
     meta = None
     try:
         cur.execute("BEGIN TRANSACTION")
         try:
-            meta = _update_tables(cur, main)
+            found = select_changed_tables(cur, main, "kam_replica_base")
+            if found is not None and not found[1] and Path(base) == Path(target):
+                old = backup.read_copy_meta(cur, "kam_replica_base")
+                cur.execute("ROLLBACK")
+                return {k: v for k, v in old.items() if k != "tables"}
+            if found is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(base, tmp)
+                cur.execute(f"ATTACH {backup.sql_string(tmp)} AS kam_replica (READ_WRITE)")
+                attached = True
+                meta = _refill(cur, main, *found)
             cur.execute("COMMIT" if meta is not None else "ROLLBACK")
+        except OSError:
+            cur.execute("ROLLBACK")
+            meta = None
         except BaseException:
             cur.execute("ROLLBACK")
             raise
     finally:
-        cur.execute("DETACH kam_replica")
+        if attached:
+            cur.execute("DETACH kam_replica")
+        cur.execute("DETACH kam_replica_base")
         cur.close()
         if meta is None:
             tmp.unlink(missing_ok=True)
@@ -137,18 +168,9 @@ def update_copy(con, base: Path, target: Path) -> dict | None:
     return meta
 
 
-def _update_tables(cur, main: str) -> dict | None:
+def _refill(cur, main: str, states: dict, changed: list[str]) -> dict:
     """Inside the transaction: refill the changed tables of kam_replica from `main`."""
-    old = backup.read_copy_meta(cur, "kam_replica")
-    if not old.get("tables") or select_columns_fingerprint(cur, main) != select_columns_fingerprint(
-        cur, "kam_replica"
-    ):
-        return None
-    before = json.loads(old["tables"])
-    now = select_table_signatures(cur, main)
-    for name, sig in now.items():
-        if before.get(name) == sig:
-            continue
+    for name in changed:
         table = schema.ALL_TABLES[name]
         cols = ", ".join(f'"{c.name}"' for c in schema.table_columns(table))
         # Drop and re-create: deleting every row instead makes the commit rewrite the table
@@ -160,16 +182,26 @@ def _update_tables(cur, main: str) -> dict | None:
         cur.execute(
             f'INSERT INTO kam_replica."{name}" ({cols}) SELECT {cols} FROM "{main}"."{name}"'
         )
+    # Small and always refilled: the write log (a backup made from the copy carries it) and
+    # the file's own keys (the summaries' stamp: a stale one makes every reader rebuild them).
+    cur.execute("DELETE FROM kam_replica.write_log")
+    cur.execute(f'INSERT INTO kam_replica.write_log SELECT * FROM "{main}".write_log')
+    cur.execute("DELETE FROM kam_replica.schema_meta")
+    cur.execute(
+        f'INSERT INTO kam_replica.schema_meta SELECT * FROM "{main}".schema_meta '
+        "WHERE NOT starts_with(key, ?)",
+        [backup.COPY_PREFIX],
+    )
     meta = backup.write_copy_meta(cur, "kam_replica", main)
     cur.execute(
         "INSERT INTO kam_replica.schema_meta VALUES (?, ?)",
-        [backup.COPY_PREFIX + "tables", json.dumps(now)],
+        [backup.COPY_PREFIX + "tables", json.dumps(states)],
     )
     return meta
 
 
 def _full(con, path: Path) -> dict:
-    return backup.copy_database(con, path, extra=select_table_signatures)
+    return backup.copy_database(con, path, extra=select_table_states)
 
 
 def read_replica_meta(db_path) -> dict:

@@ -503,7 +503,28 @@ ORDER_STARTS = Table(
     enforce_key=False,
 )
 
-SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS, ORDER_STARTS)}
+# The service events (express shipments included, as the service_events_all view gives them)
+# per account, month, service and billing mode: what the services summaries and report need.
+# Months, not days: the as-of month's days are read from the view (metrics/services.py).
+SERVICE_MONTHS = Table(
+    "service_months",
+    (
+        C("account_id", "id", True),
+        C("month", "date", True),  # the month's first day; NULL for events without a date
+        C("service_code", "id", True),
+        C("billing_mode", "category", True, BILLING_MODES),
+        C("events", "bigint"),
+        C("quantity", "number"),
+        C("cost", "money"),
+        C("list_value", "money"),
+        C("billed_amount", "money"),
+        C("unbilled_value", "money"),
+    ),
+    key=("account_id", "month", "service_code", "billing_mode"),
+    enforce_key=False,
+)
+
+SUMMARY_TABLES: dict[str, Table] = {t.name: t for t in (ORDER_DAYS, ORDER_STARTS, SERVICE_MONTHS)}
 
 IMPORTABLE_TABLES: dict[str, Table] = {
     t.name: t for t in (ACCOUNTS, KAMS, ORDERS, SHIPMENTS, SERVICE_EVENTS, MANDATES, FEEDBACK)
@@ -532,6 +553,24 @@ APP_TABLES: dict[str, Table] = {
     )
 }
 ALL_TABLES: dict[str, Table] = {**IMPORTABLE_TABLES, **APP_TABLES, **SUMMARY_TABLES}
+
+# --- bookkeeping (kam_analytics/write_log.py): not data, never restored or compared ---------
+
+# One row per write of a table (table_name, writes = 1, a random token), inserted by the
+# writer inside its own transaction; the read-only copy compares each table's count and XOR of
+# tokens with the ones it recorded. Folded to one row per table now and then (same count and
+# XOR). Not in ALL_TABLES: a restore keeps the file's own log, a demo's bytes stay the same.
+WRITE_LOG = Table(
+    "write_log",
+    (
+        C("table_name", "text", True),
+        C("writes", "bigint", True),
+        C("token", "bigint", True),
+    ),
+    key=("table_name", "token"),
+    enforce_key=False,
+)
+BOOKKEEPING_TABLES: dict[str, Table] = {WRITE_LOG.name: WRITE_LOG}
 
 SEQUENCES = ("import_id_seq", "audit_id_seq", "close_id_seq")
 

@@ -24,6 +24,7 @@ from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
 from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.i18n import LANGUAGES, normalise_lang
+from kam_analytics.write_log import writing
 
 # --- reading and writing the settings table ------------------------------------------------
 
@@ -58,10 +59,11 @@ def get_setting(con, key: str, default=None):
 
 def upsert_setting(con, key: str, value, username: str, updated_at: dt.datetime | None = None):
     """Write one setting (stored as JSON); the only writer of the settings table."""
-    con.execute(
-        "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
-        [key, json.dumps(value), updated_at or dt.datetime.now(), username],
-    )
+    with writing(con, "settings"):
+        con.execute(
+            "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+            [key, json.dumps(value), updated_at or dt.datetime.now(), username],
+        )
 
 
 # --- retention parameters ------------------------------------------------------------------
@@ -219,11 +221,12 @@ def save_bonus_plan(con, scope: Scope, year: int, plan: BonusPlan | dict) -> Bon
     require_open_year(con, year, "bonus_plan")
     old = select_bonus_plan(con, year)
     new = BonusPlan(**{n: float(values[n]) for n in PLAN_FIELDS})
-    con.execute(
-        f"INSERT OR REPLACE INTO bonus_plans (year, {', '.join(PLAN_FIELDS)}) "
-        f"VALUES (?, {', '.join('?' for _ in PLAN_FIELDS)})",
-        [int(year), *[getattr(new, n) for n in PLAN_FIELDS]],
-    )
+    with writing(con, "bonus_plans"):
+        con.execute(
+            f"INSERT OR REPLACE INTO bonus_plans (year, {', '.join(PLAN_FIELDS)}) "
+            f"VALUES (?, {', '.join('?' for _ in PLAN_FIELDS)})",
+            [int(year), *[getattr(new, n) for n in PLAN_FIELDS]],
+        )
     write_audit(con, scope.username, "settings.bonus_plan", str(year), old, asdict(new))
     return new
 
@@ -282,10 +285,11 @@ def save_kam_pay(
         [kam_id, int(year)],
     ).fetchall()
     old_v = {"base_salary": old[0][0], "target_bonus": old[0][1]} if old else None
-    con.execute(
-        "INSERT OR REPLACE INTO kam_pay (kam_id, year, base_salary, target_bonus) VALUES (?, ?, ?, ?)",
-        [kam_id, int(year), base, target],
-    )
+    with writing(con, "kam_pay"):
+        con.execute(
+            "INSERT OR REPLACE INTO kam_pay (kam_id, year, base_salary, target_bonus) VALUES (?, ?, ?, ?)",
+            [kam_id, int(year), base, target],
+        )
     write_audit(
         con,
         scope.username,
@@ -307,7 +311,8 @@ def delete_kam_pay(con, scope: Scope, kam_id: str, year: int) -> None:
     ).fetchall()
     if not old:
         return
-    con.execute("DELETE FROM kam_pay WHERE kam_id = ? AND year = ?", [kam_id, int(year)])
+    with writing(con, "kam_pay"):
+        con.execute("DELETE FROM kam_pay WHERE kam_id = ? AND year = ?", [kam_id, int(year)])
     write_audit(
         con,
         scope.username,

@@ -23,6 +23,7 @@ import duckdb
 
 from kam_analytics.db import fetch_one_dict
 from kam_analytics.i18n import normalise_lang
+from kam_analytics.write_log import writing
 
 COOKIE_NAME = "kam_session"
 IDLE_HOURS = 8  # a session idle for longer ends (the sign-in page says so)
@@ -79,10 +80,11 @@ def select_signing_key(con) -> str | None:
 
 def insert_signing_key(con, secret: str) -> None:
     """Store the cookie-signing key unless one exists (a concurrent first sign-in keeps its own)."""
-    con.execute(
-        "INSERT OR IGNORE INTO sign_in_keys (name, secret, created_at) VALUES (?, ?, ?)",
-        [_KEY_NAME, secret, dt.datetime.now()],
-    )
+    with writing(con, "sign_in_keys"):
+        con.execute(
+            "INSERT OR IGNORE INTO sign_in_keys (name, secret, created_at) VALUES (?, ?, ?)",
+            [_KEY_NAME, secret, dt.datetime.now()],
+        )
 
 
 def get_signing_key(con) -> bytes:
@@ -138,11 +140,12 @@ def insert_session(
     con, session_hash: str, username: str, method: str, now: dt.datetime, lang: str | None = None
 ) -> None:
     """One new, live session record."""
-    con.execute(
-        "INSERT INTO sign_in_sessions (session_hash, username, method, created_at, last_seen, "
-        "ended_at, end_reason, lang) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
-        [session_hash, username, method, now, now, lang and normalise_lang(lang)],
-    )
+    with writing(con, "sign_in_sessions"):
+        con.execute(
+            "INSERT INTO sign_in_sessions (session_hash, username, method, created_at, "
+            "last_seen, ended_at, end_reason, lang) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?)",
+            [session_hash, username, method, now, now, lang and normalise_lang(lang)],
+        )
 
 
 def select_session(con, session_hash: str) -> dict | None:
@@ -159,10 +162,12 @@ def select_session(con, session_hash: str) -> dict | None:
 def update_last_seen(con, session_hash: str, now: dt.datetime) -> None:
     """Record activity; a conflict with another tab touching the same record is harmless."""
     try:
-        con.execute(
-            "UPDATE sign_in_sessions SET last_seen = ? WHERE session_hash = ? AND ended_at IS NULL",
-            [now, session_hash],
-        )
+        with writing(con, "sign_in_sessions"):
+            con.execute(
+                "UPDATE sign_in_sessions SET last_seen = ? "
+                "WHERE session_hash = ? AND ended_at IS NULL",
+                [now, session_hash],
+            )
     except duckdb.TransactionException:
         pass  # another tab of the same sign-in wrote a last_seen just now
 
@@ -170,10 +175,11 @@ def update_last_seen(con, session_hash: str, now: dt.datetime) -> None:
 def update_session_language(con, session_hash: str, lang: str) -> None:
     """Store the language chosen in a live session (a reload shows the same language)."""
     try:
-        con.execute(
-            "UPDATE sign_in_sessions SET lang = ? WHERE session_hash = ? AND ended_at IS NULL",
-            [normalise_lang(lang), session_hash],
-        )
+        with writing(con, "sign_in_sessions"):
+            con.execute(
+                "UPDATE sign_in_sessions SET lang = ? WHERE session_hash = ? AND ended_at IS NULL",
+                [normalise_lang(lang), session_hash],
+            )
     except duckdb.TransactionException:
         pass  # another tab of the same sign-in wrote at this moment; its next change stores it
 
@@ -186,7 +192,8 @@ def _update_ended(con, where: str, params: list, reason: str, now: dt.datetime) 
     )
     for attempt in range(10):
         try:
-            return len(con.execute(sql, [now, reason, *params]).fetchall())
+            with writing(con, "sign_in_sessions"):
+                return len(con.execute(sql, [now, reason, *params]).fetchall())
         except duckdb.TransactionException:
             if attempt == 9:
                 raise
@@ -196,10 +203,11 @@ def _update_ended(con, where: str, params: list, reason: str, now: dt.datetime) 
 
 def delete_old_sessions(con, before: dt.datetime) -> None:
     """Forget records that ended, or were last used, before `before`."""
-    con.execute(
-        "DELETE FROM sign_in_sessions WHERE coalesce(ended_at, last_seen) < ?",
-        [before],
-    )
+    with writing(con, "sign_in_sessions"):
+        con.execute(
+            "DELETE FROM sign_in_sessions WHERE coalesce(ended_at, last_seen) < ?",
+            [before],
+        )
 
 
 # --- what the app calls ----------------------------------------------------------------------

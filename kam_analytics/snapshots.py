@@ -15,6 +15,7 @@ import json
 import pandas as pd
 
 from kam_analytics.access import Scope
+from kam_analytics.write_log import writing
 
 EVERYONE = Scope.everything()
 ACCOUNT_COLUMNS = ["account_id", "name", "tier", "kam_id", "abc", "active_end", "lost", "at_risk"]
@@ -81,25 +82,27 @@ def _plain(value):
 
 def insert_snapshot(con, import_ids: list[int], before: dict, after: dict) -> None:
     """Store the figures before and after one import batch."""
-    con.execute(
-        "INSERT INTO figure_snapshots (import_id, import_ids, taken_at, before, after)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            min(import_ids),
-            json.dumps(sorted(import_ids)),
-            dt.datetime.now(),
-            json.dumps(before),
-            json.dumps(after),
-        ],
-    )
+    with writing(con, "figure_snapshots"):
+        con.execute(
+            "INSERT INTO figure_snapshots (import_id, import_ids, taken_at, before, after)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                min(import_ids),
+                json.dumps(sorted(import_ids)),
+                dt.datetime.now(),
+                json.dumps(before),
+                json.dumps(after),
+            ],
+        )
 
 
 def delete_snapshots_of(con, import_id: int) -> None:
     """Forget the snapshot of the batch an undone import belonged to."""
-    con.execute(
-        "DELETE FROM figure_snapshots WHERE list_contains(CAST(import_ids AS BIGINT[]), ?)",
-        [int(import_id)],
-    )
+    with writing(con, "figure_snapshots"):
+        con.execute(
+            "DELETE FROM figure_snapshots WHERE list_contains(CAST(import_ids AS BIGINT[]), ?)",
+            [int(import_id)],
+        )
 
 
 def select_snapshots(con) -> pd.DataFrame:

@@ -1,36 +1,44 @@
-"""Summary tables: the order lines aggregated per account and day, kept equal to the raw rows.
+"""Summary tables: source rows aggregated for the pages' questions, kept equal to the raw rows.
 
 Pages ask questions per account and period (revenue from 1 January to the as-of date, the
 last order, the gaps between order dates, activity in a window). Scanning every order line
 for them makes a click grow with the order lines; `order_days` holds one row per account and
 order date instead (about a third of the lines on the demo companies), so the answers are
 the same to the cent and the day while the work grows with accounts × days.
+`service_months` holds service_events_all (service events and express shipments) per account,
+month, service and billing mode: the services summaries and report read its whole months and
+the as-of month's days from the view (metrics/services.py), the same to the cent.
 
 Who keeps them right:
 - every write of a source table calls `refresh_summaries(con, tables)` inside its own
-  transaction (ingest/load.write_rows, ingest/load.undo_import, demo.write_demo), so a
+  transaction (ingest/load.write_rows, ingest/load.undo_import, demo.write_demo; the
+  catalogue's save_catalogue through ensure_summaries, for the express surcharge), so a
   summary is never seen out of step with its rows;
-- `ensure_summaries` rebuilds them when the stamp stored with them does not match the source
-  tables (row counts, the import history, the definitions here): db.connect calls it on
-  every open and every query function that reads a summary calls it first, so a file
+- each summary has its own stamp (schema_meta `summaries_stamp:<name>`: its source tables'
+  row counts, the express surcharge, the import history of those tables, its definition);
+  `ensure_summaries` rebuilds the summaries whose stamp does not match: db.connect calls it
+  on every open and every query function that reads a summary calls it first, so a file
   written by a version without them (a new demo, an old backup), changed by one, or rows
-  written by plain SQL (tests) get them rebuilt before anything reads them;
-- a read-only connection to such a file gets the same tables as TEMP tables of that
+  written by plain SQL (tests) get them rebuilt before anything reads them; an import into
+  another table rebuilds none;
+- a read-only connection to such a file gets the stale ones as TEMP tables of that
   connection, so a reader is never wrong.
 Limit: an UPDATE by plain SQL that keeps the row counts and the import history is not
 noticed; such a writer must call `refresh_summaries` (every writer in the product does).
-The consistency test (tests/test_summaries.py) compares them with the raw aggregates after
-random imports and undos.
+Cost at the 10x company (22 M order lines, 2.6 M service events) under the 1 GB cap:
+order_days 3.9 s, service_months 2.3 s. The consistency tests (tests/test_summaries.py)
+compare them with the raw aggregates after random imports and undos.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from kam_analytics import schema
+from kam_analytics import schema, write_log
+from kam_analytics.write_log import note_writes
 
-STAMP_KEY = "summaries_stamp"
-TEMP_STAMP = "summaries_stamp"  # a read-only connection's own stamp (TEMP table)
+STAMP_KEY = "summaries_stamp"  # schema_meta key prefix: one stamp per summary, "<prefix>:<name>"
+TEMP_STAMP = "summaries_stamp"  # a read-only connection's own stamps (TEMP table: name, value)
 
 # summary table -> (source tables it is built from, SELECT that builds it)
 SUMMARIES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -60,42 +68,85 @@ SUMMARIES: dict[str, tuple[tuple[str, ...], str]] = {
         ORDER BY account_id, order_date
         """,
     ),
+    # Every row of service_events_all, so the view's rules (express list value from the
+    # catalogue's surcharge, derived billing mode) are applied once, here, not per read.
+    "service_months": (
+        ("service_events", "shipments", "service_catalogue"),
+        """
+        SELECT account_id, CAST(date_trunc('month', date) AS DATE) AS month, service_code,
+               billing_mode, count(*) AS events, sum(quantity) AS quantity, sum(cost) AS cost,
+               sum(list_value) AS list_value, sum(billed_amount) AS billed_amount,
+               sum(unbilled_value) AS unbilled_value
+        FROM service_events_all
+        GROUP BY ALL
+        ORDER BY month, account_id  -- a year's months together: a year's reads skip the rest
+        """,
+    ),
+}
+
+# What of a source table a stamp holds: its row count (DuckDB's metadata: cheap), except for
+# the catalogue, whose express surcharges change list values (service_events_all) without
+# changing its row count.
+_SOURCE_STATE = {
+    "service_catalogue": (
+        "SELECT count(*) || ':' || COALESCE(string_agg(COALESCE(CAST(surcharge_fixed AS "
+        "VARCHAR), '-') || '/' || COALESCE(CAST(surcharge_pct AS VARCHAR), '-'), ','), '') "
+        "FROM service_catalogue WHERE service_code = 'EXPRESS_FREIGHT'"
+    ),
 }
 
 
-def summary_sources() -> set[str]:
-    """The source tables any summary is built from."""
-    return {src for sources, _ in SUMMARIES.values() for src in sources}
+def _source_state(table: str) -> str:
+    return _SOURCE_STATE.get(table, f'SELECT count(*) FROM "{table}"')
 
 
-def select_source_stamp(con) -> str:
-    """A token of the source tables' state (row counts and the import history).
+def summary_sources(names=None) -> set[str]:
+    """The source tables the summaries `names` (default: all) are built from."""
+    return {src for name in names or SUMMARIES for src in SUMMARIES[name][0]}
 
-    Cheap (counts come from DuckDB's metadata); a write through this code refreshes the
-    summaries in the same transaction anyway, the stamp catches writes by other versions.
+
+def select_source_stamp(con, name: str) -> str:
+    """A token of the state of summary `name`'s source tables (their rows and imports).
+
+    Cheap: counts come from DuckDB's metadata, the import history is filtered by table. A write
+    through this code refreshes the summaries in the same transaction anyway; the stamp catches
+    writes by other versions and plain SQL. An import into another table leaves it unchanged.
     """
-    counts = " UNION ALL ".join(
-        f"SELECT '{name}', count(*) FROM \"{name}\"" for name in sorted(summary_sources())
+    sources, _sql = SUMMARIES[name]
+    states = " UNION ALL ".join(
+        f"SELECT '{src}', CAST(({_source_state(src)}) AS VARCHAR)" for src in sorted(sources)
     )
-    rows = con.execute(counts).fetchall()
-    # the definitions belong to the stamp: a changed summary is rebuilt on the next open
-    defined = hashlib.sha256(repr(sorted(SUMMARIES.items())).encode()).hexdigest()[:12]
+    rows = con.execute(states).fetchall()
+    # the definition belongs to the stamp: a changed summary is rebuilt on the next open
+    defined = hashlib.sha256(repr((name, SUMMARIES[name])).encode()).hexdigest()[:12]
     log = con.execute(
-        "SELECT count(*), max(import_id), max(coalesce(undone_at, imported_at)) FROM import_log"
+        "SELECT count(*), max(import_id), max(coalesce(undone_at, imported_at)) FROM import_log "
+        "WHERE list_contains(?, table_name)",
+        [sorted(sources)],
     ).fetchall()[0]
     return ";".join([defined, *(f"{n}={c}" for n, c in sorted(rows)), ":".join(map(str, log))])
 
 
-def select_stored_stamp(con) -> str | None:
-    """The stamp of the summaries this connection reads (its TEMP ones first), None if none."""
-    temp = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = ?",
-        [TEMP_STAMP],
-    ).fetchall()[0][0]
-    if temp:
-        rows = con.execute(f'SELECT value FROM temp."{TEMP_STAMP}"').fetchall()
-    else:
-        rows = con.execute("SELECT value FROM schema_meta WHERE key = ?", [STAMP_KEY]).fetchall()
+def _has_temp_stamps(con) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND table_name = ?",
+            [TEMP_STAMP],
+        ).fetchall()[0][0]
+    )
+
+
+def select_stored_stamp(con, name: str) -> str | None:
+    """The stamp of summary `name` this connection reads (its TEMP one first), None if none."""
+    if _has_temp_stamps(con):
+        rows = con.execute(
+            f'SELECT value FROM temp."{TEMP_STAMP}" WHERE name = ?', [name]
+        ).fetchall()
+        if rows:
+            return rows[0][0]
+    rows = con.execute(
+        "SELECT value FROM schema_meta WHERE key = ?", [f"{STAMP_KEY}:{name}"]
+    ).fetchall()
     return rows[0][0] if rows else None
 
 
@@ -109,7 +160,7 @@ def refresh_summaries(con, tables) -> list[str]:
     """Rebuild the summaries built from any of `tables` (source table names); returns them.
 
     Call it inside the transaction that wrote the tables. A full rebuild: on the large demo
-    (2.2 M order lines) it takes about 0.4 s, less than any import of them.
+    (2.2 M order lines) order_days takes about 0.4 s, less than any import of them.
     """
     changed = set(tables)
     names = [n for n, (sources, _) in SUMMARIES.items() if changed & set(sources)]
@@ -119,11 +170,14 @@ def refresh_summaries(con, tables) -> list[str]:
         con.execute(f'DROP TABLE IF EXISTS "{name}"')
         con.execute(schema.create_table_sql(schema.SUMMARY_TABLES[name]))
         _insert_summary(con, name, f'"{name}"')
-    if names:
         con.execute(
             "INSERT OR REPLACE INTO schema_meta VALUES (?, ?)",
-            [STAMP_KEY, select_source_stamp(con)],
+            [f"{STAMP_KEY}:{name}", select_source_stamp(con, name)],
         )
+    if names:
+        # the one stamp of all summaries before they had one each
+        con.execute("DELETE FROM schema_meta WHERE key = ?", [STAMP_KEY])
+        note_writes(con, *names)
     return names
 
 
@@ -135,18 +189,19 @@ def _read_only(con) -> bool:
     )
 
 
-def _in_transaction(con) -> bool:
-    """Whether an explicit transaction is open (autocommit gives each statement a new id)."""
-    first = con.execute("SELECT txid_current()").fetchall()[0][0]
-    return con.execute("SELECT txid_current()").fetchall()[0][0] == first
-
-
 def _has_sources(con) -> bool:
+    needed = sorted({"import_log", "schema_meta"} | summary_sources())
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND table_name IN ('import_log', 'schema_meta', 'orders')"
+        "AND list_contains(?, table_name)",
+        [needed],
     ).fetchall()[0][0]
-    return found == 3
+    return found == len(needed)
+
+
+def select_stale_summaries(con) -> list[str]:
+    """The summaries whose stored stamp does not match their source tables."""
+    return [n for n in SUMMARIES if select_stored_stamp(con, n) != select_source_stamp(con, n)]
 
 
 def ensure_summaries(con) -> bool:
@@ -154,22 +209,23 @@ def ensure_summaries(con) -> bool:
 
     Every reader of a summary calls it first (a few milliseconds): a file written by a
     version without the summaries, or rows written by plain SQL (tests, tools), never give a
-    stale answer. Read-write: rebuilt in place in one transaction. Read-only: built as TEMP
-    tables of this connection, which shadow the stale or missing ones for its queries.
+    stale answer. Only the stale summaries are rebuilt. Read-write: in place in one
+    transaction. Read-only: as TEMP tables of this connection, which shadow the stale or
+    missing ones for its queries.
     """
     if not _has_sources(con):
         return False
-    stamp = select_source_stamp(con)
-    if select_stored_stamp(con) == stamp:
+    stale = select_stale_summaries(con)
+    if not stale:
         return False
     if not _read_only(con):
         # inside the caller's transaction (db.ensure_schema, a close of the year) the rebuild
         # is part of it; else it gets its own
-        in_transaction = _in_transaction(con)
+        in_transaction = write_log.in_transaction(con)
         if not in_transaction:
             con.execute("BEGIN TRANSACTION")
         try:
-            refresh_summaries(con, summary_sources())
+            refresh_summaries(con, summary_sources(stale))
             if not in_transaction:
                 con.execute("COMMIT")
         except BaseException:
@@ -177,10 +233,14 @@ def ensure_summaries(con) -> bool:
                 con.execute("ROLLBACK")
             raise
         return True
-    for name in SUMMARIES:
+    con.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{TEMP_STAMP}" (name VARCHAR, value VARCHAR)')
+    for name in stale:
         table = schema.SUMMARY_TABLES[name]
         cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in table.columns)
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" ({cols})')
         _insert_summary(con, name, f'temp."{name}"')
-    con.execute(f'CREATE OR REPLACE TEMP TABLE "{TEMP_STAMP}" AS SELECT ? AS value', [stamp])
+        con.execute(f'DELETE FROM temp."{TEMP_STAMP}" WHERE name = ?', [name])
+        con.execute(
+            f'INSERT INTO temp."{TEMP_STAMP}" VALUES (?, ?)', [name, select_source_stamp(con, name)]
+        )
     return True

@@ -19,6 +19,7 @@ from kam_analytics.db import fetch_one_dict
 from kam_analytics.errors import AuthenticationError, ConfigError, NotFoundError, Reason
 from kam_analytics.schema import ROLES
 from kam_analytics.settings_store import get_setting, upsert_setting
+from kam_analytics.write_log import writing
 
 MAX_FAILED_ATTEMPTS = 5
 LOCK_MINUTES = 15
@@ -145,10 +146,11 @@ def count_admins(con) -> int:
 
 def update_failed_attempts(con, username: str, attempts: int, locked_until) -> None:
     """Store the failed-attempt counter and lock time of a user."""
-    con.execute(
-        "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
-        [attempts, locked_until, username],
-    )
+    with writing(con, "users"):
+        con.execute(
+            "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
+            [attempts, locked_until, username],
+        )
 
 
 def update_signed_in(con, username: str, now: dt.datetime) -> None:
@@ -164,11 +166,12 @@ def update_signed_in(con, username: str, now: dt.datetime) -> None:
 
     for attempt in range(5):
         try:
-            con.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login = ? "
-                "WHERE username = ?",
-                [now, username],
-            )
+            with writing(con, "users"):
+                con.execute(
+                    "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login = ? "
+                    "WHERE username = ?",
+                    [now, username],
+                )
             return
         except duckdb.TransactionException:
             time.sleep(0.05 * (attempt + 1))
@@ -245,12 +248,13 @@ def add_user(
     if not display_name and kam_id:
         display_name = select_kam(con, kam_id)["name"]
     password_hash = hash_password(password, rounds) if password is not None else None
-    con.execute(
-        "INSERT INTO users (username, display_name, email, role, kam_id, password_hash, "
-        "failed_attempts, locked_until, created_at, last_login) "
-        "VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL)",
-        [name, display_name, email, role, kam_id, password_hash, dt.datetime.now()],
-    )
+    with writing(con, "users"):
+        con.execute(
+            "INSERT INTO users (username, display_name, email, role, kam_id, password_hash, "
+            "failed_attempts, locked_until, created_at, last_login) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL)",
+            [name, display_name, email, role, kam_id, password_hash, dt.datetime.now()],
+        )
     new = {"role": role, "kam_id": kam_id, "email": email, "display_name": display_name}
     new["password"] = "set" if password_hash else "none"
     write_audit(con, scope.username, "user_add", name, None, new)
@@ -277,10 +281,11 @@ def change_user(
     new_display = row["display_name"] if display_name is None else (display_name.strip() or None)
     if row["role"] == "admin" and new_role != "admin" and count_admins(con) <= 1:
         raise ConfigError(Reason.LAST_ADMIN, user=row["username"])
-    con.execute(
-        "UPDATE users SET role = ?, kam_id = ?, email = ?, display_name = ? WHERE username = ?",
-        [new_role, new_kam, new_email, new_display, row["username"]],
-    )
+    with writing(con, "users"):
+        con.execute(
+            "UPDATE users SET role = ?, kam_id = ?, email = ?, display_name = ? WHERE username = ?",
+            [new_role, new_kam, new_email, new_display, row["username"]],
+        )
     old = _public(row)
     new = {"role": new_role, "kam_id": new_kam, "email": new_email, "display_name": new_display}
     changed = {k for k in old if old[k] != new[k]}
@@ -306,11 +311,12 @@ def set_password(
     if scope.username != row["username"]:
         scope.require_role("admin")
     password_hash = hash_password(password, rounds)
-    con.execute(
-        "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
-        "WHERE username = ?",
-        [password_hash, row["username"]],
-    )
+    with writing(con, "users"):
+        con.execute(
+            "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
+            "WHERE username = ?",
+            [password_hash, row["username"]],
+        )
     # A new password ends every session signed in with the old one (also a stolen cookie's).
     sign_in_sessions.end_user_sessions(con, row["username"], "password")
     write_audit(
@@ -324,7 +330,8 @@ def remove_user(con, username: str, *, scope: Scope) -> None:
     row = _require_user(con, username)
     if row["role"] == "admin" and count_admins(con) <= 1:
         raise ConfigError(Reason.LAST_ADMIN, user=row["username"])
-    con.execute("DELETE FROM users WHERE username = ?", [row["username"]])
+    with writing(con, "users"):
+        con.execute("DELETE FROM users WHERE username = ?", [row["username"]])
     sign_in_sessions.end_user_sessions(con, row["username"], "removed")
     write_audit(con, scope.username, "user_remove", row["username"], _public(row), None)
 

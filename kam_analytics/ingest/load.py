@@ -22,6 +22,7 @@ from kam_analytics.audit import write_audit
 from kam_analytics.errors import KamError, NotFoundError, Problem, Reason
 from kam_analytics.snapshots import delete_snapshots_of
 from kam_analytics.summaries import refresh_summaries
+from kam_analytics.write_log import note_writes
 
 # Test hook: seconds to sleep inside the transaction after the rows are written (kill test).
 PAUSE_ENV = "KAM_TEST_PAUSE_AFTER_ROWS"
@@ -134,6 +135,7 @@ def count_actions(con, table_name: str, frame: pd.DataFrame, columns: list[str])
 
 def insert_import_log(con, import_id: int, result: ImportResult, username: str, notes) -> None:
     """One row of import_log."""
+    note_writes(con, "import_log")  # the caller's transaction (write_rows)
     con.execute(
         "INSERT INTO import_log (import_id, file_name, sha256, sheet, profile, table_name, "
         "rows_inserted, rows_updated, rows_unchanged, rows_rejected, username, imported_at, "
@@ -158,6 +160,7 @@ def insert_import_log(con, import_id: int, result: ImportResult, username: str, 
 
 def insert_placeholder_accounts(con, import_id: int) -> int:
     """Add an account row (name = id) for each account id of _kam_cls not in accounts."""
+    note_writes(con, "accounts")  # the caller's transaction (write_rows)
     return con.execute(
         "INSERT INTO accounts (account_id, name, import_id) "
         "SELECT DISTINCT account_id, account_id, ? FROM _kam_cls "
@@ -212,6 +215,7 @@ def write_rows(
         # one log row each would double the load time of a large file. Updated rows keep their
         # previous state here.
         if counts.get("update"):
+            note_writes(con, "import_changes", table.name)
             con.execute(
                 "INSERT INTO import_changes (import_id, table_name, row_key, action, old_row) "
                 f"SELECT ?, ?, {ckey}, 'update', CAST(to_json(t) AS JSON) "
@@ -231,6 +235,7 @@ def write_rows(
             )
         tick(0.85, "insert")
         if counts.get("insert"):
+            note_writes(con, table.name)
             cols = ", ".join(_q(c) for c in columns)
             con.execute(
                 f"INSERT INTO {_q(table.name)} ({cols}, import_id, source_row) "
@@ -347,6 +352,7 @@ def undo_import(
         deleted = con.execute(
             f"DELETE FROM {_q(table.name)} WHERE import_id = ?", [import_id]
         ).fetchall()[0][0]
+        note_writes(con, table.name, "accounts", "import_log")
         if table.name != "accounts":
             # Placeholder accounts this import created (still untouched by a later import).
             con.execute("DELETE FROM accounts WHERE import_id = ?", [import_id])

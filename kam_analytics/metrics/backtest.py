@@ -23,14 +23,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from kam_analytics.access import Scope
 from kam_analytics.errors import ConfigError, Reason
-from kam_analytics.metrics.retention import compute_retention, select_active_by_orders
+from kam_analytics.metrics.retention import (
+    compute_retention,
+    risk_scores,
+    select_active_by_orders,
+)
 from kam_analytics.settings_store import RetentionSettings, get_retention_settings
 
 METHODS = ("flags", "recency")
@@ -97,30 +101,7 @@ def compute_auc(scores: list[float], outcomes: list[bool]) -> float | None:
     return float((lost_ranks - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def risk_score(row: dict, settings: RetentionSettings) -> float:
-    """How far the strongest back-tested signal is past its threshold (1 = on it, 0 = none)."""
-    parts = [0.0]
-    days, limit = row.get("days_since_last_order"), row.get("gap_limit_days")
-    if row.get("order_dates", 0) >= 3 and _known(days) and _known(limit) and limit > 0:
-        parts.append(float(days) / float(limit))
-    elif _known(days) and settings.activity_window_days > 0:
-        # too few orders for a gap limit: how much of the activity window has passed
-        parts.append(float(days) / float(settings.activity_window_days))
-    change = row.get("revenue_change")
-    if _known(change) and settings.revenue_drop > 0:
-        parts.append(max(0.0, -float(change)) / settings.revenue_drop)
-    sat = row.get("sat_change")
-    if _known(sat) and settings.satisfaction_drop > 0:
-        parts.append(max(0.0, -float(sat)) / settings.satisfaction_drop)
-    return max(parts)
-
-
 def _known(v) -> bool:
-    # numbers first without pandas' isna: called a few times per account (50,000 accounts)
-    if isinstance(v, float):
-        return not math.isnan(v)
-    if isinstance(v, int):
-        return True
     return v is not None and not pd.isna(v)
 
 
@@ -151,19 +132,23 @@ def backtest_frame(
     if then.empty:
         return pd.DataFrame(columns=[*cols, "lost"])
     pop = then[then["active_end_by_orders"].astype(bool)].copy()
-    pop["signals"] = [
-        ";".join(s for s in str(sig or "").split(";") if s in BACKTESTED_SIGNALS)
-        for sig in pop["signals"]
-    ]
+    # a handful of distinct signal texts: each filtered once, then looked up
+    kept = {
+        sig: ";".join(s for s in str(sig or "").split(";") if s in BACKTESTED_SIGNALS)
+        for sig in pop["signals"].unique()
+    }
+    pop["signals"] = [kept[sig] for sig in pop["signals"].tolist()]
     pop["flagged"] = pop["signals"] != ""
-    # only the columns risk_score reads: boxing every column of 50,000 rows took 1.4 s
-    scored = pop[
-        ["order_dates", "days_since_last_order", "gap_limit_days"]
-        + ["revenue_change", "sat_change"]
-    ]
-    pop["score"] = [risk_score(r, settings) for r in scored.to_dict(orient="records")]
+    pop["score"] = risk_scores(
+        settings,
+        order_dates=pop["order_dates"],
+        days_since_last_order=pop["days_since_last_order"],
+        gap_limit_days=pop["gap_limit_days"],
+        revenue_change=pop["revenue_change"],
+        satisfaction_change=pop["sat_change"],
+    )
     pop["recency"] = pop["days_since_last_order"].astype(float)
-    pop["lost"] = [a not in ended for a in pop["account_id"]]
+    pop["lost"] = np.fromiter((a not in ended for a in pop["account_id"].tolist()), bool, len(pop))
     return pop[[*cols, "lost"]].reset_index(drop=True)
 
 

@@ -18,6 +18,7 @@ from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
 from kam_analytics.errors import ConfigError, NotFoundError, Reason
 from kam_analytics.schema import FEEDBACK_KINDS
+from kam_analytics.write_log import writing
 
 
 def list_feedback(
@@ -125,11 +126,12 @@ def add_feedback(
     # One transaction: a KAM's survey is never stored without its pending review row.
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "INSERT INTO feedback (feedback_id, account_id, date, score, kind, comment) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [feedback_id, account_id, date, score, kind, comment],
-        )
+        with writing(con, "feedback"):
+            con.execute(
+                "INSERT INTO feedback (feedback_id, account_id, date, score, kind, comment) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [feedback_id, account_id, date, score, kind, comment],
+            )
         if pending:
             insert_review(con, feedback_id, scope.username)
         write_audit(

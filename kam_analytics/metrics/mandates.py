@@ -19,6 +19,7 @@ from kam_analytics.access import Scope
 from kam_analytics.audit import write_audit
 from kam_analytics.closed_years import require_open_year
 from kam_analytics.errors import AccessDeniedError, ConfigError, NotFoundError, Reason
+from kam_analytics.write_log import writing
 
 QUESTIONS = ("contact", "objectives", "success_measures", "support")
 RATINGS = tuple(f"{q}_rating" for q in QUESTIONS)
@@ -87,12 +88,13 @@ def upsert_mandate_columns(con, account_id: str, year: int, values: dict) -> Non
     """Insert the mandate row or update only the given columns (names from QUESTIONS/RATINGS)."""
     cols = [c for c in values if c in QUESTIONS + RATINGS]
     sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols)
-    con.execute(
-        f"INSERT INTO mandates (account_id, year, {', '.join(cols)}) "
-        f"VALUES (?, ?, {', '.join('?' for _ in cols)}) "
-        f"ON CONFLICT (account_id, year) DO UPDATE SET {sets}",
-        [account_id, int(year), *[values[c] for c in cols]],
-    )
+    with writing(con, "mandates"):
+        con.execute(
+            f"INSERT INTO mandates (account_id, year, {', '.join(cols)}) "
+            f"VALUES (?, ?, {', '.join('?' for _ in cols)}) "
+            f"ON CONFLICT (account_id, year) DO UPDATE SET {sets}",
+            [account_id, int(year), *[values[c] for c in cols]],
+        )
 
 
 def save_mandate_answers(con, scope: Scope, account_id: str, year: int, answers: dict) -> dict:

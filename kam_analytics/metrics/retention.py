@@ -24,7 +24,6 @@ Rules as implemented (parameters from settings_store.RetentionSettings, defaults
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,54 +58,117 @@ def ordered_within(order_date: str, day: str, window: str) -> str:
     return f"{order_date} BETWEEN {day} - CAST({window} AS INTEGER) AND {day}"
 
 
-def is_active(by_orders: bool, status: str | None) -> bool:
-    """Active at the evaluation date: the CRM status wins ('lost' / 'active'), else orders."""
-    if status == "lost":
-        return False
-    if status == "active":
-        return True
-    return bool(by_orders)
+def is_active(by_orders, status) -> np.ndarray:
+    """Active at the evaluation date, per account: the CRM status wins ('lost' / 'active'),
+    else the orders. `status` holds str or None per account."""
+    status = np.asarray(status, dtype=object)
+    return np.where(
+        status == "lost", False, np.where(status == "active", True, np.asarray(by_orders, bool))
+    )
 
 
-def is_retained(active_start: bool, active_end: bool) -> bool:
-    """Retained: active on 1 January and still active at the evaluation date."""
-    return bool(active_start) and bool(active_end)
+def is_retained(active_start, active_end) -> np.ndarray:
+    """Retained, per account: active on 1 January and still active at the evaluation date."""
+    return np.asarray(active_start, bool) & np.asarray(active_end, bool)
 
 
-def is_lost(active_start: bool, active_end: bool) -> bool:
-    """Lost: active on 1 January and no longer active at the evaluation date."""
-    return bool(active_start) and not bool(active_end)
+def is_lost(active_start, active_end) -> np.ndarray:
+    """Lost, per account: active on 1 January and no longer active at the evaluation date."""
+    return np.asarray(active_start, bool) & ~np.asarray(active_end, bool)
+
+
+# A median gap needs at least this many distinct order dates (two gaps).
+GAP_MIN_ORDER_DATES = 3
+# Tolerance of the drop thresholds: a drop of exactly 25 % fires despite binary fractions.
+_THRESHOLD_EPS = 1e-12
+
+
+def _numbers(values) -> np.ndarray:
+    # a float per account, NaN = not known (None, NaN and pandas' NA alike)
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if series.dtype == object:
+        series = pd.to_numeric(series)
+    return series.to_numpy(dtype=float, na_value=np.nan)
 
 
 def fired_signals(
     settings: RetentionSettings,
     *,
-    order_dates: int,
-    days_since_last_order: int | None,
-    gap_limit_days: float | None,
-    revenue_change: float | None,
-    satisfaction_change: float | None,
-    mandate_answered: int | None,
-) -> list[str]:
-    """The at-risk signals that fire (module docstring); mandate_answered None = not checked."""
-    fired = []
-    if (
-        order_dates >= 3
-        and gap_limit_days is not None
-        and days_since_last_order is not None
-        and days_since_last_order > gap_limit_days
-    ):
-        fired.append("order_gap")
-    if revenue_change is not None and revenue_change <= -settings.revenue_drop + 1e-12:
-        fired.append("revenue_drop")
-    if (
-        satisfaction_change is not None
-        and satisfaction_change <= -settings.satisfaction_drop + 1e-12
-    ):
-        fired.append("satisfaction_drop")
-    if mandate_answered is not None and mandate_answered < len(MANDATE_QUESTIONS):
-        fired.append("mandate_incomplete")
-    return fired
+    order_dates,
+    days_since_last_order,
+    gap_limit_days,
+    revenue_change,
+    satisfaction_change,
+    mandate_answered=None,
+) -> pd.DataFrame:
+    """Per account, whether each at-risk signal fires (module docstring): one bool column per
+    SIGNALS entry. Arguments are columns (NaN / None = not known); mandate_answered None = not
+    checked."""
+    n_dates = _numbers(order_dates)
+    days, limit = _numbers(days_since_last_order), _numbers(gap_limit_days)
+    rev, sat = _numbers(revenue_change), _numbers(satisfaction_change)
+    # comparisons with NaN are False: an unknown number fires nothing
+    fired = {
+        "order_gap": (n_dates >= GAP_MIN_ORDER_DATES) & (days > limit),
+        "revenue_drop": rev <= -settings.revenue_drop + _THRESHOLD_EPS,
+        "satisfaction_drop": sat <= -settings.satisfaction_drop + _THRESHOLD_EPS,
+        "mandate_incomplete": (
+            _numbers(mandate_answered) < len(MANDATE_QUESTIONS)
+            if mandate_answered is not None
+            else np.zeros(len(n_dates), bool)
+        ),
+    }
+    return pd.DataFrame({sig: fired[sig] for sig in SIGNALS})
+
+
+def signals_text(fired: pd.DataFrame) -> np.ndarray:
+    """The fired signals per account as 'order_gap;revenue_drop' (SIGNALS order, '' = none)."""
+    names = list(fired.columns)
+    code = np.zeros(len(fired), dtype=np.int64)
+    for bit, name in enumerate(names):
+        code |= fired[name].to_numpy(bool).astype(np.int64) << bit
+    texts = [";".join(n for b, n in enumerate(names) if m >> b & 1) for m in range(1 << len(names))]
+    return np.array(texts, dtype=object)[code]
+
+
+def risk_scores(
+    settings: RetentionSettings,
+    *,
+    order_dates,
+    days_since_last_order,
+    gap_limit_days,
+    revenue_change,
+    satisfaction_change,
+) -> np.ndarray:
+    """Per account, how far the strongest of the order gap, revenue and satisfaction signals is
+    past its threshold (1 = on it, 0 = none); with too few order dates for a gap limit the days
+    since the last order are measured against the activity window (metrics/backtest.py)."""
+    n_dates = _numbers(order_dates)
+    days, limit = _numbers(days_since_last_order), _numbers(gap_limit_days)
+    rev, sat = _numbers(revenue_change), _numbers(satisfaction_change)
+    known_days = ~np.isnan(days)
+    window = settings.activity_window_days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_limit = (n_dates >= GAP_MIN_ORDER_DATES) & known_days & ~np.isnan(limit) & (limit > 0)
+        by_window = ~by_limit & known_days & (window > 0)
+        parts = [
+            np.where(by_limit, days / limit, np.where(by_window, days / float(window), 0.0)),
+            np.where(
+                ~np.isnan(rev) & (settings.revenue_drop > 0),
+                np.maximum(0.0, -rev) / settings.revenue_drop,
+                0.0,
+            ),
+            np.where(
+                ~np.isnan(sat) & (settings.satisfaction_drop > 0),
+                np.maximum(0.0, -sat) / settings.satisfaction_drop,
+                0.0,
+            ),
+        ]
+    score = np.zeros(len(n_dates))
+    for part in parts:
+        # like max(): a later part replaces the score only when strictly greater
+        score = np.where(part > score, part, score)
+    return score
 
 
 @dataclass(frozen=True)
@@ -186,8 +248,10 @@ def select_order_stats(
     as-of, first and last order, distinct order dates, median gap, trailing revenues.
 
     Everything is aggregated in DuckDB over the chosen accounts' order days only (the summary
-    `order_days`: one row per account and order date), then the gaps between consecutive
-    dates (lag) and the aggregates. Revenues are summed as exact decimals and converted to DOUBLE at the end.
+    `order_days`: one row per account and order date); the median gap from each account's
+    sorted list of dates (at 50,000 accounts about 40 % faster than a lag() window over every
+    order day, the same figures). Revenues are summed as exact decimals and converted to
+    DOUBLE at the end.
     """
     ensure_summaries(con)  # reads order_days
     tier_list = list(tiers) if tiers else None
@@ -206,25 +270,26 @@ def select_order_stats(
             WHERE order_date <= $as_of
               AND account_id IN (SELECT account_id FROM chosen)
         ),
-        g AS (
-            SELECT account_id, order_date, revenue,
-                   date_diff('day', lag(order_date) OVER (
-                       PARTITION BY account_id ORDER BY order_date), order_date) AS gap
-            FROM d
+        a AS (
+            SELECT account_id,
+                   bool_or({ordered_within("order_date", "$start", "$w")}) AS orders_active_start,
+                   bool_or({ordered_within("order_date", "$as_of", "$w")}) AS orders_active_end,
+                   min(order_date) AS first_order,
+                   max(order_date) AS last_order,
+                   count(*) AS order_dates,
+                   CAST(COALESCE(sum(revenue) FILTER (WHERE order_date > $t12), 0) AS DOUBLE)
+                       AS revenue_t12,
+                   CAST(COALESCE(sum(revenue) FILTER (WHERE order_date > $t24
+                                                        AND order_date <= $t12), 0) AS DOUBLE)
+                       AS revenue_prev12,
+                   list(order_date ORDER BY order_date) AS dates
+            FROM d GROUP BY account_id
         )
-        SELECT account_id,
-               bool_or({ordered_within("order_date", "$start", "$w")}) AS orders_active_start,
-               bool_or({ordered_within("order_date", "$as_of", "$w")}) AS orders_active_end,
-               min(order_date) AS first_order,
-               max(order_date) AS last_order,
-               count(*) AS order_dates,
-               CAST(COALESCE(sum(revenue) FILTER (WHERE order_date > $t12), 0) AS DOUBLE)
-                   AS revenue_t12,
-               CAST(COALESCE(sum(revenue) FILTER (WHERE order_date > $t24
-                                                    AND order_date <= $t12), 0) AS DOUBLE)
-                   AS revenue_prev12,
-               CAST(median(gap) AS DOUBLE) AS median_gap
-        FROM g GROUP BY account_id
+        SELECT * EXCLUDE (dates),
+               -- the gaps between consecutive order dates; none with a single date
+               CAST(list_median(list_transform(range(2, len(dates) + 1),
+                    lambda i: date_diff('day', dates[i - 1], dates[i]))) AS DOUBLE) AS median_gap
+        FROM a
         """,
         {
             "as_of": as_of,
@@ -302,23 +367,6 @@ def select_mandate_answered(con, scope: Scope, year: int) -> pd.DataFrame:
 # --- computation ---------------------------------------------------------------------------
 
 
-def _flag(value) -> bool:
-    if value is None or (not isinstance(value, bool | np.bool_) and pd.isna(value)):
-        return False
-    return bool(value)
-
-
-def _num(value) -> float | None:
-    # numbers first without pandas' isna: called a few times per account (50,000 accounts)
-    if isinstance(value, float):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, int):
-        return float(value)
-    if value is None or pd.isna(value):
-        return None
-    return float(value)
-
-
 def compute_retention(
     con,
     *,
@@ -342,83 +390,102 @@ def compute_retention(
     mandates = select_mandate_answered(con, scope, year)
     df = accounts.merge(stats, on="account_id", how="left")
     df = df.merge(surveys, on="account_id", how="left").merge(mandates, on="account_id", how="left")
-    check_mandate = as_of > settings.mandate_check_date(year)
-
-    rows = []
-    # the rows as dicts built from each column's list: DataFrame.to_dict boxes every cell
-    # (1.5 s for 50,000 accounts); tolist gives the same Python values per column
-    columns = list(df.columns)
-    records = (
-        dict(zip(columns, values, strict=True))
-        for values in zip(*(df[c].tolist() for c in columns), strict=True)
+    out = apply_rules(
+        df, as_of=as_of, settings=settings, check_mandate=as_of > settings.mandate_check_date(year)
     )
-    for rec in records:
-        active_start = _flag(rec.get("orders_active_start"))
-        status = rec.get("status") if isinstance(rec.get("status"), str) else None
-        by_orders = _flag(rec.get("orders_active_end"))
-        active_end = is_active(by_orders, status)
-        last = rec.get("last_order")
-        last = pd.Timestamp(last).date() if last is not None and not pd.isna(last) else None
-        gap_days = (as_of - last).days if last else None
-        n_dates = int(rec["order_dates"]) if _num(rec.get("order_dates")) is not None else 0
-        median_gap = _num(rec.get("median_gap"))
-        gap_limit = settings.gap_factor * median_gap if median_gap is not None else None
-        rev_t12 = _num(rec.get("revenue_t12")) or 0.0
-        rev_prev = _num(rec.get("revenue_prev12")) or 0.0
-        rev_change = (rev_t12 - rev_prev) / rev_prev if rev_prev > 0 else None
-        sat_latest, sat_prev = _num(rec.get("sat_latest")), _num(rec.get("sat_previous"))
-        sat_change = (
-            sat_latest - sat_prev if sat_latest is not None and sat_prev is not None else None
-        )
-        answered = int(_num(rec.get("mandate_answered")) or 0)
-
-        fired = fired_signals(
-            settings,
-            order_dates=n_dates,
-            days_since_last_order=gap_days,
-            gap_limit_days=gap_limit,
-            revenue_change=rev_change,
-            satisfaction_change=sat_change,
-            mandate_answered=answered if check_mandate else None,
-        )
-        rows.append(
-            {
-                "account_id": rec["account_id"],
-                "name": rec.get("name"),
-                "tier": rec.get("tier"),
-                "kam_id": rec.get("kam_id"),
-                "kam_name": rec.get("kam_name"),
-                "status": status,
-                "active_start": active_start,
-                "active_end": active_end,
-                # without the CRM status (today's): what the orders alone say at the as-of date
-                "active_end_by_orders": by_orders,
-                "retained": is_retained(active_start, active_end),
-                "lost": is_lost(active_start, active_end),
-                "at_risk": bool(fired),
-                "signals": ";".join(fired),
-                "first_order": rec.get("first_order"),
-                "last_order": last,
-                "days_since_last_order": gap_days,
-                "order_dates": n_dates,
-                "median_gap_days": median_gap,
-                "gap_limit_days": gap_limit,
-                "revenue_t12": round(rev_t12, 2),
-                "revenue_prev12": round(rev_prev, 2),
-                "revenue_change": rev_change,
-                "sat_latest": sat_latest,
-                "sat_latest_date": rec.get("sat_latest_date"),
-                "sat_previous": sat_prev,
-                "sat_change": sat_change,
-                "mandate_answered": answered,
-                "mandate_checked": check_mandate,
-            }
-        )
-    out = pd.DataFrame(rows)
-    if out.empty:
-        out = pd.DataFrame(columns=list(REPORT_COLUMNS) + ["name", "tier", "kam_name", "lost"])
     out.attrs.update({"year": year, "as_of": as_of.isoformat()})
     return out
+
+
+def _optional(values: np.ndarray, integral: bool = False):
+    # typed as a list of Python numbers with None for NaN would be: float64 with NaN, int64
+    # when nothing is missing, object None when nothing is known (without boxing 50,000 floats)
+    missing = np.isnan(values)
+    if missing.all():
+        return [None] * len(values)
+    if integral and not missing.any():
+        return values.astype(np.int64)
+    return values
+
+
+def _listed(series: pd.Series):
+    # what a list of the column's Python values would be typed as; dates with a value keep
+    # their unit without boxing every Timestamp
+    if series.dtype.kind == "M" and series.notna().any():
+        return series.to_numpy()
+    return series.tolist()
+
+
+def apply_rules(
+    inputs: pd.DataFrame, *, as_of: dt.date, settings: RetentionSettings, check_mandate: bool
+) -> pd.DataFrame:
+    """compute_retention's rows from its merged inputs (accounts left-joined with the order
+    statistics, surveys and mandate answers): the rules applied to whole columns."""
+    if inputs.empty:
+        return pd.DataFrame(columns=list(REPORT_COLUMNS) + ["name", "tier", "kam_name", "lost"])
+    df = inputs
+    active_start = df["orders_active_start"].eq(True).to_numpy(bool)  # no orders: NaN
+    by_orders = df["orders_active_end"].eq(True).to_numpy(bool)
+    status = [v if isinstance(v, str) else None for v in df["status"].tolist()]
+    active_end = is_active(by_orders, status)
+    last = pd.to_datetime(df["last_order"])
+    gap_days = _numbers((pd.Timestamp(as_of) - last).dt.days)
+    n_dates = np.nan_to_num(_numbers(df["order_dates"]), nan=0.0).astype(np.int64)
+    median_gap = _numbers(df["median_gap"])
+    gap_limit = settings.gap_factor * median_gap
+    # no orders in a window: 0.0 (NaN, and -0.0 too, read as none)
+    rev_t12, rev_prev = _numbers(df["revenue_t12"]), _numbers(df["revenue_prev12"])
+    rev_t12 = np.where(np.isnan(rev_t12) | (rev_t12 == 0), 0.0, rev_t12)
+    rev_prev = np.where(np.isnan(rev_prev) | (rev_prev == 0), 0.0, rev_prev)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rev_change = np.where(rev_prev > 0, (rev_t12 - rev_prev) / rev_prev, np.nan)
+    sat_latest, sat_prev = _numbers(df["sat_latest"]), _numbers(df["sat_previous"])
+    sat_change = sat_latest - sat_prev  # NaN unless both are known
+    answered = np.nan_to_num(_numbers(df["mandate_answered"]), nan=0.0).astype(np.int64)
+    fired = fired_signals(
+        settings,
+        order_dates=n_dates,
+        days_since_last_order=gap_days,
+        gap_limit_days=gap_limit,
+        revenue_change=rev_change,
+        satisfaction_change=sat_change,
+        mandate_answered=answered if check_mandate else None,
+    )
+    last_dates = last.dt.date.to_numpy(dtype=object, copy=True)
+    last_dates[last.isna().to_numpy()] = None
+    return pd.DataFrame(
+        {
+            "account_id": df["account_id"].tolist(),
+            "name": df["name"].tolist(),
+            "tier": df["tier"].tolist(),
+            "kam_id": df["kam_id"].tolist(),
+            "kam_name": df["kam_name"].tolist(),
+            "status": status,
+            "active_start": active_start,
+            "active_end": active_end,
+            # without the CRM status (today's): what the orders alone say at the as-of date
+            "active_end_by_orders": by_orders,
+            "retained": is_retained(active_start, active_end),
+            "lost": is_lost(active_start, active_end),
+            "at_risk": fired.any(axis=1).to_numpy(bool),
+            "signals": signals_text(fired).tolist(),
+            "first_order": _listed(df["first_order"]),
+            "last_order": last_dates.tolist(),
+            "days_since_last_order": _optional(gap_days, integral=True),
+            "order_dates": n_dates,
+            "median_gap_days": _optional(median_gap),
+            "gap_limit_days": _optional(gap_limit),
+            "revenue_t12": np.array([round(v, 2) for v in rev_t12.tolist()], dtype=float),
+            "revenue_prev12": np.array([round(v, 2) for v in rev_prev.tolist()], dtype=float),
+            "revenue_change": _optional(rev_change),
+            "sat_latest": _optional(sat_latest),
+            "sat_latest_date": _listed(df["sat_latest_date"]),
+            "sat_previous": _optional(sat_prev),
+            "sat_change": _optional(sat_change),
+            "mandate_answered": answered,
+            "mandate_checked": np.full(len(df), check_mandate),
+        }
+    )
 
 
 def report_retention(

@@ -15,6 +15,7 @@ from kam_analytics.metrics.abc import with_abc
 from kam_analytics.money import round_cents
 from kam_analytics.periods import cut_off
 from kam_analytics.schema import BILLING_MODES, TIERS
+from kam_analytics.summaries import ensure_summaries
 
 MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
 REPORT_COLUMNS = [
@@ -41,26 +42,53 @@ DIMENSIONS = {
     "billing_mode": ["billing_mode"],
 }
 
-_SQL_REPORT = """
+# The events of the period as cells of the service_months summary (per account, month,
+# service, billing mode; kam_analytics/summaries.py): its whole months up to $full_until plus
+# the days from $full_until to $as_of from the view (the as-of month's first days), so a cut
+# at any day is exact. $full_until NULL: no cut, the summary only.
+_SQL_CELLS = """cells AS (
+    SELECT account_id, month, service_code, billing_mode, events, quantity, cost, list_value,
+           billed_amount, unbilled_value
+    FROM service_months
+    WHERE ($year IS NULL OR month BETWEEN make_date($year, 1, 1) AND make_date($year, 12, 1))
+      AND ($full_until IS NULL OR month < $full_until)
+    UNION ALL
+    SELECT account_id, CAST(date_trunc('month', date) AS DATE), service_code, billing_mode, 1,
+           quantity, cost, list_value, billed_amount, unbilled_value
+    FROM service_events_all
+    WHERE date >= $full_until AND date <= $as_of AND ($year IS NULL OR year(date) = $year)
+)"""
+
+_SQL_REPORT = f"""
+WITH {_SQL_CELLS},
+per_account AS (
+    SELECT
+        account_id,
+        SUM(cost) AS cost,
+        SUM(list_value) AS list_value,
+        SUM(billed_amount) AS billed_amount,
+        SUM(unbilled_value) AS unbilled_value,
+        SUM(list_value) FILTER (WHERE billing_mode = 'silent') AS value_silent,
+        SUM(list_value) FILTER (WHERE billing_mode = 'waived') AS value_waived,
+        SUM(list_value) FILTER (WHERE billing_mode = 'billed') AS value_billed
+    FROM cells
+    GROUP BY account_id
+)
 SELECT
     a.account_id,
     a.name,
     a.tier,
     a.kam_id,
-    COALESCE(SUM(e.cost), 0) AS cost,
-    COALESCE(SUM(e.list_value), 0) AS list_value,
-    COALESCE(SUM(e.billed_amount), 0) AS billed_amount,
-    COALESCE(SUM(e.unbilled_value), 0) AS unbilled_value,
-    COALESCE(SUM(e.list_value) FILTER (WHERE e.billing_mode = 'silent'), 0) AS value_silent,
-    COALESCE(SUM(e.list_value) FILTER (WHERE e.billing_mode = 'waived'), 0) AS value_waived,
-    COALESCE(SUM(e.list_value) FILTER (WHERE e.billing_mode = 'billed'), 0) AS value_billed
+    COALESCE(p.cost, 0) AS cost,
+    COALESCE(p.list_value, 0) AS list_value,
+    COALESCE(p.billed_amount, 0) AS billed_amount,
+    COALESCE(p.unbilled_value, 0) AS unbilled_value,
+    COALESCE(p.value_silent, 0) AS value_silent,
+    COALESCE(p.value_waived, 0) AS value_waived,
+    COALESCE(p.value_billed, 0) AS value_billed
 FROM accounts a
-LEFT JOIN service_events_all e
-    ON e.account_id = a.account_id
-   AND ($year IS NULL OR year(e.date) = $year)
-   AND ($as_of IS NULL OR e.date <= $as_of)
+LEFT JOIN per_account p ON p.account_id = a.account_id
 WHERE a.account_id IN (SELECT account_id FROM visible_accounts($kam))
-GROUP BY a.account_id, a.name, a.tier, a.kam_id
 ORDER BY a.account_id
 """
 
@@ -103,42 +131,97 @@ LEFT JOIN import_log il ON il.import_id = e.import_id
 {_EVENT_FILTERS}ORDER BY e.date, e.source_table, e.source_id
 """
 
-# The filtered events of _SQL_EVENTS, grouped once per summary dimension (GROUPING SETS) plus
-# the grand total. Key columns are COALESCEd to '' so rows without tier/KAM form one group.
-_SQL_SUMMARY = """
-WITH ev AS (
-    SELECT
-        COALESCE(e.account_id, '') AS account_id,
-        COALESCE(a.name, '') AS account_name,
-        COALESCE(a.tier, '') AS tier,
-        COALESCE(a.kam_id, '') AS kam_id,
-        COALESCE(k.name, '') AS kam_name,
-        COALESCE(strftime(e.date, '%Y-%m'), '') AS month,
-        COALESCE(e.service_code, '') AS service_code,
-        COALESCE(e.billing_mode, '') AS billing_mode,
-        e.quantity,
-        e.cost,
-        e.list_value,
-        e.billed_amount,
-        e.unbilled_value
-    FROM service_events_all e
+# The filtered events of _SQL_EVENTS as summary cells (_SQL_CELLS), grouped in two steps:
+# first once per cell dimension (month, service, billing mode), per account and in total
+# (GROUPING SETS over the cells), then the per-account rows, with the account's name, tier and
+# KAM, once per account dimension (account, tier, KAM). Grouping the cells by the account's
+# text columns directly costs several times more at 50,000 accounts. Key columns are
+# COALESCEd to '' so rows without tier/KAM form one group. Money sums are DECIMAL: the same
+# to the cent in any order.
+_SQL_SUMMARY_CELLS = f"""
+WITH {_SQL_CELLS},
+ev AS (
+    SELECT e.*
+    FROM cells e
     JOIN accounts a ON a.account_id = e.account_id
-    LEFT JOIN kams k ON k.kam_id = a.kam_id
-    {_EVENT_FILTERS})
+    WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
+      AND ($account IS NULL OR e.account_id = $account)
+      AND ($tiers IS NULL OR list_contains($tiers, COALESCE(a.tier, '')))
+      AND ($kams IS NULL OR list_contains($kams, COALESCE(a.kam_id, '')))
+      AND ($services IS NULL OR list_contains($services, e.service_code))
+),
+by_cell AS (
+    SELECT
+        {{grouping}} AS g,
+        {{cell_keys}},
+        SUM(events) AS events,
+        SUM(quantity) AS quantity,
+        SUM(cost) AS cost,
+        SUM(list_value) AS list_value,
+        SUM(billed_amount) AS billed_amount,
+        SUM(unbilled_value) AS unbilled_value,
+        SUM(list_value) FILTER (WHERE billing_mode = 'silent') AS value_silent,
+        SUM(list_value) FILTER (WHERE billing_mode = 'waived') AS value_waived,
+        SUM(list_value) FILTER (WHERE billing_mode = 'billed') AS value_billed
+    FROM ev
+    GROUP BY GROUPING SETS ({{cell_sets}})
+)"""
+_SQL_SUMMARY_ACCOUNTS = """,
+by_account AS (
+    SELECT
+        GROUPING({account_cols}) AS g,
+        {account_keys},
+        SUM(events) AS events,
+        SUM(quantity) AS quantity,
+        SUM(cost) AS cost,
+        SUM(list_value) AS list_value,
+        SUM(billed_amount) AS billed_amount,
+        SUM(unbilled_value) AS unbilled_value,
+        SUM(value_silent) AS value_silent,
+        SUM(value_waived) AS value_waived,
+        SUM(value_billed) AS value_billed
+    FROM (
+        SELECT
+            c.*,
+            COALESCE(a.name, '') AS account_name,
+            COALESCE(a.tier, '') AS tier,
+            COALESCE(a.kam_id, '') AS kam_id,
+            COALESCE(k.name, '') AS kam_name
+        FROM by_cell c
+        JOIN accounts a ON a.account_id = c.account_id
+        LEFT JOIN kams k ON k.kam_id = a.kam_id
+        WHERE c.g = {per_account}
+    )
+    GROUP BY GROUPING SETS ({account_sets})
+)"""
+_SQL_SUMMARY_SELECT = """
 SELECT
-    {grp} AS grp,{cols}
-    COUNT(*) AS events,
-    COALESCE(SUM(quantity), 0) AS quantity,
-    COALESCE(SUM(cost), 0) AS cost,
-    COALESCE(SUM(list_value), 0) AS list_value,
-    COALESCE(SUM(billed_amount), 0) AS billed_amount,
-    COALESCE(SUM(unbilled_value), 0) AS unbilled_value,
-    COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'silent'), 0) AS value_silent,
-    COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'waived'), 0) AS value_waived,
-    COALESCE(SUM(list_value) FILTER (WHERE billing_mode = 'billed'), 0) AS value_billed
-FROM ev
-GROUP BY GROUPING SETS ({sets})
-""".replace("{_EVENT_FILTERS}", _EVENT_FILTERS)
+    CASE g {cell_grp} END AS grp,
+    NULL AS account_id, NULL AS account_name, NULL AS tier, NULL AS kam_id, NULL AS kam_name,
+    COALESCE(strftime(month, '%Y-%m'), '') AS month,
+    COALESCE(service_code, '') AS service_code,
+    COALESCE(billing_mode, '') AS billing_mode,
+    {values}
+FROM by_cell WHERE g <> {per_account}"""
+_SQL_SUMMARY_SELECT_ACCOUNTS = """
+UNION ALL
+SELECT
+    CASE g {account_grp} END,
+    account_id, account_name, tier, kam_id, kam_name, NULL, NULL, NULL,
+    {values}
+FROM by_account"""
+_SUMMARY_VALUES = """CAST(COALESCE(events, 0) AS BIGINT) AS events,
+    COALESCE(quantity, 0) AS quantity,
+    COALESCE(cost, 0) AS cost,
+    COALESCE(list_value, 0) AS list_value,
+    COALESCE(billed_amount, 0) AS billed_amount,
+    COALESCE(unbilled_value, 0) AS unbilled_value,
+    COALESCE(value_silent, 0) AS value_silent,
+    COALESCE(value_waived, 0) AS value_waived,
+    COALESCE(value_billed, 0) AS value_billed"""
+# The dimensions whose keys are the account's columns: grouped from the per-account rows.
+_ACCOUNT_KEYS = ("account_id", "account_name", "tier", "kam_id", "kam_name")
+_CELL_KEYS = ("account_id", "month", "service_code", "billing_mode")
 _KEY_ORDER = (
     "account_id",
     "account_name",
@@ -172,14 +255,8 @@ def report_services(
     con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
 ) -> pd.DataFrame:
     """One row per visible account (zeros included): cost, list value, billed, unbilled, value by mode."""
-    df = con.execute(
-        _SQL_REPORT,
-        {
-            "year": None if year is None else int(year),
-            "as_of": cut_off(year, as_of),
-            "kam": scope.kam_param,
-        },
-    ).df()
+    ensure_summaries(con)  # reads service_months
+    df = con.execute(_SQL_REPORT, {**_period(year, as_of), "kam": scope.kam_param}).df()
     df = _money(df, REPORT_COLUMNS[4:-1])
     df = with_abc(con, scope, df, year=year, as_of=as_of)
     return df[REPORT_COLUMNS].reset_index(drop=True)
@@ -221,6 +298,17 @@ def _params(scope, year, as_of, account_id, tiers, kam_ids, services) -> dict:
     }
 
 
+def _period(year, as_of) -> dict:
+    """The period's parameters of _SQL_CELLS: year, as-of day and the end of its whole months."""
+    end = cut_off(year, as_of)
+    full_until = None
+    if end is not None:
+        # the as-of month is whole when the as-of day is its last one
+        next_day = end + dt.timedelta(days=1)
+        full_until = next_day if next_day.day == 1 else end.replace(day=1)
+    return {"year": None if year is None else int(year), "as_of": end, "full_until": full_until}
+
+
 def _grouping_id(keys: list[str], used: list[str]) -> int:
     """DuckDB's GROUPING(*used) value for a grouping set of `keys` (bit set = not grouped)."""
     return sum(1 << (len(used) - 1 - i) for i, col in enumerate(used) if col not in keys)
@@ -230,6 +318,51 @@ def _sort_summary(out: pd.DataFrame, by: list[str], keys: list[str]) -> pd.DataF
     sort_cols = ["month"] if by == ["month"] else ["list_value", *keys]
     ascending = [True] if by == ["month"] else [False, *([True] * len(keys))]
     return out.sort_values(sort_cols, ascending=ascending, kind="stable").reset_index(drop=True)
+
+
+def _summary_sql(sets: dict[str, list[str]], used: list[str]) -> str:
+    """_SQL_SUMMARY_* for the grouping sets `sets`; `grp` is GROUPING(*used) of each set."""
+    on_account = {d: k for d, k in sets.items() if set(k) <= set(_ACCOUNT_KEYS)}
+    on_cells = [k for d, k in sets.items() if d not in on_account]
+    cell_sets = [[], *on_cells, *([["account_id"]] if on_account else [])]
+    # GROUPING() takes only columns of a set; the others are selected as NULL
+    cell_cols = [c for c in _CELL_KEYS if any(c in k for k in cell_sets)]
+    per_account = _grouping_id(["account_id"], cell_cols) if on_account else -1
+    cell_keys = ", ".join(
+        c if c in cell_cols else f"CAST(NULL AS {'DATE' if c == 'month' else 'VARCHAR'}) AS {c}"
+        for c in _CELL_KEYS
+    )
+
+    def cases(key_sets, cols) -> str:
+        return " ".join(
+            f"WHEN {_grouping_id(k, cols)} THEN {_grouping_id(k, used)}" for k in key_sets
+        )
+
+    sql = _SQL_SUMMARY_CELLS.format(
+        grouping=f"GROUPING({', '.join(cell_cols)})" if cell_cols else "0",
+        cell_keys=cell_keys,
+        cell_sets=", ".join(f"({', '.join(k)})" for k in cell_sets),
+    )
+    account_cols = [c for c in _ACCOUNT_KEYS if any(c in k for k in on_account.values())]
+    if on_account:
+        sql += _SQL_SUMMARY_ACCOUNTS.format(
+            account_cols=", ".join(account_cols),
+            account_keys=", ".join(
+                c if c in account_cols else f"CAST(NULL AS VARCHAR) AS {c}" for c in _ACCOUNT_KEYS
+            ),
+            per_account=per_account,
+            account_sets=", ".join(f"({', '.join(k)})" for k in on_account.values()),
+        )
+    sql += _SQL_SUMMARY_SELECT.format(
+        cell_grp=cases([[], *on_cells], cell_cols),
+        per_account=per_account,
+        values=_SUMMARY_VALUES,
+    )
+    if on_account:
+        sql += _SQL_SUMMARY_SELECT_ACCOUNTS.format(
+            account_grp=cases(on_account.values(), account_cols), values=_SUMMARY_VALUES
+        )
+    return sql
 
 
 def summarise_service_events(
@@ -257,12 +390,10 @@ def summarise_service_events(
     sets = {dim: DIMENSIONS[dim] for dim in dims}
     value_cols = [*MONEY, *(f"value_{m}" for m in BILLING_MODES)]
     used = [c for c in _KEY_ORDER if any(c in keys for keys in sets.values())]
-    sql = _SQL_SUMMARY.format(
-        grp=f"GROUPING({', '.join(used)})" if used else "0",
-        cols="".join(f" {c}," for c in used),
-        sets=", ".join(["()", *(f"({', '.join(keys)})" for keys in sets.values())]),
-    )
-    df = con.execute(sql, _params(scope, year, as_of, account_id, tiers, kam_ids, services)).df()
+    ensure_summaries(con)  # reads service_months
+    sql = _summary_sql(sets, used)
+    params = _params(scope, year, as_of, account_id, tiers, kam_ids, services)
+    df = con.execute(sql, {**params, **_period(year, as_of)}).df()
     df = _money(df, value_cols)
     df["events"] = df["events"].astype("int64")
     df["quantity"] = pd.to_numeric(df["quantity"]).astype("float64").fillna(0.0)
@@ -328,8 +459,9 @@ def ladder_from_summary(summary: pd.DataFrame | dict, by: str | None = None) -> 
 
 def filter_options(con, scope: Scope) -> dict[str, list]:
     """Choices for the page filters: years with events, tiers, KAMs and services in scope."""
+    ensure_summaries(con)  # reads service_months
     pairs = con.execute(
-        "SELECT year(e.date) AS y, e.service_code FROM service_events_all e "
+        "SELECT year(e.month) AS y, e.service_code FROM service_months e "
         "WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?)) "
         "GROUP BY ALL",
         [scope.kam_param],
