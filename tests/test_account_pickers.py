@@ -103,3 +103,26 @@ def test_account_data_is_remembered_until_an_edit_changes_it(demo_copy):
         assert after["mandate_answered"] == len(md.QUESTIONS)
     finally:
         con.close()
+
+
+def test_account_data_follows_the_day_it_is_asked_on(demo_copy):
+    """The memo is keyed by the as-of date: a server running past midnight shows today's figures."""
+    import datetime as dt
+
+    from kam_analytics import cache, db
+    from kam_analytics.page_data.account import load_account
+    from kam_analytics.periods import resolve_period
+
+    con = db.connect(demo_copy)
+    cache.clear()
+    try:
+        account = str(select_account_options(con, ADMIN)["account_id"].iloc[0])
+        year = dt.date.today().year
+        monday, tuesday = dt.date(year, 3, 2), dt.date(year, 3, 3)
+        first = load_account(con, ADMIN, account_id=account, year=year, today=monday).summary
+        later = load_account(con, ADMIN, account_id=account, year=year, today=tuesday).summary
+        assert first["as_of"] == resolve_period(year, None, monday)[1]
+        assert later["as_of"] == resolve_period(year, None, tuesday)[1]
+        assert later["as_of"] != first["as_of"]
+    finally:
+        con.close()

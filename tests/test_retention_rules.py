@@ -23,9 +23,9 @@ from kam_analytics.access import Scope
 from kam_analytics.metrics.retention import (
     apply_rules,
     fired_signals,
+    join_signal_codes,
     risk_scores,
     select_order_stats,
-    signals_text,
 )
 from kam_analytics.settings_store import RetentionSettings
 from kam_analytics.summaries import refresh_summaries
@@ -284,7 +284,7 @@ def test_signals_by_hand():
         satisfaction_change=[None, None, -2.0, -1.9],
         mandate_answered=[4, 4, 3, None],
     )
-    assert signals_text(fired).tolist() == [
+    assert join_signal_codes(fired).tolist() == [
         "order_gap",
         "",
         "revenue_drop;satisfaction_drop;mandate_incomplete",
@@ -302,7 +302,7 @@ def test_mandate_not_checked_fires_nothing():
         satisfaction_change=[None],
         mandate_answered=None,
     )
-    assert signals_text(fired).tolist() == [""]
+    assert join_signal_codes(fired).tolist() == [""]
 
 
 def test_risk_scores_by_hand():

@@ -121,7 +121,7 @@ def fired_signals(
     return pd.DataFrame({sig: fired[sig] for sig in SIGNALS})
 
 
-def signals_text(fired: pd.DataFrame) -> np.ndarray:
+def join_signal_codes(fired: pd.DataFrame) -> np.ndarray:
     """The fired signals per account as 'order_gap;revenue_drop' (SIGNALS order, '' = none)."""
     names = list(fired.columns)
     code = np.zeros(len(fired), dtype=np.int64)
@@ -468,7 +468,7 @@ def apply_rules(
             "retained": is_retained(active_start, active_end),
             "lost": is_lost(active_start, active_end),
             "at_risk": fired.any(axis=1).to_numpy(bool),
-            "signals": signals_text(fired).tolist(),
+            "signals": join_signal_codes(fired).tolist(),
             "first_order": _listed(df["first_order"]),
             "last_order": last_dates.tolist(),
             "days_since_last_order": _optional(gap_days, integral=True),
