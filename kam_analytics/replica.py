@@ -150,15 +150,17 @@ def update_copy(con, base: Path, target: Path) -> dict | None:
                 meta = _refill(cur, main, *found)
             cur.execute("COMMIT" if meta is not None else "ROLLBACK")
         except OSError:
-            cur.execute("ROLLBACK")
+            _rollback_quietly(cur)
             meta = None
         except BaseException:
-            cur.execute("ROLLBACK")
+            _rollback_quietly(cur)
             raise
     finally:
+        # IF EXISTS: a failed transaction also takes back the ATTACH made inside it, and a
+        # second error here would hide the first.
         if attached:
-            cur.execute("DETACH kam_replica")
-        cur.execute("DETACH kam_replica_base")
+            cur.execute("DETACH DATABASE IF EXISTS kam_replica")
+        cur.execute("DETACH DATABASE IF EXISTS kam_replica_base")
         cur.close()
         if meta is None:
             tmp.unlink(missing_ok=True)
@@ -166,6 +168,14 @@ def update_copy(con, base: Path, target: Path) -> dict | None:
         return None
     os.replace(tmp, target)
     return meta
+
+
+def _rollback_quietly(cur) -> None:
+    """Roll back if a transaction is still open: a failed COMMIT has already ended it."""
+    try:
+        cur.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001 - the error being handled is the one to report
+        pass
 
 
 def _refill(cur, main: str, states: dict, changed: list[str]) -> dict:

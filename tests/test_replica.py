@@ -217,3 +217,34 @@ def test_the_copy_keeps_the_summaries_stamp_so_a_reader_rebuilds_nothing(demo_co
         assert summaries.ensure_summaries(ro) is False
     finally:
         ro.close()
+
+
+def test_a_failed_commit_reports_its_own_error_and_leaves_the_copy(demo_copy, monkeypatch):
+    # Before: after a COMMIT that fails DuckDB has already ended the transaction, so the
+    # ROLLBACK in the error handler raised "no transaction is active" and hid the real cause.
+    from kam_analytics.ingest.pipeline import import_files
+
+    con = db.connect(demo_copy)
+    try:
+        replica.refresh_replica(con, demo_copy)
+        path = replica.replica_path(demo_copy)
+        before = _signatures(path)
+        import_files(con, [DATA / "service_events_tab.txt"], username="t")
+        refill = replica._refill
+
+        def refill_then_fail_commit(cur, *args):
+            refill(cur, *args)
+            cur.execute("ROLLBACK")  # what a COMMIT that fails leaves: no transaction
+            raise duckdb.IOException("No space left on device")
+
+        monkeypatch.setattr(replica, "_refill", refill_then_fail_commit)
+        try:
+            replica.update_copy(con, path, path)
+        except duckdb.IOException as exc:
+            assert "No space left" in str(exc)
+        else:
+            raise AssertionError("the failure was swallowed")
+        assert _signatures(path) == before
+        assert not list(path.parent.glob(f".{path.name}.*.part"))
+    finally:
+        con.close()
