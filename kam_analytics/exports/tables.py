@@ -175,7 +175,7 @@ def frame_to_xlsx(
             elif (date_value := _as_date(value)) is not None:
                 stamp = _has_time(date_value)
                 sheet.write_datetime(r, c, date_value, fmt_stamp if stamp else fmt_date)
-                text_len = 16 if stamp else 10
+                text_len = 18 if stamp else 12  # room beside the next column
             else:
                 text = neutralise_text(str(value))
                 sheet.write_string(r, c, text)
@@ -186,6 +186,11 @@ def frame_to_xlsx(
         sheet.set_column(c, c, min(MAX_COL_WIDTH, max(8, width + 2)))
     sheet.set_row(header_row, 30)
     sheet.freeze_panes(header_row + 1, 0)
+    # Printed: landscape, every column on one page wide, the header on every page.
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(header_row)
     if columns:
         sheet.autofilter(header_row, 0, header_row + max(len(df), 1), len(columns) - 1)
     wb.close()
