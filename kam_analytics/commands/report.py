@@ -28,8 +28,7 @@ def register(sub) -> None:
     p.add_argument(
         "--out",
         metavar="FILE",
-        help="write the workbook here (with --format xlsx: the page's workbook, headers and "
-        "codes in words; csv and json keep the raw column names and codes)",
+        help="write the workbook here (with --format xlsx)",
     )
     p.add_argument(
         "--lang", choices=LANGUAGES, default="de", help="language of the xlsx (default: de)"
