@@ -186,3 +186,109 @@ def name_codes(df, lang: str = DEFAULT_LANGUAGE):
                 for code in out[column]
             ]
     return out
+
+
+# The header of each report column (reports.REPORTS): the words its page shows. A string is a
+# locale key, a pair (concept, code) a glossary name; (kind, column) wins over the column.
+_REPORT_COLUMNS = {
+    "account_id": "svc_account_id",
+    "name": "account",
+    "tier": "tier",
+    "kam_id": "svc_kam_id",
+    "cost": "svc_cost",
+    "list_value": "svc_list_value",
+    "billed_amount": "svc_billed",
+    "unbilled_value": "svc_unbilled",
+    "value_silent": ("mode", "silent"),
+    "value_waived": ("mode", "waived"),
+    "value_billed": ("mode", "billed"),
+    "abc": "abc_col",
+    "source_table": "svc_source_table",
+    "source_id": "svc_source_id",
+    "service_code": "service",
+    "date": "svc_date",
+    "billing_mode": "svc_billing_mode",
+    "policy": "gv_policy",
+    "finding": "gv_finding",
+    "leakage": "gv_leakage",
+    "active_start": "col_active_start",
+    "active_end": "col_active_end",
+    "retained": ("state", "retained"),
+    "at_risk": ("state", "at_risk"),
+    "lost": ("state", "lost"),
+    "signals": "ret_signals",
+    "status": "ret_status",
+    "R": "rep_col_R",
+    "M": "rep_col_M",
+    "F": "rep_col_F",
+    "target_bonus": "st_target_bonus",
+    "bonus": "bonus_now",
+    "bonus_best": "bonus_best",
+    "bonus_worst": "bonus_worst",
+    "year": "year",
+    "start": "rep_col_start",
+    "as_of": "as_of",
+    "key_accounts": ("tiers", "KEY"),
+    "key_active_start": "rep_col_key_active_start",
+    "key_retained": "rep_col_key_retained",
+    "key_lost": "rep_col_key_lost",
+    "key_at_risk": "rep_col_key_at_risk",
+    "retention": "ov_retention",
+    "revenue": "ov_revenue",
+    "revenue_prev": "rep_col_revenue_prev",
+    "service_value": "ov_service_value",
+    "unbilled_share": "ov_unbilled_share",
+    "department": "dep_col_department",
+    "KEY": ("tier", "KEY"),
+    "A": ("tier", "A"),
+    "B": ("tier", "B"),
+    "C": ("tier", "C"),
+    "month": "svc_month",
+    "findings": "rep_col_findings",
+    "findings_off_policy": ("finding", "off_policy"),
+    "findings_giveaway": ("finding", "giveaway"),
+    "findings_invisible": ("finding", "invisible"),
+    "method": "bt_col_method",
+    "accounts": "bt_col_accounts",
+    "flagged": "bt_col_flagged",
+    "flagged_lost": "bt_col_flagged_lost",
+    "unflagged_lost": "rep_col_unflagged_lost",
+    "precision": "bt_col_precision",
+    "recall": "bt_col_recall",
+    "lost_rate_unflagged": "rep_col_lost_rate_unflagged",
+    "auc": "bt_col_auc",
+    "section": "rep_col_section",
+    "detail": "rep_col_detail",
+    "before": "rep_col_before",
+    "after": "rep_col_after",
+    "change": "rep_col_change",
+    ("bonus", "name"): "col_name",
+    ("bonus", "accounts"): "st_accounts_counted",
+    ("departments", "leakage"): "dep_col_leakage",
+}
+
+
+def report_label(kind, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A report kind's name, its workbook's sheet: services -> Leistungen."""
+    key = f"rep_sheet_{kind}"
+    return t(key, lang) if key in load_labels()[lang] else str(kind)
+
+
+def report_column_label(kind, column, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The header of a report column in words: services' list_value -> Listenwert."""
+    name = _REPORT_COLUMNS.get((kind, column), _REPORT_COLUMNS.get(column))
+    if name is None:
+        return str(column)
+    return term(*name, lang) if isinstance(name, tuple) else t(name, lang)
+
+
+def method_label(method, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A back-test method in words: flags -> Warnsignale, recency -> Am längsten ohne Auftrag."""
+    key = f"bt_method_{method}"
+    return t(key, lang) if key in load_labels()[lang] else str(method)
+
+
+def section_label(section, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A section of the change report in words: at_risk -> Neu gefährdet."""
+    key = f"chg_section_{section}"
+    return t(key, lang) if key in load_labels()[lang] else str(section)

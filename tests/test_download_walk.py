@@ -232,11 +232,6 @@ def test_the_file_checks_catch_raw_values():
     assert "decimal point in '9.5'" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the page's 'Bericht als Excel-Datei' is the CLI's `report KIND --format xlsx` "
-    "workbook (exports/report_book.py): snake_case headers, codes, ISO dates as text",
-)
 @pytest.mark.parametrize("kind", ["services", "giveaways", "retention", "bonus"])
 def test_report_workbooks_a_page_offers_hold_no_raw_values(walk_db, kind):
     from kam_analytics import db

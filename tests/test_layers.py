@@ -82,6 +82,10 @@ LABEL_HELPERS = {
     "signal_label",
     "signals_text",
     "key_accounts_label",
+    "report_label",
+    "report_column_label",
+    "method_label",
+    "section_label",
 }
 
 

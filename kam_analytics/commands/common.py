@@ -21,7 +21,10 @@ def add_db_option(parser) -> None:
 def add_format_option(parser, default: str = "csv", *, xlsx: bool = False) -> None:
     """--format csv|json (|xlsx, which needs --out FILE)."""
     choices = ("csv", "json", "xlsx") if xlsx else ("csv", "json")
-    parser.add_argument("--format", choices=choices, default=default)
+    text = "csv/json: raw column names and codes, for programs"
+    if xlsx:
+        text += "; xlsx: the page's workbook for people (words, € and dates), needs --out"
+    parser.add_argument("--format", choices=choices, default=default, help=text)
 
 
 def parse_date(text: str) -> dt.date:

@@ -13,6 +13,7 @@ from kam_analytics.commands.common import (
     write_frame,
 )
 from kam_analytics.errors import ConfigError, Reason
+from kam_analytics.i18n import LANGUAGES
 from kam_analytics.reports import REPORTS, load_report
 
 
@@ -24,7 +25,14 @@ def register(sub) -> None:
     p.add_argument("--year", type=int, help="calendar year (default: all years / current year)")
     p.add_argument("--as-of", type=parse_date, help="as-of date, e.g. 2025-06-30")
     add_format_option(p, xlsx=True)
-    p.add_argument("--out", metavar="FILE", help="write the workbook here (with --format xlsx)")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the workbook here (with --format xlsx)",
+    )
+    p.add_argument(
+        "--lang", choices=LANGUAGES, default="de", help="language of the xlsx (default: de)"
+    )
     p.add_argument("--as-user", metavar="NAME", help="show exactly what this user would see")
     p.add_argument(
         "--since",
@@ -36,7 +44,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Compute the report and print it (or, as xlsx, write the page's workbook to --out)."""
-    from kam_analytics.exports.report_book import report_workbook
+    from kam_analytics.exports.report_book import report_xlsx
 
     out = Path(args.out) if getattr(args, "out", None) else None
     if args.format == "xlsx":
@@ -52,13 +60,15 @@ def run(args) -> int:
     con = db.connect(args.db, must_exist=True)
     try:
         scope = scope_for_args(con, args)
-        df = load_report(
-            con, args.kind, year=args.year, as_of=args.as_of, scope=scope, since=args.since
-        )
+        period = {"year": args.year, "as_of": args.as_of, "scope": scope, "since": args.since}
+        if args.format == "xlsx":  # for people: the very workbook the page offers
+            data = report_xlsx(con, args.kind, lang=args.lang, **period)
+        else:  # for programs: raw column names and codes, unchanged
+            df = load_report(con, args.kind, **period)
     finally:
         con.close()
     if args.format == "xlsx":
-        out.write_bytes(report_workbook(df, args.kind))
+        out.write_bytes(data)
         return 0
     write_frame(df, args.format)
     return 0

@@ -25,6 +25,7 @@ MONEY_FORMATS = {"de": MONEY_FORMAT, "en": '"€"#,##0.00'}  # 1.234,56 € / �
 PCT_FORMAT = "0.0%"
 INT_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
+PLAIN_FORMAT = "0"  # a year: 2026, never 2.026
 DATE_FORMATS = {"de": "DD.MM.YYYY", "en": "DD/MM/YYYY"}
 # A month is a date cell (its first day) shown as "Jan 2026"; Excel names the month in the
 # reader's language. The CSV writes it as text the way the page shows it ("Jan. 2026").
@@ -97,14 +98,17 @@ def frame_to_xlsx(
     *,
     int_cols: Iterable[str] = (),
     month_cols: Iterable[str] = (),
+    plain_cols: Iterable[str] = (),
     lang: str = "de",
 ) -> bytes:
     """XLSX bytes of df: styled header, number formats, frozen header row, autofilter.
 
     Dates are date cells (DD.MM.YYYY, English DD/MM/YYYY), `month_cols` date cells shown as
-    months, booleans the words "ja"/"nein" ("yes"/"no"), empty cells empty.
+    months, `plain_cols` numbers without a thousands mark (a year), booleans the words
+    "ja"/"nein" ("yes"/"no"), empty cells empty.
     """
     money, pct, ints, months = set(money_cols), set(pct_cols), set(int_cols), set(month_cols)
+    plain = set(plain_cols)
     buffer = io.BytesIO()
     wb = safe_workbook(buffer)
     sheet = wb.add_worksheet(excel_sheet_name(sheet_name))
@@ -124,6 +128,7 @@ def frame_to_xlsx(
     fmt_pct = wb.add_format({"num_format": PCT_FORMAT})
     fmt_int = wb.add_format({"num_format": INT_FORMAT})
     fmt_num = wb.add_format({"num_format": NUMBER_FORMAT})
+    fmt_plain = wb.add_format({"num_format": PLAIN_FORMAT})
     day_format = DATE_FORMATS.get(lang, DATE_FORMATS["de"])
     fmt_date = wb.add_format({"num_format": day_format})
     fmt_stamp = wb.add_format({"num_format": day_format + TIME_SUFFIX})
@@ -147,6 +152,8 @@ def frame_to_xlsx(
             cell_fmt = fmt_money
         elif name in pct:
             cell_fmt = fmt_pct
+        elif name in plain:
+            cell_fmt = fmt_plain
         elif name in ints or pd.api.types.is_integer_dtype(series):
             cell_fmt = fmt_int
         else:
@@ -168,7 +175,7 @@ def frame_to_xlsx(
             elif (date_value := _as_date(value)) is not None:
                 stamp = _has_time(date_value)
                 sheet.write_datetime(r, c, date_value, fmt_stamp if stamp else fmt_date)
-                text_len = 16 if stamp else 10
+                text_len = 18 if stamp else 12  # room beside the next column
             else:
                 text = neutralise_text(str(value))
                 sheet.write_string(r, c, text)
@@ -179,6 +186,11 @@ def frame_to_xlsx(
         sheet.set_column(c, c, min(MAX_COL_WIDTH, max(8, width + 2)))
     sheet.set_row(header_row, 30)
     sheet.freeze_panes(header_row + 1, 0)
+    # Printed: landscape, every column on one page wide, the header on every page.
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(header_row)
     if columns:
         sheet.autofilter(header_row, 0, header_row + max(len(df), 1), len(columns) - 1)
     wb.close()
