@@ -504,7 +504,8 @@ ORDER_STARTS = Table(
 )
 
 # The service events (express shipments included, as the service_events_all view gives them)
-# per account, month, service and billing mode: what the services summaries and report need.
+# per account, month, service and billing mode: what the services summaries and report, the
+# profitability and the giveaway totals need.
 # Months, not days: the as-of month's days are read from the view (metrics/services.py).
 SERVICE_MONTHS = Table(
     "service_months",
@@ -519,6 +520,16 @@ SERVICE_MONTHS = Table(
         C("list_value", "money"),
         C("billed_amount", "money"),
         C("unbilled_value", "money"),
+        # what the giveaway check needs of the cell's events (the finding depends on the
+        # account's tier and the matrix, read at query time, not stored here): the events not
+        # fully billed, their unbilled value, and the money rounded to cents per event, the
+        # way a finding row hands it out
+        C("unbilled_events", "bigint"),  # events with unbilled value > 0
+        C("leakage_value", "money"),  # sum of greatest(unbilled value, 0)
+        C("list_cents", "money"),  # sum of round(list value, 2)
+        C("unbilled_cents", "money"),  # sum of round(unbilled value, 2)
+        C("leakage_cents", "money"),  # sum of round(greatest(unbilled value, 0), 2)
+        C("list_cents_unbilled", "money"),  # sum of round(list value, 2) if unbilled > 0
     ),
     key=("account_id", "month", "service_code", "billing_mode"),
     enforce_key=False,

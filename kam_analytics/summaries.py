@@ -6,8 +6,11 @@ for them makes a click grow with the order lines; `order_days` holds one row per
 order date instead (about a third of the lines on the demo companies), so the answers are
 the same to the cent and the day while the work grows with accounts × days.
 `service_months` holds service_events_all (service events and express shipments) per account,
-month, service and billing mode: the services summaries and report read its whole months and
-the as-of month's days from the view (metrics/services.py), the same to the cent.
+month, service and billing mode: the services summaries and report, the profitability and
+the giveaway totals (leakage per account, summarise_findings) read its whole months and the
+as-of month's days from the view (metrics/services.py `_SQL_CELLS`), the same to the cent.
+It holds nothing that can change without an import: the tier, the matrix (the policy of a
+cell) and the settings are joined when read.
 
 Who keeps them right:
 - every write of a source table calls `refresh_summaries(con, tables)` inside its own
@@ -39,6 +42,35 @@ from kam_analytics.write_log import note_writes
 
 STAMP_KEY = "summaries_stamp"  # schema_meta key prefix: one stamp per summary, "<prefix>:<name>"
 TEMP_STAMP = "summaries_stamp"  # a read-only connection's own stamps (TEMP table: name, value)
+
+# Each row of service_events_all as a cell of service_months of one event (with its date):
+# the summary sums these, and a reader adds the as-of month's days from here, so the two
+# parts have the same columns computed the same way.
+SERVICE_EVENT_CELLS = """
+    SELECT account_id, date, CAST(date_trunc('month', date) AS DATE) AS month, service_code,
+           billing_mode, 1 AS events, quantity, cost, list_value, billed_amount, unbilled_value,
+           CASE WHEN unbilled_value > 0 THEN 1 ELSE 0 END AS unbilled_events,
+           greatest(unbilled_value, 0) AS leakage_value,
+           round(list_value, 2) AS list_cents,
+           round(unbilled_value, 2) AS unbilled_cents,
+           round(greatest(unbilled_value, 0), 2) AS leakage_cents,
+           CASE WHEN unbilled_value > 0 THEN round(list_value, 2) ELSE 0 END
+               AS list_cents_unbilled
+    FROM service_events_all"""
+# the columns of a service_months cell summed over its events (beside `events`, a count)
+SERVICE_CELL_SUMS = (
+    "quantity",
+    "cost",
+    "list_value",
+    "billed_amount",
+    "unbilled_value",
+    "unbilled_events",
+    "leakage_value",
+    "list_cents",
+    "unbilled_cents",
+    "leakage_cents",
+    "list_cents_unbilled",
+)
 
 # summary table -> (source tables it is built from, SELECT that builds it)
 SUMMARIES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -72,13 +104,11 @@ SUMMARIES: dict[str, tuple[tuple[str, ...], str]] = {
     # catalogue's surcharge, derived billing mode) are applied once, here, not per read.
     "service_months": (
         ("service_events", "shipments", "service_catalogue"),
-        """
-        SELECT account_id, CAST(date_trunc('month', date) AS DATE) AS month, service_code,
-               billing_mode, count(*) AS events, sum(quantity) AS quantity, sum(cost) AS cost,
-               sum(list_value) AS list_value, sum(billed_amount) AS billed_amount,
-               sum(unbilled_value) AS unbilled_value
-        FROM service_events_all
-        GROUP BY ALL
+        f"""
+        SELECT account_id, month, service_code, billing_mode, count(*) AS events,
+               {", ".join(f"sum({c}) AS {c}" for c in SERVICE_CELL_SUMS)}
+        FROM ({SERVICE_EVENT_CELLS})
+        GROUP BY account_id, month, service_code, billing_mode
         ORDER BY month, account_id  -- a year's months together: a year's reads skip the rest
         """,
     ),

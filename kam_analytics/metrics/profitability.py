@@ -17,7 +17,7 @@ from kam_analytics.access import Scope
 from kam_analytics.cache import memoised
 from kam_analytics.catalogue import exclusive_services
 from kam_analytics.metrics.giveaways import leakage_by_account, policies_for_years
-from kam_analytics.periods import cut_off
+from kam_analytics.metrics.services import _SQL_CELLS, _period
 from kam_analytics.summaries import ensure_summaries
 
 COLUMNS = [
@@ -35,7 +35,9 @@ COLUMNS = [
     "cogs_missing",
 ]
 
-_SQL = """
+# Services from the service_months summary (services._SQL_CELLS: its whole months plus the
+# as-of month's days from the view), the same to the cent as the view's events.
+_SQL = f"""
 WITH o AS (
     SELECT account_id,
            SUM(revenue) AS revenue,
@@ -46,14 +48,13 @@ WITH o AS (
       AND ($as_of IS NULL OR order_date <= $as_of)
     GROUP BY account_id
 ),
+{_SQL_CELLS},
 s AS (
     SELECT account_id,
            SUM(cost) AS service_cost,
            SUM(list_value) AS service_value,
            SUM(billed_amount) AS service_billed
-    FROM service_events_all
-    WHERE ($year IS NULL OR year(date) = $year)
-      AND ($as_of IS NULL OR date <= $as_of)
+    FROM cells
     GROUP BY account_id
 )
 SELECT a.account_id, a.name, a.tier, a.kam_id,
@@ -76,31 +77,31 @@ ORDER BY a.account_id
 
 # List value of B and C accounts' events per account and service, for the services that are
 # exclusive to KEY in the matrix of the event's year (bound as lists year, service_code).
-_SQL_EXCLUSIVE = """
-WITH excl AS (SELECT UNNEST($x_year) AS year, UNNEST($x_code) AS service_code)
+_SQL_EXCLUSIVE = f"""
+WITH excl AS (SELECT UNNEST($x_year) AS year, UNNEST($x_code) AS service_code),
+{_SQL_CELLS}
 SELECT e.account_id, a.name AS account_name, a.tier,
        SUM(e.list_value) AS value,
        string_agg(DISTINCT e.service_code, ', ' ORDER BY e.service_code) AS codes
-FROM service_events_all e
+FROM cells e
 JOIN accounts a ON a.account_id = e.account_id AND a.tier IN ('B', 'C')
-SEMI JOIN excl ON excl.year = year(e.date) AND excl.service_code = e.service_code
+SEMI JOIN excl ON excl.year = year(e.month) AND excl.service_code = e.service_code
 WHERE e.account_id IN (SELECT account_id FROM visible_accounts($kam))
-  AND ($year IS NULL OR year(e.date) = $year)
-  AND ($as_of IS NULL OR e.date <= $as_of)
   AND a.name IS NOT NULL
 GROUP BY e.account_id, a.name, a.tier
 ORDER BY e.account_id, a.name, a.tier
 """
 _SQL_YEARS = """
-SELECT DISTINCT year(e.date) AS y FROM service_events_all e
+SELECT DISTINCT year(e.month) AS y FROM service_months e
 JOIN accounts a ON a.account_id = e.account_id
 WHERE e.account_id IN (SELECT account_id FROM visible_accounts(?))
-  AND a.tier IN ('B', 'C') AND e.date IS NOT NULL
+  AND a.tier IN ('B', 'C') AND e.month IS NOT NULL
 """
 
 
 def _exclusive_by_account(con, *, year, as_of, scope: Scope) -> pd.DataFrame:
     """B/C accounts' list value of KEY-exclusive services: account_id, account_name, tier, value, codes."""
+    ensure_summaries(con)  # reads service_months
     if year is None:
         years = [int(r[0]) for r in con.execute(_SQL_YEARS, [scope.kam_param]).fetchall()]
     else:
@@ -118,8 +119,7 @@ def _exclusive_by_account(con, *, year, as_of, scope: Scope) -> pd.DataFrame:
         {
             "x_year": x_year,
             "x_code": x_code,
-            "year": None if year is None else int(year),
-            "as_of": cut_off(year, as_of),
+            **_period(year, as_of),
             "kam": scope.kam_param,
         },
     ).df()
@@ -131,15 +131,8 @@ def account_profitability(
     con, *, year: int | None = None, as_of: dt.date | None = None, scope: Scope
 ) -> pd.DataFrame:
     """One row per visible account: revenue, gross margin, service cost, net contribution."""
-    ensure_summaries(con)  # reads order_days
-    df = con.execute(
-        _SQL,
-        {
-            "year": None if year is None else int(year),
-            "as_of": cut_off(year, as_of),
-            "kam": scope.kam_param,
-        },
-    ).df()
+    ensure_summaries(con)  # reads order_days and service_months
+    df = con.execute(_SQL, {**_period(year, as_of), "kam": scope.kam_param}).df()
     for col in COLUMNS[4:11]:
         df[col] = pd.to_numeric(df[col]).astype("float64").fillna(0.0).round(2)
     df["cogs_missing"] = df["cogs_missing"].astype(int)

@@ -15,7 +15,7 @@ from kam_analytics.metrics.abc import with_abc
 from kam_analytics.money import round_cents
 from kam_analytics.periods import cut_off
 from kam_analytics.schema import BILLING_MODES, TIERS
-from kam_analytics.summaries import ensure_summaries
+from kam_analytics.summaries import SERVICE_CELL_SUMS, SERVICE_EVENT_CELLS, ensure_summaries
 
 MONEY = ("cost", "list_value", "billed_amount", "unbilled_value")
 REPORT_COLUMNS = [
@@ -46,16 +46,17 @@ DIMENSIONS = {
 # service, billing mode; kam_analytics/summaries.py): its whole months up to $full_until plus
 # the days from $full_until to $as_of from the view (the as-of month's first days), so a cut
 # at any day is exact. $full_until NULL: no cut, the summary only.
-_SQL_CELLS = """cells AS (
-    SELECT account_id, month, service_code, billing_mode, events, quantity, cost, list_value,
-           billed_amount, unbilled_value
+_CELL_COLUMNS = ", ".join(
+    ["account_id", "month", "service_code", "billing_mode", "events", *SERVICE_CELL_SUMS]
+)
+_SQL_CELLS = f"""cells AS (
+    SELECT {_CELL_COLUMNS}
     FROM service_months
     WHERE ($year IS NULL OR month BETWEEN make_date($year, 1, 1) AND make_date($year, 12, 1))
       AND ($full_until IS NULL OR month < $full_until)
     UNION ALL
-    SELECT account_id, CAST(date_trunc('month', date) AS DATE), service_code, billing_mode, 1,
-           quantity, cost, list_value, billed_amount, unbilled_value
-    FROM service_events_all
+    SELECT {_CELL_COLUMNS}
+    FROM ({SERVICE_EVENT_CELLS})
     WHERE date >= $full_until AND date <= $as_of AND ($year IS NULL OR year(date) = $year)
 )"""
 
